@@ -1,0 +1,54 @@
+"""The `netchange` command line. Every NetchangeError becomes one clear message and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from .errors import InputError, NetchangeError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="netchange: validate, plan, deploy and verify network-policy changes.")
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from .lab.cli import app as lab_app
+    from .telemetry.cli import register as register_telemetry
+
+    app.add_typer(lab_app, name="lab", help="Build, inspect and tear down the namespace lab.")
+    register_telemetry(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except NetchangeError as e:
+        if isinstance(e, InputError) and e.problems:
+            for loc, msg in e.problems:
+                err_console.print(f"[bold red]error[/] {loc}: {msg}", highlight=False, markup=True, soft_wrap=True)
+        else:
+            err_console.print(f"[bold red]error[/] {e}", highlight=False, soft_wrap=True)
+        return e.exit_code
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as e:  # click usage errors and the like
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

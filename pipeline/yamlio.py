@@ -1,0 +1,131 @@
+"""Safe YAML loading that keeps positions, so every error names file, line and field.
+
+Anchors and aliases are refused outright: change requests never need them and they are the
+vehicle of alias bombs. Duplicate keys are errors (ruamel's default). Files are size-capped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+
+from .errors import InputError, Location
+
+MAX_BYTES = 2 * 1024 * 1024
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt", pure=True)
+    y.allow_duplicate_keys = False
+    return y
+
+
+def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"file is {size} bytes, larger than the {max_bytes} byte limit", Location(str(path)))
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read file: {e.strerror}", Location(str(path))) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(f"not valid UTF-8 (byte 0x{raw[e.start]:02x})", Location(str(path), line)) from None
+
+
+def load(path: Path | str, text: str | None = None) -> Any:
+    """Parse YAML from *path* (or *text* labelled as *path*) into ruamel's position-aware nodes."""
+    path = Path(path)
+    if text is None:
+        text = read_text(path)
+    elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise InputError(f"document larger than the {MAX_BYTES} byte limit", Location(str(path)))
+    y = _yaml()
+    try:
+        for ev in y.parse(text):
+            if isinstance(ev, AliasEvent) or getattr(ev, "anchor", None):
+                m = ev.start_mark
+                raise InputError("YAML anchors and aliases are not allowed", Location(str(path), m.line + 1, m.column + 1))
+        return y.load(text)
+    except InputError:
+        raise
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        msg = " ".join(x for x in (e.context, e.problem) if x) or "malformed YAML"
+        msg = msg.replace("\n", " ")
+        if mark is not None:
+            raise InputError(msg, Location(str(path), mark.line + 1, mark.column + 1)) from None
+        raise InputError(msg, Location(str(path))) from None
+    except YAMLError as e:
+        raise InputError(f"malformed YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}", Location(str(path))) from None
+    except (RecursionError, ValueError, TypeError) as e:
+        raise InputError(f"malformed YAML: {type(e).__name__}", Location(str(path))) from None
+
+
+def position(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    """Best (1-based) line/column for a pydantic error location inside ruamel nodes."""
+    line = col = None
+    cur = node
+    for key in loc:
+        if isinstance(cur, CommentedMap) and key in cur:
+            try:
+                ln, cl = cur.lc.key(key)
+                line, col = ln + 1, cl + 1
+            except (KeyError, TypeError, AttributeError):
+                pass
+            cur = cur[key]
+        elif isinstance(cur, CommentedSeq) and isinstance(key, int) and 0 <= key < len(cur):
+            try:
+                ln, cl = cur.lc.item(key)
+                line, col = ln + 1, cl + 1
+            except (KeyError, TypeError, AttributeError):
+                pass
+            cur = cur[key]
+        else:
+            break
+    if line is None and hasattr(node, "lc"):
+        line, col = node.lc.line + 1, node.lc.col + 1
+    return line, col
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for k in loc:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
+    return out
+
+
+def to_plain(node: Any) -> Any:
+    """ruamel nodes -> plain dict/list/str (for models that must not see ruamel types)."""
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, (int, bool)) else k: to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def validate_model(cls: Any, node: Any, path: Path | str, context: dict[str, Any] | None = None) -> Any:
+    """Validate ruamel *node* into pydantic *cls*; on failure raise InputError naming every bad field."""
+    from pydantic import ValidationError
+
+    try:
+        return cls.model_validate(to_plain(node), context=context)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            loc = tuple(err.get("loc", ()))
+            line, col = position(node, loc)
+            msg = err.get("msg", "invalid")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown field"
+            problems.append((Location(str(path), line, col, field_path(loc) or None), msg))
+        raise InputError(f"{path}: {len(problems)} schema error(s)", problems[0][0] if problems else None, problems) from None
