@@ -73,7 +73,7 @@ class Bgp(Strict):
 class Attachment(Strict):
     """Where a filter is applied: an interface + direction, or an nftables hook chain."""
 
-    interface: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9/._:-]{0,63}$")
+    interface: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
     direction: Literal["in", "out"] | None = None
     hook: Literal["input", "forward", "output"] | None = None
 

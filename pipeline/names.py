@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")
+_IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
 # Words that, alone on a line or as a name, change CLI mode on some platform.
 _RESERVED = {"exit", "end", "quit", "abort", "commit", "do", "no", "default", "top", "up", "rollback", "delete"}
 _TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f!#;{}\\\"'`$|<>]|\{\{|\{%")
@@ -21,7 +21,7 @@ _TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f!#;{}\\\"'`$|<>]|\{\{|\{%")
 def _check_identifier(v: str) -> str:
     if not _IDENT.match(v):
         raise ValueError(
-            "must start with a letter and contain only letters, digits, '_', '.', '-' (at most 63 characters)"
+            "may contain only letters, digits, '_', '.', '-' (not first), at most 63 characters"
         )
     if v.lower() in _RESERVED:
         raise ValueError(f"'{v}' is a reserved CLI word")
@@ -56,3 +56,17 @@ def _check_regex(v: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
+
+_PROSE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _check_prose(v: str) -> str:
+    if len(v) > 4000:
+        raise ValueError("at most 4000 characters")
+    if _PROSE_FORBIDDEN.search(v):
+        raise ValueError("control characters are not allowed")
+    return v
+
+
+# Change-request prose (description, rollback notes): multi-line, never sent to a device.
+Prose = Annotated[str, AfterValidator(_check_prose)]

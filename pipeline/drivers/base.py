@@ -1,0 +1,76 @@
+"""One interface per platform, quirks as data (in the spirit of NAPALM drivers and Aerleon generators).
+
+A driver declares how to fetch the running config, parse it into the model, print model objects and
+edit operations as commands (through templates/<platform>/), how commits behave, which output means
+the device refused a line, and how to trigger and confirm a BGP soft refresh.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from ..inventory import Platform
+from ..model.policy import DevicePolicy
+from ..model.resolve import Desired
+from ..plan.ops import Op
+
+CommitMode = Literal["line", "session", "candidate", "atomic_file"]
+RefreshMode = Literal["soft_clear", "soft_in_then_wait_out", "on_commit", "none"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the platform can express; the planner refuses (visibly) what it cannot."""
+
+    large_communities: bool = True
+    expanded_communities: bool = True
+    ipv6_filters: bool = True
+    acl_sequence_edits: bool = False  # can edit single ACL lines by sequence number
+    soft_out: bool = True  # `clear ... soft out` actually re-sends
+    route_map_continue: bool = True
+    extra: frozenset[str] = field(default_factory=frozenset)
+
+
+class Driver:
+    platform: ClassVar[Platform]
+    netmiko_device_type: ClassVar[str]
+    fetch_command: ClassVar[str] = "show running-config"
+    commit_mode: ClassVar[CommitMode] = "line"
+    refresh_mode: ClassVar[RefreshMode] = "soft_clear"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    # Regexes over device output that mean a command was refused.
+    error_patterns: ClassVar[tuple[str, ...]] = (r"^%.*",)
+
+    def parse(self, text: str) -> DevicePolicy:
+        """Running configuration (as fetched) -> the model."""
+        raise NotImplementedError
+
+    def render(self, desired: list[Desired], host) -> str:
+        """Full configuration text that makes the desired objects true (netchange render)."""
+        raise NotImplementedError
+
+    def render_ops(self, ops: list[Op], intended: DevicePolicy, host) -> list[str]:
+        """Ordered edit operations -> the exact command lines to send, in that order."""
+        raise NotImplementedError
+
+    def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
+        """Commands that make the BGP table re-evaluate one neighbor/afi/direction with current policy."""
+        raise NotImplementedError
+
+    def error_in(self, output: str) -> str | None:
+        for line in output.splitlines():
+            for pat in self.error_patterns:
+                if re.search(pat, line.strip()):
+                    return line.strip()
+        return None
+
+
+def get_driver(platform: Platform | str) -> Driver:
+    """The driver instance for a platform key (frr, cisco_ios, ...)."""
+    import importlib
+
+    key = Platform(platform).value
+    module = importlib.import_module(f"pipeline.drivers.{key}")
+    return module.DRIVER

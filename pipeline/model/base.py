@@ -1,0 +1,54 @@
+"""Shared building blocks of the policy model: strict frozen models, addresses, states."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+State = Literal["present", "absent"]
+Permit = Literal["permit", "deny"]
+AFI = Literal["ipv4", "ipv6"]
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+
+class Strict(BaseModel):
+    """Frozen, typo-proof: an unknown key in YAML is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _network(v: Any) -> Any:
+    if isinstance(v, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return v
+    if not isinstance(v, str):
+        raise ValueError("expected a prefix such as 198.51.100.0/24 or 2001:db8::/32")
+    try:
+        loose = ipaddress.ip_network(v, strict=False)
+    except ValueError:
+        raise ValueError(f"'{v}' is not an IPv4 or IPv6 prefix") from None
+    try:
+        return ipaddress.ip_network(v, strict=True)
+    except ValueError:
+        raise ValueError(f"host bits set in '{v}' (did you mean {loose}?)") from None
+
+
+def _host_or_network(v: Any) -> Any:
+    if isinstance(v, str) and "/" not in v:
+        try:
+            a = ipaddress.ip_address(v)
+            return ipaddress.ip_network(a)
+        except ValueError:
+            pass
+    return _network(v)
+
+
+Prefix = Annotated[Network, BeforeValidator(_network)]
+PrefixOrHost = Annotated[Network, BeforeValidator(_host_or_network)]
+
+
+def afi_of(net: Network | Address) -> AFI:
+    return "ipv4" if net.version == 4 else "ipv6"

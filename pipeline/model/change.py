@@ -1,0 +1,89 @@
+"""A change request: one YAML file per merge request under policies/changes/<ID>.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ..names import FreeText, Identifier, Prose
+from .base import Strict
+from .firewall import Filter
+from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
+from .verify import Verify
+
+
+
+class Window(Strict):
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self._aware(self.not_after) <= self._aware(self.not_before):
+            raise ValueError("not_after must be later than not_before")
+        return self
+
+    @staticmethod
+    def _aware(t: dt.datetime) -> dt.datetime:
+        return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+    def contains(self, now: dt.datetime) -> bool:
+        return self._aware(self.not_before) <= self._aware(now) <= self._aware(self.not_after)
+
+
+class Targets(Strict):
+    hosts: tuple[Identifier, ...] = ()
+    groups: tuple[Identifier, ...] = ()
+    roles: tuple[Identifier, ...] = ()
+    sites: tuple[Identifier, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "Targets":
+        if not (self.hosts or self.groups or self.roles or self.sites):
+            raise ValueError("targets must select at least one host, group, role or site")
+        return self
+
+
+class FirewallSection(Strict):
+    filters: tuple[Filter, ...] = ()
+
+
+class RoutingSection(Strict):
+    prefix_lists: tuple[PrefixList, ...] = ()
+    community_lists: tuple[CommunityList, ...] = ()
+    as_path_lists: tuple[AsPathList, ...] = ()
+    route_maps: tuple[RouteMap, ...] = ()
+    bindings: tuple[NeighborBinding, ...] = ()
+
+
+class ChangeRequest(Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,15}-[0-9]{1,8}$", description="e.g. CHG-0042; equals the file name")
+    title: FreeText
+    description: Prose | None = None
+    ticket: FreeText | None = None
+    requested_by: FreeText
+    window: Window | None = None
+    risk: Literal["low", "medium", "high"] = "medium"
+    rollback: Prose | None = Field(default=None, description="notes for a manual rollback")
+    strategy: Literal["in_place", "versioned"] = "in_place"
+    targets: Targets
+    firewall: FirewallSection = FirewallSection()
+    routing: RoutingSection = RoutingSection()
+    verify: Verify = Verify()
+
+    def objects(self):
+        """Every policy object of the change as (kind, object)."""
+        for f in self.firewall.filters:
+            yield "filter", f
+        for p in self.routing.prefix_lists:
+            yield "prefix_list", p
+        for c in self.routing.community_lists:
+            yield "community_list", c
+        for a in self.routing.as_path_lists:
+            yield "as_path_list", a
+        for r in self.routing.route_maps:
+            yield "route_map", r
+
+

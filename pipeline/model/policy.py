@@ -1,0 +1,92 @@
+"""The concrete policy of one device: what a running config parses into and what a change resolves to.
+
+Everything here is resolved: no object references left in filters, every firewall rule has one address
+family. Parsers (running config -> DevicePolicy) and the resolver (change request -> DevicePolicy
+fragment) meet here, so plan can compare like with like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Union
+
+from pydantic import Field
+
+from ..inventory import Attachment
+from .base import AFI, Network, Strict
+from .firewall import FwAction, ServiceSpec
+from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
+
+Kind = Literal["filter", "prefix_list", "community_list", "as_path_list", "route_map", "binding"]
+# Dependency order: objects referenced by others come first; bindings reference route-maps.
+KIND_ORDER: tuple[Kind, ...] = ("prefix_list", "community_list", "as_path_list", "route_map", "binding", "filter")
+
+
+class Rule(Strict):
+    """One firewall term of one address family, fully resolved. Empty tuples mean 'any'."""
+
+    name: str
+    family: AFI
+    sources: tuple[Network, ...] = ()
+    destinations: tuple[Network, ...] = ()
+    specs: tuple[ServiceSpec, ...] = ()
+    action: FwAction
+    log: bool = False
+    counter: bool = False
+    description: str | None = None
+
+
+class ConcreteFilter(Strict):
+    name: str
+    description: str | None = None
+    rules: tuple[Rule, ...] = ()
+    attachments: tuple[Attachment, ...] = Field(default=())
+
+    def family_rules(self, family: AFI) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.family == family)
+
+
+PolicyObject = Union[ConcreteFilter, PrefixList, CommunityList, AsPathList, RouteMap, NeighborBinding]
+
+
+@dataclass
+class DevicePolicy:
+    """Named policy objects of one device, by kind. Bindings are keyed (neighbor, afi, direction)."""
+
+    filters: dict[str, ConcreteFilter] = field(default_factory=dict)
+    prefix_lists: dict[str, PrefixList] = field(default_factory=dict)
+    community_lists: dict[str, CommunityList] = field(default_factory=dict)
+    as_path_lists: dict[str, AsPathList] = field(default_factory=dict)
+    route_maps: dict[str, RouteMap] = field(default_factory=dict)
+    bindings: dict[tuple[str, str, str], NeighborBinding] = field(default_factory=dict)
+    # What the parser saw but could not model (hostile names, unsupported syntax): never silently dropped.
+    skipped: list[str] = field(default_factory=list)
+
+    def table(self, kind: Kind) -> dict:
+        return {"filter": self.filters, "prefix_list": self.prefix_lists, "community_list": self.community_lists,
+                "as_path_list": self.as_path_lists, "route_map": self.route_maps, "binding": self.bindings}[kind]
+
+    def get(self, kind: Kind, key) -> PolicyObject | None:
+        return self.table(kind).get(key)
+
+    def put(self, kind: Kind, key, obj: PolicyObject) -> None:
+        self.table(kind)[key] = obj
+
+    def remove(self, kind: Kind, key) -> None:
+        self.table(kind).pop(key, None)
+
+    def items(self) -> Iterator[tuple[Kind, object, PolicyObject]]:
+        for kind in KIND_ORDER:
+            for key, obj in self.table(kind).items():
+                yield kind, key, obj
+
+    def copy(self) -> "DevicePolicy":
+        return DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
+                            dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped))
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(self.table(k)) for k in KIND_ORDER}
+
+    def route_maps_using(self, kind: Kind, name: str) -> list[str]:
+        """Route-maps that reference object (kind, name)."""
+        return [rm.name for rm in self.route_maps.values() if (kind, name) in rm.references()]

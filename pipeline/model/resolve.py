@@ -1,0 +1,76 @@
+"""Change request + shared objects + one host -> the concrete objects that host must (not) have."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError, Location
+from ..inventory import Host
+from .base import afi_of
+from .change import ChangeRequest
+from .firewall import Filter, ServiceSpec, Term
+from .objects import ObjectStore
+from .policy import ConcreteFilter, Kind, PolicyObject, Rule
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One object the change wants on a host: `obj` None means it must be absent."""
+
+    kind: Kind
+    key: object
+    obj: PolicyObject | None
+
+
+def term_specs(term: Term, store: ObjectStore) -> tuple[ServiceSpec, ...]:
+    if term.services:
+        out: list[ServiceSpec] = []
+        for s in term.services:
+            out.extend(store.service(s))
+        return tuple(out)
+    return tuple(ServiceSpec(protocol=p, source_ports=term.source_ports, destination_ports=term.destination_ports)
+                 for p in term.protocols)
+
+
+def term_rules(term: Term, store: ObjectStore) -> list[Rule]:
+    """Split a term per address family (a term without addresses applies to both)."""
+    srcs = [n for r in term.sources for n in store.addresses(r)]
+    dsts = [n for r in term.destinations for n in store.addresses(r)]
+    families = {afi_of(n) for n in srcs + dsts} or {"ipv4", "ipv6"}
+    specs = term_specs(term, store)
+    rules = []
+    for fam in ("ipv4", "ipv6"):
+        if fam not in families:
+            continue
+        fam_specs = tuple(s for s in specs if not (fam == "ipv4" and s.protocol == "icmpv6") and not (fam == "ipv6" and s.protocol == "icmp"))
+        if specs and not fam_specs:
+            continue
+        rules.append(Rule(name=term.name, family=fam, sources=tuple(n for n in srcs if afi_of(n) == fam),
+                          destinations=tuple(n for n in dsts if afi_of(n) == fam), specs=fam_specs,
+                          action=term.action, log=term.log, counter=term.counter, description=term.description))
+    return rules
+
+
+def concrete_filter(f: Filter, store: ObjectStore, host: Host) -> ConcreteFilter:
+    rules = [r for t in f.terms for r in term_rules(t, store)]
+    attachments = []
+    for a in f.attach:
+        if a not in host.data.firewall.attachments:
+            raise InputError(f"attachment point '{a}' is not defined for host {host.name}", Location("inventory/hosts.yaml", field=f"{host.name}.firewall.attachments"))
+        attachments.append(host.data.firewall.attachments[a])
+    return ConcreteFilter(name=f.name, description=f.description, rules=tuple(rules), attachments=tuple(attachments))
+
+
+def resolve(change: ChangeRequest, store: ObjectStore, host: Host) -> list[Desired]:
+    """The change's objects as they must be on *host*, in the change's own order."""
+    out: list[Desired] = []
+    for kind, obj in change.objects():
+        if kind == "filter":
+            out.append(Desired(kind, obj.name, concrete_filter(obj, store, host) if obj.state == "present" else None))
+        else:
+            out.append(Desired(kind, obj.name, obj if obj.state == "present" else None))
+    for b in change.routing.bindings:
+        out.append(Desired("binding", b.key, b if b.state == "present" else None))
+    return out
+
+

@@ -1,0 +1,84 @@
+"""What a change must achieve, checked after deploy: traffic and route expectations."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import Field, model_validator
+
+from ..names import Identifier
+from .base import Address, Prefix, PrefixOrHost, Strict
+from .firewall import Port, Protocol
+from .routing import Community, LargeCommunity
+
+# A traffic endpoint: a prefix, an address, or a lab/inventory host name.
+Endpoint = Union[PrefixOrHost, Identifier]
+
+
+class Point(Strict):
+    """Where to look: an agent (host) and optionally its interface and direction."""
+
+    host: Identifier
+    interface: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
+    direction: Literal["ingress", "egress"] | None = None
+
+
+class Via(Strict):
+    next_hop: Address | None = None
+    interface: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
+    host: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "Via":
+        if not (self.next_hop or self.interface or self.host):
+            raise ValueError("via needs a next_hop, an interface or a host")
+        return self
+
+
+class TrafficExpectation(Strict):
+    name: Identifier
+    source: Endpoint
+    destination: Endpoint
+    protocol: Protocol = "tcp"
+    port: Port | None = None
+    expect: Literal["allowed", "blocked", "via"]
+    via: Via | None = None
+    at: Point | None = None
+    confidence: float = Field(default=0.99, gt=0.5, lt=1.0)
+
+    @model_validator(mode="after")
+    def _via_given(self) -> "TrafficExpectation":
+        if self.expect == "via" and self.via is None:
+            raise ValueError("expect: via needs a via: {next_hop|interface|host}")
+        if self.expect != "via" and self.via is not None:
+            raise ValueError("via: is only used with expect: via")
+        return self
+
+
+class RouteAttributes(Strict):
+    local_preference: int | None = None
+    med: int | None = None
+    next_hop: Address | None = None
+    communities: tuple[Community, ...] = ()
+    large_communities: tuple[LargeCommunity, ...] = ()
+    as_path_contains: tuple[int, ...] = ()
+
+
+class RouteExpectation(Strict):
+    device: Identifier
+    prefix: Prefix
+    expect: Literal["present", "absent"] = "present"
+    attributes: RouteAttributes | None = None
+
+    @model_validator(mode="after")
+    def _attrs_need_present(self) -> "RouteExpectation":
+        if self.expect == "absent" and self.attributes is not None:
+            raise ValueError("attributes only make sense for expect: present")
+        return self
+
+
+class Verify(Strict):
+    traffic: tuple[TrafficExpectation, ...] = ()
+    routes: tuple[RouteExpectation, ...] = ()
+    max_prefix_loss: float = Field(default=0.2, ge=0.0, le=1.0, description="share of a session's accepted prefixes it may lose")
+    window_seconds: int = Field(default=60, ge=1, le=3600)

@@ -1,0 +1,1 @@
+"""Running-config parsers, one module per platform: parse(text) -> DevicePolicy."""

@@ -1,0 +1,1 @@
+"""Plan: running config -> model, object diff, dependency-ordered remediation per device."""

@@ -1,0 +1,67 @@
+"""Where things live in a netchange repository, and loading change requests from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from . import yamlio
+from .errors import InputError, Location
+from .inventory import Inventory
+from .model.change import ChangeRequest
+from .model.objects import ObjectStore
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | str = ".") -> "Project":
+        p = Path(start).resolve()
+        for d in (p, *p.parents):
+            if (d / "policies").is_dir() and (d / "inventory").is_dir():
+                return cls(d)
+        raise InputError("no netchange project here (needs policies/ and inventory/)", Location(str(p)))
+
+    @property
+    def changes_dir(self) -> Path:
+        return self.root / "policies" / "changes"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.root / "policies" / "objects"
+
+    @property
+    def guardrails_file(self) -> Path:
+        return self.root / "policies" / "guardrails.yaml"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        return Inventory(self.root / "inventory")
+
+    @cached_property
+    def objects(self) -> ObjectStore:
+        return ObjectStore.load(self.objects_dir)
+
+    def change_files(self) -> list[Path]:
+        """Every change request: policies/changes/*.yaml and the examples below it."""
+        return sorted(self.changes_dir.rglob("*.yaml"))
+
+
+def load_change(path: Path | str) -> tuple[ChangeRequest, object]:
+    """Load and schema-check one change request. Returns the model and the ruamel node (for positions)."""
+    path = Path(path)
+    node = yamlio.load(path)
+    if not isinstance(node, dict):
+        raise InputError("a change request is a YAML mapping (id, title, targets, ...)", Location(str(path), 1, 1))
+    change = yamlio.validate_model(ChangeRequest, node, path)
+    if change.id != path.stem:
+        line, col = yamlio.position(node, ("id",))
+        raise InputError(f"id '{change.id}' must equal the file name '{path.stem}'", Location(str(path), line, col, "id"))
+    return change, node
