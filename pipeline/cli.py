@@ -14,9 +14,15 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
+    from .drivers.cli import register as register_render
     from .lab.cli import app as lab_app
+    from .plan.cli import register as register_plan
     from .telemetry.cli import register as register_telemetry
+    from .validate.cli import register as register_validate
 
+    register_validate(app)
+    register_render(app)
+    register_plan(app)
     app.add_typer(lab_app, name="lab", help="Build, inspect and tear down the namespace lab.")
     register_telemetry(app)
 

@@ -1,0 +1,1 @@
+"""Validation of change requests: schema, semantics, shadowing, guardrails, reports."""
