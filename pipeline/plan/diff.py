@@ -1,0 +1,86 @@
+"""Object diff: running DevicePolicy vs the change's desired objects -> unordered edit ops.
+
+Lists and route-maps are diffed per seq entry; bindings are switched, never unbound and rebound;
+filters are replaced as a whole (the driver decides between sequence edits and a versioned swap).
+"""
+
+from __future__ import annotations
+
+from ..model.policy import DevicePolicy
+from ..model.resolve import Desired
+from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Unbind
+
+SEQUENCED = ("prefix_list", "route_map", "community_list", "as_path_list")
+
+
+def binding_name(key: tuple[str, str, str]) -> str:
+    return "/".join(key)
+
+
+def _entry_key(e, i: int):
+    return e.seq if getattr(e, "seq", None) is not None else ("#", i)
+
+
+def diff_object(kind, name, old, new) -> list[Op]:
+    """Ops turning `old` into `new` for one object (either may be None)."""
+    if kind == "binding":
+        if new is None:
+            return [Unbind(kind, binding_name(old.key), old)] if old is not None else []
+        if old is not None and old.route_map == new.route_map:
+            return []
+        return [Bind(kind, binding_name(new.key), new, old)]
+    if new is None:
+        return [Delete(kind, name, old)] if old is not None else []
+    if old is None:
+        return [Create(kind, name, new)]
+    if old == new:
+        return []
+    if kind == "filter":
+        return [ReplaceFilter(kind, name, old, new)]
+    if _header(old) != _header(new) or any(getattr(e, "seq", None) is None for e in (*old.entries, *new.entries)):
+        # Unsequenced entries (or a changed list type) cannot be edited one by one: rebuild the object.
+        return [Delete(kind, name, old), Create(kind, name, new)]
+    olds = {_entry_key(e, i): e for i, e in enumerate(old.entries)}
+    news = {_entry_key(e, i): e for i, e in enumerate(new.entries)}
+    ops: list[Op] = []
+    for k, e in news.items():
+        if k not in olds:
+            ops.append(AddEntry(kind, name, new, e))
+        elif olds[k] != e:
+            ops.append(ModifyEntry(kind, name, new, olds[k], e))
+    for k, e in olds.items():
+        if k not in news:
+            ops.append(RemoveEntry(kind, name, old, e))
+    return ops
+
+
+def _header(obj) -> tuple:
+    """The parts of a list object that are not its entries (type, family)."""
+    return (getattr(obj, "kind", None), getattr(obj, "family", None), getattr(obj, "description", None))
+
+
+def apply_desired(running: DevicePolicy, desired: list[Desired]) -> DevicePolicy:
+    """The intended policy: running with every desired object set or removed."""
+    intended = running.copy()
+    for d in desired:
+        if d.obj is None:
+            intended.remove(d.kind, d.key)
+        else:
+            intended.put(d.kind, d.key, d.obj)
+    return intended
+
+
+def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[str, object]] | None = None) -> list[Op]:
+    """Ops for every object that differs (restricted to `only` = {(kind, key)} when given)."""
+    ops: list[Op] = []
+    keys: list[tuple[str, object]] = []
+    for kind, key, _ in running.items():
+        keys.append((kind, key))
+    for kind, key, _ in intended.items():
+        if (kind, key) not in keys:
+            keys.append((kind, key))
+    for kind, key in keys:
+        if only is not None and (kind, key) not in only:
+            continue
+        ops.extend(diff_object(kind, key if kind != "binding" else None, running.get(kind, key), intended.get(kind, key)))
+    return ops

@@ -1,0 +1,37 @@
+"""Which neighbor x address family x direction must be soft-refreshed after the edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model.policy import DevicePolicy
+from .ops import Bind, Op, Unbind
+
+
+@dataclass(frozen=True, order=True)
+class RefreshTarget:
+    neighbor: str
+    afi: str
+    direction: str
+
+
+def affected_route_maps(intended: DevicePolicy, ops: list[Op]) -> set[str]:
+    """Route-maps whose behaviour may change: edited themselves, or referencing an edited object."""
+    touched = {(op.kind, op.name) for op in ops if op.kind != "binding"}
+    out = {name for kind, name in touched if kind == "route_map"}
+    for rm in intended.route_maps.values():
+        if any(ref in touched for ref in rm.references()):
+            out.add(rm.name)
+    return out
+
+
+def refresh_set(running: DevicePolicy, intended: DevicePolicy, ops: list[Op]) -> list[RefreshTarget]:
+    rms = affected_route_maps(intended, ops) | affected_route_maps(running, ops)
+    keys: set[tuple[str, str, str]] = set()
+    for key, b in intended.bindings.items():
+        if b.route_map in rms:
+            keys.add(key)
+    for op in ops:
+        if isinstance(op, (Bind, Unbind)):
+            keys.add(op.binding.key)
+    return sorted(RefreshTarget(*k) for k in keys)
