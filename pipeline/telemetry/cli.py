@@ -1,5 +1,129 @@
+"""`netchange agent` and `netchange collect`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from .errors import TelemetryError
+
+
+def _parse_interface(text: str, default_rate: int) -> tuple[str, int]:
+    name, _, rate = text.partition("=")
+    try:
+        return name, int(rate) if rate else default_rate
+    except ValueError:
+        raise TelemetryError(f"bad interface {text!r}: expected NAME or NAME=RATE") from None
+
+
+def _on_signals(stop) -> None:
+    """SIGINT and SIGTERM end the main loop, which then detaches cleanly."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop())
+
+
+def agent(
+    interface: list[str] = typer.Option(..., "--interface", "-i", help="Interface to sample, NAME or NAME=RATE (repeatable)."),
+    collector: list[str] = typer.Option(..., "--collector", "-c", help="Collector HOST[:PORT] (repeatable; default port 6343)."),
+    rate: int = typer.Option(1000, help="Default 1-in-N sampling rate."),
+    agent_address: Optional[str] = typer.Option(None, help="sFlow agent address (default: our source address towards the first collector)."),
+    header_bytes: int = typer.Option(128, help="Sampled header bytes (up to 256)."),
+    counter_interval: float = typer.Option(20.0, help="Seconds between counter samples (0: none)."),
+    flush_interval: float = typer.Option(0.25, help="Longest time a sample waits for its datagram."),
+    direction: str = typer.Option("both", help="ingress, egress or both."),
+    attach: str = typer.Option("auto", help="auto (TCX, else clsact), tcx or tc."),
+    duration: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
+) -> None:
+    """Sample packets on host interfaces with eBPF and export them as sFlow v5."""
+    from .agent import Agent, Interface, parse_collector
+    from .bpf_loader import EGRESS, INGRESS
+
+    dirs = {"both": (INGRESS, EGRESS), "ingress": (INGRESS,), "egress": (EGRESS,)}.get(direction)
+    if dirs is None:
+        raise TelemetryError(f"--direction must be ingress, egress or both, not {direction!r}")
+    if attach not in ("auto", "tcx", "tc"):
+        raise TelemetryError(f"--attach must be auto, tcx or tc, not {attach!r}")
+    if not 14 <= header_bytes <= 256:
+        raise TelemetryError("--header-bytes must be between 14 and 256")
+    itfs = [Interface(*_parse_interface(t, rate)) for t in interface]
+    a = Agent(itfs, [parse_collector(c) for c in collector], agent_address=agent_address, snaplen=header_bytes,
+              counter_interval=counter_interval, flush_interval=flush_interval, directions=dirs, attach=attach)
+    _on_signals(a.stop)
+    a.start()
+    where = ", ".join(f"{n} {d} ({m})" for n, d, m in a.attached)
+    print(f"netchange agent {a.agent_address}: sampling {where}; exporting to {', '.join(collector)}", file=sys.stderr, flush=True)
+    stats = a.run(duration)
+    drops = sum(v[2] for v in stats.kernel.values())
+    print(f"netchange agent: {stats.samples} samples in {stats.datagrams} datagrams, {drops} drops; detached",
+          file=sys.stderr, flush=True)
+
+
+def collect(
+    listen: str = typer.Option("0.0.0.0:6343", help="UDP ADDRESS:PORT to listen on."),
+    read: Optional[Path] = typer.Option(None, "--read", help="Read sFlow datagrams from a pcap/pcapng file instead."),
+    port: int = typer.Option(6343, help="With --read: UDP destination port of the sFlow datagrams."),
+    agent: list[str] = typer.Option([], "--agent", help="Known agent ADDRESS or NAME=ADDRESS (repeatable)."),
+    inventory: Optional[Path] = typer.Option(None, help="Take known agents from this inventory folder."),
+    any_agent: bool = typer.Option(False, "--any-agent", help="Accept datagrams from every agent (debugging)."),
+    jsonl: Optional[Path] = typer.Option(None, help="Write samples as JSON lines to this file ('-' for stdout)."),
+    metrics_port: Optional[int] = typer.Option(None, help="Serve Prometheus metrics on this port."),
+    max_flows: int = typer.Option(10_000, help="Size of the flow table (least recently seen flows are evicted)."),
+    duration: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
+    top: int = typer.Option(20, help="Flows to show in the final summary."),
+) -> None:
+    """Collect sFlow v5 from known agents: decode, aggregate, export metrics and JSON lines."""
+    from .collector import Collector, agents_from_inventory
+
+    agents: dict[str, str] | None = {}
+    for a in agent:
+        name, _, addr = a.rpartition("=")
+        agents[name or addr] = addr
+    if inventory is not None:
+        from ..inventory import Inventory
+
+        agents.update(agents_from_inventory(Inventory(inventory)))
+    if any_agent:
+        agents = None
+    elif not agents:
+        raise TelemetryError("no known agents: give --agent or --inventory (or --any-agent to accept all)")
+    host, _, p = listen.rpartition(":")
+    try:
+        bind = (host.strip("[]") or "0.0.0.0", int(p))
+    except ValueError:
+        raise TelemetryError(f"bad --listen {listen!r}: expected ADDRESS:PORT") from None
+
+    out = None
+    if jsonl is not None:
+        out = sys.stdout if str(jsonl) == "-" else open(jsonl, "a", buffering=1)
+    try:
+        c = Collector(bind=bind, agents=agents, max_flows=max_flows, jsonl=out)
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, registry=c.metrics.registry)
+        if read is not None:
+            n = c.read_pcap(read, port)
+            print(f"read {n} datagrams from {read}", file=sys.stderr)
+        else:
+            stop = threading.Event()
+            _on_signals(stop.set)
+            c.start()
+            print(f"netchange collect: listening on {c.address[0]}:{c.address[1]}", file=sys.stderr, flush=True)
+            stop.wait(duration)
+            c.stop()
+        print(json.dumps(c.snapshot(top), indent=2), file=sys.stderr if out is sys.stdout else sys.stdout)
+    finally:
+        if out is not None and out is not sys.stdout:
+            out.close()
 
 
 def register(app: typer.Typer) -> None:
     """Adds the `agent` and `collect` commands."""
+    app.command("agent")(agent)
+    app.command("collect")(collect)

@@ -1,0 +1,26 @@
+"""Prometheus metrics of a collector, in their own registry so several collectors can live in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class CollectorMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.datagrams = Counter("netchange_sflow_datagrams", "sFlow datagrams accepted", ["agent"], registry=r)
+        self.malformed = Counter("netchange_sflow_malformed_datagrams", "datagrams that failed to decode", registry=r)
+        # no source label: unknown senders are unbounded, a label per sender would be a cardinality leak
+        self.rejected = Counter("netchange_sflow_rejected_datagrams", "datagrams from agents not in the known list", registry=r)
+        self.flow_samples = Counter("netchange_sflow_flow_samples", "flow samples decoded", ["agent"], registry=r)
+        self.counter_samples = Counter("netchange_sflow_counter_samples", "counter samples decoded", ["agent"], registry=r)
+        self.lost_datagrams = Counter("netchange_sflow_lost_datagrams", "datagrams missing from agents' sequence numbers", ["agent"], registry=r)
+        self.agent_drops = Gauge("netchange_sflow_agent_drops", "samples the agent dropped for lack of resources (cumulative, as reported)", ["agent", "source"], registry=r)
+        self.evictions = Counter("netchange_flow_table_evictions", "flows evicted from the bounded flow table", registry=r)
+        self.flows = Gauge("netchange_flow_table_size", "flows in the flow table", registry=r)
+
+    def value(self, name: str, **labels: str) -> float:
+        """Current value of a metric sample (0 when absent), e.g. value('netchange_sflow_malformed_datagrams_total')."""
+        v = self.registry.get_sample_value(name, labels or None)
+        return v or 0.0
