@@ -5,36 +5,12 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import DevicePolicy, NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, resolve
-from pipeline.model.routing import Match
+from pipeline.model import DevicePolicy, resolve
 from pipeline.plan.diff import apply_desired, diff
 from pipeline.plan.order import order
 from pipeline.plan.refresh import RefreshTarget, refresh_set
 from pipeline.plan.replay import replay
-
-
-def pl(name, *entries):
-    return PrefixList(name=name, afi="ipv4", entries=tuple(PrefixListEntry(seq=s, action="permit", prefix=p) for s, p in entries))
-
-
-def rm(name, *entries):
-    return RouteMap(name=name, entries=tuple(RouteMapEntry(seq=s, action="permit", match=Match(prefix_list=p)) for s, p in entries))
-
-
-def bind(rmap, nbr="198.51.100.2", direction="in"):
-    return NeighborBinding(neighbor=nbr, afi="ipv4", direction=direction, route_map=rmap)
-
-
-def policy(*objs):
-    p = DevicePolicy()
-    for o in objs:
-        if isinstance(o, PrefixList):
-            p.prefix_lists[o.name] = o
-        elif isinstance(o, RouteMap):
-            p.route_maps[o.name] = o
-        elif isinstance(o, NeighborBinding):
-            p.bindings[o.key] = o
-    return p
+from policy_builders import bind, pl, policy, rm
 
 
 def verbs(ops):

@@ -6,7 +6,7 @@ from pipeline.plan.order import order
 from pipeline.plan.replay import replay
 from pipeline.plan.versioned import logical_view, versioned_plan
 
-from .test_order import bind, pl, policy, rm
+from policy_builders import bind, pl, policy, rm
 
 
 def test_changed_list_gets_new_versions_and_bindings_switch():
