@@ -1,0 +1,204 @@
+"""Route-policy impact preview: run the old and the new policy over a neighbor's received routes.
+
+This is the dry-run answer a text diff cannot give: which prefixes a change newly accepts or rejects,
+and which attributes it changes. Semantics follow FRR (a match on a missing list does not match); the
+IOS behaviour (a missing prefix-list matches everything) is selectable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from ..model.policy import DevicePolicy
+from ..model.routing import RouteMap
+
+ATTRS = ("local_pref", "med", "weight", "communities", "large_communities", "as_path", "next_hop")
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str
+    as_path: tuple[int, ...] = ()
+    next_hop: str | None = None
+    local_pref: int | None = None
+    med: int | None = None
+    weight: int | None = None
+    communities: frozenset[str] = field(default_factory=frozenset)
+    large_communities: frozenset[str] = field(default_factory=frozenset)
+
+
+@lru_cache(maxsize=1024)
+def _as_regex(expr: str) -> re.Pattern:
+    # Cisco/FRR `_` matches a delimiter: start, end, space, comma, braces, parentheses.
+    return re.compile(expr.replace("_", r"(?:^|$|[ ,{}()])"))
+
+
+def _prefix_list_permits(policy: DevicePolicy, name: str, prefix: str, missing_matches: bool) -> bool:
+    pl = policy.prefix_lists.get(name)
+    if pl is None:
+        return missing_matches
+    net = ipaddress.ip_network(prefix, strict=False)
+    for e in sorted(pl.entries, key=lambda e: e.seq):
+        if e.prefix.version != net.version or not net.subnet_of(e.prefix):
+            continue
+        lo = e.ge if e.ge is not None else e.prefix.prefixlen
+        hi = e.le if e.le is not None else (net.max_prefixlen if e.ge is not None else e.prefix.prefixlen)
+        if lo <= net.prefixlen <= hi:
+            return e.action == "permit"
+    return False
+
+
+def _community_list_permits(policy: DevicePolicy, name: str, route: Route) -> bool:
+    cl = policy.community_lists.get(name)
+    if cl is None:
+        return False
+    values = route.large_communities if cl.kind.startswith("large") else route.communities
+    text = " ".join(sorted(values))
+    for e in cl.entries:
+        hit = re.search(e.regex, text) is not None if e.regex else set(e.communities) <= values
+        if hit:
+            return e.action == "permit"
+    return False
+
+
+def _as_path_permits(policy: DevicePolicy, name: str, route: Route) -> bool:
+    al = policy.as_path_lists.get(name)
+    if al is None:
+        return False
+    text = " ".join(str(a) for a in route.as_path)
+    for e in al.entries:
+        if _as_regex(e.regex).search(text):
+            return e.action == "permit"
+    return False
+
+
+def _deleted(policy: DevicePolicy, list_name: str, communities: frozenset[str]) -> frozenset[str]:
+    cl = policy.community_lists.get(list_name)
+    if cl is None:
+        return communities
+    keep = set()
+    for c in communities:
+        single = Route(prefix="0.0.0.0/0", communities=frozenset({c}))
+        if not _community_list_permits(policy, list_name, single):
+            keep.add(c)
+    return frozenset(keep)
+
+
+def evaluate(policy: DevicePolicy, rm_name: str | None, route: Route, missing_prefix_list_matches: bool = False) -> Route | None:
+    """The route after the route-map, or None when it is denied."""
+    if rm_name is None:
+        return route
+    rm: RouteMap | None = policy.route_maps.get(rm_name)
+    if rm is None:
+        return None  # binding a missing route-map denies everything (FRR and IOS alike)
+    entries = sorted(rm.entries, key=lambda e: e.seq)
+    i = 0
+    matched_any = False
+    while i < len(entries):
+        e = entries[i]
+        m = e.match
+        ok = True
+        if m.prefix_list and not _prefix_list_permits(policy, m.prefix_list, route.prefix, missing_prefix_list_matches):
+            ok = False
+        if ok and m.next_hop_prefix_list and not (route.next_hop and _prefix_list_permits(policy, m.next_hop_prefix_list, route.next_hop, missing_prefix_list_matches)):
+            ok = False
+        if ok and m.community_list and not _community_list_permits(policy, m.community_list, route):
+            ok = False
+        if ok and m.large_community_list and not _community_list_permits(policy, m.large_community_list, route):
+            ok = False
+        if ok and m.as_path and not _as_path_permits(policy, m.as_path, route):
+            ok = False
+        if not ok:
+            i += 1
+            continue
+        if e.action == "deny":
+            return None
+        matched_any = True
+        route = _apply_set(policy, e.set, route)
+        if e.continue_ is None:
+            return route
+        i = next((j for j, x in enumerate(entries) if x.seq >= e.continue_ and j > i), len(entries))
+    return route if matched_any else None
+
+
+def _apply_set(policy: DevicePolicy, s, route: Route) -> Route:
+    upd: dict = {}
+    if s.local_preference is not None:
+        upd["local_pref"] = s.local_preference
+    if s.med is not None:
+        upd["med"] = s.med
+    if s.weight is not None:
+        upd["weight"] = s.weight
+    comms = route.communities
+    if s.community_replace:
+        comms = frozenset(s.community_replace)
+    elif s.community_add:
+        comms = comms | frozenset(s.community_add)
+    if s.community_delete:
+        comms = _deleted(policy, s.community_delete, comms)
+    if comms != route.communities:
+        upd["communities"] = comms
+    if s.large_community_add:
+        upd["large_communities"] = route.large_communities | frozenset(s.large_community_add)
+    if s.as_path_prepend:
+        upd["as_path"] = tuple(s.as_path_prepend) + route.as_path
+    if s.next_hop is not None and s.next_hop not in ("self", "peer-address"):
+        upd["next_hop"] = str(s.next_hop)
+    return replace(route, **upd) if upd else route
+
+
+@dataclass
+class NeighborImpact:
+    neighbor: str
+    afi: str
+    direction: str
+    newly_accepted: list[str] = field(default_factory=list)
+    newly_rejected: list[str] = field(default_factory=list)
+    changed: dict[str, dict[str, tuple]] = field(default_factory=dict)
+    total: int = 0
+
+    def as_dict(self) -> dict:
+        return {"neighbor": self.neighbor, "afi": self.afi, "direction": self.direction, "routes": self.total,
+                "newly_accepted": self.newly_accepted, "newly_rejected": self.newly_rejected,
+                "changed": {p: {a: [_j(o), _j(n)] for a, (o, n) in d.items()} for p, d in self.changed.items()}}
+
+
+def _j(v):
+    return sorted(v) if isinstance(v, frozenset) else (list(v) if isinstance(v, tuple) else v)
+
+
+def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, direction: str, routes: list[Route]) -> NeighborImpact:
+    key = (neighbor, afi, direction)
+    old_rm = before.bindings[key].route_map if key in before.bindings else None
+    new_rm = after.bindings[key].route_map if key in after.bindings else None
+    out = NeighborImpact(neighbor, afi, direction, total=len(routes))
+    for r in routes:
+        a = evaluate(before, old_rm, r)
+        b = evaluate(after, new_rm, r)
+        if a is None and b is not None:
+            out.newly_accepted.append(r.prefix)
+        elif a is not None and b is None:
+            out.newly_rejected.append(r.prefix)
+        elif a is not None and b is not None and a != b:
+            out.changed[r.prefix] = {k: (getattr(a, k), getattr(b, k)) for k in ATTRS if getattr(a, k) != getattr(b, k)}
+    return out
+
+
+def routes_from_frr_json(data: dict) -> list[Route]:
+    """Routes from FRR `show bgp <afi> unicast neighbors X received-routes json` (or `routes json`)."""
+    table = data.get("receivedRoutes") or data.get("routes") or data.get("advertisedRoutes") or {}
+    out = []
+    for prefix, info in table.items():
+        if isinstance(info, list):  # `routes json` gives a list of paths per prefix
+            info = next((p for p in info if p.get("bestpath") or p.get("valid")), info[0]) if info else {}
+        path = str(info.get("path", "") or info.get("aspath", {}).get("string", ""))
+        nh = info.get("nextHop") or next((h.get("ip") for h in info.get("nexthops", []) if h.get("ip")), None)
+        comm = info.get("community", {}).get("string", "") if isinstance(info.get("community"), dict) else ""
+        lcomm = info.get("largeCommunity", {}).get("string", "") if isinstance(info.get("largeCommunity"), dict) else ""
+        out.append(Route(prefix=prefix, as_path=tuple(int(a) for a in re.findall(r"\d+", path)), next_hop=nh,
+                         local_pref=info.get("locPrf"), med=info.get("metric"), weight=info.get("weight"),
+                         communities=frozenset(comm.split()), large_communities=frozenset(lcomm.split())))
+    return out
