@@ -1,5 +1,103 @@
+"""`netchange plan` (dry run) and `netchange backup` (snapshots for offline plans)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..errors import InputError, Location
+from ..inventory import Inventory
+
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
 
 
 def register(app: typer.Typer) -> None:
-    """Adds `plan` and `backup`."""
+    @app.command()
+    def plan(
+        change_file: Path = typer.Argument(..., help="change request YAML"),
+        snapshots: Optional[Path] = typer.Option(None, "--snapshots", help="plan offline against <host>.cfg/.json files"),
+        fmt: str = typer.Option("text", "--format", help="text | json | markdown"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="write here instead of stdout"),
+        strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned (default: the change's)"),
+        inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
+        workers: int = typer.Option(20, "--workers", help="concurrent devices"),
+    ) -> None:
+        """Dry run: what each target device will receive, in order, and which sessions get refreshed."""
+        from ..project import Project, load_change
+        from .report import plan_document, to_json, to_markdown, to_text
+        from .run import plan_live, plan_snapshots, targets
+
+        if fmt not in ("text", "json", "markdown"):
+            raise InputError(f"unknown format '{fmt}' (text, json, markdown)", Location("--format"))
+        if strategy not in (None, "in_place", "versioned"):
+            raise InputError(f"unknown strategy '{strategy}' (in_place, versioned)", Location("--strategy"))
+        change, _ = load_change(change_file)
+        project = Project.find(change_file.parent)
+        inv = Inventory(inventory) if inventory else project.inventory
+        store = project.objects
+        n = len(targets(change, inv))
+        plans, errors = [], []
+        with _progress() as prog:
+            task = prog.add_task(f"planning {change.id}", total=n)
+            step = lambda _h: prog.advance(task)  # noqa: E731
+            source = (plan_snapshots(change, inv, store, snapshots, strategy, progress=step) if snapshots
+                      else plan_live(change, inv, store, strategy, workers, progress=step))
+            for r in source:
+                (errors if isinstance(r, str) else plans).append(r)
+        doc = plan_document(change, change_file, plans, errors)
+        text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
+        if output:
+            output.write_text(text + "\n")
+            err.print(f"plan written to {output}: {sum(1 for p in plans if not p.empty)} device(s) change, {len(errors)} error(s)")
+        else:
+            sys.stdout.write(text + "\n")
+        raise typer.Exit(1 if errors else 0)
+
+    @app.command()
+    def backup(
+        output: Path = typer.Option(..., "--output", "-o", help="snapshot folder"),
+        hosts: Optional[str] = typer.Option(None, "--hosts", help="comma-separated host names (default: all)"),
+        inventory: Optional[Path] = typer.Option(None, "--inventory"),
+    ) -> None:
+        """Save every device's running config (and FRR received routes) for offline plans."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..project import Project
+        from .run import fetch_running, snapshot_path
+
+        inv = Inventory(inventory) if inventory else Project.find().inventory
+        names = [h.strip() for h in hosts.split(",")] if hosts else list(inv.hosts)
+        unknown = [h for h in names if h not in inv.hosts]
+        if unknown:
+            raise InputError(f"not in the inventory: {', '.join(unknown)}", Location("--hosts"))
+        chosen = [inv.hosts[h] for h in names]
+        output.mkdir(parents=True, exist_ok=True)
+        failed = []
+
+        def one(h):
+            try:
+                snapshot_path(output, h).write_text(fetch_running(h))
+                return None
+            except Exception as e:  # report per device, keep going
+                return f"{h.name}: {type(e).__name__}: {e}"
+
+        with _progress() as prog, ThreadPoolExecutor(max_workers=20) as pool:
+            task = prog.add_task("backup", total=len(chosen))
+            for r in pool.map(one, chosen):
+                prog.advance(task)
+                if r:
+                    failed.append(r)
+        for f in failed:
+            err.print(f"[red]failed[/] {f}")
+        err.print(f"{len(chosen) - len(failed)} snapshot(s) written to {output}")
+        raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,119 @@
+"""Plan one device: running config text + change -> ordered commands, refresh set, diff, impact.
+
+Pure: no I/O. The runner feeds it one device at a time (streaming), so memory stays bounded by one
+device's config whatever the fleet size.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import asdict, dataclass, field
+
+from ..drivers.base import Driver
+from ..inventory import Host
+from ..model.change import ChangeRequest
+from ..model.objects import ObjectStore
+from ..model.policy import DevicePolicy
+from ..model.resolve import Desired, resolve
+from .diff import apply_desired, diff
+from .impact import Route, impact
+from .order import order
+from .ops import Bind, Create, Delete, Op, Unbind
+from .refresh import refresh_set
+from .versioned import logical_view, versioned_plan
+
+
+def config_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass
+class DevicePlan:
+    host: str
+    platform: str
+    running_hash: str
+    strategy: str
+    ops: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    gc_commands: list[str] = field(default_factory=list)
+    rollback_commands: list[str] = field(default_factory=list)
+    refresh: list[dict] = field(default_factory=list)
+    diff: str = ""
+    impact: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.commands or self.gc_commands)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _describe(op: Op) -> str:
+    detail = ""
+    for attr in ("entry", "new"):
+        e = getattr(op, attr, None)
+        if e is not None and getattr(e, "seq", None) is not None:
+            detail = f" seq {e.seq}"
+    if op.kind == "binding":
+        b = op.binding
+        detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
+    return f"{op.verb} {op.kind} {op.name}{detail}"
+
+
+def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
+    """Switch bindings back to the old versions, then drop the new ones (the old objects were never touched)."""
+    undo: list[Op] = []
+    for op in commit_ops:
+        if isinstance(op, Bind):
+            undo.append(Bind(op.kind, op.name, op.old, op.binding) if op.old is not None else Unbind(op.kind, op.name, op.binding))
+        elif isinstance(op, Unbind):
+            undo.append(Bind(op.kind, op.name, op.binding))
+        elif isinstance(op, Create):
+            undo.append(Delete(op.kind, op.name, op.obj))
+    return order(undo)
+
+
+def _section_text(driver: Driver, policy: DevicePolicy, keys: list[tuple[str, object]], host: Host) -> str:
+    desired = [Desired(k, key, policy.get(k, key)) for k, key in keys if policy.get(k, key) is not None]
+    return driver.render(desired, host) if desired else ""
+
+
+def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeRequest, store: ObjectStore,
+                strategy: str | None = None, received: dict[tuple[str, str], list[Route]] | None = None) -> DevicePlan:
+    strategy = strategy or change.strategy
+    running = driver.parse(running_text)
+    desired = resolve(change, store, host)
+    view, names = logical_view(running) if strategy == "versioned" else (running, None)
+    intended = apply_desired(view, desired)
+    touched = {(d.kind, d.key) for d in desired}
+    ops = order(diff(view, intended, only=touched))
+    plan = DevicePlan(host=host.name, platform=host.platform.value, running_hash=config_hash(running_text),
+                      strategy=strategy, skipped=list(running.skipped))
+    if not ops:
+        return plan
+    if strategy == "versioned":
+        commit_ops, gc_ops = versioned_plan(view, intended, ops, names)
+        commit_ops, gc_ops = order(commit_ops), order(gc_ops)
+        rollback_ops = _undo_versioned(commit_ops)
+    else:
+        commit_ops, gc_ops = ops, []
+        rollback_ops = order(diff(intended, view, only=touched))
+    plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
+    plan.commands = driver.render_ops(commit_ops, intended, host)
+    plan.gc_commands = driver.render_ops(gc_ops, intended, host) if gc_ops else []
+    plan.rollback_commands = driver.render_ops(rollback_ops, view if strategy == "in_place" else running, host)
+    for t in refresh_set(view, intended, ops):
+        plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,
+                             "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction)})
+        routes = (received or {}).get((t.neighbor, t.afi))
+        if routes is not None and t.direction == "in":
+            plan.impact.append(impact(view, intended, t.neighbor, t.afi, "in", routes).as_dict())
+    keys = sorted(touched, key=str)
+    before = _section_text(driver, view, keys, host)
+    after = _section_text(driver, intended, keys, host)
+    plan.diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                             f"{host.name} running", f"{host.name} intended"))
+    return plan

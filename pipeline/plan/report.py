@@ -1,0 +1,87 @@
+"""Plan outputs: the JSON plan file deploy executes, a short markdown summary for the MR, terminal text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from ..model.change import ChangeRequest
+from .planner import DevicePlan
+
+PLAN_FORMAT = "netchange-plan/1"
+
+
+def plan_document(change: ChangeRequest, change_file: Path, plans: list[DevicePlan], errors: list[str]) -> dict:
+    return {
+        "format": PLAN_FORMAT,
+        "change": change.id,
+        "title": change.title,
+        "change_sha256": hashlib.sha256(change_file.read_bytes()).hexdigest() if change_file.exists() else None,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "devices": [p.as_dict() for p in plans],
+        "errors": errors,
+    }
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False)
+
+
+def to_markdown(doc: dict) -> str:
+    devs = doc["devices"]
+    changed = [d for d in devs if d["commands"] or d["gc_commands"]]
+    lines = [f"### netchange plan: {doc['change']} — {doc['title']}", "",
+             f"{len(changed)} of {len(devs)} device(s) change; "
+             f"{sum(len(d['refresh']) for d in devs)} BGP session(s) refreshed after every device committed.", ""]
+    if doc["errors"]:
+        lines += ["**Errors**", ""] + [f"- :x: `{e}`" for e in doc["errors"]] + [""]
+    if changed:
+        lines += ["| device | strategy | edits | commands | refresh |", "|---|---|---:|---:|---|"]
+        for d in changed:
+            refresh = ", ".join(f"{r['neighbor']} {r['afi']} {r['direction']}" for r in d["refresh"]) or "—"
+            lines.append(f"| {d['host']} | {d['strategy']} | {len(d['ops'])} | {len(d['commands'])} | {refresh} |")
+        lines.append("")
+    for d in changed:
+        imp = d["impact"]
+        if imp:
+            lines.append(f"**Route impact on {d['host']}**")
+            for i in imp:
+                lines.append(f"- {i['neighbor']} {i['afi']} in: {i['routes']} routes, "
+                             f"+{len(i['newly_accepted'])} accepted, -{len(i['newly_rejected'])} rejected, "
+                             f"{len(i['changed'])} with changed attributes")
+            lines.append("")
+        lines += [f"<details><summary>{d['host']}: diff and commands</summary>", "", "```diff", d["diff"].rstrip(), "```",
+                  "", "```", *d["commands"], "```"]
+        if d["gc_commands"]:
+            lines += ["", "After verification (garbage collection):", "```", *d["gc_commands"], "```"]
+        lines += ["</details>", ""]
+    return "\n".join(lines)
+
+
+def to_text(doc: dict) -> str:
+    out = [f"plan {doc['change']}: {doc['title']}"]
+    for d in doc["devices"]:
+        if not (d["commands"] or d["gc_commands"]):
+            out.append(f"\n== {d['host']} ({d['platform']}): no change")
+            continue
+        out.append(f"\n== {d['host']} ({d['platform']}, {d['strategy']}): {len(d['commands'])} command(s)")
+        if d["diff"]:
+            out.append(d["diff"].rstrip())
+        out.append("-- phase 1: commit")
+        out += [f"   {c}" for c in d["commands"]]
+        if d["refresh"]:
+            out.append("-- phase 2: refresh")
+            out += [f"   {c}" for r in d["refresh"] for c in r["commands"]]
+        if d["gc_commands"]:
+            out.append("-- after verification: garbage collection")
+            out += [f"   {c}" for c in d["gc_commands"]]
+        for i in d["impact"]:
+            out.append(f"-- impact {i['neighbor']} {i['afi']} in: +{len(i['newly_accepted'])} accepted, "
+                       f"-{len(i['newly_rejected'])} rejected, {len(i['changed'])} changed of {i['routes']}")
+        for s in d["skipped"][:5]:
+            out.append(f"   note: not modelled: {s}")
+    for e in doc["errors"]:
+        out.append(f"\nerror: {e}")
+    return "\n".join(out)

@@ -1,0 +1,150 @@
+"""Plan a change across its targets: fetch (live or from snapshots), plan each device, stream results.
+
+Devices are planned one at a time per worker and only the (small) DevicePlan is kept, never the fleet's
+configs. Live fetching runs through nornir's threaded runner over netmiko; snapshots are planned in a
+process pool (parsing is CPU-bound).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..drivers.base import get_driver
+from ..errors import InputError, Location, NetchangeError
+from ..inventory import Host, Inventory
+from ..model.change import ChangeRequest
+from ..model.objects import ObjectStore
+from .impact import Route, routes_from_frr_json
+from .planner import DevicePlan, plan_device
+
+
+def snapshot_path(directory: Path, host: Host) -> Path:
+    ext = "json" if host.platform.value == "nftables" else "cfg"
+    return directory / f"{host.name}.{ext}"
+
+
+def received_routes_from_snapshot(directory: Path, host: Host) -> dict[tuple[str, str], list[Route]]:
+    """Optional `<host>.routes/<neighbor>_<afi>.json` files (FRR received-routes JSON)."""
+    d = directory / f"{host.name}.routes"
+    out: dict[tuple[str, str], list[Route]] = {}
+    if d.is_dir():
+        for f in d.glob("*.json"):
+            neighbor, _, afi = f.stem.rpartition("_")
+            out[(neighbor, afi)] = routes_from_frr_json(json.loads(f.read_text()))
+    return out
+
+
+def targets(change: ChangeRequest, inventory: Inventory) -> list[Host]:
+    t = change.targets
+    hosts = inventory.select(t.hosts, t.groups, t.roles, t.sites)
+    missing = [h for h in t.hosts if h not in inventory.hosts]
+    if missing:
+        raise InputError(f"targets name hosts not in the inventory: {', '.join(missing)}", Location(f"policies/changes/{change.id}.yaml", field="targets.hosts"))
+    if not hosts:
+        raise InputError("targets select no host of the inventory", Location(f"policies/changes/{change.id}.yaml", field="targets"))
+    return hosts
+
+
+@dataclass(frozen=True)
+class _Job:
+    host: Host
+    path: str
+    change: ChangeRequest
+    store: ObjectStore
+    strategy: str | None
+
+
+def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
+    try:
+        path = Path(job.path)
+        if not path.exists():
+            return f"{job.host.name}: no snapshot at {path} (run `netchange backup` first)"
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        routes = received_routes_from_snapshot(path.parent, job.host)
+        return plan_device(job.host, get_driver(job.host.platform), text, job.change, job.store, job.strategy, routes)
+    except NetchangeError as e:
+        return f"{job.host.name}: {e}"
+
+
+def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectStore, directory: Path,
+                   strategy: str | None = None, workers: int | None = None,
+                   progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
+    """Yields one DevicePlan (or an error string) per target, in inventory order."""
+    hosts = targets(change, inventory)
+    jobs = [_Job(h, str(snapshot_path(directory, h)), change, store, strategy) for h in hosts]
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1 or len(jobs) < 4:
+        for j in jobs:
+            r = _plan_from_snapshot(j)
+            if progress:
+                progress(j.host.name)
+            yield r
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for j, r in zip(jobs, pool.map(_plan_from_snapshot, jobs, chunksize=8)):
+            if progress:
+                progress(j.host.name)
+            yield r
+
+
+def fetch_running(host: Host) -> str:
+    """Running config (or `nft -j list ruleset`) of one live device over SSH."""
+    from ..connect import connect
+
+    driver = get_driver(host.platform)
+    with connect(host) as conn:
+        out = conn.send_command(driver.fetch_command, read_timeout=60)
+    return out
+
+
+def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, strategy: str | None = None,
+              workers: int = 20, progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
+    """Fetch each target concurrently (nornir threaded runner) and plan it as it arrives."""
+    from nornir.core.task import Result, Task
+
+    hosts = targets(change, inventory)
+    names = {h.name for h in hosts}
+
+    def task(t: Task) -> Result:
+        host = inventory.hosts[t.host.name]
+        text = fetch_running(host)
+        routes = fetch_received_routes(host, change)
+        return Result(host=t.host, result=plan_device(host, get_driver(host.platform), text, change, store, strategy, routes))
+
+    nr = inventory.nornir.filter(filter_func=lambda h: h.name in names)
+    nr.runner.num_workers = workers if hasattr(nr.runner, "num_workers") else None
+    results = nr.run(task=task, on_failed=True)
+    for h in hosts:
+        r = results[h.name][0]
+        if progress:
+            progress(h.name)
+        yield r.result if not r.failed else f"{h.name}: {_failure(r)}"
+
+
+def _failure(r) -> str:
+    e = r.exception
+    return f"{type(e).__name__}: {e}" if e is not None else str(r.result)
+
+
+def fetch_received_routes(host: Host, change: ChangeRequest) -> dict[tuple[str, str], list[Route]]:
+    """FRR only: Adj-RIB-In per neighbor (needs soft-reconfiguration inbound) for the impact preview."""
+    if host.platform.value != "frr" or not host.data.bgp:
+        return {}
+    from ..connect import connect
+
+    wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings}
+    wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
+    out: dict[tuple[str, str], list[Route]] = {}
+    with connect(host) as conn:
+        for neighbor, afi in sorted(wanted):
+            raw = conn.send_command(f"show bgp {afi} unicast neighbors {neighbor} received-routes json", read_timeout=60)
+            try:
+                out[(neighbor, afi)] = routes_from_frr_json(json.loads(raw))
+            except (ValueError, AttributeError):
+                continue  # not a neighbor in that AF, or no soft-reconfiguration: no preview for it
+    return out
