@@ -1,0 +1,221 @@
+"""JunOS `firewall family inet|inet6 filter` + interface `filter input|output` -> ConcreteFilter.
+
+Filters of the same name in `family inet` and `family inet6` become one ConcreteFilter with rules of both
+families (how netchange models a dual-stack filter). Match conditions and actions the model cannot express
+are listed in `skipped` per term; such a rule is kept, and the note says it is broader than on the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..inventory import Attachment
+from ..model.base import AFI, Network, afi_of
+from ..model.firewall import PORTED, PROTOCOL_NUMBERS, ServiceSpec
+from ..model.policy import ConcreteFilter, Rule
+from .junos_common import bad_name, build, junos_prefix
+from .junos_setlines import Node
+
+FAMILIES: dict[str, AFI] = {"inet": "ipv4", "inet6": "ipv6"}
+# JunOS protocol keywords -> IANA numbers (the model stores names it knows, numbers otherwise).
+PROTOCOLS = {"icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "egp": 8, "udp": 17, "ipv6": 41, "rsvp": 46, "gre": 47,
+             "esp": 50, "ah": 51, "icmp6": 58, "icmpv6": 58, "ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115,
+             "sctp": 132}
+# JunOS port keywords (the subset `show configuration` prints instead of numbers).
+PORTS = {"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "tacacs": 49, "domain": 53, "bootps": 67,
+         "dhcp": 67, "bootpc": 68, "tftp": 69, "finger": 79, "http": 80, "kerberos-sec": 88, "pop3": 110,
+         "sunrpc": 111, "ident": 113, "nntp": 119, "ntp": 123, "netbios-ns": 137, "netbios-dgm": 138,
+         "netbios-ssn": 139, "imap": 143, "snmp": 161, "snmptrap": 162, "xdmcp": 177, "bgp": 179, "ldap": 389,
+         "https": 443, "exec": 512, "biff": 512, "login": 513, "who": 513, "cmd": 514, "syslog": 514,
+         "printer": 515, "talk": 517, "ntalk": 518, "rip": 520, "timed": 525, "msdp": 639, "ldp": 646,
+         "socks": 1080, "radius": 1812, "radacct": 1813, "pptp": 1723, "nfsd": 2049, "cvspserver": 2401}
+_ADDRESS_KEYS = {"source-address": "sources", "destination-address": "destinations"}
+_PREFIX_LIST_KEYS = {"source-prefix-list": "sources", "destination-prefix-list": "destinations"}
+_PROTOCOL_KEYS = ("protocol", "next-header", "payload-protocol")
+_PORT_KEYS = {"source-port": "source_ports", "destination-port": "destination_ports"}
+_TERMINATING = {"accept": "accept", "discard": "deny", "reject": "reject"}
+_HARMLESS_THEN = {"count", "log", "syslog"}
+
+
+@dataclass
+class _Match:
+    sources: list[Network] = field(default_factory=list)
+    destinations: list[Network] = field(default_factory=list)
+    protocols: list[str] = field(default_factory=list)
+    source_ports: list[str] = field(default_factory=list)
+    destination_ports: list[str] = field(default_factory=list)
+    unmodelled: list[str] = field(default_factory=list)
+
+
+def _protocol(word: str) -> str:
+    """JunOS keyword or number -> the model's protocol name (its own names where it has one, else the number)."""
+    num = PROTOCOLS.get(word, int(word) if word.isdigit() else None)
+    if num is None:
+        return word  # unknown keyword: the model refuses it and the term notes why
+    return next((name for name, n in PROTOCOL_NUMBERS.items() if n == num), str(num))
+
+
+def _port(word: str) -> str:
+    if word in PORTS:
+        return str(PORTS[word])
+    lo, _, hi = word.partition("-")
+    return f"{PORTS.get(lo, lo)}-{PORTS.get(hi, hi)}" if hi else word
+
+
+class FirewallMapper:
+    def __init__(self, tree: Node, prefix_lists: dict[str, list[Network]], notes: list[str]):
+        self.tree = tree
+        self.prefix_lists = prefix_lists  # policy-options prefix-lists, for (source|destination)-prefix-list
+        self.notes = notes
+
+    def filters(self) -> dict[str, ConcreteFilter]:
+        rules: dict[str, list[Rule]] = {}
+        fw = self.tree.child("firewall")
+        if fw is None:
+            return {}
+        for fam in fw.keys("family"):
+            if fam not in FAMILIES:
+                for name in fw.keys("family", fam, "filter"):
+                    self.notes.append(f"firewall family {fam} filter {name}: only inet/inet6 filters are modelled")
+                continue
+            for name in fw.keys("family", fam, "filter"):
+                self._filter(name, FAMILIES[fam], fw.child("family", fam, "filter", name), rules)
+        for name in fw.keys("filter"):  # family-less `firewall filter` is an inet filter
+            self._filter(name, "ipv4", fw.child("filter", name), rules)
+        attachments = self._attachments(set(rules))
+        out: dict[str, ConcreteFilter] = {}
+        for name, rs in rules.items():
+            f = build(self.notes, f"firewall filter {name}",
+                      lambda: ConcreteFilter(name=name, rules=tuple(rs), attachments=tuple(attachments.get(name, ()))))
+            if f:
+                out[name] = f
+        return out
+
+    def _filter(self, name: str, family: AFI, node: Node, rules: dict[str, list[Rule]]) -> None:
+        where = f"firewall {family} filter {name}"
+        if reason := bad_name(name):
+            self.notes.append(f"{where}: name not usable ({reason})")
+            return
+        for stmt in node.keys():
+            if stmt != "term":
+                self.notes.append(f"{where}: filter option '{stmt}' not modelled")
+        out = rules.setdefault(name, [])
+        for term in node.keys("term"):
+            rule = self._term(f"{where} term {term}", term, family, node.child("term", term))
+            if rule:
+                out.append(rule)
+
+    def _term(self, where: str, term: str, family: AFI, node: Node) -> Rule | None:
+        for stmt in node.keys():
+            if stmt not in ("from", "then"):  # e.g. `term X { filter OTHER; }` jumps to another filter
+                self.notes.append(f"{where}: '{stmt} {' '.join(node.keys(stmt))}' not modelled, term skipped")
+                return None
+        then = node.child("then") or Node()
+        action = next((_TERMINATING[a] for a in then.keys() if a in _TERMINATING), None)
+        if then.has("next", "term"):
+            self.notes.append(f"{where}: 'then next term' (non-terminating term) not modelled, term skipped")
+            return None
+        if action is None:
+            self.notes.append(f"{where}: no terminating action; JunOS accepts, modelled as accept")
+            action = "accept"
+        extra = [a for a in then.keys() if a not in _TERMINATING and a not in _HARMLESS_THEN]
+        if extra:
+            self.notes.append(f"{where}: actions not modelled: {', '.join(extra)}")
+        m = self._match(where, family, node.child("from") or Node())
+        if m is None:
+            return None
+        if m.unmodelled:
+            self.notes.append(f"{where}: match conditions not modelled (rule is broader than on the device): "
+                              f"{', '.join(m.unmodelled)}")
+        specs = self._specs(where, m)
+        return build(self.notes, where, lambda: Rule(
+            name=term, family=family, sources=tuple(m.sources), destinations=tuple(m.destinations), specs=specs,
+            action=action, log=then.has("log") or then.has("syslog"), counter=then.has("count")))
+
+    def _match(self, where: str, family: AFI, frm: Node) -> _Match | None:
+        m = _Match()
+        for key in frm.keys():
+            values = frm.keys(key)
+            if key in _ADDRESS_KEYS:
+                nets = self._networks(where, family, frm.child(key), m)
+                if nets is None:
+                    return None
+                getattr(m, _ADDRESS_KEYS[key]).extend(nets)
+            elif key in _PREFIX_LIST_KEYS:
+                for pl in values:
+                    if pl not in self.prefix_lists:
+                        self.notes.append(f"{where}: {key} {pl} is not a static policy-options prefix-list, term skipped")
+                        return None
+                    if frm.has(key, pl, "except"):
+                        m.unmodelled.append(f"{key} {pl} except")
+                        continue
+                    getattr(m, _PREFIX_LIST_KEYS[key]).extend(n for n in self.prefix_lists[pl] if afi_of(n) == family)
+            elif key in _PROTOCOL_KEYS:
+                m.protocols.extend(values)
+            elif key in _PORT_KEYS:
+                getattr(m, _PORT_KEYS[key]).extend(values)
+            else:
+                m.unmodelled.append(" ".join([key, *values]).strip())
+        return m
+
+    def _networks(self, where: str, family: AFI, node: Node, m: _Match) -> list[Network] | None:
+        nets: list[Network] = []
+        for text in node.keys():
+            try:
+                net, masked = junos_prefix(text)
+            except ValueError:
+                self.notes.append(f"{where}: '{text}' is not an address, term skipped")
+                return None
+            if node.has(text, "except"):
+                m.unmodelled.append(f"{text} except")
+                continue
+            if afi_of(net) != family:
+                self.notes.append(f"{where}: {text} is not {family}, ignored")
+                continue
+            if masked:
+                self.notes.append(f"{where}: host bits set in {text}, read as {net}")
+            nets.append(net)
+        return nets
+
+    def _specs(self, where: str, m: _Match) -> tuple[ServiceSpec, ...]:
+        ports = {"source_ports": [_port(p) for p in m.source_ports],
+                 "destination_ports": [_port(p) for p in m.destination_ports]}
+        protocols = [_protocol(p) for p in m.protocols]
+        if not protocols and (ports["source_ports"] or ports["destination_ports"]):
+            self.notes.append(f"{where}: ports without a protocol, approximated as tcp and udp")
+            protocols = ["tcp", "udp"]
+        specs: list[ServiceSpec] = []
+        for name in protocols:
+            use = ports if name in PORTED else {}
+            if not use and (ports["source_ports"] or ports["destination_ports"]):
+                self.notes.append(f"{where}: ports do not apply to protocol {name}, ignored for it")
+            spec = build(self.notes, f"{where} protocol {name}", lambda: ServiceSpec(protocol=name, **use))
+            if spec:
+                specs.append(spec)
+        return tuple(specs)
+
+    def _attachments(self, known: set[str]) -> dict[str, list[Attachment]]:
+        """interfaces IF unit U family inet|inet6 filter input|output NAME -> Attachment(IF.U, in|out)."""
+        out: dict[str, list[Attachment]] = {}
+        interfaces = self.tree.child("interfaces") or Node()
+        for ifname in interfaces.keys():
+            for unit in interfaces.keys(ifname, "unit"):
+                for fam in interfaces.keys(ifname, "unit", unit, "family"):
+                    filt = interfaces.child(ifname, "unit", unit, "family", fam, "filter")
+                    if filt is None:
+                        continue
+                    for kind in filt.keys():
+                        where = f"interfaces {ifname} unit {unit} family {fam} filter {kind}"
+                        direction = {"input": "in", "output": "out"}.get(kind)
+                        if direction is None or fam not in FAMILIES:
+                            self.notes.append(f"{where}: not modelled")
+                            continue
+                        for name in filt.keys(kind):
+                            if name not in known:
+                                self.notes.append(f"{where} {name}: filter not defined or not modelled")
+                                continue
+                            att = build(self.notes, where, lambda: Attachment(interface=f"{ifname}.{unit}",
+                                                                              direction=direction))
+                            if att and att not in out.setdefault(name, []):
+                                out[name].append(att)
+        return out

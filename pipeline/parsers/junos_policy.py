@@ -1,0 +1,453 @@
+"""JunOS policy-options and BGP -> prefix-lists, community-lists, as-path lists, route-maps, bindings.
+
+Mapping (JunOS semantics differ from route-maps; every approximation is written to `skipped`):
+* `prefix-list NAME { P; }` -> PrefixList of exact permit entries, seq 5, 10, ...
+* `community NAME members [ .. ]` -> CommunityList with one entry (JunOS members are ANDed): standard, `large:`
+  members -> large, anything else that is a valid regex -> expanded (the regex is JunOS syntax, kept verbatim).
+* `as-path NAME "re"` -> AsPathList with one entry; `as-path-group G as-path N "re"` -> AsPathList G, one entry
+  per member (ORed). Regexes are JunOS AS-level syntax, kept verbatim.
+* `policy-statement P term T` -> RouteMap P entry seq 10, 20, ... by position (term names are not kept; the
+  unnamed final `from`/`then` of a policy comes last). `then accept` -> permit, `then reject` -> deny; a term
+  without either falls through in JunOS: modelled as permit + `continue` to the next entry.
+* route-filters, prefix-list-filters and more than one prefix-list in a term are ORed prefix matches: they
+  become one generated prefix-list named `<policy>.<term>` (`<policy>.final` for the unnamed term). Several
+  communities in a term likewise become a generated community-list `<policy>.<term>`; `from next-hop`
+  addresses a generated prefix-list `<policy>.<term>.nh`.
+* `protocols bgp [group G] [neighbor A] import|export` (also inside routing-instances) -> NeighborBinding per
+  neighbor; the most specific level wins; a policy chain keeps its first policy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Iterator
+
+from ..model.base import Network, afi_of
+from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
+                             PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
+from .junos_common import bad_name, build, junos_prefix
+from .junos_setlines import Node
+
+_WELL_KNOWN = {"no-export", "no-advertise", "graceful-shutdown", "blackhole", "no-peer", "accept-own", "local-as"}
+_STANDARD = re.compile(r"\d{1,5}:\d{1,5}")
+_LARGE = re.compile(r"large:(\d{1,10}:\d{1,10}:\d{1,10})")
+_EXTENDED = re.compile(r"(target|origin|bandwidth|domain-id|src-as|rt-import|color|encapsulation|"
+                       r"mac-mobility|esi-label|router-mac|link-bandwidth|traffic-redirect):", re.I)
+# `from` conditions the Match model has no field for: the entry then matches more routes than on the device.
+_ROUTE_FILTER_LENGTH = {"exact", "orlonger", "longer", "upto", "prefix-length-range"}
+
+
+def _max_len(net: Network) -> int:
+    return 32 if net.version == 4 else 128
+
+
+def _entry_bounds(net: Network, how: list[str]) -> tuple[int | None, int | None] | None:
+    """route-filter modifiers -> (ge, le) in prefix-list terms; None when not expressible."""
+    if not how or how[0] == "exact":
+        return None, None
+    kind, arg = how[0], how[1] if len(how) > 1 else ""
+    length, top = net.prefixlen, _max_len(net)
+    if kind == "orlonger":
+        ge, le = length, top
+    elif kind == "longer":
+        ge, le = length + 1, top
+    elif kind == "upto" and arg.startswith("/") and arg[1:].isdigit():
+        ge, le = length, int(arg[1:])
+    elif kind == "prefix-length-range" and re.fullmatch(r"/\d+-/\d+", arg):
+        ge, le = (int(x) for x in arg.replace("/", "").split("-"))
+    else:
+        return None
+    if ge > top or le > top or le < ge or ge < length:
+        return None
+    # prefix-list form: ge only when above the prefix length, le only when it widens the match
+    return (ge if ge > length else None), (le if le > length or ge > length else None)
+
+
+class PolicyMapper:
+    def __init__(self, tree: Node, notes: list[str]):
+        self.tree = tree
+        self.notes = notes
+        self.po = tree.child("policy-options") or Node()
+        self.prefix_lists: dict[str, PrefixList] = {}
+        self.community_lists: dict[str, CommunityList] = {}
+        self.as_path_lists: dict[str, AsPathList] = {}
+        self.route_maps: dict[str, RouteMap] = {}
+        self.bindings: dict[tuple[str, str, str], NeighborBinding] = {}
+
+    def run(self) -> None:
+        self._prefix_lists()
+        self._communities()
+        self._as_paths()
+        for name in self.po.keys("policy-statement"):
+            self._policy(name, self.po.child("policy-statement", name))
+        self._bgp()
+
+    # --- prefix-lists --------------------------------------------------------------------------------
+    def static_prefixes(self) -> dict[str, list[Network]]:
+        """Prefix-list contents as networks (for firewall source-/destination-prefix-list)."""
+        return {n: [e.prefix for e in pl.entries] for n, pl in self.prefix_lists.items()}
+
+    def _prefix_lists(self) -> None:
+        for name in self.po.keys("prefix-list"):
+            where = f"policy-options prefix-list {name}"
+            entries: list[PrefixListEntry] = []
+            for text in self.po.keys("prefix-list", name):
+                if text == "apply-path":
+                    self.notes.append(f"{where}: apply-path (prefixes taken from the config) not expanded")
+                    continue
+                net = self._prefix(where, text)
+                if net is not None:
+                    e = build(self.notes, where, lambda: PrefixListEntry(seq=5 * (len(entries) + 1), action="permit",
+                                                                         prefix=net))
+                    entries.append(e) if e else None
+            pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi(entries), entries=tuple(entries)))
+            if pl:
+                self.prefix_lists[name] = pl
+
+    def _prefix(self, where: str, text: str) -> Network | None:
+        try:
+            net, masked = junos_prefix(text)
+        except ValueError:
+            self.notes.append(f"{where}: '{text}' is not a prefix, ignored")
+            return None
+        if masked:
+            self.notes.append(f"{where}: host bits set in {text}, read as {net}")
+        return net
+
+    def _afi(self, entries: list[PrefixListEntry]):
+        fams = {afi_of(e.prefix) for e in entries}
+        return fams.pop() if len(fams) == 1 else None
+
+    # --- communities and as-paths --------------------------------------------------------------------
+    def _communities(self) -> None:
+        for name in self.po.keys("community"):
+            where = f"policy-options community {name}"
+            node = self.po.child("community", name)
+            for opt in node.keys():
+                if opt != "members":
+                    self.notes.append(f"{where}: option '{opt}' not modelled")
+            members = node.keys("members")
+            cl = self._community_list(where, name, members)
+            if cl:
+                self.community_lists[name] = cl
+
+    def _community_list(self, where: str, name: str, members: list[str]) -> CommunityList | None:
+        if not members:
+            self.notes.append(f"{where}: no members")
+            return None
+        if any(_EXTENDED.match(m) for m in members):
+            self.notes.append(f"{where}: extended communities ({' '.join(members)}) not modelled")
+            return None
+        large = [_LARGE.fullmatch(m) for m in members]
+        if all(large):
+            kind, entry = "large", CommunityListEntry(action="permit", communities=tuple(m.group(1) for m in large))
+        elif all(_STANDARD.fullmatch(m) or m in _WELL_KNOWN for m in members):
+            kind, entry = "standard", None
+        elif len(members) == 1:
+            self.notes.append(f"{where}: member '{members[0]}' read as a JunOS community regex (kept verbatim)")
+            kind = "expanded"
+        else:
+            self.notes.append(f"{where}: several members with regexes (ANDed in JunOS) not modelled")
+            return None
+        return build(self.notes, where, lambda: CommunityList(name=name, kind=kind, entries=(
+            entry if kind == "large" else
+            CommunityListEntry(action="permit", communities=tuple(members)) if kind == "standard" else
+            CommunityListEntry(action="permit", regex=members[0]),)))
+
+    def _as_paths(self) -> None:
+        for name in self.po.keys("as-path"):
+            regexes = self.po.keys("as-path", name)
+            self._as_path_list(f"policy-options as-path {name}", name, regexes[:1])
+        for group in self.po.keys("as-path-group"):
+            node = self.po.child("as-path-group", group)
+            regexes = [r for member in node.keys("as-path") for r in node.keys("as-path", member)[:1]]
+            self._as_path_list(f"policy-options as-path-group {group}", group, regexes)
+        if self.as_path_lists:
+            self.notes.append("junos: as-path regexes use JunOS AS-level syntax, kept verbatim")
+
+    def _as_path_list(self, where: str, name: str, regexes: list[str]) -> None:
+        if name in self.as_path_lists:
+            self.notes.append(f"{where}: name also used by another as-path list, ignored")
+            return
+        apl = build(self.notes, where, lambda: AsPathList(name=name, entries=tuple(
+            AsPathEntry(seq=5 * (i + 1), action="permit", regex=r) for i, r in enumerate(regexes))))
+        if apl:
+            self.as_path_lists[name] = apl
+
+    # --- policy-statements ---------------------------------------------------------------------------
+    def _terms(self, node: Node) -> Iterator[tuple[str, Node]]:
+        for term in node.keys("term"):
+            yield term, node.child("term", term)
+        if node.has("from") or node.has("then") or node.has("to"):
+            final = Node({k: v for k, v in node.children.items() if k in ("from", "then", "to")})
+            yield "final", final
+
+    def _policy(self, name: str, node: Node) -> None:
+        where = f"policy-statement {name}"
+        if reason := bad_name(name):
+            self.notes.append(f"{where}: name not usable ({reason})")
+            return
+        terms = list(self._terms(node))
+        entries: list[RouteMapEntry] = []
+        for i, (term, tnode) in enumerate(terms):
+            seq = 10 * (i + 1)
+            last = i == len(terms) - 1
+            e = self._entry(f"{where} term {term}", name, term, tnode, seq, None if last else seq + 10)
+            if e:
+                entries.append(e)
+        rm = build(self.notes, where, lambda: RouteMap(name=name, entries=tuple(entries)))
+        if rm:
+            self.route_maps[name] = rm
+            if not self._catch_all(terms):
+                self.notes.append(f"{where}: routes no term decides go on to the next policy or the protocol "
+                                  "default (BGP: accept), not to a route-map's implicit deny")
+
+    @staticmethod
+    def _catch_all(terms: list[tuple[str, Node]]) -> bool:
+        if not terms:
+            return False
+        _, last = terms[-1]
+        return not last.has("from") and not last.has("to") and (last.has("then", "accept") or
+                                                                 last.has("then", "reject"))
+
+    def _entry(self, where: str, policy: str, term: str, node: Node, seq: int, next_seq: int | None) -> RouteMapEntry | None:
+        if node.has("to"):
+            self.notes.append(f"{where}: 'to' conditions not modelled")
+        match = self._route_match(where, f"{policy}.{term}", node.child("from") or Node())
+        then = node.child("then") or Node()
+        sets = self._sets(where, then)
+        if then.has("accept"):
+            action, cont = "permit", None
+        elif then.has("reject"):
+            action, cont = "deny", None
+        else:
+            if then.has("next", "policy"):
+                self.notes.append(f"{where}: 'next policy' not modelled (read as falling through)")
+            action, cont = "permit", next_seq
+            if next_seq is None:
+                self.notes.append(f"{where}: last term has no accept/reject (JunOS goes on to the next policy); "
+                                  "modelled as permit")
+        if match is None or sets is None:
+            return None
+        return build(self.notes, where, lambda: RouteMapEntry(seq=seq, action=action, match=match, set=sets,
+                                                               **({"continue": cont} if cont else {})))
+
+    def _route_match(self, where: str, generated: str, frm: Node) -> Match | None:
+        fields: dict[str, str] = {}
+        prefix_entries: list[tuple[Network, int | None, int | None]] = []
+        prefix_refs = frm.keys("prefix-list")
+        unmodelled: list[str] = []
+        for key in frm.keys():
+            if key == "prefix-list":
+                for ref in prefix_refs:
+                    if len(prefix_refs) > 1 or frm.has("route-filter") or frm.has("prefix-list-filter"):
+                        prefix_entries.extend(self._referenced(where, ref, []))
+            elif key == "prefix-list-filter":
+                for ref in frm.keys(key):
+                    prefix_entries.extend(self._referenced(where, ref, frm.keys(key, ref)[:1]))
+            elif key == "route-filter":
+                prefix_entries.extend(self._route_filters(where, frm.child(key)))
+            elif key == "community":
+                name = self._communities_match(where, generated, frm.keys(key))
+                if name:
+                    kind = self.community_lists[name].kind
+                    fields["large_community_list" if kind.startswith("large") else "community_list"] = name
+            elif key in ("as-path", "as-path-group"):
+                refs = frm.keys(key)
+                if len(refs) > 1 or "as_path" in fields:
+                    self.notes.append(f"{where}: several as-path matches, only {refs[0]} kept")
+                fields.setdefault("as_path", refs[0])
+            elif key == "next-hop":
+                nh = self._generated_list(where, f"{generated}.nh",
+                                          [(n, None, None) for t in frm.keys(key) if (n := self._prefix(where, t))])
+                if nh:
+                    fields["next_hop_prefix_list"] = nh
+            else:
+                unmodelled.append(" ".join([key, *frm.keys(key)]).strip())
+        if len(prefix_refs) == 1 and not prefix_entries:
+            fields["prefix_list"] = prefix_refs[0]
+        elif prefix_entries:
+            name = self._generated_list(where, generated, prefix_entries)
+            if name is None:
+                return None
+            fields["prefix_list"] = name
+        if unmodelled:
+            self.notes.append(f"{where}: match conditions not modelled (entry matches more routes than on the "
+                              f"device): {'; '.join(unmodelled)}")
+        return build(self.notes, where, lambda: Match(**fields))
+
+    def _referenced(self, where: str, ref: str, how: list[str]) -> list[tuple[Network, int | None, int | None]]:
+        if ref not in self.prefix_lists:
+            self.notes.append(f"{where}: prefix-list {ref} is not defined (or not modelled), its match is dropped")
+            return []
+        out = []
+        for e in self.prefix_lists[ref].entries:
+            bounds = _entry_bounds(e.prefix, how)
+            if bounds is None:
+                self.notes.append(f"{where}: prefix-list-filter {ref} {' '.join(how)} not modelled")
+                return []
+            out.append((e.prefix, *bounds))
+        return out
+
+    def _route_filters(self, where: str, node: Node) -> list[tuple[Network, int | None, int | None]]:
+        out = []
+        for text in node.keys():
+            net = self._prefix(where, text)
+            how = [k for k in node.keys(text)]
+            how = how[:1] + node.keys(text, how[0])[:1] if how else []
+            if how and how[0] not in _ROUTE_FILTER_LENGTH:
+                self.notes.append(f"{where}: route-filter {text} {' '.join(how)} not modelled")
+                continue
+            deeper = [k for k in (node.child(text, *how) or Node()).keys()]
+            if deeper:  # `route-filter P exact accept`: an action inside the match
+                self.notes.append(f"{where}: route-filter {text} {' '.join(how)} action '{' '.join(deeper)}' not modelled")
+            bounds = _entry_bounds(net, how) if net else None
+            if net is None or bounds is None:
+                self.notes.append(f"{where}: route-filter {text} {' '.join(how)} not modelled")
+                continue
+            out.append((net, *bounds))
+        return out
+
+    def _generated_list(self, where: str, name: str, entries: list[tuple[Network, int | None, int | None]]) -> str | None:
+        if name in self.prefix_lists:
+            self.notes.append(f"{where}: generated prefix-list {name} clashes with a configured one")
+            return None
+        if len({afi_of(n) for n, _, _ in entries}) > 1:
+            self.notes.append(f"{where}: generated prefix-list {name} mixes IPv4 and IPv6")
+        pl = build(self.notes, f"{where} (generated prefix-list {name})", lambda: PrefixList(
+            name=name, afi=self._afi_of_nets([n for n, _, _ in entries]),
+            entries=tuple(PrefixListEntry(seq=5 * (i + 1), action="permit", prefix=n, ge=ge, le=le)
+                          for i, (n, ge, le) in enumerate(entries))))
+        if pl is None:
+            return None
+        self.prefix_lists[name] = pl
+        return name
+
+    @staticmethod
+    def _afi_of_nets(nets: list[Network]):
+        fams = {afi_of(n) for n in nets}
+        return fams.pop() if len(fams) == 1 else None
+
+    def _communities_match(self, where: str, generated: str, refs: list[str]) -> str | None:
+        missing = [r for r in refs if r not in self.community_lists]
+        if missing:
+            self.notes.append(f"{where}: community {', '.join(missing)} not defined or not modelled, match dropped")
+            refs = [r for r in refs if r in self.community_lists]
+        if len(refs) <= 1:
+            return refs[0] if refs else None
+        lists = [self.community_lists[r] for r in refs]
+        if len({cl.kind for cl in lists}) > 1:
+            self.notes.append(f"{where}: communities of different kinds ({', '.join(refs)}), only {refs[0]} kept")
+            return refs[0]
+        # JunOS ORs the communities of one term: one entry per referenced community (an entry ANDs its members)
+        cl = build(self.notes, f"{where} (generated community-list {generated})", lambda: CommunityList(
+            name=generated, kind=lists[0].kind,
+            entries=tuple(e.model_copy(update={"seq": None}) for c in lists for e in c.entries)))
+        if cl is None or generated in self.community_lists:
+            return refs[0]
+        self.community_lists[generated] = cl
+        return generated
+
+    def _sets(self, where: str, then: Node) -> SetClause | None:
+        fields: dict = {}
+        unmodelled: list[str] = []
+        for key in then.keys():
+            values = then.keys(key)
+            if key in ("accept", "reject"):
+                continue
+            if key == "next" and values == ["term"]:
+                continue
+            if key == "local-preference" and values and values[0].isdigit():
+                fields["local_preference"] = int(values[0])
+            elif key == "metric" and values and values[0].isdigit():
+                fields["med"] = int(values[0])
+            elif key == "community":
+                self._community_action(where, then.child(key), fields)
+            elif key == "as-path-prepend" and values:
+                words = values[0].split()
+                if all(w.isdigit() for w in words):
+                    fields["as_path_prepend"] = tuple(int(w) for w in words)
+                else:
+                    unmodelled.append(f"as-path-prepend {values[0]}")
+            elif key == "next-hop" and values:
+                fields["next_hop"] = self._next_hop(values[0], unmodelled)
+                if fields["next_hop"] is None:
+                    del fields["next_hop"]
+            else:
+                unmodelled.append(" ".join([key, *values]).strip())
+        if unmodelled:
+            self.notes.append(f"{where}: actions not modelled: {'; '.join(unmodelled)}")
+        return build(self.notes, where, lambda: SetClause(**fields))
+
+    @staticmethod
+    def _next_hop(value: str, unmodelled: list[str]):
+        if value in ("self", "peer-address"):
+            return value
+        try:
+            return ipaddress.ip_address(value)
+        except ValueError:
+            unmodelled.append(f"next-hop {value}")
+            return None
+
+    def _community_action(self, where: str, node: Node, fields: dict) -> None:
+        """`community add|set NAME` names a community definition: its members are the values to add/set."""
+        for op in node.keys():
+            for ref in node.keys(op):
+                if op == "delete":
+                    if ref in self.community_lists and "community_delete" not in fields:
+                        fields["community_delete"] = ref
+                    else:
+                        self.notes.append(f"{where}: community delete {ref} not modelled")
+                    continue
+                cl = self.community_lists.get(ref)
+                field = {("add", "standard"): "community_add", ("set", "standard"): "community_replace",
+                         ("add", "large"): "large_community_add"}.get((op, cl.kind if cl else ""))
+                if cl is None or field is None:
+                    self.notes.append(f"{where}: community {op} {ref} not modelled")
+                    continue
+                fields[field] = tuple(fields.get(field, ())) + tuple(c for e in cl.entries for c in e.communities)
+
+    # --- BGP bindings --------------------------------------------------------------------------------
+    def _bgp(self) -> None:
+        self._bgp_instance("", self.tree.child("protocols", "bgp"))
+        for ri in self.tree.keys("routing-instances"):
+            bgp = self.tree.child("routing-instances", ri, "protocols", "bgp")
+            if bgp is not None:
+                self._bgp_instance(ri, bgp)
+        if self.tree.has("logical-systems"):
+            self.notes.append("logical-systems: not modelled")
+
+    def _bgp_instance(self, instance: str, bgp: Node | None) -> None:
+        if bgp is None:
+            return
+        where = f"routing-instance {instance} bgp" if instance else "bgp"
+        if instance and bgp.has("group"):
+            self.notes.append(f"{where}: bindings recorded without the routing-instance (the model has no VRF key)")
+        for group in bgp.keys("group"):
+            gnode = bgp.child("group", group)
+            for addr in gnode.keys("neighbor"):
+                nnode = gnode.child("neighbor", addr)
+                for junos_dir, direction in (("import", "in"), ("export", "out")):
+                    chain = nnode.keys(junos_dir) or gnode.keys(junos_dir) or bgp.keys(junos_dir)
+                    if chain:
+                        self._bind(f"{where} group {group} neighbor {addr} {junos_dir}", addr, direction, chain)
+            if gnode.has("allow"):
+                self.notes.append(f"{where} group {group}: dynamic neighbors (allow) not modelled")
+
+    def _bind(self, where: str, addr: str, direction: str, chain: list[str]) -> None:
+        try:
+            neighbor = ipaddress.ip_address(addr)
+        except ValueError:
+            self.notes.append(f"{where}: '{addr}' is not a neighbor address")
+            return
+        if len(chain) > 1:
+            self.notes.append(f"{where}: policy chain [ {' '.join(chain)} ] recorded as its first policy {chain[0]}")
+        b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi_of(neighbor),
+                                                             direction=direction, route_map=chain[0]))
+        if b is None:
+            return
+        if b.key in self.bindings:
+            self.notes.append(f"{where}: neighbor already bound {direction} in another instance, ignored")
+            return
+        self.bindings[b.key] = b
