@@ -1,0 +1,64 @@
+"""`netchange agent` on a veth in a namespace, real pings and UDP; tshark must find valid sFlow v5."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from .conftest import NETCHANGE, bpf_programs_loaded, sh, stop
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+
+def _udp_burst(ns: str, dst: str, port: int, count: int) -> None:
+    code = (f"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            f"for i in range({count}): s.sendto(b'x'*200, ('{dst}', {port}))")
+    sh("python3", "-c", code, ns=ns)
+
+
+@pytest.mark.skipif(not shutil.which("tshark") or not shutil.which("tcpdump"), reason="needs tshark and tcpdump")
+def test_agent_datagrams_are_valid_sflow_for_tshark(netlab, bpf_object, tmp_path):
+    a, b = netlab.ns("a"), netlab.ns("b")
+    netlab.veth("nctA0", a, "198.18.10.1/24", "nctB0", b, "198.18.10.2/24")
+    pcap = tmp_path / "sflow.pcap"
+    cap = netlab.spawn(["tcpdump", "-i", "lo", "-U", "-w", str(pcap), "udp", "port", "6343"], ns=a)
+    agent = netlab.spawn(NETCHANGE + ["agent", "-i", "nctA0=4", "-c", "127.0.0.1:6343", "--counter-interval", "1",
+                                      "--flush-interval", "0.1"], ns=a)
+    deadline = time.time() + 15
+    while "sampling" not in (line := agent.stderr.readline()) and time.time() < deadline:
+        assert agent.poll() is None, agent.stderr.read()
+    assert "tcx" in line or "(tc)" in line, line
+    sh("ping", "-c", "400", "-i", "0.002", "-q", "198.18.10.1", ns=b)
+    _udp_burst(b, "198.18.10.1", 5001, 400)
+    time.sleep(1.5)
+    _, err = stop(agent)
+    assert agent.returncode == 0, err
+    assert "detached" in err
+    assert bpf_programs_loaded() == [], "the agent left programs loaded"
+    time.sleep(0.3)
+    stop(cap)
+
+    def count(display_filter: str) -> int:
+        out = sh("tshark", "-r", str(pcap), "-Y", display_filter, "-T", "fields", "-e", "frame.number").stdout
+        return len(out.split())
+
+    datagrams = count("sflow")
+    assert datagrams >= 5
+    assert count("_ws.malformed") == 0
+    assert count("_ws.expert.severity >= 6291456") == 0  # warning or error
+    assert count("sflow_245.version != 5") == 0
+    # the sampled headers dissect as the traffic we sent
+    assert count("sflow && icmp") > 0
+    assert count("sflow && udp.dstport == 5001") > 0
+    fields = sh("tshark", "-r", str(pcap), "-Y", "sflow", "-T", "fields", "-e", "sflow.flow_sample.sampling_rate",
+                "-e", "sflow.flow_sample.sample_pool", "-e", "sflow_245.header.frame_length").stdout
+    rates = {int(r) for line in fields.splitlines() for r in line.split("\t")[0].split(",") if r}
+    assert rates == {4}
+    pools = [int(p) for line in fields.splitlines() for p in line.split("\t")[1].split(",") if p]
+    # 400 echo requests + 400 replies + 400 UDP datagrams crossed the interface
+    assert max(pools) >= 1200
+    samples = len(pools)
+    assert 1200 / 4 * 0.6 < samples < 1200 / 4 * 1.5
+    assert count("sflow_245.ifindex") > 0  # generic interface counters
