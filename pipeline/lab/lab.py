@@ -249,7 +249,7 @@ class Lab:
         if node.kind != "frr":  # routers get their static routes from staticd
             for r in node.routes:
                 nhs = [str(t.link_between(d.name, via).address(via, r.prefix.version).ip) for via in r.vias]
-                netns.add_route(d.namespace, str(r.prefix), nhs)
+                netns.add_route(d.namespace, str(r.prefix), nhs, str(r.src) if r.src else None)
 
     def _start_node(self, d: Device) -> None:
         node = self.topology.nodes[d.name]

@@ -114,15 +114,17 @@ def add_address(ns: str, ifname: str, addr: str) -> None:
     run(["ip", "-n", ns, "addr", "add", addr, "dev", ifname, *extra])
 
 
-def add_route(ns: str, prefix: str, nexthops: list[str]) -> None:
+def add_route(ns: str, prefix: str, nexthops: list[str], src: str | None = None) -> None:
     fam = "-6" if ":" in prefix else "-4"
+    argv = ["ip", fam, "-n", ns, "route", "replace", prefix]
+    if src:
+        argv += ["src", src]
     if len(nexthops) == 1:
-        run(["ip", fam, "-n", ns, "route", "replace", prefix, "via", nexthops[0]])
+        argv += ["via", nexthops[0]]
     else:
-        argv = ["ip", fam, "-n", ns, "route", "replace", prefix]
         for nh in nexthops:
             argv += ["nexthop", "via", nh]
-        run(argv)
+    run(argv)
 
 
 def ensure_bridge(prefix: str, gateway: str) -> None:

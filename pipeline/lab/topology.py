@@ -44,11 +44,19 @@ class Route(Strict):
 
     prefix: IPNet
     via: str | list[str]
+    src: IPAddr | None = None  # hosts: source address for traffic they originate (their service address)
 
     @field_validator("prefix")
     @classmethod
     def _allowed(cls, v: IPNet) -> IPNet:
         if v.prefixlen != 0:  # a default route names no addresses
+            check_prefix_allowed(v)
+        return v
+
+    @field_validator("src")
+    @classmethod
+    def _src_allowed(cls, v):
+        if v is not None:
             check_prefix_allowed(v)
         return v
 

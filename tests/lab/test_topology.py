@@ -1,0 +1,92 @@
+"""The topology model, naming and inventory generation (no root needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import InputError, LabError
+from pipeline.inventory import Inventory
+from pipeline.lab import netns, topology
+from pipeline.lab.lab import Lab
+from pipeline.lab.scale import generate
+
+REPO = Path(__file__).resolve().parents[2]
+TOPO = REPO / "inventory" / "topology.yaml"
+
+
+def _with(tmp_path: Path, old: str, new: str) -> Path:
+    p = tmp_path / "topology.yaml"
+    text = TOPO.read_text()
+    assert old in text
+    p.write_text(text.replace(old, new, 1))
+    return p
+
+
+def test_default_topology_loads_with_both_families():
+    t = topology.load(TOPO)
+    assert {n for n, d in t.nodes.items() if d.kind == "frr"} == {"r1", "r2", "r3"}
+    sessions = t.bgp_sessions("r1")
+    assert {(p, v) for p, v, _ in sessions} == {("r2", 4), ("r2", 6), ("r3", 4), ("r3", 6)}
+
+
+@pytest.mark.parametrize("bad", ["192.0.2.0/31", "10.0.0.0/31"])
+def test_addresses_outside_documentation_prefixes_are_refused(tmp_path, bad):
+    with pytest.raises(InputError) as e:
+        topology.load(_with(tmp_path, "198.18.1.0/31", bad))
+    assert "192.0.2.0/24" in str(e.value) or "documentation" in str(e.value)
+
+
+def test_session_without_route_map_is_refused(tmp_path):
+    p = _with(tmp_path, "route-map RM-R2-OUT permit 10", "route-map RM-R2-OUTX permit 10")
+    with pytest.raises(InputError, match="RM-R2-OUT"):
+        topology.load(p)
+
+
+def test_repo_inventory_matches_topology():
+    assert Lab(TOPO, prefix="nc").repo_inventory_stale(REPO / "inventory") == []
+
+
+def test_inventory_loads_and_keeps_traffic_hosts_out():
+    inv = Inventory(REPO / "inventory")
+    assert set(inv.hosts) == {"r1", "r2", "r3", "fw1"}
+    r1 = inv.hosts["r1"]
+    assert r1.platform.value == "frr" and r1.data.bgp.asn == 65001
+    v6 = [n for n in r1.data.bgp.neighbors if n.address.version == 6]
+    assert v6 and all(n.afis == ("ipv6_unicast",) for n in v6)
+    assert inv.hosts["fw1"].data.firewall.attachments["forward"].hook == "forward"
+
+
+def test_names_fit_linux_limits_and_prefix_matching_is_exact():
+    lab = Lab(TOPO, prefix="abcdef")
+    for d in lab.devices.values():
+        assert len(netns.mgmt_veth_name(lab.prefix, d.name)) <= 15
+        assert all(len(i) <= 15 for i in d.interfaces.values())
+    names = ["nc-r1", "nct-r1", "nct-x", "nc-b-r1", "ncr-try", "nc-mgmt", "nc-toolong7"]
+    assert netns.owned_namespaces("nc", names) == ["nc-r1"]
+    assert netns.owned_root_links("nc", ["nc-mgmt", "nc-r1-m", "nct-mgmt", "nct-r1-m", "nc-r1"]) == ["nc-mgmt", "nc-r1-m"]
+    with pytest.raises(LabError):
+        netns.check_prefix("nc-x")
+
+
+def test_other_prefixes_get_their_own_management_subnet():
+    a, b = Lab(TOPO, prefix="nc"), Lab(TOPO, prefix="ncb")
+    assert a.topology.mgmt.subnet != b.topology.mgmt.subnet
+    assert a.devices["r1"].mgmt_address != b.devices["r1"].mgmt_address
+
+
+def test_host_facing_interfaces_are_exposed():
+    devs = Lab(TOPO, prefix="nc").devices
+    assert devs["r2"].host_facing == ("to-ext1",)
+    assert devs["fw1"].host_facing == ("to-srv1",)
+    assert devs["r1"].interfaces == {"r2": "to-r2", "r3": "to-r3", "fw1": "to-fw1"}
+
+
+def test_scale_topology_is_valid():
+    t = generate(50)
+    edges = [n for n, d in t.nodes.items() if d.role == "edge"]
+    assert len(edges) == 50 and len(t.links) == 100
+    assert len(t.bgp_sessions("u1")) == 100  # IPv4 + IPv6 per edge
+    with pytest.raises(ValueError):
+        generate(500)
