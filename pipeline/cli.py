@@ -25,6 +25,9 @@ def _register() -> None:
     register_plan(app)
     app.add_typer(lab_app, name="lab", help="Build, inspect and tear down the namespace lab.")
     register_telemetry(app)
+    from .demo import register as register_demo
+
+    register_demo(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,16 +61,28 @@ def concrete_filter(f: Filter, store: ObjectStore, host: Host) -> ConcreteFilter
     return ConcreteFilter(name=f.name, description=f.description, rules=tuple(rules), attachments=tuple(attachments))
 
 
+def applies_to(kind: str, obj, host: Host) -> bool:
+    """One change may target routers and firewalls: filters go where their attachment points exist
+    (or, when removed, to hosts that filter at all), routing objects to BGP speakers."""
+    if kind == "filter":
+        points = host.data.firewall.attachments
+        return bool(points) if (obj.state == "absent" or not obj.attach) else any(a in points for a in obj.attach)
+    return host.data.bgp is not None
+
+
 def resolve(change: ChangeRequest, store: ObjectStore, host: Host) -> list[Desired]:
     """The change's objects as they must be on *host*, in the change's own order."""
     out: list[Desired] = []
     for kind, obj in change.objects():
+        if not applies_to(kind, obj, host):
+            continue
         if kind == "filter":
             out.append(Desired(kind, obj.name, concrete_filter(obj, store, host) if obj.state == "present" else None))
         else:
             out.append(Desired(kind, obj.name, obj if obj.state == "present" else None))
-    for b in change.routing.bindings:
-        out.append(Desired("binding", b.key, b if b.state == "present" else None))
+    if host.data.bgp is not None:
+        for b in change.routing.bindings:
+            out.append(Desired("binding", b.key, b if b.state == "present" else None))
     return out
 
 
