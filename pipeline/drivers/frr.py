@@ -1,0 +1,47 @@
+"""FRR 8.4 through vtysh: BGP policy only (FRR routes, it does not filter traffic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..inventory import Platform
+from .base import Capabilities
+from .render import Context, TemplateDriver
+
+
+class FrrDriver(TemplateDriver):
+    platform = Platform.FRR
+    netmiko_device_type = "cisco_ios"  # netmiko has no FRR driver; cisco_ios drives vtysh correctly
+    fetch_command = "show running-config"
+    commit_mode = "line"
+    refresh_mode = "soft_clear"
+    capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=False,
+                                acl_sequence_edits=False, soft_out=True, route_map_continue=True,
+                                extra=frozenset({"no_traffic_filters", "next_hop_self_as_peer_address"}))
+    # vtysh answers with `% ...`; some bgpd refusals carry no `%` at all.
+    error_patterns = (
+        r"^%",
+        r"^BGP is already running; AS is",
+        r"^The route-map '.*' does not exist\.",
+        r"^bgp as-path access-list .* doesn't exist",
+        r"Can't find (community-list|specified)",
+        r"^Failure to communicate",
+        r"^line \d+: ",
+    )
+    kinds = frozenset({"prefix_list", "community_list", "as_path_list", "route_map", "binding"})
+    prefix_list_seq_overwrite = True  # measured: re-entering a seq replaces the entry
+    unbind_needs_name = True  # syntax needs a name (any name: FRR ignores it)
+
+    def unsupported_kind_message(self, kind: str, name: object) -> str:
+        if kind == "filter":
+            return (f"frr cannot filter traffic: filter {name} must target a firewall or switch platform "
+                    "(FRR has no ACLs on interfaces)")
+        return super().unsupported_kind_message(kind, name)
+
+    def check(self, kind: str, obj: Any, ctx: Context) -> None:
+        super().check(kind, obj, ctx)
+        if kind == "binding" and obj.afi == "ipv6" and ctx.neighbor(obj) is not None:
+            pass  # FRR activates the neighbor per address family itself (defaults traditional)
+
+
+DRIVER = FrrDriver()

@@ -1,0 +1,509 @@
+"""Shared rendering machinery: the jinja2 environment, what templates may look up, and the driver base.
+
+Drivers compute (Python), templates print (jinja2 macros in templates/<platform>/macros.j2). Every op
+and every full render goes through the same macros, so `netchange render` and `netchange plan` print
+a construct identically. The last line of defence against injection is `single_lines`: whatever a
+template produced, a line with a control character or an unbalanced quote never leaves this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Iterable, Iterator
+
+import jinja2
+
+from ..errors import NetchangeError
+from ..inventory import Host
+from ..model.base import AFI, Network
+from ..model.firewall import PortRange, ServiceSpec
+from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Kind, Rule
+from ..model.resolve import Desired
+from ..model.routing import CommunityList, Match, NeighborBinding, PrefixList, RouteMap, RouteMapEntry, SetClause
+from ..plan import ops as O
+from .base import Driver
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+class UnsupportedConstruct(NetchangeError):
+    """The platform cannot express something the change asks for (refused, never silently dropped)."""
+
+    exit_code = 1
+
+
+# ---------------------------------------------------------------- jinja2 environment and filters
+
+def junos_quote(text: object) -> str:
+    """A Junos string token: always double-quoted, with quote and backslash escaped."""
+    s = str(text)
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def nft_quote(text: object, limit: int = 127) -> str:
+    """An nftables string (comment, log prefix); nft has no escapes, so quotes are dropped and length capped."""
+    s = re.sub(r'["\\\x00-\x1f\x7f]', "", str(text))
+    if len(s.encode()) > limit:
+        s = s.encode()[: limit - 3].decode(errors="ignore") + "..."
+    return f'"{s}"'
+
+
+def wildcard(net: Network) -> str:
+    return str(net.hostmask)
+
+
+def netmask(net: Network) -> str:
+    return str(net.netmask)
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, wildcard=wildcard, netmask=netmask)
+    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host)
+    return env
+
+
+def single_lines(text: str) -> list[str]:
+    """Split template output into lines, drop blank ones, and refuse anything that is not one clean line."""
+    out = []
+    for raw in text.split("\n"):
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        if re.search(r"[\x00-\x1f\x7f]", line):
+            raise UnsupportedConstruct(f"refusing to print a line with a control character: {line!r}")
+        if line.count('"') % 2:
+            raise UnsupportedConstruct(f"refusing to print a line with an unbalanced quote: {line!r}")
+        out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------- what templates may look up
+
+@dataclass
+class Context:
+    """The host and the objects known around the one being printed (for families, kinds, neighbor groups)."""
+
+    host: Host
+    known: DevicePolicy = field(default_factory=DevicePolicy)
+    platform: str = ""
+
+    @property
+    def asn(self) -> int:
+        if self.host.data.bgp is None:
+            raise UnsupportedConstruct(f"host {self.host.name} has no bgp section in the inventory: cannot bind route-maps")
+        return self.host.data.bgp.asn
+
+    def prefix_list(self, name: str) -> PrefixList:
+        pl = self.known.prefix_lists.get(name)
+        if pl is None:
+            raise UnsupportedConstruct(f"prefix-list {name} is referenced but neither in the change nor in the shared objects: "
+                                       "its address family is unknown")
+        return pl
+
+    def pl_family(self, name: str) -> AFI:
+        return self.prefix_list(name).family
+
+    def community_kind(self, name: str) -> str:
+        cl = self.known.community_lists.get(name)
+        return cl.kind if cl else "standard"
+
+    def neighbor(self, b: NeighborBinding):
+        bgp = self.host.data.bgp
+        n = bgp.neighbor(str(b.neighbor)) if bgp else None
+        if n is None:
+            raise UnsupportedConstruct(f"{b.neighbor} is not a BGP neighbor of {self.host.name} in the inventory")
+        return n
+
+    def extra(self, key: str, default: Any = None) -> Any:
+        """Host data the user added for one platform (HostData allows extra keys)."""
+        return (self.host.data.model_extra or {}).get(key, default)
+
+
+# ---------------------------------------------------------------- firewall rules -> platform-neutral ACE fields
+
+@dataclass(frozen=True)
+class Ace:
+    """One access-control line before platform formatting: None means 'any'."""
+
+    rule: Rule
+    src: Network | None
+    dst: Network | None
+    protocol: str | None
+    sport: PortRange | None
+    dport: PortRange | None
+
+    @property
+    def action(self) -> str:
+        return self.rule.action
+
+
+def expand_rule(rule: Rule) -> list[Ace]:
+    """The cross product a line-per-match ACL needs: sources x destinations x specs x ports."""
+    specs: Iterable[ServiceSpec | None] = rule.specs or (None,)
+    out = []
+    for src in rule.sources or (None,):
+        for dst in rule.destinations or (None,):
+            for spec in specs:
+                for sp in (spec.source_ports if spec and spec.source_ports else (None,)):
+                    for dp in (spec.destination_ports if spec and spec.destination_ports else (None,)):
+                        out.append(Ace(rule, src, dst, spec.protocol if spec else None, sp, dp))
+    return out
+
+
+@dataclass(frozen=True)
+class AclLine:
+    seq: int
+    remark: str | None = None
+    ace: Ace | None = None
+
+
+def acl_lines(f: ConcreteFilter, family: AFI, remark_takes_seq: bool = True, step: int = 10) -> list[AclLine]:
+    """Numbered ACL lines: a remark naming each rule, then its ACEs. Positional numbering (10, 20, ...)."""
+    out: list[AclLine] = []
+    seq = 0
+    for rule in f.family_rules(family):
+        text = f"{rule.name}: {rule.description}" if rule.description else rule.name
+        if remark_takes_seq:
+            seq += step
+        out.append(AclLine(seq if remark_takes_seq else seq + step, remark=text))
+        for ace in expand_rule(rule):
+            seq += step
+            out.append(AclLine(seq, ace=ace))
+    return out
+
+
+def families(f: ConcreteFilter) -> list[AFI]:
+    return [fam for fam in ("ipv4", "ipv6") if f.family_rules(fam)]
+
+
+def is_host(net: Network | None) -> bool:
+    return net is not None and net.prefixlen == net.max_prefixlen
+
+
+# ---------------------------------------------------------------- route-map entry diffs
+
+def clause_diff(old: RouteMapEntry, new: RouteMapEntry) -> tuple[RouteMapEntry, RouteMapEntry]:
+    """(clauses only in old or changed, clauses only in new or changed) as partial entries of the same seq."""
+    def split(a, b, cls):
+        gone, come = {}, {}
+        for name in cls.model_fields:
+            va, vb = getattr(a, name), getattr(b, name)
+            if va != vb:
+                if va not in (None, ()):
+                    gone[name] = va
+                if vb not in (None, ()):
+                    come[name] = vb
+        return cls(**gone), cls(**come)
+
+    m_gone, m_come = split(old.match, new.match, Match)
+    s_gone, s_come = split(old.set, new.set, SetClause)
+    desc_gone = old.description if old.description != new.description and old.description else None
+    desc_come = new.description if old.description != new.description and new.description else None
+    cont_gone = old.continue_ if old.continue_ != new.continue_ else None
+    cont_come = new.continue_ if old.continue_ != new.continue_ else None
+    gone = RouteMapEntry(seq=old.seq, action=old.action, description=desc_gone, match=m_gone, set=s_gone, **{"continue": cont_gone})
+    come = RouteMapEntry(seq=new.seq, action=new.action, description=desc_come, match=m_come, set=s_come, **{"continue": cont_come})
+    return gone, come
+
+
+def numbered(entries: Iterable[Any], step: int = 5) -> list[tuple[int, Any]]:
+    """Entries with their sequence numbers; a missing seq continues from the last one (as FRR numbers them)."""
+    out, last = [], 0
+    for e in entries:
+        seq = e.seq if getattr(e, "seq", None) else last + step
+        out.append((seq, e))
+        last = seq
+    return out
+
+
+def seq_of(obj: Any, entry: Any) -> int:
+    """The seq an entry has (or gets) within its list."""
+    for seq, e in numbered(obj.entries):
+        if e == entry:
+            return seq
+    return entry.seq if getattr(entry, "seq", None) else numbered(obj.entries)[-1][0] + 5 if obj.entries else 5
+
+
+def with_entry(obj: Any, old: Any, new: Any | None) -> Any:
+    """obj with entry `old` replaced by `new` (or removed, or `new` appended when `old` is None)."""
+    entries = [e for e in obj.entries if e != old] if old is not None else list(obj.entries)
+    if new is not None and new not in entries:
+        entries.append(new)
+        if all(getattr(e, "seq", None) for e in entries):
+            entries.sort(key=lambda e: e.seq)
+    return obj.model_copy(update={"entries": tuple(entries)})
+
+
+# ---------------------------------------------------------------- the driver base
+
+def _desired_policy(desired: list[Desired], known: DevicePolicy | None) -> DevicePolicy:
+    pol = known.copy() if known else DevicePolicy()
+    for d in desired:
+        if d.obj is not None:
+            pol.put(d.kind, d.key, d.obj)
+    return pol
+
+
+class TemplateDriver(Driver):
+    """A driver whose text comes from templates/<platform>/macros.j2; platform modules declare data and checks."""
+
+    # Which object kinds the platform can carry at all (FRR: no traffic filters; nftables: no BGP).
+    kinds: ClassVar[frozenset[str]] = frozenset(KIND_ORDER)
+    # Line-mode platforms that reject a duplicate prefix-list seq need remove-then-add for a changed entry.
+    prefix_list_seq_overwrite: ClassVar[bool] = False
+    # Community/AS-path entries addressable by seq; otherwise an entry edit rewrites the whole list.
+    community_list_seq: ClassVar[bool] = True
+    as_path_list_seq: ClassVar[bool] = True
+    # How ReplaceFilter is printed: "sequence" edits, a "versioned" name swap, "rewrite" (atomic commit).
+    filter_replace: ClassVar[str] = "rewrite"
+    # The unbind command needs the bound route-map's name.
+    unbind_needs_name: ClassVar[bool] = True
+    comment: ClassVar[str] = "!"
+
+    # -- template access
+    @cached_property
+    def macros(self) -> Any:
+        return environment().get_template(f"{self.platform.value}/macros.j2").make_module()
+
+    def emit(self, macro: str, *args: Any) -> list[str]:
+        fn = getattr(self.macros, macro, None)
+        if fn is None:
+            raise UnsupportedConstruct(f"{self.platform.value}: no template for {macro}")
+        return single_lines(str(fn(*args)))
+
+    def note(self, text: str) -> list[str]:
+        """A comment line in the platform's syntax (only identifiers and fixed words reach it)."""
+        return self.emit("note", text)
+
+    # -- capability checks, per platform (raise UnsupportedConstruct)
+    def check(self, kind: str, obj: Any, ctx: Context) -> None:
+        if kind not in self.kinds:
+            raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
+
+    def unsupported_kind_message(self, kind: str, name: object) -> str:
+        return f"{self.platform.value} cannot carry a {kind.replace('_', '-')} ({name})"
+
+    def refuse(self, what: str) -> None:
+        raise UnsupportedConstruct(f"{self.platform.value}: {what}")
+
+    # -- public API
+    def context(self, host: Host, known: DevicePolicy | None = None) -> Context:
+        return Context(host=host, known=known or DevicePolicy(), platform=self.platform.value)
+
+    def render(self, desired: list[Desired], host: Host, known: DevicePolicy | None = None) -> str:
+        """Absent objects are removed first (bindings before what they use), then present ones are defined."""
+        policy = _desired_policy(desired, known)
+        ops: list[O.Op] = []
+        order = {k: i for i, k in enumerate(KIND_ORDER)}
+        for d in sorted((d for d in desired if d.obj is None), key=lambda d: -order[d.kind]):
+            ops.append(O.Unbind(d.kind, _key_name(d.key), _absent_binding(d.key)) if d.kind == "binding"
+                       else O.Delete(d.kind, str(d.key), None))
+        for d in sorted((d for d in desired if d.obj is not None), key=lambda d: order[d.kind]):
+            ops.append(O.Bind(d.kind, _key_name(d.key), d.obj) if d.kind == "binding" else O.Create(d.kind, str(d.key), d.obj))
+        return "\n".join(self.render_ops(ops, policy, host)) + "\n"
+
+    def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
+        ctx = self.context(host, intended)
+        lines: list[str] = []
+        i = 0
+        while i < len(ops):
+            op = ops[i]
+            if isinstance(op, (O.Bind, O.Unbind)):
+                group = []
+                while i < len(ops) and isinstance(ops[i], (O.Bind, O.Unbind)):
+                    group.append(ops[i])
+                    i += 1
+                lines += self.binding_lines(group, ctx)
+                continue
+            lines += self.op_lines(op, ctx)
+            i += 1
+        return lines
+
+    # -- one op
+    def op_lines(self, op: O.Op, ctx: Context) -> list[str]:
+        kind = op.kind
+        if isinstance(op, O.Delete) and op.obj is None and kind not in self.kinds:
+            return self.note(f"{kind.replace('_', '-')} {op.name} absent: {self.platform.value} carries none, nothing to remove")
+        if isinstance(op, O.ReplaceFilter):
+            return self.replace_filter(op.old, op.new, ctx)
+        if kind == "filter":
+            return self.filter_op(op, ctx)
+        if isinstance(op, O.Create):
+            self.check(kind, op.obj, ctx)
+            return self.emit(kind, op.obj, ctx)
+        if isinstance(op, O.Delete):
+            if op.obj is None:
+                return self.delete_by_name(kind, op.name, ctx)
+            return self.emit(f"no_{kind}", op.obj, ctx)
+        if isinstance(op, O.AddEntry):
+            self.check(kind, op.obj, ctx)
+            return self.add_entry(kind, op.obj, op.entry, ctx)
+        if isinstance(op, O.RemoveEntry):
+            return self.remove_entry(kind, op.obj, op.entry, ctx)
+        if isinstance(op, O.ModifyEntry):
+            after = with_entry(op.obj, op.old, op.new)
+            self.check(kind, after, ctx)
+            return self.modify_entry(kind, after, op.old, op.new, ctx)
+        raise UnsupportedConstruct(f"{self.platform.value}: cannot print {op.verb} {kind} {op.name}")
+
+    def entry_addressable(self, kind: str) -> bool:
+        return {"community_list": self.community_list_seq, "as_path_list": self.as_path_list_seq}.get(kind, True)
+
+    def rewrite(self, kind: str, before: Any, after: Any, ctx: Context) -> list[str]:
+        """Whole-list replacement for lists whose entries have no addressable seq."""
+        return self.emit(f"no_{kind}", before, ctx) + (self.emit(kind, after, ctx) if after.entries else [])
+
+    def add_entry(self, kind: str, obj: Any, entry: Any, ctx: Context) -> list[str]:
+        if not self.entry_addressable(kind):
+            return self.rewrite(kind, with_entry(obj, entry, None), obj, ctx)
+        return self.emit(f"{kind}_entry", obj, entry, ctx)
+
+    def remove_entry(self, kind: str, obj: Any, entry: Any, ctx: Context) -> list[str]:
+        if not self.entry_addressable(kind):
+            return self.rewrite(kind, obj, with_entry(obj, entry, None), ctx)
+        return self.emit(f"no_{kind}_entry", obj, entry, ctx)
+
+    def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
+        if kind == "route_map":
+            if old.action != new.action:  # a changed action recreates the entry on every CLI
+                return self.emit("no_route_map_entry", obj, old, ctx) + self.emit("route_map_entry", obj, new, ctx)
+            gone, come = clause_diff(old, new)
+            return self.emit("route_map_entry_edit", obj, gone, come, ctx)
+        if not self.entry_addressable(kind):
+            return self.rewrite(kind, with_entry(obj, new, old), obj, ctx)
+        if kind == "prefix_list" and self.prefix_list_seq_overwrite:
+            return self.emit("prefix_list_entry", obj, new, ctx)
+        return self.emit(f"no_{kind}_entry", obj, old, ctx) + self.emit(f"{kind}_entry", obj, new, ctx)
+
+    def delete_by_name(self, kind: str, name: str, ctx: Context) -> list[str]:
+        """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""
+        return self.emit(f"no_{kind}_named", name, ctx)
+
+    # -- bindings
+    def binding_lines(self, group: list[O.Op], ctx: Context) -> list[str]:
+        changes = []
+        for op in group:
+            self.check("binding", op.binding, ctx)
+            ctx.neighbor(op.binding)
+            if isinstance(op, O.Bind):
+                changes.append(("bind", op.binding, op.old))
+            elif op.binding.route_map is None and self.unbind_needs_name:
+                changes.append(("unknown", op.binding, None))
+            else:
+                changes.append(("unbind", op.binding, None))
+        return self.emit("bgp_bindings", ctx.asn, changes, ctx)
+
+    # -- filters
+    def filter_op(self, op: O.Op, ctx: Context) -> list[str]:
+        if isinstance(op, O.Create):
+            self.check("filter", op.obj, ctx)
+            return self.define_filter(op.obj, ctx) + self.attach_all(op.obj, op.obj.name, ctx)
+        if isinstance(op, O.Delete):
+            if op.obj is None:
+                return self.delete_by_name("filter", op.name, ctx)
+            return self.detach_all(op.obj, op.obj.name, ctx) + self.undefine_filter(op.obj, op.obj.name, ctx)
+        raise UnsupportedConstruct(f"{self.platform.value}: filters change through ReplaceFilter, not {op.verb}")
+
+    def define_filter(self, f: ConcreteFilter, ctx: Context, name: str | None = None) -> list[str]:
+        out = []
+        for fam in families(f):
+            out += self.emit("acl", f, fam, name or f.name, ctx)
+        return out
+
+    def undefine_filter(self, f: ConcreteFilter, name: str, ctx: Context) -> list[str]:
+        return [line for fam in families(f) or ["ipv4"] for line in self.emit("no_acl", f, fam, name, ctx)]
+
+    def attach_all(self, f: ConcreteFilter, name: str, ctx: Context) -> list[str]:
+        return [line for att in f.attachments for fam in families(f) for line in self.emit("attach_filter", name, att, fam, ctx)]
+
+    def detach_all(self, f: ConcreteFilter, name: str, ctx: Context) -> list[str]:
+        return [line for att in f.attachments for fam in families(f) for line in self.emit("detach_filter", name, att, fam, ctx)]
+
+    def replace_filter(self, old: ConcreteFilter | None, new: ConcreteFilter, ctx: Context) -> list[str]:
+        self.check("filter", new, ctx)
+        if old is None:
+            return self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
+        if self.filter_replace == "sequence":
+            return self.sequence_edit(old, new, ctx)
+        if self.filter_replace == "versioned":
+            return self.versioned_swap(old, new, ctx)
+        return self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
+
+    def sequence_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
+        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL."""
+        out: list[str] = []
+        for fam in ("ipv4", "ipv6"):
+            before = {ln.seq: ln for ln in self.numbered_acl(old, fam)}
+            after = {ln.seq: ln for ln in self.numbered_acl(new, fam)}
+            if not after:
+                if before:
+                    out += self.emit("no_acl", old, fam, old.name, ctx)
+                continue
+            def same(a: AclLine, b: AclLine) -> bool:
+                return self.emit("acl_line", a, fam, ctx) == self.emit("acl_line", b, fam, ctx)
+
+            gone = [before[s] for s in sorted(before) if s not in after or not same(before[s], after[s])]
+            gone_seqs = {g.seq for g in gone}
+            come = [after[s] for s in sorted(after) if s not in before or s in gone_seqs]
+            if gone or come:
+                out += self.emit("acl_edit", new, fam, gone, come, ctx)
+        old_atts = {(a.interface, a.direction, a.hook) for a in old.attachments}
+        out += [line for att in new.attachments if (att.interface, att.direction, att.hook) not in old_atts
+                for fam in families(new) for line in self.emit("attach_filter", new.name, att, fam, ctx)]
+        return out
+
+    def numbered_acl(self, f: ConcreteFilter, family: AFI) -> list[AclLine]:
+        return acl_lines(f, family)
+
+    def versioned_swap(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
+        """Define NAME-v<N+1>, re-point every attachment at it (one command each), then drop the old one."""
+        fresh = next_version(old.name, new.name)
+        return (self.define_filter(new, ctx, fresh) + self.attach_all(new, fresh, ctx)
+                + [line for att in old.attachments if att not in new.attachments for fam in families(old)
+                   for line in self.emit("detach_filter", old.name, att, fam, ctx)]
+                + self.undefine_filter(old, old.name, ctx))
+
+    # -- refresh
+    def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
+        nbr = str(ipaddress.ip_address(neighbor))  # refuses anything that is not an address
+        if afi not in ("ipv4", "ipv6") or direction not in ("in", "out"):
+            raise ValueError(f"afi must be ipv4|ipv6 and direction in|out, not {afi}/{direction}")
+        if direction == "out" and not self.capabilities.soft_out:
+            return []
+        return self.emit("refresh", nbr, afi, direction)
+
+    # -- parse delegates to pipeline.parsers.<platform>
+    def parse(self, text: str) -> DevicePolicy:
+        import importlib
+
+        return importlib.import_module(f"pipeline.parsers.{self.platform.value}").parse(text)
+
+
+def next_version(device_name: str, base: str) -> str:
+    """SERVER-EDGE -> SERVER-EDGE-v1 -> SERVER-EDGE-v2 (the base name is the model's)."""
+    m = re.fullmatch(re.escape(base) + r"-v(\d+)", device_name)
+    return f"{base}-v{int(m.group(1)) + 1 if m else 1}"
+
+
+def _key_name(key: object) -> str:
+    return "/".join(key) if isinstance(key, tuple) else str(key)
+
+
+def _absent_binding(key: object) -> NeighborBinding:
+    nbr, afi, direction = key  # type: ignore[misc]
+    return NeighborBinding(neighbor=nbr, afi=afi, direction=direction, state="absent")
+
