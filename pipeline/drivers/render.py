@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 import jinja2
 
@@ -72,7 +72,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, wildcard=wildcard, netmask=netmask)
-    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host)
+    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto)
     return env
 
 
@@ -100,6 +100,10 @@ class Context:
     host: Host
     known: DevicePolicy = field(default_factory=DevicePolicy)
     platform: str = ""
+    numbering: Callable[[ConcreteFilter, AFI], list["AclLine"]] | None = None
+
+    def acl_lines(self, f: ConcreteFilter, family: AFI) -> list["AclLine"]:
+        return (self.numbering or acl_lines)(f, family)
 
     @property
     def asn(self) -> int:
@@ -190,6 +194,18 @@ def families(f: ConcreteFilter) -> list[AFI]:
     return [fam for fam in ("ipv4", "ipv6") if f.family_rules(fam)]
 
 
+def proto(protocol_names: dict[str, dict[str, str]], protocol: str | None, family: str, any_word: str) -> str:
+    """A protocol as the platform spells it: its keyword, else the IANA number."""
+    from ..model.firewall import PROTOCOL_NUMBERS
+
+    if protocol is None:
+        return any_word
+    names = protocol_names.get(family, {})
+    if protocol in names:
+        return names[protocol]
+    return str(PROTOCOL_NUMBERS.get(protocol, protocol))
+
+
 def is_host(net: Network | None) -> bool:
     return net is not None and net.prefixlen == net.max_prefixlen
 
@@ -272,12 +288,17 @@ class TemplateDriver(Driver):
     filter_replace: ClassVar[str] = "rewrite"
     # The unbind command needs the bound route-map's name.
     unbind_needs_name: ClassVar[bool] = True
-    comment: ClassVar[str] = "!"
+    # Protocol keywords per family where the CLI has one; numbers otherwise.
+    protocol_names: ClassVar[dict[str, dict[str, str]]] = {"ipv4": {}, "ipv6": {}}
 
     # -- template access
     @cached_property
     def macros(self) -> Any:
-        return environment().get_template(f"{self.platform.value}/macros.j2").make_module()
+        return environment().get_template(f"{self.platform.value}/macros.j2").make_module(self.template_vars())
+
+    def template_vars(self) -> dict[str, Any]:
+        """Platform data the macros print from (protocol names, keywords): declared by the platform module."""
+        return {"protocol_names": self.protocol_names}
 
     def emit(self, macro: str, *args: Any) -> list[str]:
         fn = getattr(self.macros, macro, None)
@@ -294,6 +315,16 @@ class TemplateDriver(Driver):
         if kind not in self.kinds:
             raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
 
+    def check_interface_filter(self, f: ConcreteFilter, actions: frozenset[str] = frozenset({"accept", "deny"})) -> None:
+        """Interface ACL platforms: attachments need interface + direction; only the actions they can express."""
+        for att in f.attachments:
+            if att.interface is None:
+                self.refuse(f"filter {f.name}: attachment to nftables hook {att.hook} has no meaning here (needs an interface)")
+        for r in f.rules:
+            if r.action not in actions:
+                self.refuse(f"filter {f.name} term {r.name}: action {r.action} cannot be expressed "
+                            f"(this platform's ACLs only {' / '.join(sorted(actions))})")
+
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"{self.platform.value} cannot carry a {kind.replace('_', '-')} ({name})"
 
@@ -302,7 +333,7 @@ class TemplateDriver(Driver):
 
     # -- public API
     def context(self, host: Host, known: DevicePolicy | None = None) -> Context:
-        return Context(host=host, known=known or DevicePolicy(), platform=self.platform.value)
+        return Context(host=host, known=known or DevicePolicy(), platform=self.platform.value, numbering=self.numbered_acl)
 
     def render(self, desired: list[Desired], host: Host, known: DevicePolicy | None = None) -> str:
         """Absent objects are removed first (bindings before what they use), then present ones are defined."""
@@ -447,20 +478,22 @@ class TemplateDriver(Driver):
         """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL."""
         out: list[str] = []
         for fam in ("ipv4", "ipv6"):
-            before = {ln.seq: ln for ln in self.numbered_acl(old, fam)}
-            after = {ln.seq: ln for ln in self.numbered_acl(new, fam)}
+            # keyed by (seq, is-remark): on AOS-CX a comment shares its ACE's seq number
+            before = {(ln.seq, ln.remark is None): ln for ln in self.numbered_acl(old, fam)}
+            after = {(ln.seq, ln.remark is None): ln for ln in self.numbered_acl(new, fam)}
             if not after:
                 if before:
                     out += self.emit("no_acl", old, fam, old.name, ctx)
                 continue
+
             def same(a: AclLine, b: AclLine) -> bool:
                 return self.emit("acl_line", a, fam, ctx) == self.emit("acl_line", b, fam, ctx)
 
-            gone = [before[s] for s in sorted(before) if s not in after or not same(before[s], after[s])]
-            gone_seqs = {g.seq for g in gone}
-            come = [after[s] for s in sorted(after) if s not in before or s in gone_seqs]
+            gone = [before[k] for k in sorted(before) if k not in after or not same(before[k], after[k])]
+            gone_seqs = sorted({g.seq for g in gone})  # `no SEQ` removes everything under that seq
+            come = [after[k] for k in sorted(after) if k not in before or k[0] in gone_seqs]
             if gone or come:
-                out += self.emit("acl_edit", new, fam, gone, come, ctx)
+                out += self.emit("acl_edit", new, fam, gone_seqs, come, ctx)
         old_atts = {(a.interface, a.direction, a.hook) for a in old.attachments}
         out += [line for att in new.attachments if (att.interface, att.direction, att.hook) not in old_atts
                 for fam in families(new) for line in self.emit("attach_filter", new.name, att, fam, ctx)]

@@ -1,0 +1,45 @@
+"""Arista EOS: edits go into a configure session and apply atomically on `commit`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..inventory import Platform
+from .base import Capabilities
+from .render import Context, TemplateDriver
+
+
+class AristaEosDriver(TemplateDriver):
+    platform = Platform.ARISTA_EOS
+    netmiko_device_type = "arista_eos"
+    fetch_command = "show running-config"
+    commit_mode = "session"
+    refresh_mode = "soft_clear"
+    # The deployer wraps the printed lines: a named session, reviewed diff, then an atomic commit.
+    session_begin = ("configure session {session}",)
+    session_review = ("show session-config diffs",)
+    session_commit = ("commit",)
+    session_abort = ("abort",)
+    capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=True,
+                                acl_sequence_edits=True, soft_out=True, route_map_continue=True,
+                                extra=frozenset({"no_next_hop_self_in_route_map", "no_reject"}))
+    error_patterns = (r"^% ?Invalid input", r"^% ?Incomplete command", r"^% ?Ambiguous command", r"^% .*(not|error|fail)", r"^%")
+    community_list_seq = False
+    as_path_list_seq = False
+    filter_replace = "sequence"  # `ip access-list X` / `no 20` / `20 permit ...`, committed with the session
+    unbind_needs_name = False
+    protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "ospf": "ospf"},
+                      "ipv6": {"icmpv6": "icmpv6", "tcp": "tcp", "udp": "udp", "ospf": "ospf"}}
+
+    def check(self, kind: str, obj: Any, ctx: Context) -> None:
+        super().check(kind, obj, ctx)
+        if kind == "route_map":
+            for e in obj.entries:
+                if e.set.next_hop == "self":
+                    self.refuse(f"route-map {obj.name} seq {e.seq}: EOS route-maps cannot set next-hop self "
+                                "(use `neighbor X next-hop-self` outside netchange)")
+        if kind == "filter":
+            self.check_interface_filter(obj)
+
+
+DRIVER = AristaEosDriver()

@@ -1,0 +1,50 @@
+"""Aruba AOS-CX: line by line. `clear bgp ... soft out` silently does nothing; the switch re-sends
+updates by itself about 12 s after a policy change (no knob), so outbound edits are waited for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..inventory import Platform
+from .base import Capabilities
+from .render import AclLine, Context, TemplateDriver, acl_lines
+
+
+class ArubaAoscxDriver(TemplateDriver):
+    platform = Platform.ARUBA_AOSCX
+    netmiko_device_type = "aruba_aoscx"
+    fetch_command = "show running-config"
+    commit_mode = "line"
+    refresh_mode = "soft_in_then_wait_out"
+    outbound_resend_seconds = 12  # observed self-triggered re-advertisement delay after a policy edit
+    capabilities = Capabilities(large_communities=False, expanded_communities=True, ipv6_filters=True,
+                                acl_sequence_edits=True, soft_out=False, route_map_continue=False,
+                                extra=frozenset({"no_next_hop_self_in_route_map", "no_next_hop_prefix_list", "no_reject"}))
+    error_patterns = (r"Invalid input", r"^% ?Command incomplete", r"^% ?Ambiguous", r"^%")
+    filter_replace = "sequence"
+    protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ah", "sctp": "sctp"},
+                      "ipv6": {"icmpv6": "icmpv6", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ah", "sctp": "sctp"}}
+
+    def numbered_acl(self, f, family) -> list[AclLine]:
+        return acl_lines(f, family, remark_takes_seq=False)
+
+    def check(self, kind: str, obj: Any, ctx: Context) -> None:
+        super().check(kind, obj, ctx)
+        if kind == "community_list" and obj.kind.startswith("large"):
+            self.refuse(f"community-list {obj.name}: large-community lists are not supported by this driver on AOS-CX")
+        if kind == "route_map":
+            for e in obj.entries:
+                where = f"route-map {obj.name} seq {e.seq}"
+                if e.continue_ is not None:
+                    self.refuse(f"{where}: continue is not supported on AOS-CX")
+                if e.match.large_community_list or e.set.large_community_add:
+                    self.refuse(f"{where}: large communities are not supported on AOS-CX")
+                if e.match.next_hop_prefix_list:
+                    self.refuse(f"{where}: match next-hop prefix-list is not supported on AOS-CX")
+                if e.set.next_hop in ("self", "peer-address"):
+                    self.refuse(f"{where}: next-hop {e.set.next_hop} cannot be set by an AOS-CX route-map")
+        if kind == "filter":
+            self.check_interface_filter(obj)
+
+
+DRIVER = ArubaAoscxDriver()
