@@ -161,3 +161,13 @@ def test_up_is_idempotent(lab):
     assert sorted(lab.lab._our_pids()) == before
     assert {d.name: lab.lab._processes(d) for d in lab.lab.devices.values()} == pids
     assert not lab.lab.convergence_gaps()
+
+
+def test_nornir_reaches_every_device_through_the_inventory(lab):
+    from nornir_netmiko.tasks import netmiko_send_command
+
+    nr = lab.inventory.nornir
+    res = nr.run(task=netmiko_send_command, command_string="show version")
+    assert not res.failed, {h: str(r.exception) for h, r in res.items() if r.failed}
+    assert "FRRouting" in res["r1"].result and "Linux" not in res["r1"].result
+    nr.close_connections()
