@@ -245,7 +245,8 @@ class PolicyMapper:
                         prefix_entries.extend(self._referenced(where, ref, []))
             elif key == "prefix-list-filter":
                 for ref in frm.keys(key):
-                    prefix_entries.extend(self._referenced(where, ref, frm.keys(key, ref)[:1]))
+                    for how in frm.keys(key, ref) or ["exact"]:
+                        prefix_entries.extend(self._referenced(where, ref, [how]))
             elif key == "route-filter":
                 prefix_entries.extend(self._route_filters(where, frm.child(key)))
             elif key == "community":
@@ -291,22 +292,25 @@ class PolicyMapper:
         return out
 
     def _route_filters(self, where: str, node: Node) -> list[tuple[Network, int | None, int | None]]:
+        """Each `route-filter P <modifier> [arg]` -> one entry; one prefix may carry several modifiers."""
         out = []
         for text in node.keys():
             net = self._prefix(where, text)
-            how = [k for k in node.keys(text)]
-            how = how[:1] + node.keys(text, how[0])[:1] if how else []
-            if how and how[0] not in _ROUTE_FILTER_LENGTH:
-                self.notes.append(f"{where}: route-filter {text} {' '.join(how)} not modelled")
-                continue
-            deeper = [k for k in (node.child(text, *how) or Node()).keys()]
-            if deeper:  # `route-filter P exact accept`: an action inside the match
-                self.notes.append(f"{where}: route-filter {text} {' '.join(how)} action '{' '.join(deeper)}' not modelled")
-            bounds = _entry_bounds(net, how) if net else None
-            if net is None or bounds is None:
-                self.notes.append(f"{where}: route-filter {text} {' '.join(how)} not modelled")
-                continue
-            out.append((net, *bounds))
+            for kind in node.keys(text) or ["exact"]:
+                arg = node.keys(text, kind)[:1] if kind in ("upto", "prefix-length-range") else []
+                how = [kind, *arg]
+                if kind not in _ROUTE_FILTER_LENGTH:
+                    self.notes.append(f"{where}: route-filter {text} {' '.join(how)} not modelled")
+                    continue
+                deeper = (node.child(text, *how) or Node()).keys()
+                if deeper:  # `route-filter P exact accept`: an action inside the match
+                    self.notes.append(f"{where}: route-filter {text} {' '.join(how)} action '{' '.join(deeper)}' "
+                                      "not modelled")
+                bounds = _entry_bounds(net, how) if net else None
+                if net is None or bounds is None:
+                    self.notes.append(f"{where}: route-filter {text} {' '.join(how)} not modelled")
+                    continue
+                out.append((net, *bounds))
         return out
 
     def _generated_list(self, where: str, name: str, entries: list[tuple[Network, int | None, int | None]]) -> str | None:
