@@ -83,7 +83,7 @@ def single_lines(text: str) -> list[str]:
         line = raw.rstrip()
         if not line.strip():
             continue
-        if re.search(r"[\x00-\x1f\x7f]", line):
+        if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", line):  # tabs indent nft files; nothing else passes
             raise UnsupportedConstruct(f"refusing to print a line with a control character: {line!r}")
         if line.count('"') % 2:
             raise UnsupportedConstruct(f"refusing to print a line with an unbalanced quote: {line!r}")
@@ -515,7 +515,7 @@ class TemplateDriver(Driver):
         nbr = str(ipaddress.ip_address(neighbor))  # refuses anything that is not an address
         if afi not in ("ipv4", "ipv6") or direction not in ("in", "out"):
             raise ValueError(f"afi must be ipv4|ipv6 and direction in|out, not {afi}/{direction}")
-        if direction == "out" and not self.capabilities.soft_out:
+        if self.refresh_mode in ("on_commit", "none") or (direction == "out" and not self.capabilities.soft_out):
             return []
         return self.emit("refresh", nbr, afi, direction)
 

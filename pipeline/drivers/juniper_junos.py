@@ -1,0 +1,181 @@
+"""Junos: set-format lines into a candidate, `commit confirmed`, then `commit`. The commit applies policy
+changes itself (no soft clear), and a candidate is all-or-nothing, so whole objects are rewritten freely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..inventory import Platform
+from ..model.firewall import PortRange
+from ..model.policy import Rule
+from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
+from .base import Capabilities
+from .render import Context, TemplateDriver
+
+FINAL_TERM = "netchange-final-reject"
+
+
+@dataclass(frozen=True)
+class JunosTerm:
+    """One filter term: a rule whose specs differ in ports is split into <rule>-1, <rule>-2, ..."""
+
+    name: str
+    protocols: tuple[str, ...]
+    source_ports: tuple[PortRange, ...]
+    destination_ports: tuple[PortRange, ...]
+
+
+_PROTO = {"ipv4": {"icmpv6": "58"}, "ipv6": {"icmpv6": "icmp6", "icmp": "1"}}
+
+
+def junos_terms(rule: Rule) -> list[JunosTerm]:
+    def name(p: str) -> str:
+        return _PROTO[rule.family].get(p, p)
+
+    if not rule.specs:
+        return [JunosTerm(rule.name, (), (), ())]
+    ports = {(s.source_ports, s.destination_ports) for s in rule.specs}
+    if len(ports) == 1:
+        sp, dp = next(iter(ports))
+        return [JunosTerm(rule.name, tuple(name(s.protocol) for s in rule.specs), sp, dp)]
+    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports)
+            for i, s in enumerate(rule.specs, 1)]
+
+
+def junos_plain(pl: PrefixList) -> bool:
+    """A plain prefix-list (exact prefixes) or a route-filter-list (lengths ranges)."""
+    return all(e.ge is None and e.le is None for e in pl.entries)
+
+
+def junos_length_range(e: PrefixListEntry) -> tuple[int, int]:
+    lo = e.ge if e.ge is not None else e.prefix.prefixlen
+    hi = e.le if e.le is not None else (e.prefix.max_prefixlen if e.ge is not None else e.prefix.prefixlen)
+    return lo, hi
+
+
+def junos_set_communities(e: RouteMapEntry) -> list[tuple[str, tuple[str, ...]]]:
+    """(use, members) for the communities a term adds or sets, each in its own generated object."""
+    out = []
+    if e.set.community_add:
+        out.append(("add", tuple(e.set.community_add)))
+    if e.set.community_replace:
+        out.append(("set", tuple(e.set.community_replace)))
+    if e.set.large_community_add:
+        out.append(("large-add", tuple(f"large:{c}" for c in e.set.large_community_add)))
+    return out
+
+
+def junos_generated(rm: RouteMap, e: RouteMapEntry, use: str) -> str:
+    return f"{rm.name}-{e.seq}-{use}"
+
+
+def junos_next_term(rm: RouteMap, e: RouteMapEntry) -> str:
+    later = sorted(x.seq for x in rm.entries if x.seq > e.seq)
+    return str(later[0]) if later else FINAL_TERM
+
+
+def junos_entry_of(rm: RouteMap, e: RouteMapEntry) -> RouteMapEntry:
+    return next((x for x in rm.entries if x.seq == e.seq), e)
+
+
+def junos_unit(interface: str) -> tuple[str, str]:
+    name, _, unit = interface.partition(".")
+    return name, unit or "0"
+
+
+def junos_group(ctx: Context, b: NeighborBinding) -> str:
+    """The BGP group a neighbor sits in: host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    groups = ctx.extra("bgp_groups", {}) or {}
+    if str(b.neighbor) in groups:
+        return str(groups[str(b.neighbor)])
+    return f"AS{ctx.neighbor(b).remote_as}"
+
+
+class JuniperJunosDriver(TemplateDriver):
+    platform = Platform.JUNIPER_JUNOS
+    netmiko_device_type = "juniper_junos"
+    fetch_command = "show configuration | display set"
+    commit_mode = "candidate"
+    refresh_mode = "on_commit"
+    commit_confirm_minutes = 5
+    commit_commands = ("commit check", "commit confirmed {minutes}")
+    confirm_commands = ("commit",)
+    capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=True,
+                                acl_sequence_edits=False, soft_out=True, route_map_continue=True,
+                                extra=frozenset({"no_descriptions", "no_weight", "continue_to_next_term_only",
+                                                 "no_prefix_list_deny", "single_entry_communities", "per_neighbor_not_per_afi"}))
+    error_patterns = (r"^error:", r"syntax error", r"^unknown command", r"^missing argument", r"^invalid (value|interface)")
+    filter_replace = "rewrite"  # delete + set inside one candidate: atomic at commit
+    unbind_needs_name = False
+    comment = "#"
+
+    def template_vars(self) -> dict[str, Any]:
+        return {**super().template_vars(), "junos_terms": junos_terms, "junos_plain": junos_plain,
+                "junos_length_range": junos_length_range, "junos_set_communities": junos_set_communities,
+                "junos_generated": junos_generated, "junos_next_term": junos_next_term, "junos_entry_of": junos_entry_of,
+                "junos_unit": junos_unit, "junos_group": junos_group, "junos_final_term": FINAL_TERM}
+
+    def entry_addressable(self, kind: str) -> bool:
+        return kind == "route_map"  # lists are rewritten whole (candidate + commit makes that atomic)
+
+    def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
+        if kind == "route_map":  # `then accept` replaces `then reject`: an action change is an edit too
+            from .render import clause_diff
+
+            gone, come = clause_diff(old, new)
+            return self.emit("route_map_entry_edit", obj, gone, come, ctx)
+        return super().modify_entry(kind, obj, old, new, ctx)
+
+    def check(self, kind: str, obj: Any, ctx: Context) -> None:
+        super().check(kind, obj, ctx)
+        getattr(self, f"_check_{kind}", lambda o, c: None)(obj, ctx)
+
+    def _check_prefix_list(self, pl: PrefixList, ctx: Context) -> None:
+        for e in pl.entries:
+            if e.action == "deny":
+                self.refuse(f"prefix-list {pl.name} seq {e.seq} is deny: Junos prefix-lists and route-filter-lists are "
+                            "sets without ordered deny entries; express the deny as a route-map entry")
+
+    def _check_community_list(self, cl, ctx: Context) -> None:
+        if len(cl.entries) != 1 or cl.entries[0].action != "permit":
+            self.refuse(f"community-list {cl.name}: Junos communities are one set of members (AND); "
+                        "several entries or deny entries cannot be expressed")
+        if cl.kind == "large-expanded":
+            self.refuse(f"community-list {cl.name}: large-community regular expressions are not supported here")
+
+    def _check_as_path_list(self, al, ctx: Context) -> None:
+        for e in al.entries:
+            if e.action != "permit":
+                self.refuse(f"as-path list {al.name}: Junos as-path groups have no deny entries")
+            if "_" in e.regex:
+                self.refuse(f"as-path list {al.name}: regex {e.regex!r} uses the Cisco '_' boundary; Junos AS-path "
+                            "regexes work on whole AS numbers (write e.g. '^65003 .*')")
+
+    def _check_route_map(self, rm: RouteMap, ctx: Context) -> None:
+        entries = sorted(rm.entries, key=lambda e: e.seq)
+        for i, e in enumerate(entries):
+            where = f"route-map {rm.name} seq {e.seq}"
+            if e.set.weight is not None:
+                self.refuse(f"{where}: Junos has no BGP weight")
+            if e.match.next_hop_prefix_list:
+                self.refuse(f"{where}: match next-hop prefix-list is not supported on Junos")
+            if e.match.community_list and e.match.large_community_list:
+                self.refuse(f"{where}: two community matches in one term would be ORed on Junos")
+            if e.continue_ is not None and (i + 1 >= len(entries) or entries[i + 1].seq != e.continue_):
+                self.refuse(f"{where}: Junos can only continue to the next term (`then next term`)")
+            if e.match.prefix_list and not junos_plain(ctx.prefix_list(e.match.prefix_list)):
+                self._check_prefix_list(ctx.prefix_list(e.match.prefix_list), ctx)
+
+    def _check_binding(self, b: NeighborBinding, ctx: Context) -> None:
+        if b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
+            self.refuse(f"binding {b.neighbor} {b.afi}: Junos import/export policies are per neighbor, not per "
+                        "address family; bind the neighbor in its own family")
+
+    def _check_filter(self, f, ctx: Context) -> None:
+        for att in f.attachments:
+            if att.interface is None:
+                self.refuse(f"filter {f.name}: attachment to nftables hook {att.hook} has no meaning on Junos")
+
+
+DRIVER = JuniperJunosDriver()
