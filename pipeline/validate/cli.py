@@ -1,5 +1,109 @@
+"""`netchange validate` and `netchange schema`: argument handling and printing only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+
+from ..errors import InputError, Location, NetchangeError
+
+
+class FindingsFound(NetchangeError):
+    """Validation found errors: exit 1. (A NetchangeError, because the root CLI runs click with
+    standalone_mode=False, where a typer.Exit code is returned by click and dropped.)"""
+
+    exit_code = 1
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    codequality = "codequality"
+
+
+def _expand(files: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for f in files:
+        out.extend(sorted(f.rglob("*.yaml")) + sorted(f.rglob("*.yml")) if f.is_dir() else [f])
+    return out
+
+
+def _write(output: Optional[Path], content: str) -> None:
+    if output is None:
+        sys.stdout.write(content)
+        return
+    try:
+        output.write_text(content, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write report: {e.strerror}", Location(str(output))) from None
+
+
+def validate(
+    files: list[Path] = typer.Argument(None, help="change-request files or folders (default: every change request of the project)"),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text, json, junit (GitLab test report) or codequality"),
+    inventory: Optional[Path] = typer.Option(None, "--inventory", help="inventory folder (default: the project's inventory/)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report to FILE instead of stdout"),
+    project_dir: Optional[Path] = typer.Option(None, "--project", help="project root (default: found from the current folder)"),
+    now: Optional[dt.datetime] = typer.Option(None, "--now", hidden=True, help="pretend it is this time (tests)"),
+) -> None:
+    """Check change requests: schema, references, targets, shadowed terms, guardrails.
+
+    Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 on usage or I/O errors."""
+    from ..project import Project
+    from . import report
+    from .validator import Validator
+
+    project = Project.find(project_dir or ".") if project_dir is None or (project_dir / "inventory").is_dir() \
+        else Project(project_dir.resolve())
+    paths = _expand(list(files)) if files else project.change_files()
+    if not paths:
+        raise InputError("no change requests to validate", Location(str(project.changes_dir)))
+    if inventory is not None and not (inventory / "hosts.yaml").is_file():
+        raise InputError("inventory folder has no hosts.yaml", Location(str(inventory)))
+    when = (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)) if now else None
+    v = Validator(project, inventory, **({"now": when} if when else {}))
+    results = {v.display(p): v.validate(p) for p in paths}
+    if format == Format.text:
+        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout,
+                          no_color=output is not None, highlight=False, soft_wrap=True)
+        try:
+            report.text(results, console)
+        finally:
+            if output:
+                console.file.close()
+    else:
+        render = {Format.json: report.to_json, Format.junit: report.to_junit, Format.codequality: report.to_codequality}[format]
+        _write(output, render(results))
+    errors = sum(1 for fs in results.values() for f in fs if f.is_error)
+    if errors:
+        bad = sum(1 for fs in results.values() if any(f.is_error for f in fs))
+        raise FindingsFound(f"{errors} validation error(s) in {bad} of {len(results)} file(s)")
+
+
+def schema_text() -> str:
+    from ..model.change import ChangeRequest
+
+    s = ChangeRequest.model_json_schema(by_alias=True)
+    s = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "change-request.schema.json", **s}
+    return json.dumps(s, indent=2, sort_keys=False) + "\n"
+
+
+def schema(output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout")) -> None:
+    """Write the JSON Schema of change requests (for editors and CI)."""
+    _write(output, schema_text())
 
 
 def register(app: typer.Typer) -> None:
     """Adds `validate` and `schema`."""
+    names = {c.name for c in app.registered_commands}
+    if "validate" not in names:  # main() registers on every call
+        app.command("validate")(validate)
+        app.command("schema")(schema)

@@ -1,0 +1,63 @@
+"""Everything a check needs about one change request, and helpers to point findings at YAML nodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .. import yamlio
+from ..errors import Location
+from ..inventory import Host, Inventory
+from ..model.change import ChangeRequest
+from ..model.objects import ObjectStore
+from .findings import Finding
+from .guardrails import Guardrails
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class Context:
+    change: ChangeRequest
+    node: Any  # the ruamel document, for positions
+    file: str  # as shown in findings (relative to the project root when inside it)
+    store: ObjectStore
+    inventory: Inventory
+    guardrails: Guardrails
+    now: dt.datetime
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    def loc(self, path: Path_) -> Location:
+        line, col = yamlio.position(self.node, path)
+        return Location(self.file, line, col, yamlio.field_path(path) or None)
+
+    def report(self, rule: str, message: str, path: Path_ = (), related: tuple[str, ...] = ()) -> None:
+        self.findings.append(Finding.of(rule, message, self.loc(path), related))
+
+    @cached_property
+    def hosts(self) -> list[Host]:
+        t = self.change.targets
+        return self.inventory.select(t.hosts, t.groups, t.roles, t.sites)
+
+    # Routing objects visible to the change: its own (present ones) and the shared baseline.
+    def routing_names(self, kind: str) -> set[str]:
+        attr = {"prefix_list": "prefix_lists", "community_list": "community_lists",
+                "as_path_list": "as_path_lists", "route_map": "route_maps"}[kind]
+        own = {o.name for o in getattr(self.change.routing, attr) if o.state == "present"}
+        shared = {o.name for o in getattr(self.store.routing, attr)}
+        return own | shared
+
+    def prefix_list(self, name: str):
+        for pl in self.change.routing.prefix_lists:
+            if pl.name == name and pl.state == "present":
+                return pl
+        return next((pl for pl in self.store.routing.prefix_lists if pl.name == name), None)
+
+    def route_map(self, name: str):
+        return next((rm for rm in self.change.routing.route_maps if rm.name == name and rm.state == "present"), None)

@@ -1,0 +1,114 @@
+"""Every name a change uses must resolve: network and service objects, routing lists, route-maps."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ...errors import InputError
+from ...model.base import afi_of
+from ...model.firewall import Term
+from ...model.resolve import term_rules
+from ..context import Context
+
+_MATCH_KEYS = (("prefix_list", "prefix_list", "prefix-list"), ("next_hop_prefix_list", "prefix_list", "prefix-list"),
+               ("community_list", "community_list", "community-list"),
+               ("large_community_list", "community_list", "large community-list"),
+               ("as_path", "as_path_list", "as-path list"))
+_KIND_ATTR = {"prefix_list": "prefix_lists", "community_list": "community_lists", "as_path_list": "as_path_lists",
+              "route_map": "route_maps"}
+
+
+def is_name(ref) -> bool:
+    return isinstance(ref, str)
+
+
+def term_resolvable(term: Term, ctx: Context) -> bool:
+    return all(r in ctx.store.networks for r in term.sources + term.destinations if is_name(r)) and \
+        all(s in ctx.store.services for s in term.services)
+
+
+def check(ctx: Context) -> None:
+    _firewall(ctx)
+    _routing(ctx)
+
+
+def _removed(ctx: Context, kind: str) -> set[str]:
+    return {o.name for o in getattr(ctx.change.routing, _KIND_ATTR[kind]) if o.state == "absent"}
+
+
+def _firewall(ctx: Context) -> None:
+    for fi, f in enumerate(ctx.change.firewall.filters):
+        if f.state != "present":
+            continue
+        for ti, t in enumerate(f.terms):
+            base = ("firewall", "filters", fi, "terms", ti)
+            for side in ("sources", "destinations"):
+                for ri, ref in enumerate(getattr(t, side)):
+                    if is_name(ref) and ref not in ctx.store.networks:
+                        ctx.report("NC101", f"network object '{ref}' is not defined in policies/objects/networks.yaml", base + (side, ri))
+            for si, s in enumerate(t.services):
+                if s not in ctx.store.services:
+                    ctx.report("NC102", f"service object '{s}' is not defined in policies/objects/services.yaml", base + ("services", si))
+            if term_resolvable(t, ctx):
+                _families(ctx, f.name, t, base)
+
+
+def _families(ctx: Context, filter_name: str, t: Term, base: tuple) -> None:
+    """A term whose sources are IPv4 and destinations IPv6 would be split into 'v4 source to any' and
+    'any to v6 destination': wider than written. Say so rather than render it."""
+    try:
+        srcs = [n for r in t.sources for n in ctx.store.addresses(r)]
+        dsts = [n for r in t.destinations for n in ctx.store.addresses(r)]
+        rules = term_rules(t, ctx.store)
+    except (InputError, KeyError) as e:
+        ctx.report("NC101", f"term {t.name}: a network object cannot be expanded ({e})", base)
+        return
+    sf, df = {afi_of(n) for n in srcs}, {afi_of(n) for n in dsts}
+    if srcs and dsts and sf != df:
+        ctx.report("NC121", f"term {t.name} of {filter_name}: sources are {'/'.join(sorted(sf))} but destinations are "
+                   f"{'/'.join(sorted(df))}; the unmatched family would match any address on the other side. "
+                   f"Split the term per address family", base)
+    if not rules:
+        ctx.report("NC122", f"term {t.name} of {filter_name} matches nothing: its protocols fit none of its address "
+                   f"families (icmp is IPv4-only, icmpv6 IPv6-only)", base)
+
+
+def _routing(ctx: Context) -> None:
+    r = ctx.change.routing
+    for ri, rm in enumerate(r.route_maps):
+        if rm.state != "present":
+            continue
+        for ei, e in enumerate(rm.entries):
+            base = ("routing", "route_maps", ri, "entries", ei)
+            for key, kind, what in _MATCH_KEYS:
+                name = getattr(e.match, key)
+                if not name:
+                    continue
+                if name in _removed(ctx, kind) and name not in ctx.routing_names(kind):
+                    ctx.report("NC105", f"route-map {rm.name} entry {e.seq} matches {what} {name}, which this change removes",
+                               base + ("match", key))
+                elif name not in ctx.routing_names(kind):
+                    ctx.report("NC103", f"route-map {rm.name} entry {e.seq} matches {what} {name}, defined neither in this "
+                               f"change nor in policies/objects/routing.yaml; on IOS a match on a missing list silently "
+                               f"matches everything", base + ("match", key))
+            cd = e.set.community_delete
+            if cd and cd not in ctx.routing_names("community_list"):
+                rule = "NC105" if cd in _removed(ctx, "community_list") else "NC103"
+                ctx.report(rule, f"route-map {rm.name} entry {e.seq} deletes communities matching community-list {cd}, "
+                           f"which is not defined (the set would do nothing or fail to apply)", base + ("set", "community_delete"))
+    maps = ctx.routing_names("route_map")
+    removed_maps = _removed(ctx, "route_map")
+    for bi, b in enumerate(r.bindings):
+        if b.state != "present" or not b.route_map:
+            continue
+        if b.route_map in removed_maps and b.route_map not in maps:
+            ctx.report("NC105", f"binding for {b.neighbor} {b.afi} {b.direction} uses route-map {b.route_map}, which this change removes",
+                       ("routing", "bindings", bi, "route_map"))
+        elif b.route_map not in maps:
+            ctx.report("NC104", f"binding for {b.neighbor} {b.afi} {b.direction} uses route-map {b.route_map}, which this change "
+                       f"does not define: it must already exist on every target (a missing route-map blocks or passes "
+                       f"all routes depending on the platform)", ("routing", "bindings", bi, "route_map"))
+
+
+def any_prefix(n: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    return n.prefixlen == 0

@@ -1,0 +1,148 @@
+"""Terms and prefix-list entries that can never match, or that change nothing (see shadow.py)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ...errors import InputError
+from ...model.firewall import PROTOCOL_NUMBERS
+from ...model.policy import Rule
+from ...model.resolve import term_rules
+from ...model.routing import PrefixList, RouteMap
+from ..boxes import Box
+from ..context import Context
+from ..shadow import Item, Result, analyse
+from .references import term_resolvable
+from .structure import length_range
+
+_WIDTH = {"ipv4": 32, "ipv6": 128}
+# Box dimensions of a firewall rule: source, destination, protocol, source port, destination port.
+FW_PREFIX_DIMS = {fam: ((0, w), (1, w)) for fam, w in _WIDTH.items()}
+_ANY_PORT = ((0, 65535),)
+
+
+def _span(n: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    lo = int(n.network_address)
+    return lo, lo | int(n.hostmask)
+
+
+def rule_boxes(rule: Rule) -> tuple[Box, ...]:
+    """A resolved rule as a union of boxes; empty tuples mean 'any'."""
+    full = (0, (1 << _WIDTH[rule.family]) - 1)
+    srcs = [_span(n) for n in rule.sources] or [full]
+    dsts = [_span(n) for n in rule.destinations] or [full]
+    l4: list[tuple[int, int, int, int, int, int]] = []
+    for s in rule.specs or ():
+        p = PROTOCOL_NUMBERS.get(s.protocol)
+        p = int(s.protocol) if p is None else p
+        for sp in [(r.lo, r.hi) for r in s.source_ports] or _ANY_PORT:
+            for dp in [(r.lo, r.hi) for r in s.destination_ports] or _ANY_PORT:
+                l4.append((p, p) + sp + dp)
+    if not rule.specs:
+        l4 = [(0, 255, 0, 65535, 0, 65535)]
+    return tuple(s + d + x for s in srcs for d in dsts for x in l4)
+
+
+def check(ctx: Context) -> None:
+    for fi, f in enumerate(ctx.change.firewall.filters):
+        if f.state == "present" and f.terms:
+            _filter(ctx, fi, f)
+    for pi, pl in enumerate(ctx.change.routing.prefix_lists):
+        if pl.state == "present" and pl.entries:
+            _prefix_list(ctx, pi, pl)
+    for ri, rm in enumerate(ctx.change.routing.route_maps):
+        if rm.state == "present":
+            _route_map(ctx, ri, rm)
+
+
+def _filter(ctx: Context, fi: int, f) -> None:
+    if not all(term_resolvable(t, ctx) for t in f.terms):
+        return  # NC101/NC102 already reported; analysing a partial filter would mislead
+    per_family: dict[str, list[tuple[int, Rule]]] = {"ipv4": [], "ipv6": []}
+    try:
+        for ti, t in enumerate(f.terms):
+            for r in term_rules(t, ctx.store):
+                per_family[r.family].append((ti, r))
+    except (InputError, KeyError):
+        return
+    verdicts: dict[int, dict[str, Result]] = {}
+    for fam, rules in per_family.items():
+        items = []
+        for ti, r in rules:
+            match_all = not r.sources and not r.destinations and not r.specs
+            items.append(Item(rule_boxes(r), r.action, keep=r.log or r.counter or (match_all and r.action == "deny")))
+        for res in analyse(items, "deny", FW_PREFIX_DIMS[fam]):
+            ti = rules[res.index][0]
+            by = tuple(dict.fromkeys(rules[j][0] for j in res.by))
+            verdicts.setdefault(ti, {})[fam] = Result(ti, res.verdict, by)
+    for ti, fams in verdicts.items():
+        t = f.terms[ti]
+        n_fams = sum(1 for _, rules in per_family.items() if any(x == ti for x, _ in rules))
+        where = "" if len(fams) == n_fams else f" (its {'/'.join(sorted(fams))} part)"
+        path = ("firewall", "filters", fi, "terms", ti, "name")
+        worst = min(fams.values(), key=lambda r: ("shadowed", "redundant", "fallthrough", "incomplete").index(r.verdict))
+        by = tuple(dict.fromkeys(x for r in fams.values() for x in r.by))
+        names = tuple(f.terms[j].name for j in by)
+        cover = ", ".join(names)
+        if worst.verdict == "shadowed":
+            ctx.report("NC201", f"term {t.name} of {f.name}{where} can never match: earlier term(s) {cover} cover it "
+                       f"and decide differently", path, names)
+        elif worst.verdict == "redundant":
+            ctx.report("NC202", f"term {t.name} of {f.name}{where} can never match: earlier term(s) {cover} cover it "
+                       f"with the same action; remove it", path, names)
+        elif worst.verdict == "fallthrough":
+            ctx.report("NC203", f"term {t.name} of {f.name}{where} is redundant: without it the same packets get "
+                       f"'{t.action}' anyway (from later terms or the filter's implicit deny)", path)
+        else:
+            ctx.report("NC209", f"term {t.name} of {f.name}: reachability analysis stopped at its work limit", path)
+
+
+def prefix_entry_box(prefix, ge: int | None, le: int | None) -> Box | None:
+    """A prefix-list entry over (route network address, route length); exact for valid routes."""
+    lo, hi = _span(prefix)
+    g, l = length_range(prefix.prefixlen, prefix.max_prefixlen, ge, le)
+    if g > l or g < prefix.prefixlen or l > prefix.max_prefixlen:
+        return None
+    return (lo, hi, g, l)
+
+
+def _prefix_list(ctx: Context, pi: int, pl: PrefixList) -> None:
+    for fam in ("ipv4", "ipv6"):
+        entries = [(ei, e) for ei, e in enumerate(pl.entries) if e.prefix.version == (4 if fam == "ipv4" else 6)]
+        items, idx = [], []
+        for ei, e in entries:
+            b = prefix_entry_box(e.prefix, e.ge, e.le)
+            if b is None:
+                continue  # NC130 reported it
+            match_all = e.prefix.prefixlen == 0 and b[2] == 0 and b[3] == e.prefix.max_prefixlen
+            items.append(Item((b,), e.action, keep=match_all))
+            idx.append(ei)
+        for res in analyse(items, "deny", ((0, _WIDTH[fam]),)):
+            e = pl.entries[idx[res.index]]
+            path = ("routing", "prefix_lists", pi, "entries", idx[res.index], "seq")
+            seqs = tuple(str(pl.entries[idx[j]].seq) for j in res.by)
+            if res.verdict == "shadowed":
+                ctx.report("NC205", f"prefix-list {pl.name} entry {e.seq} can never match: earlier entries {', '.join(seqs)} "
+                           f"cover it and decide differently", path, seqs)
+            elif res.verdict == "redundant":
+                ctx.report("NC206", f"prefix-list {pl.name} entry {e.seq} can never match: earlier entries {', '.join(seqs)} "
+                           f"cover it with the same action", path, seqs)
+            elif res.verdict == "fallthrough":
+                ctx.report("NC206", f"prefix-list {pl.name} entry {e.seq} is redundant: the routes it matches get "
+                           f"'{e.action}' anyway (later entries or the implicit deny)", path)
+
+
+def _route_map(ctx: Context, ri: int, rm: RouteMap) -> None:
+    """An entry is unreachable when an earlier entry that ends evaluation (no continue) matches on a
+    subset of its conditions: whatever reaches the later entry has already been decided."""
+    order = sorted(range(len(rm.entries)), key=lambda i: rm.entries[i].seq)
+    conds = {i: set(rm.entries[i].match.model_dump(exclude_none=True).items()) for i in order}
+    for pos, i in enumerate(order):
+        e = rm.entries[i]
+        for j in order[:pos]:
+            earlier = rm.entries[j]
+            if earlier.continue_ is None and conds[j] <= conds[i]:
+                what = "matches every route" if not conds[j] else "matches on a subset of its conditions"
+                ctx.report("NC204", f"route-map {rm.name} entry {e.seq} is never reached: entry {earlier.seq} {what} "
+                           f"and ends evaluation", ("routing", "route_maps", ri, "entries", i, "seq"), (str(earlier.seq),))
+                break

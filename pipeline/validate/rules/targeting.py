@@ -1,0 +1,65 @@
+"""Checks against the inventory: targets select hosts, bindings name real neighbors, attach points exist."""
+
+from __future__ import annotations
+
+from ..context import Context
+
+_AFI = {"ipv4": "ipv4_unicast", "ipv6": "ipv6_unicast"}
+
+
+def check(ctx: Context) -> None:
+    t = ctx.change.targets
+    inv = ctx.inventory
+    for i, h in enumerate(t.hosts):
+        if h not in inv.hosts:
+            ctx.report("NC151", f"host '{h}' is not in the inventory", ("targets", "hosts", i))
+    known = {
+        "groups": {g for h in inv.hosts.values() for g in h.groups},
+        "roles": {h.data.role for h in inv.hosts.values()},
+        "sites": {h.data.site for h in inv.hosts.values()},
+    }
+    for sel in ("groups", "roles", "sites"):
+        for i, v in enumerate(getattr(t, sel)):
+            if v not in known[sel]:
+                ctx.report("NC152", f"{sel[:-1]} '{v}' selects no host", ("targets", sel, i))
+    if not ctx.hosts:
+        ctx.report("NC150", "targets select no host in the inventory; the change would do nothing", ("targets",))
+        return
+    _bindings(ctx)
+    _attachments(ctx)
+
+
+def _bindings(ctx: Context) -> None:
+    for bi, b in enumerate(ctx.change.routing.bindings):
+        base = ("routing", "bindings", bi)
+        for h in ctx.hosts:
+            if h.data.bgp is None:
+                ctx.report("NC140", f"host {h.name} has no BGP configuration, so it has no neighbor {b.neighbor}", base + ("neighbor",))
+                continue
+            n = h.data.bgp.neighbor(str(b.neighbor))
+            if n is None:
+                ctx.report("NC140", f"host {h.name} has no BGP neighbor {b.neighbor}", base + ("neighbor",))
+            elif _AFI[b.afi] not in n.afis:
+                ctx.report("NC141", f"neighbor {b.neighbor} on {h.name} is configured for {', '.join(n.afis)}, not {_AFI[b.afi]}",
+                           base + ("afi",) if "afi" in _keys(ctx, base) else base)
+
+
+def _keys(ctx: Context, path: tuple) -> set:
+    node = ctx.node
+    for k in path:
+        try:
+            node = node[k]
+        except (KeyError, IndexError, TypeError):
+            return set()
+    return set(node) if isinstance(node, dict) else set()
+
+
+def _attachments(ctx: Context) -> None:
+    for fi, f in enumerate(ctx.change.firewall.filters):
+        if f.state != "present":
+            continue
+        for ai, a in enumerate(f.attach):
+            missing = [h.name for h in ctx.hosts if a not in h.data.firewall.attachments]
+            if missing:
+                ctx.report("NC142", f"filter {f.name}: attachment point '{a}' is not defined on {', '.join(sorted(missing))}",
+                           ("firewall", "filters", fi, "attach", ai))

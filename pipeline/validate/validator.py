@@ -1,0 +1,79 @@
+"""The library entry: validate change-request files against a project. The plan and CI steps call this."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from ..errors import InputError, Location
+from ..inventory import Inventory
+from ..model.objects import ObjectStore
+from ..project import Project
+from .context import Context
+from .findings import Finding
+from .guardrails import Guardrails
+from .rules import CHECKS
+from .rules import schema
+
+
+@dataclass
+class Validator:
+    """One project's shared inputs, loaded once for any number of change files.
+
+    Project-level problems (unreadable inventory, broken objects or guardrails) raise InputError: they
+    are not findings about a change, and validating without them would quietly skip checks."""
+
+    project: Project
+    inventory_dir: Path | None = None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        return Inventory(self.inventory_dir) if self.inventory_dir else self.project.inventory
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        return self.project.objects
+
+    @cached_property
+    def guardrails(self) -> Guardrails:
+        return Guardrails.load(self.project.guardrails_file)
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.project.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    def validate(self, path: Path | str) -> list[Finding]:
+        path = Path(path)
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise InputError("no such readable file", Location(str(path)))
+        file = self.display(path)
+        change, node, findings = schema.load(path, file)
+        if change is None:
+            return sorted(findings, key=Finding.sort_key)
+        ctx = Context(change, node, file, self.store, self.inventory, self.guardrails, self.now)
+        for name, check in CHECKS:
+            try:
+                check(ctx)
+            except InputError:
+                raise
+            except Exception as e:  # a bug of ours: say so, keep the other checks' findings
+                ctx.findings.append(Finding.of("NC900", f"{name} check failed: {type(e).__name__}: {e}", Location(file)))
+        return sorted(_unique(ctx.findings), key=Finding.sort_key)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))
+
+
+def validate_change(path: Path | str, project: Project, *, inventory: Path | str | None = None,
+                    now: dt.datetime | None = None) -> list[Finding]:
+    """Findings for one change-request file. Raises InputError when the file cannot be read or the
+    project's own inputs (inventory, objects, guardrails) are broken."""
+    v = Validator(project, Path(inventory) if inventory else None, **({"now": now} if now else {}))
+    return v.validate(path)
