@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -93,17 +94,42 @@ def lab():
     from pipeline.lab import Lab
 
     lab = Lab(REPO / "inventory" / "topology.yaml", prefix=TEST_LAB_PREFIX)
-    t0 = time.monotonic()
-    try:
-        lab.up(fresh=True, converge_timeout=60)
-    except LabError as e:
-        lab.down()
-        pytest.fail(f"lab up failed: {e}")
-    except BaseException:
-        lab.down()
-        raise
-    print(f"\nlab {lab.prefix} up in {time.monotonic() - t0:.1f}s")
-    try:
-        yield LabHandle(lab)
-    finally:
-        lab.down()
+    with _exclusive(TEST_LAB_PREFIX):  # another pytest session (another engineer) may want the same lab
+        t0 = time.monotonic()
+        try:
+            lab.up(fresh=True, converge_timeout=60)
+        except LabError as e:
+            lab.down()
+            pytest.fail(f"lab up failed: {e}")
+        except BaseException:
+            lab.down()
+            raise
+        print(f"\nlab {lab.prefix} up in {time.monotonic() - t0:.1f}s")
+        try:
+            yield LabHandle(lab)
+        finally:
+            lab.down()
+
+
+@contextlib.contextmanager
+def _exclusive(prefix: str, timeout: float = 600):
+    """flock on /run/lock/netchange-lab-<prefix>.lock; released by the kernel even if pytest is killed."""
+    import fcntl
+
+    with open(f"/run/lock/netchange-lab-{prefix}.lock", "w") as f:
+        t0 = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() - t0 > timeout:
+                    pytest.fail(f"lab prefix {prefix} busy for {timeout:.0f}s (another test session holds it)")
+                time.sleep(0.5)
+        yield
+
+
+@pytest.fixture
+def lab_lock():
+    """`with lab_lock(prefix):` serializes test sessions that build a lab under the same prefix."""
+    return _exclusive

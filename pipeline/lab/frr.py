@@ -10,7 +10,9 @@ import json
 import shlex
 import time
 from pathlib import Path
+from typing import NoReturn
 
+from ..errors import LabError
 from .netns import in_ns, run
 from .topology import Topology, route_map_names
 
@@ -91,14 +93,10 @@ def start(ns: str, name: str, rdir: Path, sshd_config: Path | None) -> None:
     p = run(vtysh(rdir, "-b"), check=False, timeout=30)
     bad = [ln for ln in (p.stdout + p.stderr).splitlines() if "Unknown command" in ln or "rror" in ln]
     if p.returncode != 0 or bad:
-        from ..errors import LabError
-
         raise LabError(f"{name}: FRR rejected the baseline config ({rdir / 'frr.conf'}): {'; '.join(bad[:3]) or p.stderr.strip()}")
 
 
-def raise_with_log(name: str, rdir: Path, why: str) -> None:
-    from ..errors import LabError
-
+def raise_with_log(name: str, rdir: Path, why: str) -> NoReturn:
     tail = ""
     for d in DAEMONS:
         log = rdir / f"{d}.log"

@@ -39,8 +39,13 @@ def snapshot() -> dict[str, set[str]]:
             "processes": {c for c in procs if f"/run/netchange/{PREFIX}/" in c}, "mounts": mounts}
 
 
-def test_down_leaves_nothing_behind_even_after_a_crash(root_only):
+def test_down_leaves_nothing_behind_even_after_a_crash(root_only, lab_lock):
     decoy = f"{PREFIX}x-r1"  # looks similar, belongs to someone else: must survive
+    with lab_lock(PREFIX):
+        _down_leaves_nothing(decoy)
+
+
+def _down_leaves_nothing(decoy: str) -> None:
     subprocess.run(["ip", "netns", "add", decoy], check=True)
     try:
         before = snapshot()

@@ -4,6 +4,7 @@ nftables filters, `up` is idempotent and `down` leaves nothing behind. Needs roo
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 
@@ -167,7 +168,12 @@ def test_nornir_reaches_every_device_through_the_inventory(lab):
     from nornir_netmiko.tasks import netmiko_send_command
 
     nr = lab.inventory.nornir
-    res = nr.run(task=netmiko_send_command, command_string="show version")
+    routers = nr.filter(platform="cisco_ios")
+    res = routers.run(task=netmiko_send_command, command_string="show version")
     assert not res.failed, {h: str(r.exception) for h, r in res.items() if r.failed}
-    assert "FRRouting" in res["r1"].result and "Linux" not in res["r1"].result
+    assert set(res) == {"r1", "r2", "r3"}
+    for name, r in res.items():
+        assert re.search(rf"FRRouting \S+ \({name}\)", r.result), r.result[:80]  # that very router's vtysh
+    fw = nr.filter(platform="linux").run(task=netmiko_send_command, command_string="uname -n")
+    assert fw["fw1"].result.strip() == "fw1"
     nr.close_connections()
