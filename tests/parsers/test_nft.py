@@ -1,0 +1,199 @@
+"""nftables parser: `nft -j` JSON mapping (no root needed), and `nft list ruleset` text via a throwaway netns."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.inventory import Attachment
+from pipeline.model.firewall import ServiceSpec
+from pipeline.model.policy import Rule
+from pipeline.parsers import nftables
+from pipeline.parsers.nft_load import NftLoadError
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "nftables"
+CORPUS_FILES = sorted(CORPUS.glob("*")) if CORPUS.is_dir() else []
+IS_ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not IS_ROOT, reason="loading nft text needs root (throwaway network namespace)")
+
+
+def net(s: str):
+    return ipaddress.ip_network(s)
+
+
+def our_namespaces() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith(f"ncp-{os.getpid()}-")]
+
+
+def text_ruleset(text: str):
+    policy = nftables.parse_text_ruleset(text)
+    assert our_namespaces() == [], "the throwaway namespace must be gone"
+    return policy
+
+
+# --- JSON, hand-written (what `nft -j list ruleset` prints) ------------------------------------------------
+
+def _match(left: dict, right, op: str = "==") -> dict:
+    return {"match": {"op": op, "left": left, "right": right}}
+
+
+def _payload(protocol: str, field: str) -> dict:
+    return {"payload": {"protocol": protocol, "field": field}}
+
+
+def _doc(*items: dict) -> str:
+    return json.dumps({"nftables": [{"metainfo": {"json_schema_version": 1}}, *items]})
+
+
+def _rule(chain: str, pos: int, expr: list, comment: str | None = None, family: str = "inet",
+          table: str = "netchange") -> dict:
+    body = {"family": family, "table": table, "chain": chain, "handle": pos, "expr": expr}
+    if comment:
+        body["comment"] = comment
+    return {"rule": body}
+
+
+MANAGED_JSON = _doc(
+    {"table": {"family": "inet", "name": "netchange", "handle": 1}},
+    {"chain": {"family": "inet", "table": "netchange", "name": "web", "handle": 1}},
+    {"chain": {"family": "inet", "table": "netchange", "name": "forward-hook", "handle": 2, "type": "filter",
+               "hook": "forward", "prio": 0, "policy": "accept"}},
+    _rule("web", 3, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "192.0.2.0", "len": 24}}),
+                     _match(_payload("tcp", "dport"), {"set": [80, 443]}), {"counter": None}, {"accept": None}],
+          "term=web-v4"),
+    _rule("web", 4, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "192.0.2.0", "len": 24}}),
+                     _match(_payload("udp", "dport"), {"range": [1024, 2048]}), {"counter": None}, {"accept": None}],
+          "term=web-v4"),
+    _rule("web", 5, [_match({"meta": {"key": "l4proto"}}, "tcp"), {"log": None}, {"drop": None}], "term=no-tcp"),
+    _rule("forward-hook", 6, [_match({"meta": {"key": "iifname"}}, "eth0"), {"jump": {"target": "web"}}]),
+    _rule("forward-hook", 7, [{"jump": {"target": "web"}}]),
+)
+
+
+def test_managed_table_maps_chains_terms_and_attachments():
+    p = nftables.parse(MANAGED_JSON)
+    assert list(p.filters) == ["web"]
+    web = p.filters["web"]
+    assert web.rules == (
+        Rule(name="web-v4", family="ipv4", destinations=(net("192.0.2.0/24"),), counter=True, action="accept",
+             specs=(ServiceSpec(protocol="tcp", destination_ports=(80, 443)),
+                    ServiceSpec(protocol="udp", destination_ports=("1024-2048",)))),
+        Rule(name="no-tcp", family="ipv4", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True),
+        Rule(name="no-tcp", family="ipv6", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True),
+    )
+    assert web.attachments == (Attachment(hook="forward", interface="eth0", direction="in"),
+                               Attachment(hook="forward"))
+    assert p.skipped == []
+
+
+def test_unmodellable_rules_are_skipped_with_reasons():
+    chain = {"chain": {"family": "ip", "table": "t", "name": "c", "handle": 1}}
+    p = nftables.parse(_doc(
+        {"table": {"family": "ip", "name": "t", "handle": 1}}, chain,
+        {"set": {"family": "ip", "table": "t", "name": "blocked", "type": "ipv4_addr", "handle": 2}},
+        _rule("c", 1, [_match(_payload("ip", "saddr"), "@blocked"), {"drop": None}], family="ip", table="t"),
+        _rule("c", 2, [{"counter": None}], family="ip", table="t"),
+        _rule("c", 3, [_match({"ct": {"key": "state"}}, ["established", "related"], "in"), {"accept": None}],
+              family="ip", table="t"),
+        _rule("c", 4, [_match(_payload("ip", "saddr"), {"set": [{"range": ["10.0.0.0", "10.0.1.255"]}, "10.9.9.9"]}),
+                       _match(_payload("icmp", "type"), "echo-request"), {"reject": None}],
+              "allow pings", family="ip", table="t"),
+        {"table": {"family": "bridge", "name": "br", "handle": 3}},
+    ))
+    c = p.filters["ip/t/c"]
+    assert c.rules == (
+        Rule(name="rule-3", family="ipv4", action="accept"),
+        Rule(name="rule-4", family="ipv4", sources=(net("10.0.0.0/23"), net("10.9.9.9/32")), action="reject",
+             description="allow pings"),
+    )
+    text = "\n".join(p.skipped)
+    assert "rule 1: not modelled, rule skipped (payload ip saddr uses named set/map @blocked)" in text
+    assert "rule 2: not modelled, rule skipped (no verdict" in text
+    assert "rule 3: match conditions not modelled (rule is broader than on the host): ct state established,related" in text
+    assert "payload icmp type echo-request" in text
+    assert "nft bridge table br: family bridge not modelled" in text
+
+
+def test_not_json_is_a_note_not_an_exception():
+    p = nftables.parse("table inet x { }")
+    assert p.counts()["filter"] == 0 and "not JSON" in p.skipped[0]
+
+
+def test_text_needs_root_with_a_clear_error(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(NftLoadError, match="needs root"):
+        nftables.parse_text_ruleset("table inet x { }")
+
+
+# --- text through a throwaway namespace -------------------------------------------------------------------
+
+MANAGED_TEXT = """
+table inet netchange {
+    chain web {
+        ip daddr 192.0.2.0/24 tcp dport { 80, 443 } counter accept comment "term=web-v4"
+        ip daddr 192.0.2.0/24 udp dport 1024-2048 counter accept comment "term=web-v4"
+        meta l4proto tcp log drop comment "term=no-tcp"
+    }
+    chain forward-hook {
+        type filter hook forward priority 0; policy accept;
+        iifname "eth0" jump web
+        jump web
+    }
+}
+"""
+
+
+@needs_root
+def test_text_and_json_of_the_same_ruleset_agree():
+    from_text = text_ruleset(MANAGED_TEXT)
+    from_json = nftables.parse(MANAGED_JSON)
+    assert list(from_text.items()) == list(from_json.items())
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason=f"corpus not found at {CORPUS}")
+@needs_root
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.name)
+def test_every_corpus_file_parses(path: Path):
+    policy = text_ruleset(path.read_text())
+    assert policy.filters or policy.skipped
+
+
+def _corpus(name: str) -> str:
+    if not (CORPUS / name).exists():
+        pytest.skip(f"corpus file {CORPUS / name} not present")
+    return (CORPUS / name).read_text()
+
+
+@needs_root
+def test_aerleon_chains_and_rules():
+    p = text_ruleset(_corpus("aerleon__sample_nftables.nft.ref"))
+    # 7 chains in inet, 13 in ip (allow-anything is defined twice: one chain), 6 in ip6
+    assert len(p.filters) == 26
+    assert len([n for n in p.filters if n.startswith("ip/")]) == 13
+    assert p.filters["ip/filtering_policies/test-src-rdp"].rules == (
+        Rule(name="rule-1", family="ipv4", specs=(ServiceSpec(protocol="tcp", source_ports=(3389,)),), action="accept",
+             log=True, counter=True),)
+    assert p.filters["ip/filtering_policies/root6"].attachments == (Attachment(hook="input"),)
+    # inet rule without addresses: one rule per family; with ip addresses: IPv4 only
+    assert [r.family for r in p.filters["filtering_policies/ssh-deny"].rules] == ["ipv4", "ipv6"] * 2
+    full = p.filters["filtering_policies/full-tuple-term"].rules[0]
+    assert full.sources == (net("200.1.1.1/32"), net("200.1.1.2/32"))  # nft merged them into a range
+    assert full.specs == (ServiceSpec(protocol="tcp", source_ports=(53,), destination_ports=(53,)),)
+    assert sum("jump" in s for s in p.skipped) == 20  # jumps from the 7 base chains
+    assert any("line 122" in s and "Second line of defense" in s for s in p.skipped)
+
+
+@needs_root
+def test_example_with_missing_interfaces_and_kernel_refusals():
+    p = text_ruleset(_corpus("nftables-upstream__examples__sets_and_maps.nft"))
+    assert list(p.filters) == ["ip/filter/input_1", "ip/filter/input_2", "ip/filter/input"]
+    assert any("interface eth0 does not exist here" in s for s in p.skipped)
+    lb = text_ruleset(_corpus("nftables-upstream__examples__load_balancing.nft"))
+    assert any(s.startswith("nft text: lines 12-30 refused") for s in lb.skipped)
+    assert any("netdev table mytable" in s for s in lb.skipped)
