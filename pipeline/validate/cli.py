@@ -61,8 +61,12 @@ def validate(
     from . import report
     from .validator import Validator
 
-    project = Project.find(project_dir or ".") if project_dir is None or (project_dir / "inventory").is_dir() \
-        else Project(project_dir.resolve())
+    if project_dir is None:
+        project = Project.find(".")
+    elif (project_dir / "policies").is_dir():
+        project = Project(project_dir.resolve())
+    else:
+        raise InputError("not a netchange project (no policies/ folder)", Location(str(project_dir)))
     paths = _expand(list(files)) if files else project.change_files()
     if not paths:
         raise InputError("no change requests to validate", Location(str(project.changes_dir)))
