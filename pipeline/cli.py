@@ -26,14 +26,17 @@ def _register() -> None:
     app.add_typer(lab_app, name="lab", help="Build, inspect and tear down the namespace lab.")
     register_telemetry(app)
     from .demo import register as register_demo
+    from .deploy.cli import register as register_deploy
 
+    register_deploy(app)
     register_demo(app)
 
 
 def main(argv: list[str] | None = None) -> int:
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        return rc if isinstance(rc, int) else 0
     except NetchangeError as e:
         if isinstance(e, InputError) and e.problems:
             for loc, msg in e.problems:

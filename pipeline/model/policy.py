@@ -90,3 +90,22 @@ class DevicePolicy:
     def route_maps_using(self, kind: Kind, name: str) -> list[str]:
         """Route-maps that reference object (kind, name)."""
         return [rm.name for rm in self.route_maps.values() if (kind, name) in rm.references()]
+
+
+_CLASSES = {"filter": ConcreteFilter, "prefix_list": PrefixList, "community_list": CommunityList,
+            "as_path_list": AsPathList, "route_map": RouteMap, "binding": NeighborBinding}
+
+
+def policy_to_json(p: DevicePolicy) -> dict:
+    """Plain-JSON form (journal files): objects by kind; bindings rebuild their keys on load."""
+    return {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
+
+
+def policy_from_json(data: dict) -> DevicePolicy:
+    p = DevicePolicy()
+    for kind, objs in data.items():
+        cls = _CLASSES[kind]
+        for raw in objs:
+            o = cls.model_validate(raw)
+            p.put(kind, o.key if kind == "binding" else o.name, o)
+    return p

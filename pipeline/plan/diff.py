@@ -55,8 +55,9 @@ def diff_object(kind, name, old, new) -> list[Op]:
 
 
 def _header(obj) -> tuple:
-    """The parts of a list object that are not its entries (type, family)."""
-    return (getattr(obj, "kind", None), getattr(obj, "family", None), getattr(obj, "description", None))
+    """The parts of a list object that, when changed, force a rebuild: its type and address family.
+    Object-level descriptions are not compared (IOS-style route-maps carry them per entry)."""
+    return (getattr(obj, "kind", None), getattr(obj, "family", None))
 
 
 def apply_desired(running: DevicePolicy, desired: list[Desired]) -> DevicePolicy:

@@ -78,7 +78,7 @@ def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
 
 def _section_text(driver: Driver, policy: DevicePolicy, keys: list[tuple[str, object]], host: Host) -> str:
     desired = [Desired(k, key, policy.get(k, key)) for k, key in keys if policy.get(k, key) is not None]
-    return driver.render(desired, host) if desired else ""
+    return driver.render(desired, host, known=policy) if desired else ""
 
 
 def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeRequest, store: ObjectStore,

@@ -111,10 +111,17 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
     names = {h.name for h in hosts}
 
     def task(t: Task) -> Result:
+        # Errors are returned, not raised: nornir would log a traceback for a raised one.
         host = inventory.hosts[t.host.name]
-        text = fetch_running(host)
-        routes = fetch_received_routes(host, change)
-        return Result(host=t.host, result=plan_device(host, get_driver(host.platform), text, change, store, strategy, routes))
+        try:
+            text = fetch_running(host)
+            routes = fetch_received_routes(host, change)
+            plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes)
+        except NetchangeError as e:
+            return Result(host=t.host, result=f"{host.name}: {e}", failed=True)
+        except Exception as e:
+            return Result(host=t.host, result=f"{host.name}: {type(e).__name__}: {e}", failed=True)
+        return Result(host=t.host, result=plan)
 
     nr = inventory.nornir.filter(filter_func=lambda h: h.name in names)
     nr.runner.num_workers = workers if hasattr(nr.runner, "num_workers") else None
@@ -123,7 +130,7 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
         r = results[h.name][0]
         if progress:
             progress(h.name)
-        yield r.result if not r.failed else f"{h.name}: {_failure(r)}"
+        yield r.result if not r.failed else (r.result if isinstance(r.result, str) else f"{h.name}: {_failure(r)}")
 
 
 def _failure(r) -> str:

@@ -1,0 +1,82 @@
+"""`netchange deploy`: commit-then-refresh with guards, journal, rollback and waves."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import InputError, Location
+
+err = Console(stderr=True)
+EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "rolled_back": 1, "rollback_failed": 1, "refused": 3}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def deploy(
+        target: Path = typer.Argument(..., help="change request YAML, or a plan JSON made by `netchange plan --format json`"),
+        change: Optional[Path] = typer.Option(None, "--change", help="the change request (when TARGET is a plan)"),
+        plan: Optional[Path] = typer.Option(None, "--plan", help="reviewed plan JSON to execute as reviewed"),
+        workers: int = typer.Option(20, "--workers", help="devices worked on concurrently"),
+        canary: Optional[str] = typer.Option(None, "--canary", help="deploy this device alone first"),
+        batch: Optional[int] = typer.Option(None, "--batch", help="then batches of this many devices"),
+        shard: Optional[str] = typer.Option(None, "--shard", help="i/n: only the i-th of n shards of the targets"),
+        phase: str = typer.Option("all", "--phase", help="all | commit | refresh | rollback | gc"),
+        strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned"),
+        journal_dir: Optional[Path] = typer.Option(None, "--journal-dir"),
+        ignore_window: bool = typer.Option(False, "--ignore-window", help="deploy outside the change window"),
+        report: Optional[Path] = typer.Option(None, "--report", help="write the JSON report here"),
+        markdown: Optional[Path] = typer.Option(None, "--markdown", help="write the markdown summary here"),
+        break_lock: Optional[str] = typer.Option(None, "--break-lock", help="remove DEVICE's stale lock and stop"),
+        inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
+    ) -> None:
+        """Deploy a change: guard, commit on every device, barrier, refresh, post-checks (rollback on failure)."""
+        from ..project import Project
+        from .deployer import Deployer, Options
+        from .lock import break_lock as _break
+        from .report import to_markdown
+
+        if phase not in ("all", "commit", "refresh", "rollback", "gc"):
+            raise InputError(f"unknown phase '{phase}'", Location("--phase"))
+        shard_t = None
+        if shard:
+            m = re.fullmatch(r"(\d+)/(\d+)", shard)
+            if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+                raise InputError("--shard is i/n with 1 <= i <= n", Location("--shard"))
+            shard_t = (int(m.group(1)), int(m.group(2)))
+        plan_file = plan
+        change_file = target
+        if target.suffix == ".json":
+            plan_file = target
+            if change is None:
+                doc = json.loads(target.read_text())
+                change = Project.find(".").changes_dir / f"{doc.get('change')}.yaml"
+            change_file = change
+        project = Project.find(change_file.parent)
+        if break_lock:
+            removed = _break(project.root / ".netchange" / "locks", break_lock)
+            err.print(f"lock of {break_lock} {'removed' if removed else 'not found'}")
+            raise typer.Exit(0)
+        opts = Options(workers=workers, canary=canary, batch=batch, ignore_window=ignore_window, strategy=strategy,
+                       journal_dir=journal_dir, shard=shard_t, phase=phase,
+                       progress=lambda m: err.print(f"[cyan]›[/] {m}", highlight=False))
+        from ..inventory import Inventory
+
+        dep = Deployer(change_file, project, opts, plan_file, Inventory(inventory) if inventory else None)
+        rep = dep.run()
+        text = json.dumps(rep, indent=2)
+        if report:
+            report.write_text(text + "\n")
+        if markdown:
+            markdown.write_text(to_markdown(rep))
+        if not report:
+            sys.stdout.write(to_markdown(rep))
+        colour = "green" if EXIT.get(rep["verdict"], 1) == 0 else "red"
+        err.print(f"[bold {colour}]{rep['verdict']}[/]: {rep['summary']}", highlight=False)
+        raise typer.Exit(EXIT.get(rep["verdict"], 1))

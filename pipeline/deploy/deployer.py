@@ -1,0 +1,425 @@
+"""The deploy orchestration: guard -> (per wave) commit -> barrier -> refresh -> post-checks -> GC.
+
+Every edit lands and is confirmed on every device of a wave before any BGP table is re-evaluated.
+A failure before the refresh restores the touched devices and refreshes nothing; a failure after it
+restores and refreshes again. Each step is journaled before the next begins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..connect import connect
+from ..drivers.base import get_driver
+from ..errors import DeviceError, InputError, Location, NetchangeError
+from ..inventory import Host, Inventory
+from ..model.change import ChangeRequest
+from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
+from ..plan.diff import diff
+from ..plan.order import order
+from ..plan.planner import DevicePlan, config_hash, plan_device
+from ..plan.refresh import refresh_set
+from ..plan.run import targets
+from ..project import Project
+from . import checks
+from .device import DeviceSession
+from .journal import Journal
+from .lock import DeployLock
+from .observe import observer_for
+
+Phase = str  # all | commit | refresh | rollback | gc
+
+
+@dataclass
+class Options:
+    workers: int = 20
+    canary: str | None = None
+    batch: int | None = None
+    ignore_window: bool = False
+    strategy: str | None = None
+    state_dir: Path | None = None
+    journal_dir: Path | None = None
+    shard: tuple[int, int] | None = None
+    phase: Phase = "all"
+    refresh_timeout: float = 15.0
+    now: dt.datetime | None = None
+    progress: Callable[[str], None] | None = None
+    verifier: Callable[[ChangeRequest, list["Device"]], list[checks.CheckResult]] | None = None
+
+
+@dataclass
+class Device:
+    host: Host
+    session: DeviceSession | None = None
+    original: DevicePolicy | None = None
+    plan: DevicePlan | None = None
+    reviewed: dict | None = None  # this device's entry of a reviewed plan file
+    baseline: checks.Baseline | None = None
+    events: list[dict] = field(default_factory=list)
+    checks: list[checks.CheckResult] = field(default_factory=list)
+    status: str = "pending"
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    @property
+    def commands(self) -> list[str]:
+        return self.reviewed["commands"] if self.reviewed else (self.plan.commands if self.plan else [])
+
+    @property
+    def refresh(self) -> list[dict]:
+        return self.reviewed["refresh"] if self.reviewed else (self.plan.refresh if self.plan else [])
+
+    @property
+    def gc_commands(self) -> list[str]:
+        return self.reviewed["gc_commands"] if self.reviewed else (self.plan.gc_commands if self.plan else [])
+
+    def event(self, phase: str, **data) -> None:
+        self.events.append({"phase": phase, **data})
+
+    def as_dict(self) -> dict:
+        return {"host": self.name, "platform": self.host.platform.value, "status": self.status, "error": self.error,
+                "events": self.events, "checks": [c.as_dict() for c in self.checks]}
+
+
+class Refused(NetchangeError):
+    exit_code = 3
+
+
+class Deployer:
+    def __init__(self, change_file: Path, project: Project, opts: Options, plan_file: Path | None = None,
+                 inventory: Inventory | None = None):
+        from ..project import load_change
+
+        self.change_file = change_file
+        self.change: ChangeRequest = load_change(change_file)[0]
+        self.project = project
+        self.opts = opts
+        self.inventory = inventory or project.inventory
+        self.store = project.objects
+        self.reviewed = self._load_plan(plan_file) if plan_file else None
+        hosts = targets(self.change, self.inventory)
+        if opts.shard:
+            i, n = opts.shard
+            hosts = [h for k, h in enumerate(hosts) if k % n == i - 1]
+        self.devices = [Device(h) for h in hosts]
+        state = opts.state_dir or (project.root / ".netchange")
+        shard = f"{opts.shard[0]}/{opts.shard[1]}" if opts.shard else ""
+        self.journal = Journal.open(opts.journal_dir or state / "journal", self.change.id, shard)
+        self.lock = DeployLock(state / "locks", [d.name for d in self.devices], self.change.id)
+        self.started = time.monotonic()
+        self.timings: dict[str, float] = {}
+        self.verdict = "pending"
+        self.resuming = False
+        self.summary = ""
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def _load_plan(self, path: Path) -> dict:
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read plan file: {e}", Location(str(path))) from None
+        if doc.get("format") != "netchange-plan/1" or doc.get("change") != self.change.id:
+            raise InputError(f"not a plan of {self.change.id}", Location(str(path), field="change"))
+        return {d["host"]: d for d in doc.get("devices", [])}
+
+    def _say(self, msg: str) -> None:
+        if self.opts.progress:
+            self.opts.progress(msg)
+
+    def _parallel(self, fn: Callable[[Device], Any], devices: list[Device], label: str) -> list[Device]:
+        """Run fn per device concurrently; return the devices whose step failed (error recorded)."""
+        t0 = time.monotonic()
+        failed: list[Device] = []
+
+        def one(d: Device) -> None:
+            try:
+                fn(d)
+            except NetchangeError as e:
+                d.error = str(e)
+                failed.append(d)
+            except Exception as e:  # an unexpected failure of one device must not stop the others
+                d.error = f"{type(e).__name__}: {e}"
+                failed.append(d)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.opts.workers, len(devices)))) as pool:
+            list(pool.map(one, devices))
+        self.timings[label] = self.timings.get(label, 0.0) + time.monotonic() - t0
+        return failed
+
+    # ---- phases --------------------------------------------------------------------------------
+    def _connect(self, d: Device) -> None:
+        cm = connect(d.host)
+        conn = cm.__enter__()
+        d.session = DeviceSession(d.host, conn)
+        d._cm = cm  # type: ignore[attr-defined]
+
+    def _close(self, d: Device) -> None:
+        cm = getattr(d, "_cm", None)
+        if cm is not None:
+            with contextlib.suppress(Exception):
+                cm.__exit__(None, None, None)
+
+    def _guard(self, d: Device) -> None:
+        text = d.session.fetch()
+        running_hash = config_hash(text)
+        if self.reviewed is not None:
+            rev = self.reviewed.get(d.name)
+            if rev is None:
+                raise Refused(f"{d.name}: not in the reviewed plan")
+            if rev["running_hash"] != running_hash and self.opts.phase in ("all", "commit"):
+                raise Refused(f"{d.name}: running config changed since the plan was made (drift); plan again")
+            d.reviewed = rev
+        d.plan = plan_device(d.host, d.session.driver, text, self.change, self.store, self.opts.strategy)
+        if d.original is None:  # (a resumed run keeps the first attempt's pre-change state)
+            d.original = d.session.driver.parse(text)
+            self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash)
+        d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
+        if d.host.platform.value == "frr" and d.plan.strategy == "in_place" and d.commands:
+            if "bgp route-map delay-timer 0" not in text:
+                raise Refused(f"{d.name}: in-place edits need `bgp route-map delay-timer 0` (FRR would apply a half-written "
+                              "policy 5 s after the last edit); set it or use strategy: versioned")
+        obs = observer_for(d.host.platform.value, d.session.conn, d.name)
+        if obs is not None and d.host.data.bgp:
+            expected = [(str(n.address), afi.split("_")[0]) for n in d.host.data.bgp.neighbors for afi in n.afis]
+            d.baseline, results = checks.precheck_sessions(obs, expected)
+            d.checks += results
+            down = [r for r in results if not r.ok]
+            if down:
+                raise Refused(f"{d.name}: {down[0].name} failed ({down[0].detail})")
+
+    def _commit(self, d: Device) -> None:
+        res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}")
+        d.event("commit", commands=res.sent, output=res.output[-2000:], seconds=round(res.seconds, 3))
+        self.journal.write("committed", d.name, refresh=d.refresh)
+        d.status = "committed"
+
+    def _barrier(self, d: Device) -> None:
+        text = d.session.fetch()
+        again = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None)
+        if not again.empty:
+            raise DeviceError(f"{d.name}: barrier failed, the device does not hold the intended policy "
+                              f"({len(again.commands)} edit(s) still needed: {again.ops[:3]})")
+        d.post_policy = d.session.driver.parse(text)  # type: ignore[attr-defined]
+        d.event("barrier", ok=True)
+        self.journal.write("barrier", d.name)
+
+    def _refresh(self, d: Device) -> None:
+        obs = observer_for(d.host.platform.value, d.session.conn, d.name)
+        policy = getattr(d, "post_policy", None) or d.session.driver.parse(d.session.fetch())
+        for r in d.refresh:
+            before = obs.message_stats(r["neighbor"]) if obs and r["direction"] == "out" else {}
+            t0 = time.monotonic()
+            for cmd in r["commands"]:
+                d.session.run(cmd)
+            if obs is None:
+                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
+                                                   f"sent; no observer for {d.host.platform.value}"))
+            elif r["direction"] == "in":
+                d.checks.append(checks.confirm_refresh_in(obs, policy, r["neighbor"], r["afi"], self.opts.refresh_timeout))
+            else:
+                d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], before, self.opts.refresh_timeout))
+            d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
+                    seconds=round(time.monotonic() - t0, 3))
+        bad = [c for c in d.checks if c.name.startswith("refresh") and not c.ok]
+        self.journal.write("refreshed", d.name)
+        d.status = "refreshed"
+        if bad:
+            raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
+
+    def _postcheck(self, d: Device) -> None:
+        obs = observer_for(d.host.platform.value, d.session.conn, d.name)
+        if obs is None:
+            return
+        results = []
+        if d.baseline:
+            results += checks.postcheck_sessions(obs, d.baseline, self.change.verify.max_prefix_loss)
+        results += checks.route_expectations(obs, self.change, d.name)
+        d.checks += results
+        bad = [r for r in results if not r.ok]
+        if bad:
+            raise DeviceError(f"{d.name}: post-check failed: {bad[0].name}: {bad[0].detail}")
+
+    def _rollback(self, d: Device, refresh: bool) -> None:
+        """Restore the pre-change policy objects (dependency order); refresh again if we had refreshed."""
+        if d.session is None:
+            self._connect(d)
+        original = d.original or policy_from_json(self.journal.originals()[d.name])
+        text = d.session.fetch()
+        current = d.session.driver.parse(text)
+        ops = order(diff(current, original))
+        commands = d.session.driver.render_ops(ops, original, d.host) if ops else []
+        res = d.session.push(commands, tag=f"{self.change.id}-{d.name}-rollback")
+        d.event("rollback", commands=res.sent, output=res.output[-2000:])
+        if refresh:
+            targets_ = {(t.neighbor, t.afi, t.direction) for t in refresh_set(current, original, ops)}
+            targets_ |= {(r["neighbor"], r["afi"], r["direction"]) for r in d.refresh}
+            for nbr, afi, direction in sorted(targets_):
+                for cmd in d.session.driver.refresh_commands(nbr, afi, direction):
+                    d.session.run(cmd)
+            d.event("rollback-refresh", targets=[" ".join(t) for t in sorted(targets_)])
+        self.journal.write("restored", d.name)
+        d.status = "rolled back"
+
+    def _gc(self, d: Device) -> None:
+        res = d.session.push(d.gc_commands, tag=f"{self.change.id}-{d.name}-gc")
+        d.event("gc", commands=res.sent)
+
+    # ---- the run -------------------------------------------------------------------------------
+    def run(self) -> dict:
+        change = self.change
+        if not self.opts.ignore_window and change.window and not change.window.contains(self.opts.now or dt.datetime.now(dt.timezone.utc)):
+            return self._finish("refused", f"outside the change window {change.window.not_before} – {change.window.not_after}")
+        with self.lock:
+            try:
+                return self._run_locked()
+            finally:
+                for d in self.devices:
+                    self._close(d)
+
+    def _run_locked(self) -> dict:
+        resume = self.journal.unfinished
+        pending_refresh = self.journal.refresh_targets() if resume else {}
+        originals = self.journal.originals() if resume else {}
+        if resume:
+            self._say(f"resuming an interrupted deploy of {self.change.id} (journal {self.journal.path.name})")
+        if self.opts.phase == "rollback":
+            return self._rollback_from_journal()
+        self.journal.write("start", change=self.change.id, devices=[d.name for d in self.devices], phase=self.opts.phase, resume=resume)
+        self.resuming = resume
+        for d in self.devices:  # carry the first attempt's pre-change state into this run's records
+            if d.name in originals:
+                d.original = policy_from_json(originals[d.name])
+                self.journal.write("original", d.name, policy=originals[d.name], carried=True)
+            if d.name in pending_refresh:
+                self.journal.write("committed", d.name, refresh=pending_refresh[d.name], carried=True)
+        self._say(f"guard: connecting to {len(self.devices)} device(s)")
+        failed = self._parallel(self._connect, self.devices, "connect")
+        if failed:
+            return self._finish("refused", "; ".join(d.error for d in failed))
+        failed = self._parallel(self._guard, self.devices, "guard")
+        if failed:
+            return self._finish("refused", "; ".join(d.error for d in failed))
+        for d in self.devices:
+            if d.name in pending_refresh and not d.refresh:
+                d.reviewed = {"commands": [], "refresh": pending_refresh[d.name], "gc_commands": []}
+        if self.opts.phase in ("refresh", "gc"):
+            return self._continue_phase()
+        work = [d for d in self.devices if d.commands or d.name in pending_refresh]
+        if not work:
+            return self._finish("no_op", f"already applied: {self.change.id} needs no edit on any target")
+        done: list[Device] = []
+        for n, wave in enumerate(self._waves(work), 1):
+            label = f"wave {n} ({', '.join(d.name for d in wave)})"
+            self._say(f"{label}: commit")
+            failed = self._parallel(self._commit, [d for d in wave if d.commands], "commit")
+            if failed:
+                return self._abort(done + wave, refreshed=done, why=f"commit failed: {failed[0].error}")
+            self._say(f"{label}: barrier (re-read and re-plan every device)")
+            failed = self._parallel(self._barrier, wave, "barrier")
+            if failed:
+                return self._abort(done + wave, refreshed=done, why=failed[0].error)
+            if self.opts.phase == "commit":
+                done += wave
+                continue
+            self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s)")
+            failed = self._parallel(self._refresh, wave, "refresh")
+            if failed:
+                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error)
+            self._say(f"{label}: post-checks")
+            failed = self._parallel(self._postcheck, wave, "postcheck")
+            if not failed and self.opts.verifier:
+                results = self.opts.verifier(self.change, wave)
+                bad = [r for r in results if not r.ok]
+                for d in wave:
+                    d.checks += [r for r in results if d.name in r.name] or []
+                if bad:
+                    failed = wave
+                    wave[0].error = f"traffic verification failed: {bad[0].name}: {bad[0].detail}"
+            if failed:
+                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error)
+            done += wave
+        if self.opts.phase == "commit":
+            self.journal.write("phase_done", phase="commit")
+            return self._finish("committed", f"{len(done)} device(s) committed; refresh phase pending", final=False)
+        gc = [d for d in done if d.gc_commands]
+        if gc:
+            self._say("garbage-collecting the previous policy versions")
+            self._parallel(self._gc, gc, "gc")
+        for d in done:
+            d.status = "deployed"
+        return self._finish("deployed", f"{len(done)} device(s) changed, {sum(len(d.refresh) for d in done)} session(s) refreshed")
+
+    def _continue_phase(self) -> dict:
+        """Sharded pipelines: refresh (and GC) what a previous `--phase commit` job committed."""
+        work = [d for d in self.devices if d.refresh or d.gc_commands]
+        if self.opts.phase == "refresh":
+            failed = self._parallel(self._barrier, work, "barrier")
+            failed = failed or self._parallel(self._refresh, work, "refresh")
+            failed = failed or self._parallel(self._postcheck, work, "postcheck")
+            if failed:
+                return self._abort(work, refreshed=work, why=failed[0].error)
+        gc = [d for d in work if d.gc_commands]
+        self._parallel(self._gc, gc, "gc")
+        for d in work:
+            d.status = "deployed"
+        return self._finish("deployed", f"{len(work)} device(s) refreshed")
+
+    def _rollback_from_journal(self) -> dict:
+        originals = self.journal.originals()
+        touched = [d for d in self.devices if d.name in originals]
+        refreshed = self.journal.devices_with("refreshed")
+        self.journal.write("start", change=self.change.id, devices=[d.name for d in touched], phase="rollback")
+        for d in touched:
+            d.original = policy_from_json(originals[d.name])
+            d.reviewed = {"commands": [], "refresh": self.journal.refresh_targets().get(d.name, []), "gc_commands": []}
+        failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in refreshed), touched, "rollback")
+        if failed:
+            return self._finish("rollback_failed", "; ".join(d.error for d in failed))
+        return self._finish("rolled_back", f"restored {len(touched)} device(s) from the journal")
+
+    def _abort(self, touched: list[Device], refreshed: list[Device], why: str) -> dict:
+        self._say(f"rolling back: {why}")
+        names = {d.name for d in refreshed}
+        failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in names), touched, "rollback")
+        if failed:
+            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.error for d in failed))
+        return self._finish("rolled_back", why)
+
+    def _waves(self, work: list[Device]) -> list[list[Device]]:
+        waves: list[list[Device]] = []
+        rest = list(work)
+        if self.opts.canary:
+            canary = [d for d in rest if d.name == self.opts.canary]
+            if not canary:
+                raise InputError(f"canary {self.opts.canary} is not a target that changes", Location("--canary"))
+            waves.append(canary)
+            rest = [d for d in rest if d.name != self.opts.canary]
+        size = self.opts.batch or len(rest) or 1
+        waves += [rest[i:i + size] for i in range(0, len(rest), size)]
+        return [w for w in waves if w]
+
+    def _finish(self, verdict: str, summary: str, final: bool = True) -> dict:
+        self.verdict, self.summary = verdict, summary
+        step = {"deployed": "done", "no_op": "no_op", "refused": "refused", "rolled_back": "rolled_back"}.get(verdict, verdict)
+        if step == "refused" and getattr(self, "resuming", False):
+            step, final = "refused_attempt", False  # keep the interrupted deploy resumable
+        self.journal.write(step, summary=summary)
+        if final and step in ("done", "no_op", "refused", "rolled_back"):
+            self.journal.archive()
+        return self.report()
+
+    def report(self) -> dict:
+        return {"format": "netchange-deploy/1", "change": self.change.id, "verdict": self.verdict, "summary": self.summary,
+                "seconds": round(time.monotonic() - self.started, 3),
+                "timings": {k: round(v, 3) for k, v in self.timings.items()},
+                "devices": [d.as_dict() for d in self.devices]}
