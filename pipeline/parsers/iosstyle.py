@@ -20,7 +20,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Literal
+from typing import Callable, Iterator, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -113,17 +113,26 @@ def _nest(lines: list[tuple[int, str]]) -> list[Node]:
 _BANNER = re.compile(r"^banner \S+ (\S)(\S?)")
 
 
+def config_lines(text: str) -> Iterator[str]:
+    """The config's lines without banner bodies (free text that may look like config, e.g. `route-map`)."""
+    banner_end: str | None = None
+    for raw in split_lines(text):
+        if banner_end is not None:
+            if banner_end in raw:
+                banner_end = None
+        elif raw.startswith("banner "):
+            banner_end = _banner_delimiter(raw)
+            yield raw
+        else:
+            yield raw
+
+
 def sections_fast(text: str, dialect: Dialect) -> list[Node]:
     """Single pass: keep top-level lines that open a policy section and their indented lines."""
     prefixes = dialect.section_prefixes()
     out: list[Node] = []
     current: list[tuple[int, str]] | None = None
-    banner_end: str | None = None
-    for raw in split_lines(text):
-        if banner_end is not None:  # banner bodies are free text, never config
-            if banner_end in raw:
-                banner_end = None
-            continue
+    for raw in config_lines(text):
         if not raw or raw[0] in " \t":
             if current is not None:
                 stripped = raw.strip()
@@ -137,8 +146,6 @@ def sections_fast(text: str, dialect: Dialect) -> list[Node]:
             current = None
         if raw.startswith(prefixes):
             current = [(0, raw.rstrip())]
-        elif raw.startswith("banner "):
-            banner_end = _banner_delimiter(raw)
     if current is not None:
         out.extend(_nest(current))
     return out
@@ -158,7 +165,7 @@ def sections_ciscoconfparse2(text: str, dialect: Dialect) -> list[Node]:
     """The same trees from ciscoconfparse2 (slow; used to cross-check `sections_fast`)."""
     from ciscoconfparse2 import CiscoConfParse  # imported lazily: ~0.3 s import cost
 
-    parse = CiscoConfParse(split_lines(text), syntax=dialect.ccp_syntax, ignore_blank_lines=True)
+    parse = CiscoConfParse(list(config_lines(text)), syntax=dialect.ccp_syntax, ignore_blank_lines=True)
     prefixes = dialect.section_prefixes()
 
     def build(obj) -> Node:
