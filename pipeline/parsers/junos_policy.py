@@ -6,9 +6,12 @@ Mapping (JunOS semantics differ from route-maps; every approximation is written 
   members -> large, anything else that is a valid regex -> expanded (the regex is JunOS syntax, kept verbatim).
 * `as-path NAME "re"` -> AsPathList with one entry; `as-path-group G as-path N "re"` -> AsPathList G, one entry
   per member (ORed). Regexes are JunOS AS-level syntax, kept verbatim.
-* `policy-statement P term T` -> RouteMap P entry seq 10, 20, ... by position (term names are not kept; the
-  unnamed final `from`/`then` of a policy comes last). `then accept` -> permit, `then reject` -> deny; a term
+* `policy-statement P term T` -> RouteMap P entry seq 10, 20, ... by position, or the term names themselves
+  when all are increasing numbers (as netchange's Junos driver renders entries; its final
+  `netchange-final-reject` term is the route-map's implicit deny and is dropped). Other term names are not
+  kept; the unnamed final `from`/`then` of a policy comes last. `then accept` -> permit, `then reject` -> deny; a term
   without either falls through in JunOS: modelled as permit + `continue` to the next entry.
+* `route-filter-list NAME P <modifier>` -> PrefixList with ge/le (how the driver renders those).
 * route-filters, prefix-list-filters and more than one prefix-list in a term are ORed prefix matches: they
   become one generated prefix-list named `<policy>.<term>` (`<policy>.final` for the unnamed term). Several
   communities in a term likewise become a generated community-list `<policy>.<term>`; `from next-hop`
@@ -35,6 +38,9 @@ _LARGE = re.compile(r"large:(\d{1,10}:\d{1,10}:\d{1,10})")
 _EXTENDED = re.compile(r"(target|origin|bandwidth|domain-id|src-as|rt-import|color|encapsulation|"
                        r"mac-mobility|esi-label|router-mac|link-bandwidth|traffic-redirect):", re.I)
 # `from` conditions the Match model has no field for: the entry then matches more routes than on the device.
+# The final term netchange's Junos driver renders after a route-map's entries (pipeline/drivers/juniper_junos.py).
+RENDERED_FINAL_TERM = "netchange-final-reject"
+FINAL_TERM_NAME = "final"  # how notes and generated names call a policy's unnamed from/then
 _ROUTE_FILTER_LENGTH = {"exact", "orlonger", "longer", "upto", "prefix-length-range"}
 
 
@@ -77,6 +83,7 @@ class PolicyMapper:
 
     def run(self) -> None:
         self._prefix_lists()
+        self._route_filter_lists()
         self._communities()
         self._as_paths()
         for name in self.po.keys("policy-statement"):
@@ -102,6 +109,21 @@ class PolicyMapper:
                                                                          prefix=net))
                     entries.append(e) if e else None
             pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi(entries), entries=tuple(entries)))
+            if pl:
+                self.prefix_lists[name] = pl
+
+    def _route_filter_lists(self) -> None:
+        """`route-filter-list NAME P exact|orlonger|upto /N|...` -> PrefixList with ge/le (netchange renders
+        prefix-lists with ge/le this way)."""
+        for name in self.po.keys("route-filter-list"):
+            where = f"policy-options route-filter-list {name}"
+            if name in self.prefix_lists:
+                self.notes.append(f"{where}: a prefix-list has the same name, ignored")
+                continue
+            found = self._route_filters(where, self.po.child("route-filter-list", name))
+            pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi_of_nets([n for n, _, _ in found]),
+                                                             entries=tuple(PrefixListEntry(seq=5 * (i + 1), action="permit", prefix=n, ge=ge, le=le)
+                                                                           for i, (n, ge, le) in enumerate(found))))
             if pl:
                 self.prefix_lists[name] = pl
 
@@ -181,7 +203,7 @@ class PolicyMapper:
             yield term, node.child("term", term)
         if node.has("from") or node.has("then") or node.has("to"):
             final = Node({k: v for k, v in node.children.items() if k in ("from", "then", "to")})
-            yield "final", final
+            yield FINAL_TERM_NAME, final
 
     def _policy(self, name: str, node: Node) -> None:
         where = f"policy-statement {name}"
@@ -189,11 +211,13 @@ class PolicyMapper:
             self.notes.append(f"{where}: name not usable ({reason})")
             return
         terms = list(self._terms(node))
+        if terms and terms[-1][0] == RENDERED_FINAL_TERM and _unconditional_reject(terms[-1][1]):
+            terms.pop()  # netchange's rendering of a route-map's implicit deny
+        seqs = _sequence_numbers([t for t, _ in terms])
         entries: list[RouteMapEntry] = []
-        for i, (term, tnode) in enumerate(terms):
-            seq = 10 * (i + 1)
-            last = i == len(terms) - 1
-            e = self._entry(f"{where} term {term}", name, term, tnode, seq, None if last else seq + 10)
+        for i, ((term, tnode), seq) in enumerate(zip(terms, seqs)):
+            next_seq = seqs[i + 1] if i + 1 < len(seqs) else None
+            e = self._entry(f"{where} term {term}", name, term, tnode, seq, next_seq)
             if e:
                 entries.append(e)
         rm = build(self.notes, where, lambda: RouteMap(name=name, entries=tuple(entries)))
@@ -210,6 +234,7 @@ class PolicyMapper:
         _, last = terms[-1]
         return not last.has("from") and not last.has("to") and (last.has("then", "accept") or
                                                                  last.has("then", "reject"))
+
 
     def _entry(self, where: str, policy: str, term: str, node: Node, seq: int, next_seq: int | None) -> RouteMapEntry | None:
         if node.has("to"):
@@ -236,11 +261,11 @@ class PolicyMapper:
     def _route_match(self, where: str, generated: str, frm: Node) -> Match | None:
         fields: dict[str, str] = {}
         prefix_entries: list[tuple[Network, int | None, int | None]] = []
-        prefix_refs = frm.keys("prefix-list")
+        prefix_refs = frm.keys("prefix-list") + frm.keys("route-filter-list")
         unmodelled: list[str] = []
         for key in frm.keys():
-            if key == "prefix-list":
-                for ref in prefix_refs:
+            if key in ("prefix-list", "route-filter-list"):
+                for ref in frm.keys(key):
                     if len(prefix_refs) > 1 or frm.has("route-filter") or frm.has("prefix-list-filter"):
                         prefix_entries.extend(self._referenced(where, ref, []))
             elif key == "prefix-list-filter":
@@ -284,7 +309,7 @@ class PolicyMapper:
             return []
         out = []
         for e in self.prefix_lists[ref].entries:
-            bounds = _entry_bounds(e.prefix, how)
+            bounds = _entry_bounds(e.prefix, how) if how else (e.ge, e.le)
             if bounds is None:
                 self.notes.append(f"{where}: prefix-list-filter {ref} {' '.join(how)} not modelled")
                 return []
@@ -455,3 +480,20 @@ class PolicyMapper:
             self.notes.append(f"{where}: neighbor already bound {direction} in another instance, ignored")
             return
         self.bindings[b.key] = b
+
+
+def _unconditional_reject(term: Node) -> bool:
+    return list(term.children) == ["then"] and term.keys("then") == ["reject"]
+
+
+def _sequence_numbers(terms: list[str]) -> list[int]:
+    """Term names that are increasing numbers (as netchange renders route-map entries) are the seqs;
+    otherwise position gives 10, 20, ... (the unnamed final term continues either scheme)."""
+    named = [t for t in terms if t != FINAL_TERM_NAME]
+    if named and all(t.isdigit() and 0 < int(t) <= 65535 for t in named) and \
+            all(int(a) < int(b) for a, b in zip(named, named[1:])):
+        seqs = [int(t) for t in named]
+        if len(named) < len(terms):
+            seqs.append(seqs[-1] + 10)
+        return seqs
+    return [10 * (i + 1) for i in range(len(terms))]

@@ -1,9 +1,11 @@
 """nftables ruleset (`nft -j list ruleset` JSON, as the driver fetches it) -> DevicePolicy.
 
 * Table `inet netchange` is netchange's own: each regular chain is one ConcreteFilter named like the chain;
-  a rule's `comment "term=NAME"` names its Rule, and consecutive nft rules of one term (one per service)
-  merge back into one Rule. Base chains there only dispatch: `[iifname X|oifname X] jump CHAIN` in a base
-  chain of hook H -> Attachment(hook=H[, interface=X, direction=in|out]) of filter CHAIN.
+  a rule's comment names its Rule (`term=NAME`, or `NAME[: description]` as the nftables driver renders
+  it), and the nft rules of one term (one per service) merge back into one Rule. Base chains there only
+  dispatch: `jump CHAIN` in the base chain of hook H -> Attachment(hook=H); `iifname|oifname X jump CHAIN`
+  -> Attachment(interface=X, direction=in|out) (the driver renders one such attachment as jumps in two
+  hooks: input+forward for in, forward+output for out).
 * Chains of other `inet`/`ip`/`ip6` tables are read best-effort into filters named `<table>/<chain>` (inet)
   or `<family>/<table>/<chain>` (ip, ip6: tables are per family, so the same table name may exist twice);
   a base chain gets Attachment(hook=...). NAT/route chains, other families, named sets and maps, jumps
@@ -147,7 +149,7 @@ class _Mapper:
             if len(r.interfaces) > 1:
                 self.notes.append(f"{ch.where} rule {pos}: both iifname and oifname, only {iface} kept")
             att = build(self.notes, f"{ch.where} rule {pos}",
-                        lambda: Attachment(hook=ch.hook, interface=iface, direction=direction))
+                        lambda: Attachment(interface=iface, direction=direction) if iface else Attachment(hook=ch.hook))
             if att and att not in self.attachments.setdefault(r.jump[1], []):
                 self.attachments[r.jump[1]].append(att)
 
@@ -155,9 +157,9 @@ class _Mapper:
         out: list[Rule] = []
         for pos, raw in enumerate(ch.rules, 1):
             where = f"{ch.where} rule {pos}"
-            name, description = _rule_name(raw.get("comment"), pos)
+            name, description = _rule_name(raw.get("comment"), pos, ch.managed)
             if ch.managed and name.startswith("rule-"):
-                self.notes.append(f"{where}: no 'term=' comment, named {name}")
+                self.notes.append(f"{where}: no comment naming its term, named {name}")
             r = read_rule(raw.get("expr", []))
             if r.jump:
                 r.blockers.append(f"{r.jump[0]} {r.jump[1]}")
@@ -198,11 +200,16 @@ def _unmanaged_name(ch: _Chain) -> str:
     return f"{ch.table}/{ch.name}" if ch.family == "inet" else f"{ch.family}/{ch.table}/{ch.name}"
 
 
-def _rule_name(comment: str | None, pos: int) -> tuple[str, str | None]:
-    """`term=web-v4` -> ('web-v4', None); any other comment becomes the description of `rule-<pos>`."""
-    if comment and comment.startswith(_TERM_PREFIX) and comment[len(_TERM_PREFIX):].strip():
-        return comment[len(_TERM_PREFIX):].strip(), None
-    return f"rule-{pos}", comment or None
+def _rule_name(comment: str | None, pos: int, managed: bool) -> tuple[str, str | None]:
+    """`term=web` -> ('web', None). In netchange's table `web: text` -> ('web', 'text') as the driver writes
+    it; elsewhere a comment is only a description of `rule-<pos>`."""
+    text = (comment or "").strip()
+    if text.startswith(_TERM_PREFIX) and text[len(_TERM_PREFIX):].strip():
+        return text[len(_TERM_PREFIX):].strip(), None
+    if managed and text:
+        name, _, description = text.partition(": ")
+        return name.strip(), description.strip() or None
+    return f"rule-{pos}", text or None
 
 
 def _append_merging(out: list[Rule], rule: Rule) -> None:

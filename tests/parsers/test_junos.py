@@ -82,9 +82,10 @@ def test_srx_counts_and_objects():
         PrefixListEntry(seq=5, action="permit", prefix="172.80.0.0/12", le=32),
         PrefixListEntry(seq=10, action="permit", prefix="172.160.0.0/12", le=32))
     rm = p.route_maps["trust_export_policy"]
-    assert [e.seq for e in rm.entries] == [10, 20, 30]
+    assert [e.seq for e in rm.entries] == [1, 2, 3]  # numeric term names are the sequence numbers
     assert rm.entries[0].set == SetClause(as_path_prepend=(65000, 65000, 65000), next_hop="self")
-    assert rm.entries[2] == RouteMapEntry(seq=30, action="deny")
+    assert rm.entries[2] == RouteMapEntry(seq=3, action="deny")
+    assert [e.seq for e in p.route_maps["v6_untrust_export_policy"].entries] == [10, 20]  # terms t1, t2
     assert p.bindings[("2001:db8:1:1:1::1", "ipv6", "out")] == NeighborBinding(
         neighbor="2001:db8:1:1:1::1", afi="ipv6", direction="out", route_map="ipv6_trust_export_policy")
     assert any("routing-instance VR-1" in s and "VRF" in s for s in p.skipped)
@@ -430,3 +431,21 @@ def test_route_filter_with_its_own_action_is_noted():
     p = parse("set policy-options policy-statement P term t from route-filter 10.0.0.0/8 exact accept\n")
     assert p.prefix_lists["P.t"].entries == (PrefixListEntry(seq=5, action="permit", prefix="10.0.0.0/8"),)
     assert any("route-filter 10.0.0.0/8 exact action 'accept'" in s for s in p.skipped)
+
+
+def test_driver_rendering_reads_back():
+    """What netchange's Junos driver writes: numeric terms, route-filter-lists, a final reject term."""
+    p = parse("""
+set policy-options route-filter-list RFL 10.0.0.0/8 upto /24
+set policy-options route-filter-list RFL 192.0.2.0/24 prefix-length-range /25-/26
+set policy-options policy-statement RM term 5 from route-filter-list RFL
+set policy-options policy-statement RM term 5 then next term
+set policy-options policy-statement RM term 15 then accept
+set policy-options policy-statement RM term netchange-final-reject then reject
+""")
+    assert p.prefix_lists["RFL"].entries == (
+        PrefixListEntry(seq=5, action="permit", prefix="10.0.0.0/8", le=24),
+        PrefixListEntry(seq=10, action="permit", prefix="192.0.2.0/24", ge=25, le=26))
+    assert p.route_maps["RM"].entries == (
+        RouteMapEntry(seq=5, action="permit", match=Match(prefix_list="RFL"), **{"continue": 15}),
+        RouteMapEntry(seq=15, action="permit"))

@@ -70,7 +70,8 @@ MANAGED_JSON = _doc(
     _rule("web", 4, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "192.0.2.0", "len": 24}}),
                      _match(_payload("udp", "dport"), {"range": [1024, 2048]}), {"counter": None}, {"accept": None}],
           "term=web-v4"),
-    _rule("web", 5, [_match({"meta": {"key": "l4proto"}}, "tcp"), {"log": None}, {"drop": None}], "term=no-tcp"),
+    _rule("web", 5, [_match({"meta": {"key": "l4proto"}}, "tcp"), {"log": None}, {"drop": None}],
+          "no-tcp: as the nftables driver writes it"),
     _rule("forward-hook", 6, [_match({"meta": {"key": "iifname"}}, "eth0"), {"jump": {"target": "web"}}]),
     _rule("forward-hook", 7, [{"jump": {"target": "web"}}]),
 )
@@ -84,11 +85,12 @@ def test_managed_table_maps_chains_terms_and_attachments():
         Rule(name="web-v4", family="ipv4", destinations=(net("192.0.2.0/24"),), counter=True, action="accept",
              specs=(ServiceSpec(protocol="tcp", destination_ports=(80, 443)),
                     ServiceSpec(protocol="udp", destination_ports=("1024-2048",)))),
-        Rule(name="no-tcp", family="ipv4", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True),
-        Rule(name="no-tcp", family="ipv6", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True),
+        Rule(name="no-tcp", family="ipv4", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True,
+             description="as the nftables driver writes it"),
+        Rule(name="no-tcp", family="ipv6", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True,
+             description="as the nftables driver writes it"),
     )
-    assert web.attachments == (Attachment(hook="forward", interface="eth0", direction="in"),
-                               Attachment(hook="forward"))
+    assert web.attachments == (Attachment(interface="eth0", direction="in"), Attachment(hook="forward"))
     assert p.skipped == []
 
 
@@ -138,7 +140,7 @@ table inet netchange {
     chain web {
         ip daddr 192.0.2.0/24 tcp dport { 80, 443 } counter accept comment "term=web-v4"
         ip daddr 192.0.2.0/24 udp dport 1024-2048 counter accept comment "term=web-v4"
-        meta l4proto tcp log drop comment "term=no-tcp"
+        meta l4proto tcp log drop comment "no-tcp: as the nftables driver writes it"
     }
     chain forward-hook {
         type filter hook forward priority 0; policy accept;
