@@ -11,7 +11,7 @@ from ..model.firewall import PortRange
 from ..model.policy import Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
 from .base import Capabilities
-from .render import Context, TemplateDriver
+from .render import Context, TemplateDriver, guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
 
@@ -88,7 +88,9 @@ def junos_group(ctx: Context, b: NeighborBinding) -> str:
     """The BGP group a neighbor sits in: host data `bgp_groups: {address: group}`, else one group per peer AS."""
     groups = ctx.extra("bgp_groups", {}) or {}
     if str(b.neighbor) in groups:
-        return str(groups[str(b.neighbor)])
+        name = str(groups[str(b.neighbor)])
+        guard_identifier(name, "bgp group (host data bgp_groups)")
+        return name
     return f"AS{ctx.neighbor(b).remote_as}"
 
 

@@ -112,13 +112,20 @@ class NftablesDriver(TemplateDriver):
                 notes.append(f"filter {d.key} absent: its chain is not in this file, so loading it removes the chain")
             else:
                 filters.append(d.obj)
+        if not any(d.kind == "filter" for d in desired):  # an empty table file would wipe every filter
+            return "\n".join(self.note(n)[0] for n in notes + ["no filters in this change for this host"]) + "\n"
+        notes.append("loading this file replaces the whole table, netchange plan builds it from the running table plus the change")
         return "\n".join(self.ruleset(filters, host, notes)) + "\n"
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
         """Whatever the ops, the file is the whole intended table: one atomic replace."""
-        for op in ops:
+        ctx = self.context(host)
+        for op in ops:  # the ops are not printed one by one, but each is still checked
             if op.kind != "filter":
-                self.check(op.kind, getattr(op, "obj", None) or op.name, self.context(host))
+                self.check(op.kind, getattr(op, "obj", None) or op.name, ctx)
+            for obj in (getattr(op, "obj", None), getattr(op, "new", None)):
+                if obj is not None:
+                    self.check("filter", obj, ctx)
         return self.ruleset(list(intended.filters.values()), host, [])
 
 

@@ -9,6 +9,7 @@ template produced, a line with a control character or an unbalanced quote never 
 from __future__ import annotations
 
 import functools
+import json
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
 from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Kind, Rule
 from ..model.resolve import Desired
+from ..names import _check_identifier, _check_text
 from ..model.routing import CommunityList, Match, NeighborBinding, PrefixList, RouteMap, RouteMapEntry, SetClause
 from ..plan import ops as O
 from .base import Driver
@@ -83,12 +85,47 @@ def single_lines(text: str) -> list[str]:
         line = raw.rstrip()
         if not line.strip():
             continue
-        if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", line):  # tabs indent nft files; nothing else passes
+        # tabs indent nft files; other controls and Unicode line breaks (NEL, U+2028/9) never pass
+        if re.search(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]", line):
             raise UnsupportedConstruct(f"refusing to print a line with a control character: {line!r}")
         if line.count('"') % 2:
             raise UnsupportedConstruct(f"refusing to print a line with an unbalanced quote: {line!r}")
         out.append(line)
     return out
+
+
+# ---------------------------------------------------------------- names re-checked at the printer
+
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def guard_identifier(value: str, what: str) -> None:
+    try:
+        _check_identifier(value)
+    except ValueError as e:
+        raise UnsupportedConstruct(f"refusing to print {what} {value!r}: {e}") from None
+
+
+def guard(kind: str, obj: Any) -> None:
+    """Objects reach templates re-validated, so one built with model_construct (no validation) or a
+    resolved filter (plain str fields) cannot smuggle a line break, quote or CLI keyword into a command."""
+    if obj is None or isinstance(obj, str):
+        return
+    if _LINE_BREAKS.search(json.dumps(obj.model_dump(mode="json"), ensure_ascii=False)):
+        raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: it contains a Unicode line break")
+    try:
+        if isinstance(obj, ConcreteFilter):
+            _check_identifier(obj.name)
+            for text in [obj.description] + [r.description for r in obj.rules]:
+                if text is not None:
+                    _check_text(text)
+            for r in obj.rules:
+                _check_identifier(r.name)
+            ConcreteFilter.model_validate(obj.model_dump())
+        else:
+            type(obj).model_validate(obj.model_dump(by_alias=True))
+    except (ValueError, TypeError) as e:
+        raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: {e}") from None
 
 
 # ---------------------------------------------------------------- what templates may look up
@@ -312,6 +349,7 @@ class TemplateDriver(Driver):
 
     # -- capability checks, per platform (raise UnsupportedConstruct)
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
+        guard(kind, obj)
         if kind not in self.kinds:
             raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
 
@@ -345,7 +383,8 @@ class TemplateDriver(Driver):
                        else O.Delete(d.kind, str(d.key), None))
         for d in sorted((d for d in desired if d.obj is not None), key=lambda d: order[d.kind]):
             ops.append(O.Bind(d.kind, _key_name(d.key), d.obj) if d.kind == "binding" else O.Create(d.kind, str(d.key), d.obj))
-        return "\n".join(self.render_ops(ops, policy, host)) + "\n"
+        lines = self.render_ops(ops, policy, host)
+        return "\n".join(lines) + "\n" if lines else ""
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
         ctx = self.context(host, intended)
@@ -422,6 +461,7 @@ class TemplateDriver(Driver):
 
     def delete_by_name(self, kind: str, name: str, ctx: Context) -> list[str]:
         """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""
+        guard_identifier(name, f"{kind} name")
         return self.emit(f"no_{kind}_named", name, ctx)
 
     # -- bindings
