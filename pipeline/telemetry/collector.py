@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Callable, Iterable, Mapping
 
@@ -63,6 +63,17 @@ class FlowStats:
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(slots=True)
+class _AgentMetrics:
+    """Per-agent metric children, looked up once (prometheus' labels() is slow on the hot path)."""
+
+    datagrams: object
+    flow_samples: object
+    counter_samples: object
+    lost: object
+    drops: dict = field(default_factory=dict)
 
 
 Labeler = Callable[[Observation], "str | None"]
@@ -118,6 +129,7 @@ class Collector:
         self._flows: OrderedDict[FlowKey, FlowStats] = OrderedDict()
         self._listeners: list[Listener] = []
         self._last_seq: dict[tuple[str, int], int] = {}
+        self._per_agent: dict[str, _AgentMetrics] = {}
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -225,15 +237,15 @@ class Collector:
             self.metrics.rejected.inc()
             return None
         now = time.time() if now is None else now
-        m = self.metrics
-        m.datagrams.labels(name).inc()
+        m = self._agent_metrics(name)
+        m.datagrams.inc()
         seq_key = (name, dg.sub_agent)
         last = self._last_seq.get(seq_key)
         if last is not None and dg.sequence > last + 1:
-            m.lost_datagrams.labels(name).inc(dg.sequence - last - 1)
+            m.lost.inc(dg.sequence - last - 1)
         self._last_seq[seq_key] = dg.sequence
         if dg.counters:
-            m.counter_samples.labels(name).inc(len(dg.counters))
+            m.counter_samples.inc(len(dg.counters))
             if self.jsonl is not None:
                 for cs in dg.counters:
                     for c in cs.interfaces:
@@ -242,24 +254,42 @@ class Collector:
                                      "out_octets": c.out_octets, "out_packets": c.out_ucast + c.out_multicast + c.out_broadcast,
                                      "in_discards": c.in_discards, "out_discards": c.out_discards, "status": c.status})
         if dg.flows:
-            m.flow_samples.labels(name).inc(len(dg.flows))
-            observations = [Observation(now, name, fs) for fs in dg.flows]
-            if self.labeler is not None:
-                for obs in observations:
-                    obs.label = self.labeler(obs)
+            m.flow_samples.inc(len(dg.flows))
+            # Observations are only built when someone looks at single samples (the hot path skips them)
+            observations = None
+            if self._listeners or self.jsonl is not None or self.labeler is not None:
+                observations = [Observation(now, name, fs) for fs in dg.flows]
+                if self.labeler is not None:
+                    for obs in observations:
+                        obs.label = self.labeler(obs)
             with self._lock:
                 listeners = list(self._listeners)
-                for obs in observations:
-                    self._account(obs)
-                m.flows.set(len(self._flows))
+                if observations is None:
+                    for fs in dg.flows:
+                        self._account(name, now, fs, None)
+                else:
+                    for obs in observations:
+                        self._account(name, now, obs.sample, obs.label)
+                self.metrics.flows.set(len(self._flows))
             for source, drops in {fs.source_index: fs.drops for fs in dg.flows}.items():
-                m.agent_drops.labels(name, str(source)).set(drops)
-            for obs in observations:
+                gauge = m.drops.get(source)
+                if gauge is None:
+                    gauge = m.drops[source] = self.metrics.agent_drops.labels(name, str(source))
+                gauge.set(drops)
+            for obs in observations or ():
                 for fn in listeners:
                     fn(obs)
                 if self.jsonl is not None:
                     self._write(self._flow_record(obs))
         return dg
+
+    def _agent_metrics(self, name: str) -> "_AgentMetrics":
+        m = self._per_agent.get(name)
+        if m is None:
+            mm = self.metrics
+            m = self._per_agent[name] = _AgentMetrics(mm.datagrams.labels(name), mm.flow_samples.labels(name),
+                                                      mm.counter_samples.labels(name), mm.lost_datagrams.labels(name))
+        return m
 
     @staticmethod
     def _flow_record(obs: Observation) -> dict:
@@ -278,27 +308,27 @@ class Collector:
     def _write(self, rec: dict) -> None:
         self.jsonl.write(json.dumps(rec, separators=(",", ":")) + "\n")
 
-    def _account(self, obs: Observation) -> None:
-        fs = obs.sample
+    def _account(self, agent: str, now: float, fs: FlowSample, label: str | None) -> None:
         p = fs.packet
         if p is not None:
-            key = (obs.agent, fs.source_index, fs.direction, p.src, p.dst, p.protocol, p.src_port, p.dst_port)
+            key = (agent, fs.source_index, fs.direction, p.src, p.dst, p.protocol, p.src_port, p.dst_port)
         else:
-            key = (obs.agent, fs.source_index, fs.direction, None, None, None, None, None)
-        st = self._flows.get(key)
+            key = (agent, fs.source_index, fs.direction, None, None, None, None, None)
+        flows = self._flows
+        st = flows.get(key)
         if st is None:
-            if len(self._flows) >= self.max_flows:
-                self._flows.popitem(last=False)  # least recently seen goes first
+            if len(flows) >= self.max_flows:
+                flows.popitem(last=False)  # least recently seen goes first
                 self.evictions += 1
                 self.metrics.evictions.inc()
-            st = self._flows[key] = FlowStats(*key, label=obs.label, first=obs.time)
+            st = flows[key] = FlowStats(*key, label=label, first=now)
         else:
-            self._flows.move_to_end(key)
+            flows.move_to_end(key)
         rate = fs.sampling_rate or 1
         st.samples += 1
         st.packets += rate
         st.bytes += rate * (fs.frame_length or 0)
-        st.last = obs.time
+        st.last = now
 
     # -- queries -------------------------------------------------------------------------------------
     def flows(self, agent: str | None = None, interface: str | int | None = None, direction: str | None = None,

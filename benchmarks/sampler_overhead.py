@@ -1,0 +1,118 @@
+"""Overhead of the eBPF sampler on a veth link: iperf3 throughput without the agent, at 1-in-1000 and 1-in-1.
+
+    sudo .venv/bin/python benchmarks/sampler_overhead.py [--seconds 8] [--repeat 3]
+
+Two namespaces (nct-bench-a/b) joined by a veth pair with default offloads (TCP goes as GSO super-packets,
+which the sampler counts by gso_segs); the agent samples both directions of the sender's end and exports to
+a UDP sink on loopback.  Reports the median throughput per setting, the agent's peak RSS and CPU, and the
+samples and drops it reported.  Everything is torn down at exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+A, B = "nct-bench-a", "nct-bench-b"
+
+
+def sh(*cmd: str, ns: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    if ns:
+        cmd = ("ip", "netns", "exec", ns) + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, check=check)
+
+
+def iperf(seconds: int, udp: bool) -> float:
+    extra = ["-u", "-b", "0", "-l", "64"] if udp else []
+    out = sh("iperf3", "-c", "198.18.40.2", "-t", str(seconds), "-J", *extra, ns=A).stdout
+    end = json.loads(out)["end"]
+    if udp:
+        return end["sum"]["packets"] / end["sum"]["seconds"]
+    return end["sum_received"]["bits_per_second"] / 1e9
+
+
+def proc_status(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_agent(rate: int, seconds: int, repeat: int, udp: bool) -> dict:
+    # `ip netns exec` execs the command, so the Popen pid is the agent's own
+    agent = subprocess.Popen(["ip", "netns", "exec", A, sys.executable, "-m", "pipeline.cli", "agent", "-i", f"nctBa={rate}", "-c", "127.0.0.1:16343",
+                              "--counter-interval", "5"], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        line = agent.stderr.readline()
+        if "sampling" not in line:
+            raise RuntimeError(line + agent.stderr.read())
+        results = [iperf(seconds, udp) for _ in range(repeat)]
+        hwm = proc_status(agent.pid, "VmHWM") / 1024
+        with open(f"/proc/{agent.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = agent.communicate(timeout=10)
+    summary = err.strip().splitlines()[-1]
+    return {"results": results, "rss_mb": hwm, "cpu_s": cpu, "summary": summary}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--udp", action="store_true", help="64-byte UDP packets (packets/s) instead of TCP (Gbit/s)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root")
+    sys.path.insert(0, str(REPO))
+    from pipeline.telemetry.bpf_build import build_object
+
+    build_object()
+    unit = "pps" if args.udp else "Gbit/s"
+    server = None
+    try:
+        for ns in (A, B):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+        sh("ip", "link", "add", "nctBa", "netns", A, "type", "veth", "peer", "name", "nctBb", "netns", B)
+        sh("ip", "addr", "add", "198.18.40.1/24", "dev", "nctBa", ns=A)
+        sh("ip", "addr", "add", "198.18.40.2/24", "dev", "nctBb", ns=B)
+        sh("ip", "link", "set", "nctBa", "up", ns=A)
+        sh("ip", "link", "set", "nctBb", "up", ns=B)
+        server = subprocess.Popen(["ip", "netns", "exec", B, "iperf3", "-s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        # interleave the settings so that load from elsewhere on the machine hits all of them alike
+        runs: dict[str, list] = {"no agent": [], "agent 1-in-1000": [], "agent 1-in-1": []}
+        for _ in range(args.repeat):
+            runs["no agent"].append((iperf(args.seconds, args.udp), None))
+            for rate in (1000, 1):
+                r = run_agent(rate, args.seconds, 1, args.udp)
+                runs[f"agent 1-in-{rate}"].append((r["results"][0], r))
+        b = statistics.median(v for v, _ in runs["no agent"])
+        print(f"iperf3 {'UDP 64 B' if args.udp else 'TCP'} over veth, {args.seconds} s x {args.repeat} interleaved, median:")
+        for name, values in runs.items():
+            value = statistics.median(v for v, _ in values)
+            r = values[-1][1]
+            extra = "" if r is None else (f"  overhead {100 * (b - value) / b:+.1f}%  agent peak RSS {max(x[1]['rss_mb'] for x in values):.0f} MB, "
+                                           f"CPU {r['cpu_s']:.1f} s/run; last run: {r['summary'].removeprefix('netchange agent: ')}")
+            print(f"  {name:<16} {value:>12,.2f} {unit}{extra}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait()
+        for ns in (A, B):
+            sh("ip", "netns", "del", ns, check=False)
+
+
+if __name__ == "__main__":
+    main()
