@@ -1,0 +1,199 @@
+"""render_ops: every edit op on every platform, and the semantics each platform's CLI needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.drivers import get_driver
+from pipeline.drivers.render import UnsupportedConstruct, next_version
+from pipeline.inventory import Attachment
+from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule
+from pipeline.model.firewall import ServiceSpec
+from pipeline.model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, NeighborBinding, PrefixList,
+                                    PrefixListEntry, RouteMap, RouteMapEntry)
+from pipeline.plan import ops as O
+
+from .conftest import PLATFORM_HOST
+
+ROUTERS = ["frr", "cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos"]
+FILTERING = ["cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos", "nftables"]
+
+PL_OLD = PrefixList(name="PL-A", entries=(PrefixListEntry(seq=10, action="permit", prefix="10.0.0.0/8"),
+                                           PrefixListEntry(seq=20, action="permit", prefix="192.0.2.0/24")))
+E20_NEW = PrefixListEntry(seq=20, action="permit", prefix="192.0.2.0/24", le=28)
+PL_NEW = PL_OLD.model_copy(update={"entries": (PL_OLD.entries[0], E20_NEW)})
+CL = CommunityList(name="CL-A", entries=(CommunityListEntry(seq=10, action="permit", communities=("65001:1",)),))
+CL_E2 = CommunityListEntry(seq=20, action="permit", communities=("65001:2",))
+AS = AsPathList(name="100", entries=(AsPathEntry(seq=10, action="permit", regex="^65002 .*"),))
+AS_E2 = AsPathEntry(seq=20, action="permit", regex="^65003 .*")
+RM_E10 = RouteMapEntry.model_validate({"seq": 10, "action": "permit", "match": {"prefix_list": "PL-A"},
+                                       "set": {"local_preference": 200, "community_add": ["65001:300"]}})
+RM_E10_NEW = RouteMapEntry.model_validate({"seq": 10, "action": "permit", "match": {"prefix_list": "PL-A"},
+                                           "set": {"local_preference": 300, "med": 5}})
+RM = RouteMap(name="RM-A", entries=(RM_E10, RouteMapEntry(seq=20, action="deny")))
+RM_NEW = RM.model_copy(update={"entries": (RM_E10_NEW, RM.entries[1])})
+RM_E15 = RouteMapEntry.model_validate({"seq": 15, "action": "permit", "set": {"med": 7}})
+BIND = NeighborBinding(neighbor="198.51.100.2", afi="ipv4", direction="in", route_map="RM-A")
+OLD_BIND = NeighborBinding(neighbor="198.51.100.2", afi="ipv4", direction="in", route_map="RM-OLD")
+
+
+def policy(*objs) -> DevicePolicy:
+    pol = DevicePolicy()
+    for kind, o in objs:
+        pol.put(kind, o.name, o)
+    return pol
+
+
+INTENDED = policy(("prefix_list", PL_NEW), ("community_list", CL), ("as_path_list", AS), ("route_map", RM_NEW))
+
+
+def fw(name: str, *rules: Rule, att: Attachment) -> ConcreteFilter:
+    return ConcreteFilter(name=name, rules=rules, attachments=(att,))
+
+
+def rule(name: str, port: int, action: str = "accept") -> Rule:
+    return Rule(name=name, family="ipv4", destinations=("203.0.113.0/26",),
+                specs=(ServiceSpec(protocol="tcp", destination_ports=(port,)),), action=action)
+
+
+def attachment(platform: str) -> Attachment:
+    return Attachment(hook="forward") if platform == "nftables" else Attachment(interface="eth1", direction="out")
+
+
+def host(fleet, platform):
+    return fleet.hosts[PLATFORM_HOST[platform]]
+
+
+def routing_ops():
+    return [
+        O.Create("prefix_list", "PL-A", PL_OLD), O.AddEntry("prefix_list", "PL-A", PL_OLD, PL_OLD.entries[1]),
+        O.RemoveEntry("prefix_list", "PL-A", PL_OLD, PL_OLD.entries[1]), O.ModifyEntry("prefix_list", "PL-A", PL_NEW, PL_OLD.entries[1], E20_NEW),
+        O.Delete("prefix_list", "PL-A", PL_OLD),
+        O.Create("community_list", "CL-A", CL), O.Delete("community_list", "CL-A", CL),
+        O.Create("as_path_list", "100", AS), O.Delete("as_path_list", "100", AS),
+        O.Create("route_map", "RM-A", RM), O.AddEntry("route_map", "RM-A", RM.model_copy(update={"entries": (RM_E10, RM_E15, RM.entries[1])}), RM_E15),
+        O.RemoveEntry("route_map", "RM-A", RM, RM.entries[1]), O.ModifyEntry("route_map", "RM-A", RM_NEW, RM_E10, RM_E10_NEW),
+        O.Delete("route_map", "RM-A", RM),
+        O.Bind("binding", "198.51.100.2/ipv4/in", BIND, OLD_BIND), O.Unbind("binding", "198.51.100.2/ipv4/in", BIND),
+    ]
+
+
+@pytest.mark.parametrize("platform", ROUTERS)
+def test_every_routing_op_prints(platform, fleet):
+    d = get_driver(platform)
+    for op in routing_ops():
+        lines = d.render_ops([op], INTENDED, host(fleet, platform))
+        assert lines, f"{platform}: {op.verb} {op.kind} printed nothing"
+
+
+@pytest.mark.parametrize("platform", ROUTERS)
+def test_route_map_modify_edits_in_place(platform, fleet):
+    """ModifyEntry enters the entry, removes what went or changed, adds what is new; never deletes the entry."""
+    lines = get_driver(platform).render_ops([O.ModifyEntry("route_map", "RM-A", RM_NEW, RM_E10, RM_E10_NEW)], INTENDED,
+                                            host(fleet, platform))
+    text = "\n".join(lines)
+    assert "no route-map" not in text and "delete policy-options policy-statement RM-A term 10\n" not in text + "\n"
+    if platform == "juniper_junos":
+        assert "delete policy-options policy-statement RM-A term 10 then community add RM-A-10-add" in lines
+        assert "set policy-options policy-statement RM-A term 10 then local-preference 300" in lines
+        assert not any("from prefix-list" in ln for ln in lines)  # unchanged clause untouched
+        return
+    assert lines[0].startswith("route-map RM-A permit")
+    body = [ln.strip() for ln in lines[1:] if ln.strip() != "exit"]
+    assert "no set local-preference 200" in body and "set local-preference 300" in body
+    assert any(ln.startswith("no set community 65001:300") for ln in body)
+    assert "set metric 5" in body
+    assert not any("prefix-list" in ln for ln in body)
+    assert body.index("no set local-preference 200") < body.index("set local-preference 300")
+
+
+@pytest.mark.parametrize("platform", ["frr", "cisco_ios"])
+def test_route_map_action_change_recreates_entry(platform, fleet):
+    new = RM_E10.model_copy(update={"action": "deny"})
+    lines = get_driver(platform).render_ops([O.ModifyEntry("route_map", "RM-A", RM, RM_E10, new)], INTENDED, host(fleet, platform))
+    assert lines[0] == "no route-map RM-A permit 10" and lines[1] == "route-map RM-A deny 10"
+
+
+def test_prefix_list_modify_frr_overwrites_ios_removes_first(fleet):
+    op = O.ModifyEntry("prefix_list", "PL-A", PL_NEW, PL_OLD.entries[1], E20_NEW)
+    assert get_driver("frr").render_ops([op], INTENDED, host(fleet, "frr")) == ["ip prefix-list PL-A seq 20 permit 192.0.2.0/24 le 28"]
+    assert get_driver("cisco_ios").render_ops([op], INTENDED, host(fleet, "cisco_ios")) == [
+        "no ip prefix-list PL-A seq 20", "ip prefix-list PL-A seq 20 permit 192.0.2.0/24 le 28"]
+    assert get_driver("aruba_aoscx").render_ops([op], INTENDED, host(fleet, "aruba_aoscx"))[0].startswith("no ip prefix-list PL-A seq 20")
+
+
+def test_seqless_lists_are_rewritten_on_entry_edits(fleet):
+    """IOS/EOS community lists have no seq: adding an entry rewrites the list so order is kept."""
+    after = CL.model_copy(update={"entries": CL.entries + (CL_E2,)})
+    lines = get_driver("arista_eos").render_ops([O.AddEntry("community_list", "CL-A", after, CL_E2)], INTENDED, host(fleet, "arista_eos"))
+    assert lines == ["no ip community-list CL-A", "ip community-list CL-A permit 65001:1", "ip community-list CL-A permit 65001:2"]
+    lines = get_driver("frr").render_ops([O.AddEntry("community_list", "CL-A", after, CL_E2)], INTENDED, host(fleet, "frr"))
+    assert lines == ["bgp community-list standard CL-A seq 20 permit 65001:2"]
+    after_as = AS.model_copy(update={"entries": AS.entries + (AS_E2,)})
+    lines = get_driver("cisco_ios").render_ops([O.RemoveEntry("as_path_list", "100", after_as, AS_E2)], INTENDED, host(fleet, "cisco_ios"))
+    assert lines == ["no ip as-path access-list 100", "ip as-path access-list 100 permit ^65002 .*"]
+
+
+def test_junos_new_term_is_moved_into_place(fleet):
+    after = RM.model_copy(update={"entries": (RM_E10, RM_E15, RM.entries[1])})
+    lines = get_driver("juniper_junos").render_ops([O.AddEntry("route_map", "RM-A", after, RM_E15)], INTENDED, host(fleet, "juniper_junos"))
+    assert lines[-1] == "insert policy-options policy-statement RM-A term 15 before term 20"
+
+
+def test_junos_bind_replaces_the_import_chain(fleet):
+    lines = get_driver("juniper_junos").render_ops([O.Bind("binding", "x", BIND, OLD_BIND)], INTENDED, host(fleet, "juniper_junos"))
+    assert lines == ["delete protocols bgp group AS65002 neighbor 198.51.100.2 import",
+                     "set protocols bgp group AS65002 neighbor 198.51.100.2 import RM-A"]
+
+
+def test_bind_switches_in_one_command(fleet):
+    """Bind never unbinds first on line-mode CLIs (a neighbor without policy would deny or accept everything)."""
+    for platform in ("frr", "cisco_ios", "arista_eos", "aruba_aoscx"):
+        lines = get_driver(platform).render_ops([O.Bind("binding", "x", BIND, OLD_BIND)], INTENDED, host(fleet, platform))
+        assert not any(ln.strip().startswith("no neighbor") for ln in lines), platform
+        assert sum("neighbor 198.51.100.2 route-map RM-A in" in ln for ln in lines) == 1
+
+
+@pytest.mark.parametrize("platform", FILTERING)
+def test_filter_create_delete_replace(platform, fleet):
+    d, h, att = get_driver(platform), host(fleet, platform), attachment(platform)
+    old = fw("EDGE", rule("web", 80), rule("ssh", 22), att=att)
+    new = fw("EDGE", rule("web", 443), rule("ssh", 22), rule("dns", 53), att=att)
+    intended = policy(("filter", new))
+    for op in (O.Create("filter", "EDGE", old), O.Delete("filter", "EDGE", old), O.ReplaceFilter("filter", "EDGE", old, new),
+               O.ReplaceFilter("filter", "EDGE", None, new)):
+        assert d.render_ops([op], intended, h), (platform, op.verb)
+
+
+def test_ios_replace_filter_is_a_versioned_swap(fleet):
+    att = Attachment(interface="Gi0/1", direction="in")
+    old = fw("EDGE-v3", rule("web", 80), att=att)
+    new = fw("EDGE", rule("web", 443), att=att)
+    lines = get_driver("cisco_ios").render_ops([O.ReplaceFilter("filter", "EDGE", old, new)], policy(("filter", new)), host(fleet, "cisco_ios"))
+    assert lines[0] == "ip access-list extended EDGE-v4"
+    assert "no ip access-list extended EDGE" not in lines  # never rewritten in place while attached
+    assert lines.index(" ip access-group EDGE-v4 in") < lines.index("no ip access-list extended EDGE-v3") == len(lines) - 1
+    assert next_version("EDGE", "EDGE") == "EDGE-v1" and next_version("EDGE-v9", "EDGE") == "EDGE-v10"
+
+
+@pytest.mark.parametrize("platform", ["arista_eos", "aruba_aoscx"])
+def test_sequence_edits_touch_only_changed_lines(platform, fleet):
+    att = Attachment(interface="eth1", direction="out")
+    old = fw("EDGE", rule("web", 80), rule("ssh", 22), att=att)
+    new = fw("EDGE", rule("web", 443), rule("ssh", 22), att=att)
+    lines = get_driver(platform).render_ops([O.ReplaceFilter("filter", "EDGE", old, new)], policy(("filter", new)), host(fleet, platform))
+    header = "ip access-list EDGE" if platform == "arista_eos" else "access-list ip EDGE"
+    assert lines[0] == header
+    body = [ln.strip() for ln in lines[1:]]
+    assert [ln for ln in body if ln.startswith("no ")] == ["no 20" if platform == "arista_eos" else "no 10"]
+    assert len([ln for ln in body if "permit" in ln]) == 1 and "eq 443" in " ".join(body) and "eq 22" not in " ".join(body)
+
+
+def test_nftables_ops_print_the_whole_intended_table(fleet):
+    att = Attachment(hook="input")
+    a, b = fw("A", rule("web", 80), att=att), fw("B", rule("ssh", 22, "reject"), att=att)
+    lines = get_driver("nftables").render_ops([O.Delete("filter", "C", None)], policy(("filter", a), ("filter", b)), host(fleet, "nftables"))
+    assert lines[:3] == ["# netchange ruleset for fw1: table inet netchange only, applied atomically (nft -c -f, then nft -f)",
+                         "table inet netchange", "delete table inet netchange"]
+    assert "\tchain A {" in lines and "\tchain B {" in lines and "\t\tjump A" in lines and "\t\tjump B" in lines
+    assert lines.index("\t\tjump A") < lines.index("\t\tjump B")
