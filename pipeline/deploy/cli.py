@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         markdown: Optional[Path] = typer.Option(None, "--markdown", help="write the markdown summary here"),
         break_lock: Optional[str] = typer.Option(None, "--break-lock", help="remove DEVICE's stale lock and stop"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
+        pause_before_refresh: float = typer.Option(0.0, "--pause-before-refresh", help="hold N seconds between the barrier and the refresh"),
     ) -> None:
         """Deploy a change: guard, commit on every device, barrier, refresh, post-checks (rollback on failure)."""
         from ..project import Project
@@ -64,7 +65,7 @@ def register(app: typer.Typer) -> None:
             err.print(f"lock of {break_lock} {'removed' if removed else 'not found'}")
             raise typer.Exit(0)
         opts = Options(workers=workers, canary=canary, batch=batch, ignore_window=ignore_window, strategy=strategy,
-                       journal_dir=journal_dir, shard=shard_t, phase=phase,
+                       journal_dir=journal_dir, shard=shard_t, phase=phase, pause_before_refresh=pause_before_refresh,
                        progress=lambda m: err.print(f"[cyan]›[/] {m}", highlight=False))
         from ..inventory import Inventory
 

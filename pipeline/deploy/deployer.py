@@ -22,10 +22,7 @@ from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
-from ..plan.diff import diff
-from ..plan.order import order
 from ..plan.planner import DevicePlan, config_hash, plan_device
-from ..plan.refresh import refresh_set
 from ..plan.run import targets
 from ..project import Project
 from . import checks
@@ -33,6 +30,7 @@ from .device import DeviceSession
 from .journal import Journal
 from .lock import DeployLock
 from .observe import observer_for
+from .restore import restore
 
 Phase = str  # all | commit | refresh | rollback | gc
 
@@ -52,6 +50,9 @@ class Options:
     now: dt.datetime | None = None
     progress: Callable[[str], None] | None = None
     verifier: Callable[[ChangeRequest, list["Device"]], list[checks.CheckResult]] | None = None
+    # Named points where tests inject faults and operators may hold: after_guard, before_commit, after_barrier.
+    hooks: dict[str, Callable[[list["Device"]], None]] = field(default_factory=dict)
+    pause_before_refresh: float = 0.0
 
 
 @dataclass
@@ -78,6 +79,10 @@ class Device:
     @property
     def refresh(self) -> list[dict]:
         return self.reviewed["refresh"] if self.reviewed else (self.plan.refresh if self.plan else [])
+
+    @property
+    def switch_commands(self) -> list[str]:
+        return self.reviewed.get("switch_commands", []) if self.reviewed else (self.plan.switch_commands if self.plan else [])
 
     @property
     def gc_commands(self) -> list[str]:
@@ -156,6 +161,11 @@ class Deployer:
         self.timings[label] = self.timings.get(label, 0.0) + time.monotonic() - t0
         return failed
 
+    def _hook(self, point: str, devices: list[Device]) -> None:
+        fn = self.opts.hooks.get(point)
+        if fn is not None:
+            fn(devices)
+
     # ---- phases --------------------------------------------------------------------------------
     def _connect(self, d: Device) -> None:
         cm = connect(d.host)
@@ -206,7 +216,8 @@ class Deployer:
     def _barrier(self, d: Device) -> None:
         text = d.session.fetch()
         again = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None)
-        if not again.empty:
+        # Everything but the held-back binding switches must be in place.
+        if again.commands or (self.opts.phase != "refresh" and again.switch_commands != d.switch_commands):
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the intended policy "
                               f"({len(again.commands)} edit(s) still needed: {again.ops[:3]})")
         d.post_policy = d.session.driver.parse(text)  # type: ignore[attr-defined]
@@ -215,7 +226,12 @@ class Deployer:
 
     def _refresh(self, d: Device) -> None:
         obs = observer_for(d.host.platform.value, d.session.conn, d.name)
-        policy = getattr(d, "post_policy", None) or d.session.driver.parse(d.session.fetch())
+        if d.switch_commands:
+            res = d.session.push(d.switch_commands, tag=f"{self.change.id}-{d.name}-switch")
+            d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
+            self.journal.write("switched", d.name)
+        policy = d.session.driver.parse(d.session.fetch()) if d.switch_commands else (
+            getattr(d, "post_policy", None) or d.session.driver.parse(d.session.fetch()))
         for r in d.refresh:
             before = obs.message_stats(r["neighbor"]) if obs and r["direction"] == "out" else {}
             t0 = time.monotonic()
@@ -237,6 +253,11 @@ class Deployer:
             raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
 
     def _postcheck(self, d: Device) -> None:
+        final = plan_device(d.host, d.session.driver, d.session.fetch(), self.change, self.store, d.plan.strategy if d.plan else None)
+        d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
+                                           "re-plan is empty" if final.empty else f"still differs: {final.ops[:3]}"))
+        if not final.empty:
+            raise DeviceError(f"{d.name}: after the refresh the device does not hold the intended policy: {final.ops[:3]}")
         obs = observer_for(d.host.platform.value, d.session.conn, d.name)
         if obs is None:
             return
@@ -254,19 +275,9 @@ class Deployer:
         if d.session is None:
             self._connect(d)
         original = d.original or policy_from_json(self.journal.originals()[d.name])
-        text = d.session.fetch()
-        current = d.session.driver.parse(text)
-        ops = order(diff(current, original))
-        commands = d.session.driver.render_ops(ops, original, d.host) if ops else []
-        res = d.session.push(commands, tag=f"{self.change.id}-{d.name}-rollback")
-        d.event("rollback", commands=res.sent, output=res.output[-2000:])
-        if refresh:
-            targets_ = {(t.neighbor, t.afi, t.direction) for t in refresh_set(current, original, ops)}
-            targets_ |= {(r["neighbor"], r["afi"], r["direction"]) for r in d.refresh}
-            for nbr, afi, direction in sorted(targets_):
-                for cmd in d.session.driver.refresh_commands(nbr, afi, direction):
-                    d.session.run(cmd)
-            d.event("rollback-refresh", targets=[" ".join(t) for t in sorted(targets_)])
+        extra = {(r["neighbor"], r["afi"], r["direction"]) for r in d.refresh}
+        res, refreshed = restore(d.session, original, refresh, extra)
+        d.event("rollback", commands=res.sent, output=res.output[-2000:], refreshed=[" ".join(t) for t in refreshed])
         self.journal.write("restored", d.name)
         d.status = "rolled back"
 
@@ -309,28 +320,34 @@ class Deployer:
         failed = self._parallel(self._guard, self.devices, "guard")
         if failed:
             return self._finish("refused", "; ".join(d.error for d in failed))
+        self._hook("after_guard", self.devices)
         for d in self.devices:
             if d.name in pending_refresh and not d.refresh:
                 d.reviewed = {"commands": [], "refresh": pending_refresh[d.name], "gc_commands": []}
         if self.opts.phase in ("refresh", "gc"):
             return self._continue_phase()
-        work = [d for d in self.devices if d.commands or d.name in pending_refresh]
+        work = [d for d in self.devices if d.commands or d.switch_commands or d.name in pending_refresh]
         if not work:
             return self._finish("no_op", f"already applied: {self.change.id} needs no edit on any target")
         done: list[Device] = []
         for n, wave in enumerate(self._waves(work), 1):
             label = f"wave {n} ({', '.join(d.name for d in wave)})"
             self._say(f"{label}: commit")
-            failed = self._parallel(self._commit, [d for d in wave if d.commands], "commit")
+            self._hook("before_commit", wave)
+            failed = self._parallel(self._commit, [d for d in wave if d.commands or d.switch_commands], "commit")
             if failed:
                 return self._abort(done + wave, refreshed=done, why=f"commit failed: {failed[0].error}")
             self._say(f"{label}: barrier (re-read and re-plan every device)")
             failed = self._parallel(self._barrier, wave, "barrier")
             if failed:
                 return self._abort(done + wave, refreshed=done, why=failed[0].error)
+            self._hook("after_barrier", wave)
             if self.opts.phase == "commit":
                 done += wave
                 continue
+            if self.opts.pause_before_refresh:
+                self._say(f"{label}: holding {self.opts.pause_before_refresh:.0f} s before the refresh")
+                time.sleep(self.opts.pause_before_refresh)
             self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s)")
             failed = self._parallel(self._refresh, wave, "refresh")
             if failed:
@@ -361,7 +378,7 @@ class Deployer:
 
     def _continue_phase(self) -> dict:
         """Sharded pipelines: refresh (and GC) what a previous `--phase commit` job committed."""
-        work = [d for d in self.devices if d.refresh or d.gc_commands]
+        work = [d for d in self.devices if d.refresh or d.switch_commands or d.gc_commands]
         if self.opts.phase == "refresh":
             failed = self._parallel(self._barrier, work, "barrier")
             failed = failed or self._parallel(self._refresh, work, "refresh")

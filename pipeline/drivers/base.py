@@ -40,6 +40,9 @@ class Driver:
     commit_mode: ClassVar[CommitMode] = "line"
     refresh_mode: ClassVar[RefreshMode] = "soft_clear"
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # True where pointing a neighbor at another route-map re-runs its policy at once (FRR): such switches
+    # are held back to phase 2, so phase 1 only builds objects and no BGP table moves before the refresh.
+    binding_switch_is_refresh: ClassVar[bool] = False
     # Regexes over device output that mean a command was refused.
     error_patterns: ClassVar[tuple[str, ...]] = (r"^%.*",)
 

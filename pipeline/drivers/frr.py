@@ -10,6 +10,7 @@ from .render import Context, TemplateDriver
 
 
 class FrrDriver(TemplateDriver):
+    binding_switch_is_refresh = True  # `neighbor X route-map Y in|out` re-runs policy at once
     platform = Platform.FRR
     netmiko_device_type = "cisco_ios"  # netmiko has no FRR driver; cisco_ios drives vtysh correctly
     fetch_command = "show running-config"

@@ -190,6 +190,8 @@ def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, d
 def routes_from_frr_json(data: dict) -> list[Route]:
     """Routes from FRR `show bgp <afi> unicast neighbors X received-routes json` (or `routes json`)."""
     table = data.get("receivedRoutes") or data.get("routes") or data.get("advertisedRoutes") or {}
+    # eBGP routes carry no LOCAL_PREF; FRR prints it only sometimes. Use the effective value everywhere.
+    default_lp = data.get("defaultLocPrf", 100)
     out = []
     for prefix, info in table.items():
         if isinstance(info, list):  # `routes json` gives a list of paths per prefix
@@ -199,6 +201,6 @@ def routes_from_frr_json(data: dict) -> list[Route]:
         comm = info.get("community", {}).get("string", "") if isinstance(info.get("community"), dict) else ""
         lcomm = info.get("largeCommunity", {}).get("string", "") if isinstance(info.get("largeCommunity"), dict) else ""
         out.append(Route(prefix=prefix, as_path=tuple(int(a) for a in re.findall(r"\d+", path)), next_hop=nh,
-                         local_pref=info.get("locPrf"), med=info.get("metric"), weight=info.get("weight"),
+                         local_pref=info.get("locPrf", default_lp), med=info.get("metric"), weight=info.get("weight"),
                          communities=frozenset(comm.split()), large_communities=frozenset(lcomm.split())))
     return out

@@ -36,6 +36,7 @@ class DevicePlan:
     strategy: str
     ops: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    switch_commands: list[str] = field(default_factory=list)  # phase 2, right before the refresh
     gc_commands: list[str] = field(default_factory=list)
     rollback_commands: list[str] = field(default_factory=list)
     refresh: list[dict] = field(default_factory=list)
@@ -45,7 +46,7 @@ class DevicePlan:
 
     @property
     def empty(self) -> bool:
-        return not (self.commands or self.gc_commands)
+        return not (self.commands or self.switch_commands or self.gc_commands)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +62,14 @@ def _describe(op: Op) -> str:
         b = op.binding
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
     return f"{op.verb} {op.kind} {op.name}{detail}"
+
+
+def split_switches(driver: Driver, ops: list[Op]) -> tuple[list[Op], list[Op]]:
+    """Where a binding switch applies at once, it (and the tear-down ordered after it) waits for phase 2."""
+    if not driver.binding_switch_is_refresh:
+        return ops, []
+    idx = next((i for i, o in enumerate(ops) if isinstance(o, (Bind, Unbind))), len(ops))
+    return ops[:idx], ops[idx:]
 
 
 def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
@@ -102,7 +111,9 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         commit_ops, gc_ops = ops, []
         rollback_ops = order(diff(intended, view, only=touched))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
-    plan.commands = driver.render_ops(commit_ops, intended, host)
+    phase1, switch = split_switches(driver, commit_ops)
+    plan.commands = driver.render_ops(phase1, intended, host) if phase1 else []
+    plan.switch_commands = driver.render_ops(switch, intended, host) if switch else []
     plan.gc_commands = driver.render_ops(gc_ops, intended, host) if gc_ops else []
     plan.rollback_commands = driver.render_ops(rollback_ops, view if strategy == "in_place" else running, host)
     for t in refresh_set(view, intended, ops):

@@ -31,7 +31,7 @@ def to_json(doc: dict) -> str:
 
 def to_markdown(doc: dict) -> str:
     devs = doc["devices"]
-    changed = [d for d in devs if d["commands"] or d["gc_commands"]]
+    changed = [d for d in devs if d["commands"] or d["switch_commands"] or d["gc_commands"]]
     lines = [f"### netchange plan: {doc['change']} — {doc['title']}", "",
              f"{len(changed)} of {len(devs)} device(s) change; "
              f"{sum(len(d['refresh']) for d in devs)} BGP session(s) refreshed after every device committed.", ""]
@@ -53,7 +53,7 @@ def to_markdown(doc: dict) -> str:
                              f"{len(i['changed'])} with changed attributes")
             lines.append("")
         lines += [f"<details><summary>{d['host']}: diff and commands</summary>", "", "```diff", d["diff"].rstrip(), "```",
-                  "", "```", *d["commands"], "```"]
+                  "", "```", *d["commands"], *d["switch_commands"], "```"]
         if d["gc_commands"]:
             lines += ["", "After verification (garbage collection):", "```", *d["gc_commands"], "```"]
         lines += ["</details>", ""]
@@ -63,7 +63,7 @@ def to_markdown(doc: dict) -> str:
 def to_text(doc: dict) -> str:
     out = [f"plan {doc['change']}: {doc['title']}"]
     for d in doc["devices"]:
-        if not (d["commands"] or d["gc_commands"]):
+        if not (d["commands"] or d["switch_commands"] or d["gc_commands"]):
             out.append(f"\n== {d['host']} ({d['platform']}): no change")
             continue
         out.append(f"\n== {d['host']} ({d['platform']}, {d['strategy']}): {len(d['commands'])} command(s)")
@@ -71,8 +71,9 @@ def to_text(doc: dict) -> str:
             out.append(d["diff"].rstrip())
         out.append("-- phase 1: commit")
         out += [f"   {c}" for c in d["commands"]]
-        if d["refresh"]:
-            out.append("-- phase 2: refresh")
+        if d["refresh"] or d["switch_commands"]:
+            out.append("-- phase 2: switch bindings and refresh")
+            out += [f"   {c}" for c in d["switch_commands"]]
             out += [f"   {c}" for r in d["refresh"] for c in r["commands"]]
         if d["gc_commands"]:
             out.append("-- after verification: garbage collection")

@@ -1,0 +1,29 @@
+"""Put a device's policy objects back to a recorded state, in dependency order, and refresh."""
+
+from __future__ import annotations
+
+from ..model.policy import DevicePolicy
+from ..plan.diff import diff
+from ..plan.order import order
+from ..plan.refresh import refresh_set
+from .device import DeviceSession, PushResult
+
+
+def restore(session: DeviceSession, original: DevicePolicy, refresh: bool,
+            extra_refresh: set[tuple[str, str, str]] = frozenset()) -> tuple[PushResult, list[tuple[str, str, str]]]:
+    """Diff the device's current policy against `original`, push the ordered edits, refresh if asked.
+
+    Returns what was pushed and which (neighbor, afi, direction) were refreshed.
+    """
+    current = session.driver.parse(session.fetch())
+    ops = order(diff(current, original))
+    commands = session.driver.render_ops(ops, original, session.host) if ops else []
+    res = session.push(commands, tag="rollback")
+    done: list[tuple[str, str, str]] = []
+    if refresh:
+        targets = {(t.neighbor, t.afi, t.direction) for t in refresh_set(current, original, ops)} | set(extra_refresh)
+        for nbr, afi, direction in sorted(targets):
+            for cmd in session.driver.refresh_commands(nbr, afi, direction):
+                session.run(cmd)
+            done.append((nbr, afi, direction))
+    return res, done
