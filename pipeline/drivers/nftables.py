@@ -126,7 +126,9 @@ class NftablesDriver(TemplateDriver):
             for obj in (getattr(op, "obj", None), getattr(op, "new", None)):
                 if obj is not None:
                     self.check("filter", obj, ctx)
-        return self.ruleset(list(intended.filters.values()), host, [])
+        # Only netchange's own table is rewritten; chains the parser found in other tables
+        # (named `<table>/<chain>`) belong to someone else and are left exactly as they are.
+        return self.ruleset([f for f in intended.filters.values() if "/" not in f.name], host, [])
 
 
 def hook_chain(hook: str) -> str:

@@ -36,6 +36,9 @@ def diff_object(kind, name, old, new) -> list[Op]:
     if old == new:
         return []
     if kind == "filter":
+        # Filter-level descriptions do not survive every platform (nft -j drops chain comments): not compared.
+        if old.model_copy(update={"description": None}) == new.model_copy(update={"description": None}):
+            return []
         return [ReplaceFilter(kind, name, old, new)]
     if _header(old) != _header(new) or any(getattr(e, "seq", None) is None for e in (*old.entries, *new.entries)):
         # Unsequenced entries (or a changed list type) cannot be edited one by one: rebuild the object.
