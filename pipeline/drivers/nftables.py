@@ -8,11 +8,11 @@ from typing import Any
 
 from ..inventory import Attachment, Host, Platform
 from ..model.firewall import PROTOCOL_NUMBERS, PortRange
-from ..model.policy import ConcreteFilter, DevicePolicy, Rule
+from ..model.policy import ConcreteFilter, DevicePolicy
 from ..model.resolve import Desired
 from ..plan import ops as O
 from .base import Capabilities
-from .render import Context, TemplateDriver, single_lines
+from .render import Context, TemplateDriver
 
 TABLE = "inet netchange"
 HOOKS = ("input", "forward", "output")

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable
 
 import jinja2
 
@@ -23,10 +23,10 @@ from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
-from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Kind, Rule
+from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..names import _check_identifier, _check_text
-from ..model.routing import CommunityList, Match, NeighborBinding, PrefixList, RouteMap, RouteMapEntry, SetClause
+from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..plan import ops as O
 from .base import Driver
 

@@ -16,7 +16,6 @@ from pipeline.drivers.render import UnsupportedConstruct, junos_quote, nft_quote
 from pipeline.errors import InputError
 from pipeline.model.change import ChangeRequest
 from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule
-from pipeline.model.resolve import resolve
 from pipeline.model.routing import PrefixList, RouteMap
 from pipeline.plan import ops as O
 from pipeline.project import load_change

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.drivers import get_driver
-from pipeline.drivers.render import UnsupportedConstruct, next_version
+from pipeline.drivers.render import next_version
 from pipeline.inventory import Attachment
 from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule
 from pipeline.model.firewall import ServiceSpec
