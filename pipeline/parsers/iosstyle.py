@@ -5,7 +5,7 @@ Two stages, so the cheap part can be swapped:
 1. *Sectioning* turns the text into `Node` trees, one per top-level policy section (prefix-list,
    community-list, as-path, route-map, access-list, router bgp, interface); everything else is skipped.
    `engine="fast"` is a single-pass line scanner; `engine="ciscoconfparse2"` builds the same trees from
-   ciscoconfparse2's parse and exists to cross-check the scanner (it costs ~35 us/line).
+   ciscoconfparse2's parse and exists to cross-check the scanner (12-14x slower, see docs/benchmarks.md).
 2. *Interpretation* walks the trees with one `Dialect` (per-platform keywords and quirks as data) and
    builds canonical model objects: what the device would print collapsed is expanded (implicit
    sequence numbers, wildcard masks, named ports, ge/le bounds), so plan never diffs text.
@@ -476,6 +476,7 @@ class _Builder:
         tokens = node.text.split()
         afi: AFI = "ipv4" if tokens[0] == "ip" else "ipv6"
         if len(tokens) < 3:
+            self.notes.add("prefix-list", "?", "line ends too early", node.text)
             return
         name = tokens[2]
         if not self._name_ok("prefix-list", name, node.text):
@@ -535,6 +536,7 @@ class _Builder:
         if kind_word:
             rest = rest[1:]
         if not rest:
+            self.notes.add("community-list", "?", "line ends too early", node.text)
             return
         name = rest[0]
         rest = rest[1:]
@@ -590,6 +592,7 @@ class _Builder:
         cmd = next(c for c in self.d.as_path_cmds if node.text.startswith(c + " "))
         rest = node.text[len(cmd):].split()
         if not rest:
+            self.notes.add("as-path-list", "?", "line ends too early", node.text)
             return
         name, rest = rest[0], rest[1:]
         if not self._name_ok("as-path-list", name, node.text):
@@ -1083,7 +1086,7 @@ class _BgpState:
     def router(self, node: Node, d: Dialect, notes: _Notes) -> None:
         tokens = node.text.split()
         if "vrf" in tokens:  # FRR `router bgp ASN vrf NAME`
-            self._walk(node.children, d, notes, afi=None, context=f"vrf {tokens[tokens.index('vrf') + 1]}")
+            self._walk(node.children, d, notes, afi=None, context=" ".join(tokens[tokens.index("vrf"):]))
         else:
             self._walk(node.children, d, notes, afi=None, context=None)
 
@@ -1192,7 +1195,10 @@ def parse_config(text: str, dialect: Dialect, engine: Engine = "fast") -> Device
     with _gc_paused():
         builder = _Builder(dialect)
         for node in SECTIONERS[engine](text, dialect):
-            builder.section(node)
+            try:
+                builder.section(node)
+            except Exception as e:  # a parser bug must cost one section, never the device's whole policy
+                builder.notes.add("section", repr(node.text), f"internal parser error ({type(e).__name__}: {e})")
         return builder.finish()
 
 

@@ -168,3 +168,24 @@ def test_cisco_nxos_file_without_final_newline_keeps_its_last_entry():
     text = (CORPUS / "cisco_nxos" / "batfish__nxos_ip_access_list.cfg").read_bytes()
     assert not text.endswith(b"\n")
     assert any("deny 5 host 192.0.2.1 any fragments" in s for s in p.skipped)
+
+
+@pytest.mark.parametrize("platform, name", [
+    ("cisco_ios", "cisco.ios__ios_route_maps.cfg"), ("cisco_ios", "batfish__example-live__as1border1.cfg"),
+    ("arista_eos", "avd__cv-pathfinder__site1-wan1.cfg"), ("aruba_aoscx", "netutils__aoscx_full_sent.txt"),
+    ("frr", "pybatfish__sonic_example__spine02__frr.conf"), ("cisco_nxos", "batfish__nxos_route_map.cfg"),
+])
+@pytest.mark.parametrize("keep", [1, 2, 3, 4, 5])
+def test_truncated_lines_never_raise(platform, name, keep):
+    """Every line cut after `keep` words (indentation kept): broken input is noted, not raised."""
+    module = importlib.import_module(f"pipeline.parsers.{platform}")
+    lines = (CORPUS / platform / name).read_text().splitlines()
+    text = "\n".join(line[: len(line) - len(line.lstrip())] + " ".join(line.split()[:keep]) for line in lines)
+    policy = module.parse(text)
+    assert not [s for s in policy.skipped if "internal parser error" in s]
+
+
+@pytest.mark.parametrize("platform, path", corpus_files())
+def test_no_internal_errors_on_the_corpus(platform, path):
+    module = importlib.import_module(f"pipeline.parsers.{platform}")
+    assert not [s for s in module.parse(path.read_bytes().decode()).skipped if "internal parser error" in s]
