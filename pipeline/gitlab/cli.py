@@ -45,11 +45,13 @@ def _format(fmt: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
 
 
 def _emit(text: str, output: Optional[Path]) -> None:
+    if text and not text.endswith("\n"):
+        text += "\n"
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text if text.endswith("\n") else text + "\n")
+        output.write_text(text)
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
 
 
 def _ledger(remote_name: Optional[str], local: bool):
@@ -71,6 +73,7 @@ def changed(
     max_changes: int = typer.Option(1, "--max", help="change requests allowed per MR (0: no limit)"),
     fmt: str = FormatOpt,
     output: Optional[Path] = typer.Option(None, "--output", "-o"),
+    list_file: Optional[Path] = typer.Option(None, "--list", help="also write the paths, one a line, here"),
     remote_name: Optional[str] = RemoteOpt,
     local: bool = LocalOpt,
 ) -> None:
@@ -82,10 +85,13 @@ def changed(
     b = diff_base(repo, base)
     files = changed_files(repo, b)
     problems = check_rules(files, ledger, max_changes)
+    paths = "\n".join(f.path for f in files if f.status != "deleted")
+    if list_file:
+        _emit(paths, list_file)
     if fmt == "json":
         _emit(json.dumps({"base": b, "files": [f.as_dict() for f in files], "problems": problems}, indent=2), output)
     else:
-        _emit("\n".join(f.path for f in files if f.status != "deleted"), output)
+        _emit(paths, output)
     for p in problems:
         err.print(f"[bold red]error[/] {p}", highlight=False, soft_wrap=True)
     raise typer.Exit(1 if problems else 0)
@@ -134,7 +140,7 @@ def deploy(
         err.print(f"{o.change}: {o.state}" + (f" (exit {o.exit_code})" if o.exit_code is not None else ""))
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "outcomes.json").write_text(json.dumps([o.as_dict() for o in outcomes], indent=2) + "\n")
-    raise typer.Exit(0 if all(o.state in (*SUCCESS, "skipped") for o in outcomes) else 1)
+    raise typer.Exit(0 if all(o.state in (*SUCCESS, "skipped", "waiting") for o in outcomes) else 1)
 
 
 @ci.command()
@@ -300,7 +306,7 @@ def _target_branch(repo, rem) -> str:
 def expiry(
     today: Optional[str] = typer.Option(None, "--today", help="ISO date (default: today, UTC)"),
     ref: str = typer.Option("HEAD", "--ref"),
-    write: bool = typer.Option(True, "--write/--no-write", help="without a token: write proposals under policies/changes/"),
+    write_dir: Optional[Path] = typer.Option(None, "--write-dir", help="without a token: write proposals here (default: the repository's policies/changes)"),
     report: Optional[Path] = typer.Option(None, "--report", help="markdown report here (default: stdout)"),
     json_report: Optional[Path] = typer.Option(None, "--json", help="JSON report here"),
 ) -> None:
@@ -322,11 +328,13 @@ def expiry(
         target = os.environ.get("CI_DEFAULT_BRANCH") or repo.active_branch.name
         for p in ready:
             open_merge_request(ctx, p, target)
-    elif ready and write:
+    elif ready:
+        target_dir = write_dir or (root(repo) / "policies" / "changes")
+        target_dir.mkdir(parents=True, exist_ok=True)
         for p in ready:
-            path = root(repo) / p.path
+            path = target_dir / f"{p.change_id}.yaml"
             path.write_text(p.text)
-            p.created = {"written": p.path}
+            p.created = {"written": str(path)}
     _emit(to_markdown(proposals, day), report)
     if json_report:
         _emit(json.dumps([p.as_dict() for p in proposals], indent=2), json_report)

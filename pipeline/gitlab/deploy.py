@@ -20,7 +20,7 @@ import git
 
 from ..errors import InputError, Location
 from .gitrepo import Remote, root
-from .ledger import Ledger, record
+from .ledger import BUSY, CLAIMED, TAKEN, Ledger, record
 from .pending import Candidate, pending
 from .secrets import mask
 
@@ -44,7 +44,7 @@ class Outcome:
     change: str
     path: str
     commit: str
-    state: str  # a ledger outcome, or "skipped" when someone else claimed it first
+    state: str  # a ledger outcome; "skipped": someone else has it; "waiting": another deploy is in flight
     exit_code: int | None = None
     report: str | None = None
 
@@ -85,9 +85,13 @@ def deploy_pending(repo: git.Repo, ledger: Ledger, remote: Remote | None, now: d
     outcomes: list[Outcome] = []
     for c in pending(repo, ledger, now, ref):
         m = c.merged
-        if not ledger.claim(remote, m.commit, m.change, m.path):
+        got = ledger.claim(remote, m.commit, m.change, m.path)
+        if got == TAKEN:
             outcomes.append(Outcome(m.change, m.path, m.commit, "skipped"))
             continue
+        if got == BUSY:
+            outcomes.append(Outcome(m.change, m.path, m.commit, "waiting"))
+            break
         report = report_dir / f"{m.change}.deploy.json"
         rc, state = run_deploy(root(repo), m.path, report, extra or [])
         ledger.add_record(remote, m.commit, m.change, m.path,
@@ -104,8 +108,11 @@ def claim_next(repo: git.Repo, ledger: Ledger, remote: Remote | None, now: dt.da
         ledger.fetch(remote)
     for c in pending(repo, ledger, now, ref):
         m = c.merged
-        if ledger.claim(remote, m.commit, m.change, m.path):
+        got = ledger.claim(remote, m.commit, m.change, m.path)
+        if got == CLAIMED:
             return c
+        if got == BUSY:
+            return None
     return None
 
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 import git
+import gitlab
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
@@ -158,8 +159,8 @@ def open_merge_request(ctx: GitLabContext, p: Proposal, target_branch: str) -> N
             project.branches.get(p.branch)
             p.created = {"skipped": f"branch {p.branch} exists: proposed already"}
             return
-        except Exception as e:  # python-gitlab raises GitlabGetError (404) for a missing branch
-            if getattr(e, "response_code", None) != 404:
+        except gitlab.exceptions.GitlabGetError as e:
+            if e.response_code != 404:
                 raise
     title = f"{p.change_id}: remove expired terms from {p.filter}"
     with api_errors(f"committing {p.path} to {p.branch}"):
@@ -189,6 +190,6 @@ def to_markdown(proposals: list[Proposal], today: dt.date) -> str:
         elif p.created.get("skipped"):
             out.append(f"- {p.created['skipped']}")
         else:
-            out.append(f"- proposed as `{p.path}` (commit it in a new MR)")
+            out.append(f"- proposed as `{p.created.get('written', p.path)}` (commit it as `{p.path}` in a new MR)")
         out.append("")
     return "\n".join(out)

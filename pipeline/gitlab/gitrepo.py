@@ -102,13 +102,21 @@ class Remote:
 
 
 def remote(name: str | None = None) -> Remote:
-    """`--remote`, else $NETCHANGE_GIT_REMOTE, else origin. With a token, git asks GIT_ASKPASS for it, so the
-    token is never part of a URL or a command line (both show up in error messages and process lists)."""
-    name = name or os.environ.get(REMOTE_ENV) or "origin"
+    """`--remote`, else $NETCHANGE_GIT_REMOTE, else — in GitLab CI with a token — the project's HTTPS URL
+    (the checkout's origin carries CI_JOB_TOKEN, which may not push), else origin. With a token, git asks
+    GIT_ASKPASS for it, so the token is never part of a URL or a command line (both end up in messages)."""
+    name = name or os.environ.get(REMOTE_ENV) or _ci_project_url() or "origin"
     env = {"GIT_TERMINAL_PROMPT": "0"}
     if gitlab_token():
         env["GIT_ASKPASS"] = str(_askpass_script())
     return Remote(name, env)
+
+
+def _ci_project_url() -> str | None:
+    server, project = os.environ.get("CI_SERVER_URL"), os.environ.get("CI_PROJECT_PATH")
+    if gitlab_token() and server and project:
+        return f"{server.rstrip('/')}/{project}.git"
+    return None
 
 
 _ASKPASS: Path | None = None

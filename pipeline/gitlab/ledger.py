@@ -31,6 +31,7 @@ NOTES_REF = "refs/notes/netchange-ledger"
 FORMAT = "netchange-ledger/1"
 
 CLAIMED = "claimed"
+TAKEN, BUSY = "taken", "busy"  # why a claim did not happen
 RELEASED = "released"
 ADOPTED = "adopted"
 # Outcomes of a deploy attempt, as `netchange deploy` reports them, plus `failed` (no report, crashed, usage).
@@ -176,18 +177,28 @@ class Ledger:
         raise LedgerConflict(f"the ledger on '{remote.name}' changed {attempts} times while we tried to write; try again")
 
     # -- the two operations deploys need ----------------------------------------------------------
-    def claim(self, remote: Remote | None, commit: str, change: str, path: str) -> bool:
-        """Claim *change* for deployment. False if the ledger already has it (someone else claimed or
-        deployed it, possibly a moment ago)."""
+    def claim(self, remote: Remote | None, commit: str, change: str, path: str) -> str:
+        """Claim *change* for deployment. Returns CLAIMED, or why not: TAKEN (the ledger already has it:
+        someone claimed or deployed it, possibly a moment ago) or BUSY (another change is claimed and has no
+        outcome yet: deploys go one at a time, in merge order, and a deploy in doubt stops the line)."""
+        result = TAKEN
 
         def edit(ledger: Ledger) -> bool:
-            e = ledger.entry(change)
+            nonlocal result
+            entries = ledger.entries()
+            e = entries.get(change)
             if e is not None and e.blocks_deploy:
+                result = TAKEN
+                return False
+            if any(x.state == CLAIMED for x in entries.values()):
+                result = BUSY
                 return False
             ledger.append(commit, change, path, record(CLAIMED))
+            result = CLAIMED
             return True
 
-        return self.update(remote, edit)
+        self.update(remote, edit)
+        return result
 
     def add_record(self, remote: Remote | None, commit: str, change: str, path: str, rec: dict) -> None:
         def edit(ledger: Ledger) -> bool:
