@@ -19,10 +19,12 @@ class Project:
 
     @classmethod
     def find(cls, start: Path | str = ".") -> "Project":
+        """The project containing `start`, else the one containing the working directory."""
         p = Path(start).resolve()
-        for d in (p, *p.parents):
-            if (d / "policies").is_dir() and (d / "inventory").is_dir():
-                return cls(d)
+        for base in (p, Path.cwd().resolve()):
+            for d in (base, *base.parents):
+                if (d / "policies").is_dir() and (d / "inventory").is_dir():
+                    return cls(d)
         raise InputError("no netchange project here (needs policies/ and inventory/)", Location(str(p)))
 
     @property
