@@ -1,0 +1,140 @@
+"""Which policy entry decided a flow: the firewall term (first match) or the route-map entry.
+
+Firewall: netchange's own filters are evaluated as nftables does for one hook — the base chain jumps to
+each attached filter in order, the first matching rule's verdict ends the table; no match falls through
+to the chain policy (accept), and then other tables decide.  Chains of other tables (`table/chain`) are
+parsed only loosely (conntrack and interface matches are not modelled), so they are named, never judged.
+
+Routing: the best path's neighbor binding gives the inbound route-map; its first matching entry (FRR
+semantics, via `plan.impact.evaluate`) is the one that set the path's attributes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.firewall import PROTOCOL_NUMBERS, ServiceSpec
+from ..model.policy import ConcreteFilter, DevicePolicy, Rule
+from ..plan.impact import Route, evaluate
+from ..model.routing import RouteMap
+
+
+@dataclass(frozen=True)
+class Flow:
+    src: str                      # address
+    dst: str
+    protocol: str | None = None   # tcp, udp, icmp, icmpv6, or a number as text
+    dst_port: int | None = None
+    src_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    device: str
+    what: str                     # e.g. "filter BLOCK-WEB term deny-web" or "route-map RM-R3-IN entry 10"
+    action: str                   # accept | deny | reject | permit | none
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.what} ({self.action})" + (f"; {self.note}" if self.note else "")
+
+
+def _proto_number(p: str | None) -> int | None:
+    if p is None:
+        return None
+    return int(p) if p.isdigit() else PROTOCOL_NUMBERS.get(p.lower())
+
+
+def _spec_matches(spec: ServiceSpec, flow: Flow) -> bool:
+    if _proto_number(spec.protocol) != _proto_number(flow.protocol):
+        return False
+    if spec.destination_ports and not (flow.dst_port is not None and any(r.lo <= flow.dst_port <= r.hi for r in spec.destination_ports)):
+        return False
+    if spec.source_ports and not (flow.src_port is not None and any(r.lo <= flow.src_port <= r.hi for r in spec.source_ports)):
+        return False
+    return True
+
+
+def rule_matches(rule: Rule, flow: Flow) -> bool:
+    src, dst = ipaddress.ip_address(flow.src), ipaddress.ip_address(flow.dst)
+    if rule.family != ("ipv4" if dst.version == 4 else "ipv6"):
+        return False
+    if rule.sources and not any(src in n for n in rule.sources):
+        return False
+    if rule.destinations and not any(dst in n for n in rule.destinations):
+        return False
+    return not rule.specs or any(_spec_matches(s, flow) for s in rule.specs)
+
+
+def _attached(f: ConcreteFilter, hook: str, in_if: str | None, out_if: str | None) -> bool:
+    for a in f.attachments:
+        if a.hook == hook:
+            return True
+        if a.interface and ((a.direction == "in" and a.interface == in_if) or (a.direction == "out" and a.interface == out_if)):
+            return True
+    return False
+
+
+def firewall_decision(device: str, policy: DevicePolicy, flow: Flow, hook: str = "forward", in_if: str | None = None,
+                      out_if: str | None = None) -> Decision:
+    """The first netchange term that matches the flow at `hook`, or a note that none does."""
+    for f in policy.filters.values():
+        if "/" in f.name or not _attached(f, hook, in_if, out_if):
+            continue
+        for r in f.rules:
+            if rule_matches(r, flow):
+                return Decision(device, f"filter {f.name} term {r.name}", r.action, r.description or "")
+    others = sorted(f.name for f in policy.filters.values() if "/" in f.name)
+    note = f"then decided by {', '.join(others)} (outside netchange's table, not attributed)" if others else "chain policy"
+    return Decision(device, "no netchange term matches", "none", note)
+
+
+def route_map_entry(policy: DevicePolicy, route_map: str, route: Route) -> str | None:
+    """`entry SEQ` of the first entry of `route_map` that matches `route`, or None."""
+    rm = policy.route_maps.get(route_map)
+    if rm is None:
+        return None
+    for e in sorted(rm.entries, key=lambda e: e.seq):
+        # one entry alone, forced to permit without continue: evaluate() returns a route iff it matches
+        probe = DevicePolicy(prefix_lists=policy.prefix_lists, community_lists=policy.community_lists,
+                             as_path_lists=policy.as_path_lists,
+                             route_maps={route_map: RouteMap(name=route_map, entries=(e.model_copy(update={"action": "permit", "continue_": None}),))})
+        if evaluate(probe, route_map, route) is not None:
+            return f"entry {e.seq} ({e.action}{', ' + e.description if e.description else ''})"
+    return None
+
+
+def best_route(conn: Any, address: str) -> tuple[str, Route] | None:
+    """(prefix, best path) of FRR's longest-match BGP route for `address`, or None."""
+    afi = "ipv6" if ipaddress.ip_address(address).version == 6 else "ipv4"
+    try:
+        data = json.loads(conn.send_command(f"show bgp {afi} unicast {address} json", read_timeout=30))
+    except ValueError:
+        return None
+    prefix = data.get("prefix")
+    best = next((p for p in data.get("paths") or [] if (p.get("bestpath") or {}).get("overall")), None)
+    if not prefix or best is None:
+        return None
+    aspath = (best.get("aspath") or {}).get("string", "")
+    nh = next((h.get("ip") for h in best.get("nexthops", []) if h.get("ip")), None)
+    peer = (best.get("peer") or {}).get("peerId") or nh
+    return peer, Route(prefix=prefix, as_path=tuple(int(a) for a in aspath.split() if a.isdigit()), next_hop=nh,
+                       local_pref=best.get("locPrf"))
+
+
+def route_decision(device: str, policy: DevicePolicy, conn: Any, address: str) -> Decision:
+    """Which neighbor's route wins for `address` on an FRR router, and which route-map entry shaped it."""
+    found = best_route(conn, address)
+    if found is None:
+        return Decision(device, f"no BGP route for {address}", "none")
+    peer, route = found
+    afi = "ipv6" if ":" in route.prefix else "ipv4"
+    where = f"best path {route.prefix} via {route.next_hop} (local-preference {route.local_pref})"
+    binding = policy.bindings.get((str(peer), afi, "in")) if peer and peer != "0.0.0.0" else None
+    if binding is None:
+        return Decision(device, where, "permit", "locally originated or no inbound route-map")
+    entry = route_map_entry(policy, binding.route_map, route)
+    return Decision(device, f"{where}: route-map {binding.route_map} {entry or 'no entry matches'}", "permit")
