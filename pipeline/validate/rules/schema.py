@@ -9,6 +9,7 @@ from typing import Any
 from ... import yamlio
 from ...errors import InputError, Location
 from ...model.change import ChangeRequest
+from pydantic import ValidationError
 from ..findings import Finding
 
 # Which rule a schema problem belongs to: (field-path pattern, message pattern, rule id); first hit wins.
@@ -30,28 +31,94 @@ def schema_rule(field: str | None, message: str) -> str:
     return "NC002"
 
 
-def _relabel(loc: Location, file: str) -> Location:
-    return Location(file, loc.line, loc.column, loc.field)
+_PRIORITY = ("NC131", "NC132", "NC004", "NC002")
+# ruamel's pure-Python scanner slows down steeply with flow nesting ('[[[[...'): 10 KB of brackets
+# took over a minute. Change requests nest a handful of levels; refuse deep flow nesting up front.
+MAX_FLOW_DEPTH = 64
+_BRACKETS = re.compile(r"[\[\]{}\n]")
+
+
+def flow_depth_problem(text: str) -> tuple[int, int] | None:
+    """(line, depth) where flow nesting first exceeds MAX_FLOW_DEPTH. Brackets inside quoted strings
+    count too: a conservative over-estimate that no real change request comes near."""
+    depth, line = 0, 1
+    for m in _BRACKETS.finditer(text):
+        c = m.group()
+        if c == "\n":
+            line += 1
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line, depth
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _clean_loc(node: Any, loc: tuple) -> tuple:
+    """pydantic puts union member names ('function-before[...]', 'str') into error locations;
+    keep only the parts that are real keys or indices of the document."""
+    out: list = []
+    cur = node
+    for k in loc:
+        if isinstance(cur, dict) and k in cur:
+            cur = cur[k]
+        elif isinstance(cur, list) and isinstance(k, int) and 0 <= k < len(cur):
+            cur = cur[k]
+        elif isinstance(k, str) and isinstance(cur, dict) and not out and k not in cur:
+            out.append(k)  # a missing top-level field
+            break
+        else:
+            if isinstance(cur, dict) and isinstance(k, str) and "[" not in k and k not in ("str", "int"):
+                out.append(k)  # a missing nested field: name it
+            continue
+        out.append(k)
+    return tuple(out)
+
+
+def _schema_findings(node: Any, file: str, err: ValidationError) -> list[Finding]:
+    by_path: dict[tuple, list[str]] = {}
+    for e in err.errors(include_url=False):
+        path = _clean_loc(node, tuple(e.get("loc", ())))
+        msg = e.get("msg", "invalid")
+        if e.get("type") == "extra_forbidden":
+            msg = f"unknown field '{path[-1] if path else '?'}'"
+        elif e.get("type") == "missing":
+            msg = f"missing required field '{path[-1] if path else '?'}'"
+        msg = msg.removeprefix("Value error, ")
+        if msg not in by_path.setdefault(path, []):
+            by_path[path].append(msg)
+    out = []
+    for path, msgs in by_path.items():
+        field = yamlio.field_path(path) or None
+        rules = [schema_rule(field, m) for m in msgs]
+        best = min(range(len(msgs)), key=lambda i: _PRIORITY.index(rules[i]))
+        others = [m for i, m in enumerate(msgs) if i != best]
+        # a prefix with host bits is not a badly spelled object name: only the specific reading helps
+        msg = msgs[best] + (f" (other readings: {'; '.join(others)})" if others and rules[best] in ("NC004", "NC002") else "")
+        line, col = yamlio.position(node, path)
+        out.append(Finding.of(rules[best], msg, Location(file, line, col, field)))
+    return out
 
 
 def load(path: Path, file: str) -> tuple[ChangeRequest | None, Any, list[Finding]]:
     """(change, node, findings); change is None when the file cannot be modelled."""
     try:
-        node = yamlio.load(path)
+        text = yamlio.read_text(path)
+        deep = flow_depth_problem(text)
+        if deep:
+            return None, None, [Finding.of("NC001", f"flow collections nested more than {MAX_FLOW_DEPTH} levels deep",
+                                           Location(file, deep[0]))]
+        node = yamlio.load(path, text=text)
     except InputError as e:
-        loc = _relabel(e.location, file) if e.location else Location(file)
-        return None, None, [Finding.of("NC001", str(e.args[0]) if e.args else "malformed YAML", loc)]
+        loc = e.location
+        return None, None, [Finding.of("NC001", str(e.args[0]) if e.args else "malformed YAML",
+                                       Location(file, loc.line, loc.column, loc.field) if loc else Location(file))]
     if not isinstance(node, dict):
         return None, node, [Finding.of("NC002", "a change request is a YAML mapping (id, title, targets, ...)", Location(file, 1, 1))]
     try:
-        change = yamlio.validate_model(ChangeRequest, node, path)
-    except InputError as e:
-        out = []
-        for loc, msg in e.problems:
-            if loc.field and msg == "unknown field":
-                msg = f"unknown field '{loc.field.rsplit('.', 1)[-1]}'"
-            out.append(Finding.of(schema_rule(loc.field, msg), msg, _relabel(loc, file)))
-        return None, node, out
-    except RecursionError:  # pydantic on absurdly deep input
+        return ChangeRequest.model_validate(yamlio.to_plain(node)), node, []
+    except ValidationError as e:
+        return None, node, _schema_findings(node, file, e)
+    except RecursionError:  # block nesting deep enough to exhaust the stack
         return None, node, [Finding.of("NC002", "document nested too deeply", Location(file, 1, 1))]
-    return change, node, []
