@@ -21,7 +21,7 @@ from ..drivers.base import get_driver
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
-from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
+from ..model.policy import DevicePolicy, policy_from_json, policy_to_json, unmet
 from ..plan.planner import DevicePlan, config_hash, plan_device
 from ..plan.run import targets
 from ..project import Project
@@ -213,15 +213,19 @@ class Deployer:
         self.journal.write("committed", d.name, refresh=d.refresh)
         d.status = "committed"
 
+    def _expect(self, d: Device, which: str) -> list[dict]:
+        return (self.reviewed[d.name] if self.reviewed else d.plan.as_dict()).get(which, []) if (d.plan or self.reviewed) else []
+
     def _barrier(self, d: Device) -> None:
+        """Re-read the device: every object phase 1 touched must now be exactly as planned."""
         text = d.session.fetch()
-        again = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None)
-        # Everything but the held-back binding switches must be in place.
-        if again.commands or (self.opts.phase != "refresh" and again.switch_commands != d.switch_commands):
-            raise DeviceError(f"{d.name}: barrier failed, the device does not hold the intended policy "
-                              f"({len(again.commands)} edit(s) still needed: {again.ops[:3]})")
-        d.post_policy = d.session.driver.parse(text)  # type: ignore[attr-defined]
-        d.event("barrier", ok=True)
+        current = d.session.driver.parse(text)
+        which = "expect_after_switch" if self.opts.phase == "refresh" and not d.switch_commands else "expect_after_commit"
+        bad = unmet(current, self._expect(d, which))
+        if bad:
+            raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
+        d.post_policy = current  # type: ignore[attr-defined]
+        d.event("barrier", ok=True, checked=len(self._expect(d, which)))
         self.journal.write("barrier", d.name)
 
     def _refresh(self, d: Device) -> None:

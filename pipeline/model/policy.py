@@ -109,3 +109,28 @@ def policy_from_json(data: dict) -> DevicePolicy:
             o = cls.model_validate(raw)
             p.put(kind, o.key if kind == "binding" else o.name, o)
     return p
+
+
+def expectations(policy: DevicePolicy, keys) -> list[dict]:
+    """What `policy` holds for each (kind, key): the JSON the deploy barrier compares a device against."""
+    out = []
+    for kind, key in keys:
+        obj = policy.get(kind, key)
+        out.append({"kind": kind, "key": list(key) if isinstance(key, tuple) else key,
+                    "obj": obj.model_dump(mode="json", by_alias=True) if obj is not None else None})
+    return out
+
+
+def unmet(policy: DevicePolicy, expected: list[dict]) -> list[str]:
+    """The expectations `policy` does not meet, described for a person."""
+    bad = []
+    for e in expected:
+        key = tuple(e["key"]) if isinstance(e["key"], list) else e["key"]
+        want = _CLASSES[e["kind"]].model_validate(e["obj"]) if e["obj"] is not None else None
+        have = policy.get(e["kind"], key)
+        if e["kind"] == "filter" and want is not None and have is not None:
+            want, have = want.model_copy(update={"description": None}), have.model_copy(update={"description": None})
+        if have != want:
+            name = "/".join(key) if isinstance(key, tuple) else key
+            bad.append(f"{e['kind']} {name} " + ("missing" if have is None else "should be absent" if want is None else "differs"))
+    return bad

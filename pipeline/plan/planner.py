@@ -14,13 +14,14 @@ from ..drivers.base import Driver
 from ..inventory import Host
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
-from ..model.policy import DevicePolicy
+from ..model.policy import DevicePolicy, expectations
 from ..model.resolve import Desired, resolve
 from .diff import apply_desired, diff
 from .impact import Route, impact
 from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind
 from .refresh import refresh_set
+from .replay import replay
 from .versioned import logical_view, versioned_plan
 
 
@@ -37,6 +38,9 @@ class DevicePlan:
     ops: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     switch_commands: list[str] = field(default_factory=list)  # phase 2, right before the refresh
+    # The device state the barrier expects after phase 1, and after the switches (touched keys only).
+    expect_after_commit: list[dict] = field(default_factory=list)
+    expect_after_switch: list[dict] = field(default_factory=list)
     gc_commands: list[str] = field(default_factory=list)
     rollback_commands: list[str] = field(default_factory=list)
     refresh: list[dict] = field(default_factory=list)
@@ -62,6 +66,15 @@ def _describe(op: Op) -> str:
         b = op.binding
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
     return f"{op.verb} {op.kind} {op.name}{detail}"
+
+
+def _keys(ops: list[Op]) -> list[tuple[str, object]]:
+    seen: list[tuple[str, object]] = []
+    for o in ops:
+        k = (o.kind, o.binding.key if o.kind == "binding" else o.name)
+        if k not in seen:
+            seen.append(k)
+    return seen
 
 
 def split_switches(driver: Driver, ops: list[Op]) -> tuple[list[Op], list[Op]]:
@@ -112,9 +125,14 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         rollback_ops = order(diff(intended, view, only=touched))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
     phase1, switch = split_switches(driver, commit_ops)
-    plan.commands = driver.render_ops(phase1, intended, host) if phase1 else []
-    plan.switch_commands = driver.render_ops(switch, intended, host) if switch else []
-    plan.gc_commands = driver.render_ops(gc_ops, intended, host) if gc_ops else []
+    # Versioned ops name objects (`X.ncN`) that only the device-side state knows: render in that context.
+    context = replay(running, commit_ops) if strategy == "versioned" else intended
+    plan.commands = driver.render_ops(phase1, context, host) if phase1 else []
+    plan.switch_commands = driver.render_ops(switch, context, host) if switch else []
+    plan.gc_commands = driver.render_ops(gc_ops, replay(context, gc_ops), host) if gc_ops else []
+    after_commit = replay(running, phase1)
+    plan.expect_after_commit = expectations(after_commit, _keys(phase1))
+    plan.expect_after_switch = expectations(replay(after_commit, switch), _keys(phase1 + switch))
     plan.rollback_commands = driver.render_ops(rollback_ops, view if strategy == "in_place" else running, host)
     for t in refresh_set(view, intended, ops):
         plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,
