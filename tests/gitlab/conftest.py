@@ -10,11 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # helper modules next to the tests (no package: `gitlab` is taken)
 
-from fake_gitlab import FakeGitLab, FakeGitLabServer  # noqa: E402
+from fake_gitlab import TOKEN, FakeGitLab, FakeGitLabServer  # noqa: E402
 from scratch_repo import Scratch  # noqa: E402
-
-TOKEN = "glpat-TESTsecret-9f8e7d6c5b4a"
-
 
 @dataclass
 class Result:

@@ -8,7 +8,8 @@ sharded-failure test, where a shard must fail on purpose. It follows the documen
 
 and appends one JSON line per call to $NETCHANGE_STANDIN_LOG (change, shard, phase, whether this shard's
 journal from the commit phase was there), so tests can see which jobs ran in which order. It never talks
-to a device. $NETCHANGE_STANDIN_FAIL_SHARD makes that shard's commit phase fail; a change listed in
+to a device. $NETCHANGE_STANDIN_FAIL_SHARD makes that shard fail in $NETCHANGE_STANDIN_FAIL_PHASE
+(default: commit); a change listed in
 $NETCHANGE_STANDIN_FAIL_CHANGES fails with $NETCHANGE_STANDIN_EXIT.
 """
 
@@ -37,7 +38,8 @@ def standin_deploy(argv: list[str]) -> int:
     index = a.shard.split("/")[0]
     journal = Path(a.journal_dir) / "journal.json" if a.journal_dir else None
     had_journal = bool(journal and journal.exists())
-    failing = (a.phase in ("commit", "all") and os.environ.get("NETCHANGE_STANDIN_FAIL_SHARD") == index) \
+    fail_phase = os.environ.get("NETCHANGE_STANDIN_FAIL_PHASE") or "commit"
+    failing = (a.phase in (fail_phase, "all") and os.environ.get("NETCHANGE_STANDIN_FAIL_SHARD") == index) \
         or cid in os.environ.get("NETCHANGE_STANDIN_FAIL_CHANGES", "").split(",")
     rc = int(os.environ.get("NETCHANGE_STANDIN_EXIT", "1")) if failing else 0
     if journal and a.phase in ("commit", "all"):

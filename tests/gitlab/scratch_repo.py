@@ -114,6 +114,11 @@ def change(cid: str, *, by: str = "alice@example.net", hosts: str = "[r1]", wind
     if route_map:
         out += textwrap.dedent(f"""\
             routing:
+              prefix_lists:
+                - name: PL-R3-IN
+                  afi: ipv4
+                  entries:
+                    - {{seq: 10, action: permit, prefix: 203.0.113.0/24}}
               route_maps:
                 - name: {route_map}
                   entries:
@@ -140,12 +145,13 @@ def filter_block(name: str, terms: list[tuple[str, str | None]]) -> str:
 
 
 def standin_bin(base: Path, log: Path, fail_shard: int | None = None, exit_code: int = 1,
-                fail_changes: tuple[str, ...] = ()) -> Path:
+                fail_changes: tuple[str, ...] = (), fail_phase: str = "commit") -> Path:
     """NETCHANGE_BIN for the pipeline: the real netchange (with `ci`), except `deploy`, which runs the
     stand-in in netchange_standin.py while the real deploy command is not there (see that file)."""
     script = base / "netchange-under-test"
     env = {"NETCHANGE_STANDIN_LOG": str(log), "NETCHANGE_STANDIN_FAIL_SHARD": str(fail_shard or ""),
-           "NETCHANGE_STANDIN_EXIT": str(exit_code), "NETCHANGE_STANDIN_FAIL_CHANGES": ",".join(fail_changes)}
+           "NETCHANGE_STANDIN_EXIT": str(exit_code), "NETCHANGE_STANDIN_FAIL_CHANGES": ",".join(fail_changes),
+           "NETCHANGE_STANDIN_FAIL_PHASE": fail_phase}
     exports = "".join(f"export {k}='{v}'\n" for k, v in env.items())
     script.write_text(f"#!/bin/sh\n{exports}exec '{PYTHON}' '{Path(__file__).parent / 'netchange_standin.py'}' \"$@\"\n")
     script.chmod(0o755)
