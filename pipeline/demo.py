@@ -1,5 +1,5 @@
-"""`netchange demo`: the main job on the bundled default — lab up, validate, render and plan the demo
-change against the live lab devices (dry run), then lab down (unless --keep)."""
+"""`netchange demo`: the main job on the bundled default — lab up, then the example change through
+validate, plan (dry run against the live devices) and deploy (commit-then-refresh), then lab down."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ def register(app: typer.Typer) -> None:
     def demo(
         change_file: Path = typer.Argument(Path("policies/changes/CHG-0001.yaml"), help="change request to run"),
         keep: bool = typer.Option(False, "--keep", help="leave the lab running afterwards"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="stop after the plan"),
     ) -> None:
-        """Bring the lab up and run the example change through validate, render and plan."""
+        """Bring the lab up and run the example change through validate, plan and deploy."""
+        from .deploy.deployer import Deployer, Options
+        from .deploy.report import to_markdown
         from .lab import Lab
         from .plan.report import plan_document, to_text
-        from .plan.run import plan_live, targets
+        from .plan.run import plan_live
         from .project import Project, load_change
 
         project = Project.find(change_file.parent)
@@ -31,6 +34,7 @@ def register(app: typer.Typer) -> None:
         console.rule("1. lab up")
         lab.up()
         console.print(f"lab converged in {time.monotonic() - t0:.1f} s")
+        rc = 0
         try:
             console.rule(f"2. validate {change_file}")
             change, _ = load_change(change_file)
@@ -38,18 +42,24 @@ def register(app: typer.Typer) -> None:
             if findings is not None:
                 console.print(findings or "clean")
             console.rule("3. plan against the live lab (dry run)")
-            inv = project.inventory
             plans, errors = [], []
-            for r in plan_live(change, inv, project.objects):
+            for r in plan_live(change, project.inventory, project.objects):
                 (errors if isinstance(r, str) else plans).append(r)
             sys.stdout.write(to_text(plan_document(change, change_file, plans, errors)) + "\n")
-            console.print(f"{len(targets(change, inv))} target(s) planned, {len(errors)} error(s)")
             if errors:
                 raise typer.Exit(1)
+            if dry_run:
+                return
+            console.rule("4. deploy: commit on every device, barrier, refresh, post-checks")
+            opts = Options(progress=lambda m: console.print(f"[cyan]›[/] {m}", highlight=False))
+            rep = Deployer(change_file, project, opts).run()
+            sys.stdout.write(to_markdown(rep))
+            rc = 0 if rep["verdict"] in ("deployed", "no_op") else 1
         finally:
             if not keep:
                 console.rule("lab down")
                 lab.down()
+        raise typer.Exit(rc)
 
 
 def _validate(path: Path, project) -> str | None:

@@ -157,6 +157,8 @@ class _Mapper:
         out: list[Rule] = []
         for pos, raw in enumerate(ch.rules, 1):
             where = f"{ch.where} rule {pos}"
+            if ch.managed and raw.get("comment") == IMPLICIT_DENY_COMMENT:
+                continue  # the driver's closing drop: the model's implicit deny, not a term
             name, description = _rule_name(raw.get("comment"), pos, ch.managed)
             if ch.managed and name.startswith("rule-"):
                 self.notes.append(f"{where}: no comment naming its term, named {name}")
@@ -194,6 +196,9 @@ class _Mapper:
             if rule:
                 out.append(rule)
         return out
+
+
+IMPLICIT_DENY_COMMENT = "netchange-implicit-deny"  # written by templates/nftables/macros.j2
 
 
 def _unmanaged_name(ch: _Chain) -> str:
