@@ -48,7 +48,8 @@ def _write(output: Optional[Path], content: str) -> None:
 
 def validate(
     files: list[Path] = typer.Argument(None, help="change-request files or folders (default: every change request of the project)"),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="text, json, junit (GitLab test report) or codequality"),
+    # A plain str checked here: a click usage error currently escapes pipeline.cli.main as a traceback.
+    format: str = typer.Option("text", "--format", "-f", help="text, json, junit (GitLab test report) or codequality"),
     inventory: Optional[Path] = typer.Option(None, "--inventory", help="inventory folder (default: the project's inventory/)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report to FILE instead of stdout"),
     project_dir: Optional[Path] = typer.Option(None, "--project", help="project root (default: found from the current folder)"),
@@ -61,6 +62,9 @@ def validate(
     from . import report
     from .validator import Validator
 
+    if format not in Format.__members__:
+        raise InputError(f"unknown format '{format}' (use {', '.join(Format.__members__)})", Location("--format"))
+    format = Format(format)
     if project_dir is None:
         project = Project.find(".")
     elif (project_dir / "policies").is_dir():

@@ -31,6 +31,19 @@ def dump(doc) -> str:
     return buf.getvalue()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _register_commands_once():
+    """pipeline.cli.main() registers every sub-command again on each call, so the command table grows
+    with every call (thousands under hypothesis). Register once, then make it a no-op for our tests."""
+    import pipeline.cli as root
+
+    root._register()
+    real = root._register
+    root._register = lambda: None
+    yield
+    root._register = real
+
+
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Project:
     root = tmp_path_factory.mktemp("project")
