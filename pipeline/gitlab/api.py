@@ -58,7 +58,8 @@ def connect(project: str | None = None) -> GitLabContext:
     pid = project or os.environ.get("NETCHANGE_GITLAB_PROJECT") or os.environ.get("CI_PROJECT_ID")
     if not pid:
         raise GitLabApiError("no GitLab project: set NETCHANGE_GITLAB_PROJECT (CI sets CI_PROJECT_ID)")
-    gl = gitlab.Gitlab(url, private_token=token, timeout=30, retry_transient_errors=True)
+    # No transient-error retries: their backoff adds minutes to a failing job; GitLab can retry the job.
+    gl = gitlab.Gitlab(url, private_token=token, timeout=30, retry_transient_errors=False)
     return GitLabContext(gl, pid)
 
 

@@ -220,6 +220,7 @@ class FakeGitLabServer:
         handler = type("Handler", (_Handler,), {"fake": fake})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        fake.bot["web_url"] = f"{self.url}/{fake.bot['username']}"  # python-gitlab checks it against its base URL
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> str:
