@@ -7,6 +7,7 @@ process pool (parsing is CPU-bound).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -71,25 +72,47 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
         return f"{job.host.name}: {e}"
 
 
+# Per worker process: what every job of one plan_snapshots call shares, set once by the pool initializer
+# instead of being pickled into every job.
+_SHARED: dict = {}
+
+
+def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None) -> None:
+    # Objects inherited from the parent (inventory, nornir, the change) live as long as the worker: move
+    # them out of the cyclic GC's reach, so its full passes neither rescan them after every few devices nor
+    # touch (and so copy) the parent's memory pages.
+    gc.freeze()
+    _SHARED.update(change=change, store=store, strategy=strategy)
+
+
+def _plan_host(item: tuple[Host, str]) -> DevicePlan | str:
+    host, path = item
+    return _plan_from_snapshot(_Job(host, path, _SHARED["change"], _SHARED["store"], _SHARED["strategy"]))
+
+
 def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectStore, directory: Path,
                    strategy: str | None = None, workers: int | None = None,
                    progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
     """Yields one DevicePlan (or an error string) per target, in inventory order."""
     hosts = targets(change, inventory)
-    jobs = [_Job(h, str(snapshot_path(directory, h)), change, store, strategy) for h in hosts]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1 or len(jobs) < 4:
-        for j in jobs:
-            r = _plan_from_snapshot(j)
+    items = [(h, str(snapshot_path(directory, h))) for h in hosts]
+    workers = workers or min(len(items), os.cpu_count() or 1)
+    if workers <= 1 or len(items) < 4:
+        for h, path in items:
+            r = _plan_from_snapshot(_Job(h, path, change, store, strategy))
             if progress:
-                progress(j.host.name)
+                progress(h.name)
             yield r
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for j, r in zip(jobs, pool.map(_plan_from_snapshot, jobs, chunksize=8)):
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(change, store, strategy))
+    try:
+        for (h, _), r in zip(items, pool.map(_plan_host, items, chunksize=8)):
             if progress:
-                progress(j.host.name)
+                progress(h.name)
             yield r
+    finally:
+        # A consumer that stops early (error, Ctrl-C) must not wait for the rest of the fleet to be planned.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def fetch_running(host: Host) -> str:
