@@ -1,9 +1,9 @@
 """Which policy entry decided a flow: the firewall term (first match) or the route-map entry.
 
-Firewall: netchange's own filters are evaluated as nftables does for one hook — the base chain jumps to
-each attached filter in order, the first matching rule's verdict ends the table; no match falls through
-to the chain policy (accept), and then other tables decide.  Chains of other tables (`table/chain`) are
-parsed only loosely (conntrack and interface matches are not modelled), so they are named, never judged.
+Firewall: netchange's filters are evaluated as the model defines them for one hook — the first attached
+filter decides: its first matching term, else its implicit deny at the end (the nftables driver writes it
+as a closing `drop`, like an ACL's).  Chains of other tables (`table/chain`) are parsed only loosely
+(conntrack and interface matches are not modelled), so they are named, never judged.
 
 Routing: the best path's neighbor binding gives the inbound route-map; its first matching entry (FRR
 semantics, via `plan.impact.evaluate`) is the one that set the path's attributes.
@@ -39,7 +39,9 @@ class Decision:
     note: str = ""
 
     def __str__(self) -> str:
-        return f"{self.device} {self.what} ({self.action})" + (f"; {self.note}" if self.note else "")
+        verdict = self.action if self.action != "none" else ""
+        detail = ": ".join(x for x in (verdict, self.note) if x)
+        return f"{self.device}: {self.what}" + (f" ({detail})" if detail else "")
 
 
 def _proto_number(p: str | None) -> int | None:
@@ -80,16 +82,17 @@ def _attached(f: ConcreteFilter, hook: str, in_if: str | None, out_if: str | Non
 
 def firewall_decision(device: str, policy: DevicePolicy, flow: Flow, hook: str = "forward", in_if: str | None = None,
                       out_if: str | None = None) -> Decision:
-    """The first netchange term that matches the flow at `hook`, or a note that none does."""
+    """The netchange term that decides the flow at `hook`: the first attached filter's first match, or its implicit deny."""
     for f in policy.filters.values():
         if "/" in f.name or not _attached(f, hook, in_if, out_if):
             continue
         for r in f.rules:
             if rule_matches(r, flow):
                 return Decision(device, f"filter {f.name} term {r.name}", r.action, r.description or "")
+        return Decision(device, f"filter {f.name} implicit deny (no term matches)", "deny")
     others = sorted(f.name for f in policy.filters.values() if "/" in f.name)
-    note = f"then decided by {', '.join(others)} (outside netchange's table, not attributed)" if others else "chain policy"
-    return Decision(device, "no netchange term matches", "none", note)
+    rest = f"{', '.join(others)} decides (outside netchange's table, not attributed)" if others else "accepted by default"
+    return Decision(device, f"no netchange filter on {hook}, {rest}", "none")
 
 
 def route_map_entry(policy: DevicePolicy, route_map: str, route: Route) -> str | None:
@@ -103,7 +106,7 @@ def route_map_entry(policy: DevicePolicy, route_map: str, route: Route) -> str |
                              as_path_lists=policy.as_path_lists,
                              route_maps={route_map: RouteMap(name=route_map, entries=(e.model_copy(update={"action": "permit", "continue_": None}),))})
         if evaluate(probe, route_map, route) is not None:
-            return f"entry {e.seq} ({e.action}{', ' + e.description if e.description else ''})"
+            return f"entry {e.seq} ({e.action}{': ' + e.description if e.description else ''})"
     return None
 
 
@@ -135,6 +138,6 @@ def route_decision(device: str, policy: DevicePolicy, conn: Any, address: str) -
     where = f"best path {route.prefix} via {route.next_hop} (local-preference {route.local_pref})"
     binding = policy.bindings.get((str(peer), afi, "in")) if peer and peer != "0.0.0.0" else None
     if binding is None:
-        return Decision(device, where, "permit", "locally originated or no inbound route-map")
+        return Decision(device, f"{where}, locally originated or without inbound route-map", "none")
     entry = route_map_entry(policy, binding.route_map, route)
-    return Decision(device, f"{where}: route-map {binding.route_map} {entry or 'no entry matches'}", "permit")
+    return Decision(device, f"{where} set by route-map {binding.route_map} {entry or '(no entry matches)'}", "none")

@@ -244,6 +244,9 @@ class TrafficVerification:
         self.telemetry = LabTelemetry(self.lab, self.sampling_rate)
         self.generator = TrafficGenerator(self.lab)
         self.prepared = prepare(self.change, self.lab, self.telemetry, self.pps)
+        # agents only where a point or reference of some expectation is
+        self.telemetry.limit_to({pt.agent for p in self.prepared
+                                 for pt in (p.expectation.point, p.expectation.reference) if pt is not None})
         self._started = False
 
     def _say(self, msg: str) -> None:
@@ -278,7 +281,7 @@ class TrafficVerification:
         self.timings["baseline"] = round(time.monotonic() - t0, 2)
         for i, p in enumerate(self.prepared):
             why = self._attribute(p, devices, before=True)
-            self.before[p.wanted.name] = _seen(self.baseline.tallies.get(i)) + (f"; decided by {why}" if why else "")
+            self.before[p.wanted.name] = _seen(self.baseline.tallies.get(i)) + (f"; {why}" if why else "")
 
     def verify(self, change: ChangeRequest, devices: list[Any]) -> list[CheckResult]:
         """The deployer's verifier: judge every expectation on fresh test traffic after the refresh."""
@@ -299,17 +302,19 @@ class TrafficVerification:
 
     def _result(self, p: Prepared, v: Verdict, devices: list[Any]) -> CheckResult:
         e = p.expectation
-        what = f"{e.expect} via {e.via_interface or e.via_next_hop}" if e.expect == "via" else e.expect
+        what = f"via {e.via_interface or e.via_next_hop}" if e.expect == "via" else e.expect
         name = f"traffic {p.wanted.name}: {what} at {_describe_point(e.point)}"
+        if not any(d.name in name for d in devices):  # the deployer files a check under the devices its name mentions
+            name += f" (after {', '.join(d.name for d in devices)})"
         ok = v.outcome is Outcome.PASS or (v.outcome is Outcome.INCONCLUSIVE and self.allow_inconclusive)
         outcome = v.outcome.value + (" (counted as failed)" if v.outcome is Outcome.INCONCLUSIVE and not ok else "")
         parts = [f"{outcome}: {v.reason} after {v.elapsed:.1f} s"]
-        if p.wanted.name in self.before:
-            parts.append(f"before the change: {self.before[p.wanted.name]}")
         why = self._attribute(p, devices, before=False)
         if why:
-            parts.append(f"decided by {why}")
-        return CheckResult(name, ok, "; ".join(parts))
+            parts.append(f"now {why}")
+        if p.wanted.name in self.before:
+            parts.append(f"before the change {self.before[p.wanted.name]}")
+        return CheckResult(name, ok, " | ".join(parts))
 
     def _attribute(self, p: Prepared, devices: list[Any], before: bool) -> str:
         """The policy entries on the flow's path that decided it (never fails the check itself)."""

@@ -105,7 +105,17 @@ class LabTelemetry:
         return str(self.lab.topology.mgmt_gateway().ip)
 
     def has_agent(self, node: str) -> bool:
+        """An agent runs (or, before start, will run) on `node`."""
         return node in self.nodes
+
+    def limit_to(self, nodes: set[str] | list[str]) -> None:
+        """Start agents only on these nodes (before start: each agent costs about a second to load)."""
+        if self.agents:
+            raise TelemetryError("agents already running")
+        unknown = set(nodes) - set(self.nodes)
+        if unknown:
+            raise TelemetryError(f"no agent can run on {', '.join(sorted(unknown))} (no management interface)")
+        self.nodes = sorted(nodes)
 
     def start(self) -> "LabTelemetry":
         devices = self.lab.devices

@@ -30,6 +30,7 @@ firewall:
           protocols: [tcp]
           destination_ports: [80]
           action: deny
+        - {{name: allow-rest, description: the filter ends in an implicit deny, action: accept}}
 verify:
   window_seconds: 15
   traffic:
@@ -65,6 +66,8 @@ def deploy(env, text: str) -> tuple[dict, TrafficVerification, float]:
         cleanup()
     took = time.monotonic() - t0
     print(f"\n{rep['change']}: {rep['verdict']} in {took:.1f}s (deploy {rep['seconds']:.1f}s); {session.timings}")
+    for c in traffic_checks(rep).values():
+        print(f"  {'ok ' if c['ok'] else 'BAD'} {c['check']}\n      {c['detail']}")
     assert agent_processes(env.lab.prefix) == []
     return rep, session, took
 
@@ -86,11 +89,11 @@ def test_firewall_block_is_verified_from_samples(env):
     checks = traffic_checks(rep)
     blocked = checks["traffic ext1-http"]
     assert blocked["ok"] and blocked["detail"].startswith("pass: no sample"), blocked
-    assert "fw1 filter BLOCK-EXT1-WEB term deny-ext1-http (deny)" in blocked["detail"]
-    assert "fw1 no netchange term matches" in tv.before["ext1-http"], "before the change nothing of netchange's decided it"
+    assert "now fw1: filter BLOCK-EXT1-WEB term deny-ext1-http (deny: no plain http from ext1)" in blocked["detail"]
+    assert "fw1: no netchange filter on forward, filter/forward decides" in tv.before["ext1-http"], "before the change nothing of netchange's decided it"
     allowed = checks["traffic ext1-https"]
     assert allowed["ok"] and allowed["detail"].startswith("pass:"), allowed
-    assert "fw1 no netchange term matches" in allowed["detail"]
+    assert "now fw1: filter BLOCK-EXT1-WEB term allow-rest (accept: the filter ends in an implicit deny)" in allowed["detail"]
     assert [v.outcome.value for v in tv.verdicts] == ["pass", "pass"]
 
 
@@ -102,9 +105,9 @@ def test_routing_move_is_verified_via_r3(env, lab):
     base = tv.baseline.tallies[0]
     assert base.samples > 5 and base.via == 0, "before the change the flow left r1 towards r2"
     check = traffic_checks(rep)["traffic srv1-to-ext1"]
-    assert check["ok"] and "via to-r3 at r1 egress" in check["check"], check
-    assert "route-map RM-R3-IN entry 10" in check["detail"] and "via 198.18.1.3 (local-preference 300)" in check["detail"]
-    assert "route-map RM-R2-IN entry 10" in tv.before["srv1-to-ext1"]
+    assert check["ok"] and check["check"] == "traffic srv1-to-ext1: via to-r3 at r1 egress", check
+    assert "now r1: best path 203.0.113.0/24 via 198.18.1.3 (local-preference 300) set by route-map RM-R3-IN entry 10" in check["detail"]
+    assert "via 198.18.1.1 (local-preference 200) set by route-map RM-R2-IN entry 10" in tv.before["srv1-to-ext1"]
 
 
 def test_wrong_firewall_expectation_is_rolled_back(env):
