@@ -13,7 +13,14 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="netchange: v
 err_console = Console(stderr=True)
 
 
+_registered = False
+
+
 def _register() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
     from .drivers.cli import register as register_render
     from .lab.cli import app as lab_app
     from .plan.cli import register as register_plan
@@ -52,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            return 2
-        raise
+    except typer.TyperException as e:  # usage errors (typer's bundled click)
+        show = getattr(e, "show", None)
+        if show:
+            show()
+        else:
+            err_console.print(f"[bold red]error[/] {e.format_message()}", highlight=False)
+        return 2
     return 0
 
 

@@ -67,6 +67,8 @@ class Device:
     checks: list[checks.CheckResult] = field(default_factory=list)
     status: str = "pending"
     error: str | None = None
+    post_policy: DevicePolicy | None = None  # as read at the barrier
+    _connection: Any = None  # the context manager behind `session`
 
     @property
     def name(self) -> str:
@@ -169,15 +171,14 @@ class Deployer:
     # ---- phases --------------------------------------------------------------------------------
     def _connect(self, d: Device) -> None:
         cm = connect(d.host)
-        conn = cm.__enter__()
-        d.session = DeviceSession(d.host, conn)
-        d._cm = cm  # type: ignore[attr-defined]
+        d.session = DeviceSession(d.host, cm.__enter__())
+        d._connection = cm
 
     def _close(self, d: Device) -> None:
-        cm = getattr(d, "_cm", None)
-        if cm is not None:
+        if d._connection is not None:
             with contextlib.suppress(Exception):
-                cm.__exit__(None, None, None)
+                d._connection.__exit__(None, None, None)
+            d._connection = None
 
     def _guard(self, d: Device) -> None:
         text = d.session.fetch()
@@ -224,7 +225,7 @@ class Deployer:
         bad = unmet(current, self._expect(d, which))
         if bad:
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
-        d.post_policy = current  # type: ignore[attr-defined]
+        d.post_policy = current
         d.event("barrier", ok=True, checked=len(self._expect(d, which)))
         self.journal.write("barrier", d.name)
 
@@ -234,8 +235,7 @@ class Deployer:
             res = d.session.push(d.switch_commands, tag=f"{self.change.id}-{d.name}-switch")
             d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
             self.journal.write("switched", d.name)
-        policy = d.session.driver.parse(d.session.fetch()) if d.switch_commands else (
-            getattr(d, "post_policy", None) or d.session.driver.parse(d.session.fetch()))
+        policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
         for r in d.refresh:
             before = obs.message_stats(r["neighbor"]) if obs and r["direction"] == "out" else {}
             t0 = time.monotonic()

@@ -11,6 +11,7 @@ from ...errors import InputError, Location
 from ...model.change import ChangeRequest
 from pydantic import ValidationError
 from ..findings import Finding
+from ...yamlio import MAX_FLOW_DEPTH, flow_depth_problem
 
 # Which rule a schema problem belongs to: (field-path pattern, message pattern, rule id); first hit wins.
 SCHEMA_RULES: tuple[tuple[str | None, str | None, str], ...] = (
@@ -32,29 +33,6 @@ def schema_rule(field: str | None, message: str) -> str:
 
 
 _PRIORITY = ("NC131", "NC132", "NC004", "NC002")
-# ruamel's pure-Python scanner slows down steeply with flow nesting ('[[[[...'): 10 KB of brackets
-# took over a minute. Change requests nest a handful of levels; refuse deep flow nesting up front.
-MAX_FLOW_DEPTH = 64
-_BRACKETS = re.compile(r"[\[\]{}\n]")
-
-
-def flow_depth_problem(text: str) -> tuple[int, int] | None:
-    """(line, depth) where flow nesting first exceeds MAX_FLOW_DEPTH. Brackets inside quoted strings
-    count too: a conservative over-estimate that no real change request comes near."""
-    depth, line = 0, 1
-    for m in _BRACKETS.finditer(text):
-        c = m.group()
-        if c == "\n":
-            line += 1
-        elif c in "[{":
-            depth += 1
-            if depth > MAX_FLOW_DEPTH:
-                return line, depth
-        else:
-            depth = max(0, depth - 1)
-    return None
-
-
 def _clean_loc(node: Any, loc: tuple) -> tuple:
     """pydantic puts union member names ('function-before[...]', 'str') into error locations;
     keep only the parts that are real keys or indices of the document."""
