@@ -30,12 +30,13 @@ def check(ctx: Context) -> None:
 
 
 def _bindings(ctx: Context) -> None:
+    # Routing objects go to the targets that speak BGP (pipeline.model.resolve.applies_to); others skip them.
+    speakers = [h for h in ctx.hosts if h.data.bgp is not None]
     for bi, b in enumerate(ctx.change.routing.bindings):
         base = ("routing", "bindings", bi)
-        for h in ctx.hosts:
-            if h.data.bgp is None:
-                ctx.report("NC140", f"host {h.name} has no BGP configuration, so it has no neighbor {b.neighbor}", base + ("neighbor",))
-                continue
+        if not speakers:
+            ctx.report("NC140", f"no targeted host speaks BGP, so none has neighbor {b.neighbor}", base + ("neighbor",))
+        for h in speakers:
             n = h.data.bgp.neighbor(str(b.neighbor))
             if n is None:
                 ctx.report("NC140", f"host {h.name} has no BGP neighbor {b.neighbor}", base + ("neighbor",))
@@ -58,8 +59,13 @@ def _attachments(ctx: Context) -> None:
     for fi, f in enumerate(ctx.change.firewall.filters):
         if f.state != "present":
             continue
+        # A filter goes to the targets that filter traffic (have attachment points); routers without any
+        # are skipped. A filtering target lacking the point, or no target having it, is an error.
+        filtering = [h for h in ctx.hosts if h.data.firewall.attachments]
         for ai, a in enumerate(f.attach):
-            missing = [h.name for h in ctx.hosts if a not in h.data.firewall.attachments]
-            if missing:
-                ctx.report("NC142", f"filter {f.name}: attachment point '{a}' is not defined on {', '.join(sorted(missing))}",
-                           ("firewall", "filters", fi, "attach", ai))
+            missing = [h.name for h in filtering if a not in h.data.firewall.attachments]
+            where = ("firewall", "filters", fi, "attach", ai)
+            if not filtering:
+                ctx.report("NC142", f"filter {f.name}: no targeted host has attachment points, so none has '{a}'", where)
+            elif missing:
+                ctx.report("NC142", f"filter {f.name}: attachment point '{a}' is not defined on {', '.join(sorted(missing))}", where)
