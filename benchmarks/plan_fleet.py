@@ -109,7 +109,9 @@ def run_netchange(directory: Path, inventory_dir: Path, change_path: Path, worke
 def netchange_subprocess(directory: Path, inventory_dir: Path, change_path: Path, workers: int) -> dict:
     cmd = [sys.executable, __file__, "--_netchange", str(directory), "--_inventory", str(inventory_dir),
            "--_change", str(change_path), "--workers", str(workers)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        sys.exit(f"netchange run failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -149,7 +151,10 @@ def main() -> None:
     ap.add_argument("--bounded-check", type=int, default=None,
                     help="also plan the first N devices to compare memory (default devices/4; 0 = skip)")
     ap.add_argument("--quick", action="store_true", help="50 devices x 5,000 lines, 5 naive samples")
-    ap.add_argument("--keep", type=Path, default=None, help="write the fleet here and keep it")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="write the fleet here and keep it (an existing fleet of the same shape there is reused)")
+    ap.add_argument("--inventory-neighbors", choices=("transit", "all"), default="transit",
+                    help="BGP neighbors listed per host in hosts.yaml (all: every peer; over 2 MB at ~1,000 hosts)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     ap.add_argument("--_netchange", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--_inventory", type=Path, help=argparse.SUPPRESS)
@@ -170,12 +175,20 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="netchange-fleet-"))
     try:
         print(f"machine: {os.cpu_count()} cores, load {loadavg()}; fleet in {base}", flush=True)
-        w0 = time.perf_counter()
-        nbytes = fleetgen.write_fleet(base / "snapshots", args.devices, args.lines, args.seed)
-        print(f"wrote {args.devices} configs x {args.lines} lines ({nbytes / 1e6:.0f} MB) in "
-              f"{time.perf_counter() - w0:.1f} s", flush=True)
+        shape = {"devices": args.devices, "lines": args.lines, "seed": args.seed,
+                 "generator": Path(fleetgen.__file__).read_text()}
+        marker = base / "fleet.json"
+        if marker.exists() and json.loads(marker.read_text()) == shape:
+            print(f"reusing the fleet in {base}", flush=True)
+        else:
+            marker.unlink(missing_ok=True)
+            w0 = time.perf_counter()
+            nbytes = fleetgen.write_fleet(base / "snapshots", args.devices, args.lines, args.seed)
+            marker.write_text(json.dumps(shape))
+            print(f"wrote {args.devices} configs x {args.lines} lines ({nbytes / 1e6:.0f} MB) in "
+                  f"{time.perf_counter() - w0:.1f} s", flush=True)
         for n in sizes:
-            fleetgen.write_inventory(base / f"inventory-{n}", n, args.seed)
+            fleetgen.write_inventory(base / f"inventory-{n}", n, args.seed, args.inventory_neighbors)
         change_path = fleetgen.write_change(base / "changes")
 
         results: dict = {"devices": args.devices, "lines": args.lines, "seed": args.seed, "workers": args.workers,
