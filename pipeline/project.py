@@ -52,8 +52,9 @@ class Project:
         return ObjectStore.load(self.objects_dir)
 
     def change_files(self) -> list[Path]:
-        """Every change request: policies/changes/*.yaml and the examples below it."""
-        return sorted(self.changes_dir.rglob("*.yaml"))
+        """Every change request of this network: policies/changes/*.yaml. (The examples below it target
+        the example fleet in tests/fixtures/fleet and are validated against that inventory.)"""
+        return sorted(self.changes_dir.glob("*.yaml"))
 
 
 def load_change(path: Path | str) -> tuple[ChangeRequest, object]:
