@@ -127,3 +127,17 @@ def test_examples_parse_and_check_without_internal_errors(project, example, caps
     doc = json.loads(capsys.readouterr().out)
     found = {f["rule"] for f in doc["files"][0]["findings"]}
     assert rc in (0, 1) and "NC900" not in found and not found & {"NC001", "NC002", "NC003", "NC004"}
+
+
+def test_examples_are_clean_against_the_example_fleet(project, capsys):
+    """The examples together use every construct and are what a reviewer should see pass."""
+    rc = run(project, "-f", "json", *[str(p) for p in sorted(EXAMPLES.glob("*.yaml"))])
+    doc = json.loads(capsys.readouterr().out)
+    errors = [f["rule"] for d in doc["files"] for f in d["findings"] if f["severity"] == "error"]
+    assert rc == 0 and not errors, errors
+
+
+def test_bundled_demo_change_is_clean_against_the_lab_inventory(capsys):
+    rc = main(["validate", "--project", str(REPO), "--now", "2027-01-15T12:00:00", "-f", "json",
+               str(REPO / "policies" / "changes" / "CHG-0001.yaml")])
+    assert rc == 0, capsys.readouterr().out
