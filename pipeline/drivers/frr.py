@@ -18,7 +18,7 @@ class FrrDriver(TemplateDriver):
     refresh_mode = "soft_clear"
     capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=False,
                                 acl_sequence_edits=False, soft_out=True, route_map_continue=True,
-                                extra=frozenset({"no_traffic_filters", "next_hop_self_as_peer_address"}))
+                                extra=frozenset({"no_traffic_filters"}))
     # vtysh answers with `% ...`; some bgpd refusals carry no `%` at all.
     error_patterns = (
         r"^%",
@@ -41,6 +41,12 @@ class FrrDriver(TemplateDriver):
 
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)
+        if kind == "route_map":
+            for e in obj.entries:
+                if e.set.next_hop == "self":
+                    # Printing `self` as peer-address would read back as peer-address: a diff on every plan.
+                    self.refuse(f"route-map {obj.name} entry {e.seq}: FRR has no `set ip next-hop self`; write "
+                                "next_hop: peer-address (on an outbound route-map it is our own address)")
         if kind == "binding" and obj.afi == "ipv6" and ctx.neighbor(obj) is not None:
             pass  # FRR activates the neighbor per address family itself (defaults traditional)
 

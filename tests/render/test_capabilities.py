@@ -105,6 +105,7 @@ def test_refusals(platform, kind, obj, message, fleet):
 @pytest.mark.parametrize("platform,entry,message", [
     ("cisco_ios", {"seq": 10, "action": "permit", "match": {"large_community_list": "CL-L"}}, "large communities"),
     ("arista_eos", {"seq": 10, "action": "permit", "set": {"next_hop": "self"}}, "next-hop self"),
+    ("frr", {"seq": 10, "action": "permit", "set": {"next_hop": "self"}}, "peer-address"),
     ("aruba_aoscx", {"seq": 10, "action": "permit", "continue": 20}, "continue"),
     ("juniper_junos", {"seq": 10, "action": "permit", "set": {"weight": 5}}, "no BGP weight"),
     ("juniper_junos", {"seq": 10, "action": "permit", "continue": 30}, "next term"),
