@@ -19,6 +19,7 @@ import os
 import socket
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -52,13 +53,15 @@ def actor() -> str:
     job = os.environ.get("CI_JOB_URL") or (f"job {os.environ['CI_JOB_ID']}" if os.environ.get("CI_JOB_ID") else "")
     if job:
         return job
-    return f"{os.environ.get('USER', 'unknown')}@{socket.gethostname()}"
+    return f"{os.environ.get('USER', 'unknown')}@{socket.gethostname()} pid {os.getpid()}"
 
 
 def record(state: str, **detail: object) -> dict:
     if state not in STATES:
         raise ValueError(state)
-    out = {"state": state, "at": now_iso(), "by": actor()}
+    # A unique id: two deployers writing the same record in the same second would otherwise create the
+    # identical notes commit, and the second "push" would succeed as a no-op — two winners of one claim.
+    out = {"state": state, "at": now_iso(), "by": actor(), "id": uuid.uuid4().hex}
     if os.environ.get("CI_PIPELINE_ID"):
         out["pipeline"] = os.environ["CI_PIPELINE_ID"]
     out.update({k: v for k, v in detail.items() if v is not None})
