@@ -17,6 +17,15 @@ err = Console(stderr=True)
 EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "rolled_back": 1, "rollback_failed": 1, "refused": 3}
 
 
+def traffic_verifier(change_file: Path, inventory, progress):
+    """(verifier, hooks, cleanup) judging the change's `verify.traffic` from eBPF/sFlow samples in the lab."""
+    from ..project import load_change
+    from ..telemetry.deploy_verify import verifier_for
+
+    change = load_change(change_file)[0]
+    return verifier_for(change, inventory, None, allow_inconclusive=change.verify.inconclusive == "pass", progress=progress)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def deploy(
@@ -36,6 +45,7 @@ def register(app: typer.Typer) -> None:
         break_lock: Optional[str] = typer.Option(None, "--break-lock", help="remove DEVICE's stale lock and stop"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
         pause_before_refresh: float = typer.Option(0.0, "--pause-before-refresh", help="hold N seconds between the barrier and the refresh"),
+        verify_traffic: bool = typer.Option(False, "--verify-traffic", help="judge the change's traffic expectations from sampled traffic (lab inventories)"),
     ) -> None:
         """Deploy a change: guard, commit on every device, barrier, refresh, post-checks (rollback on failure)."""
         from ..project import Project
@@ -69,8 +79,15 @@ def register(app: typer.Typer) -> None:
                        progress=lambda m: err.print(f"[cyan]›[/] {m}", highlight=False))
         from ..inventory import Inventory
 
-        dep = Deployer(change_file, project, opts, plan_file, Inventory(inventory) if inventory else None)
-        rep = dep.run()
+        inv = Inventory(inventory) if inventory else project.inventory
+        cleanup = None
+        if verify_traffic:
+            opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, inv, opts.progress)
+        try:
+            rep = Deployer(change_file, project, opts, plan_file, inv).run()
+        finally:
+            if cleanup:
+                cleanup()
         text = json.dumps(rep, indent=2)
         if report:
             report.write_text(text + "\n")

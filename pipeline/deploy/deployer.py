@@ -102,6 +102,10 @@ class Refused(NetchangeError):
     exit_code = 3
 
 
+class HookFailed(NetchangeError):
+    """A hook refused to let the deploy go on."""
+
+
 class Deployer:
     def __init__(self, change_file: Path, project: Project, opts: Options, plan_file: Path | None = None,
                  inventory: Inventory | None = None):
@@ -127,6 +131,7 @@ class Deployer:
         self.timings: dict[str, float] = {}
         self.verdict = "pending"
         self.resuming = False
+        self.run_checks: list[checks.CheckResult] = []  # checks of the whole change (traffic), not of one device
         self.summary = ""
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -165,8 +170,12 @@ class Deployer:
 
     def _hook(self, point: str, devices: list[Device]) -> None:
         fn = self.opts.hooks.get(point)
-        if fn is not None:
+        if fn is None:
+            return
+        try:
             fn(devices)
+        except NetchangeError as e:  # a hook (traffic baseline, operator check) may stop the deploy cleanly
+            raise HookFailed(f"{point}: {e}") from None
 
     # ---- phases --------------------------------------------------------------------------------
     def _connect(self, d: Device) -> None:
@@ -324,7 +333,10 @@ class Deployer:
         failed = self._parallel(self._guard, self.devices, "guard")
         if failed:
             return self._finish("refused", "; ".join(d.error for d in failed))
-        self._hook("after_guard", self.devices)
+        try:
+            self._hook("after_guard", self.devices)
+        except HookFailed as e:
+            return self._finish("refused", str(e))
         for d in self.devices:
             if d.name in pending_refresh and not d.refresh:
                 d.reviewed = {"commands": [], "refresh": pending_refresh[d.name], "gc_commands": []}
@@ -337,7 +349,10 @@ class Deployer:
         for n, wave in enumerate(self._waves(work), 1):
             label = f"wave {n} ({', '.join(d.name for d in wave)})"
             self._say(f"{label}: commit")
-            self._hook("before_commit", wave)
+            try:
+                self._hook("before_commit", wave)
+            except HookFailed as e:
+                return self._abort(done, refreshed=done, why=str(e))
             failed = self._parallel(self._commit, [d for d in wave if d.commands or d.switch_commands], "commit")
             if failed:
                 return self._abort(done + wave, refreshed=done, why=f"commit failed: {failed[0].error}")
@@ -345,7 +360,10 @@ class Deployer:
             failed = self._parallel(self._barrier, wave, "barrier")
             if failed:
                 return self._abort(done + wave, refreshed=done, why=failed[0].error)
-            self._hook("after_barrier", wave)
+            try:
+                self._hook("after_barrier", wave)
+            except HookFailed as e:
+                return self._abort(done + wave, refreshed=done, why=str(e))
             if self.opts.phase == "commit":
                 done += wave
                 continue
@@ -360,9 +378,8 @@ class Deployer:
             failed = self._parallel(self._postcheck, wave, "postcheck")
             if not failed and self.opts.verifier:
                 results = self.opts.verifier(self.change, wave)
+                self.run_checks += results
                 bad = [r for r in results if not r.ok]
-                for d in wave:
-                    d.checks += [r for r in results if d.name in r.name] or []
                 if bad:
                     failed = wave
                     wave[0].error = f"traffic verification failed: {bad[0].name}: {bad[0].detail}"
@@ -443,4 +460,5 @@ class Deployer:
         return {"format": "netchange-deploy/1", "change": self.change.id, "verdict": self.verdict, "summary": self.summary,
                 "seconds": round(time.monotonic() - self.started, 3),
                 "timings": {k: round(v, 3) for k, v in self.timings.items()},
+                "checks": [c.as_dict() for c in self.run_checks],
                 "devices": [d.as_dict() for d in self.devices]}

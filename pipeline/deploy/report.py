@@ -17,4 +17,6 @@ def to_markdown(rep: dict) -> str:
         bad = [c for c in d["checks"] if not c["ok"]]
         lines.append(f"| {d['host']} | {d['status']} | {sent} | {refreshed} | {ok}/{len(d['checks'])} ok"
                      f"{' — ' + bad[0]['check'] if bad else ''} | {(d['error'] or '').replace('|', '/')[:120]} |")
+    for c in rep.get("checks", []):
+        lines.append(f"- {'✅' if c['ok'] else '❌'} {c['check']}: {c['detail']}")
     return "\n".join(lines) + "\n"

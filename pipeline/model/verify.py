@@ -82,3 +82,5 @@ class Verify(Strict):
     routes: tuple[RouteExpectation, ...] = ()
     max_prefix_loss: float = Field(default=0.2, ge=0.0, le=1.0, description="share of a session's accepted prefixes it may lose")
     window_seconds: int = Field(default=60, ge=1, le=3600)
+    inconclusive: Literal["fail", "pass"] = Field(
+        default="fail", description="what a traffic check with no traffic to judge counts as")

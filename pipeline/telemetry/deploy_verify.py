@@ -303,9 +303,7 @@ class TrafficVerification:
     def _result(self, p: Prepared, v: Verdict, devices: list[Any]) -> CheckResult:
         e = p.expectation
         what = f"via {e.via_interface or e.via_next_hop}" if e.expect == "via" else e.expect
-        name = f"traffic {p.wanted.name}: {what} at {_describe_point(e.point)}"
-        if not any(d.name in name for d in devices):  # the deployer files a check under the devices its name mentions
-            name += f" (after {', '.join(d.name for d in devices)})"
+        name = f"traffic {p.wanted.name}: {what} at {_describe_point(e.point)} (after {', '.join(d.name for d in devices)})"
         ok = v.outcome is Outcome.PASS or (v.outcome is Outcome.INCONCLUSIVE and self.allow_inconclusive)
         outcome = v.outcome.value + (" (counted as failed)" if v.outcome is Outcome.INCONCLUSIVE and not ok else "")
         parts = [f"{outcome}: {v.reason} after {v.elapsed:.1f} s"]

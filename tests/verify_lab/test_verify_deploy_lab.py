@@ -73,7 +73,7 @@ def deploy(env, text: str) -> tuple[dict, TrafficVerification, float]:
 
 
 def traffic_checks(rep: dict) -> dict[str, dict]:
-    return {c["check"].split(":")[0]: c for d in rep["devices"] for c in d["checks"] if c["check"].startswith("traffic ")}
+    return {c["check"].split(":")[0]: c for c in rep["checks"] if c["check"].startswith("traffic ")}
 
 
 def best_next_hop(lab) -> str:
@@ -105,7 +105,7 @@ def test_routing_move_is_verified_via_r3(env, lab):
     base = tv.baseline.tallies[0]
     assert base.samples > 5 and base.via == 0, "before the change the flow left r1 towards r2"
     check = traffic_checks(rep)["traffic srv1-to-ext1"]
-    assert check["ok"] and check["check"] == "traffic srv1-to-ext1: via to-r3 at r1 egress", check
+    assert check["ok"] and check["check"] == "traffic srv1-to-ext1: via to-r3 at r1 egress (after r1)", check
     assert "now r1: best path 203.0.113.0/24 via 198.18.1.3 (local-preference 300) set by route-map RM-R3-IN entry 10" in check["detail"]
     assert "via 198.18.1.1 (local-preference 200) set by route-map RM-R2-IN entry 10" in tv.before["srv1-to-ext1"]
 
