@@ -260,11 +260,12 @@ def _deploy_registered() -> bool:
 
 
 @pytest.mark.lab
-def test_scheduled_pipeline_real_deploy_on_the_lab(lab, tmp_path):
+def test_scheduled_pipeline_real_deploy_on_the_lab(request, tmp_path):
     """The scheduled pipeline with the real `netchange deploy` against the lab devices."""
     if not _deploy_registered():
         pytest.xfail("`netchange deploy` is not registered in the CLI yet (being written); the pipeline side "
                      "is covered with a stand-in by test_scheduled_pipeline_deploys_once_and_keeps_the_ledger")
+    lab = request.getfixturevalue("lab")  # only now: the lab takes a while to come up
     s = Scratch(tmp_path, full=True)
     shutil.rmtree(s.work / "inventory")
     shutil.copytree(lab.inventory_path, s.work / "inventory")  # the test lab's addresses and keys
@@ -272,7 +273,12 @@ def test_scheduled_pipeline_real_deploy_on_the_lab(lab, tmp_path):
     s.git("push", "-q", "origin", "main")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")}
     subprocess.run([str(PYTHON), "-m", "pipeline.gitlab", "ci", "adopt"], cwd=s.work, env=env, check=True)
-    merge = _merge_change(s, "CHG-0002", "mr-7")
+    # Raise r3's local preference, keeping the lab's PL-R3-IN whole (narrowing it would lose routes and
+    # the deploy's post-checks would rightly roll it back).
+    text = change("CHG-0002").replace("- {seq: 10, action: permit, prefix: 203.0.113.0/24}",
+                                      "- {seq: 10, action: permit, prefix: 203.0.113.0/24}\n"
+                                      "        - {seq: 20, action: permit, prefix: 198.18.3.0/24}")
+    merge = s.merge_change(text, "mr-7")
     variables = {"CI_PIPELINE_SOURCE": "schedule", "NETCHANGE_BIN": str(real_bin(tmp_path)),
                  "NETCHANGE_GIT_REMOTE": "origin", "NETCHANGE_SCHEDULE": "deploy"}
     p = run_pipeline(s.work, "schedule-lab-1", **variables)
