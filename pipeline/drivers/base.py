@@ -46,8 +46,8 @@ class Driver:
     # Regexes over device output that mean a command was refused.
     error_patterns: ClassVar[tuple[str, ...]] = (r"^%.*",)
 
-    def parse(self, text: str) -> DevicePolicy:
-        """Running configuration (as fetched) -> the model."""
+    def parse(self, text: str, focus=None) -> DevicePolicy:
+        """Running configuration (as fetched) -> the model; `focus` may restrict it to what a plan needs."""
         raise NotImplementedError
 
     def render(self, desired: list[Desired], host) -> str:

@@ -560,10 +560,14 @@ class TemplateDriver(Driver):
         return self.emit("refresh", nbr, afi, direction)
 
     # -- parse delegates to pipeline.parsers.<platform>
-    def parse(self, text: str) -> DevicePolicy:
+    def parse(self, text: str, focus: Any = None) -> DevicePolicy:
+        """`focus` (pipeline.parsers.iosstyle.Focus) lets IOS-style parsers read only what a plan needs."""
         import importlib
 
-        return importlib.import_module(f"pipeline.parsers.{self.platform.value}").parse(text)
+        module = importlib.import_module(f"pipeline.parsers.{self.platform.value}")
+        if focus is not None and hasattr(module, "Focus"):
+            return module.parse(text, focus=focus)
+        return module.parse(text)
 
 
 def next_version(device_name: str, base: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..model.policy import DevicePolicy
+from .focus import Focus
 from .iosstyle import Dialect, Engine, acl_header, parse_config
 
 DIALECT = Dialect(
@@ -36,5 +37,5 @@ DIALECT = Dialect(
 )
 
 
-def parse(text: str, engine: Engine = "fast") -> DevicePolicy:
-    return parse_config(text, DIALECT, engine)
+def parse(text: str, engine: Engine = "fast", focus: Focus | None = None) -> DevicePolicy:
+    return parse_config(text, DIALECT, engine, focus)

@@ -8,6 +8,7 @@ regular expressions, numbered community/as-path entries, and per-neighbor BGP bl
 from __future__ import annotations
 
 from ..model.policy import DevicePolicy
+from .focus import Focus
 from .iosstyle import Dialect, Engine, acl_header, parse_config
 
 DIALECT = Dialect(
@@ -26,5 +27,5 @@ DIALECT = Dialect(
 )
 
 
-def parse(text: str, engine: Engine = "fast") -> DevicePolicy:
-    return parse_config(text, DIALECT, engine)
+def parse(text: str, engine: Engine = "fast", focus: Focus | None = None) -> DevicePolicy:
+    return parse_config(text, DIALECT, engine, focus)

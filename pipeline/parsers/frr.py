@@ -9,6 +9,7 @@ packets with nftables).
 from __future__ import annotations
 
 from ..model.policy import DevicePolicy
+from .focus import Focus
 from .iosstyle import Dialect, Engine, parse_config
 
 DIALECT = Dialect(
@@ -25,5 +26,5 @@ DIALECT = Dialect(
 )
 
 
-def parse(text: str, engine: Engine = "fast") -> DevicePolicy:
-    return parse_config(text, DIALECT, engine)
+def parse(text: str, engine: Engine = "fast", focus: Focus | None = None) -> DevicePolicy:
+    return parse_config(text, DIALECT, engine, focus)

@@ -29,6 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..inventory import Attachment
 from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
+from .focus import Focus
 from ..model.policy import ConcreteFilter, DevicePolicy, Rule
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
@@ -90,6 +91,23 @@ class Node:
         return f"Node({self.text!r}, {len(self.children)} children)"
 
 
+_LIST_HEADS = ("ip prefix-list ", "ipv6 prefix-list ", "ip community-list ", "ip large-community-list ",
+               "bgp community-list ", "bgp large-community-list ", "ip as-path access-list ", "bgp as-path access-list ",
+               "ip aspath-list ")
+_ACL_HEADS = ("ip access-list ", "ipv6 access-list ", "access-list ")
+
+
+def _wanted(header: str, names: frozenset[str]) -> bool:
+    for t in header.split():
+        if t in names:
+            return True
+        for sep in (".nc", "-v"):
+            base, found, ver = t.rpartition(sep)
+            if found and ver.isdigit() and base in names:
+                return True
+    return False
+
+
 def split_lines(text: str) -> list[str]:
     """CRLF, lone CR and a missing final newline all end lines the same way."""
     return text.splitlines()
@@ -129,11 +147,22 @@ def config_lines(text: str) -> Iterator[str]:
             yield raw
 
 
-def sections_fast(text: str, dialect: Dialect) -> list[Node]:
-    """Single pass: keep top-level lines that open a policy section and their indented lines."""
+def sections_fast(text: str, dialect: Dialect, focus: Focus | None = None) -> list[Node]:
+    """Single pass: keep top-level lines that open a policy section and their indented lines.
+
+    With a focus, interface and ACL sections nobody asked for are skipped, and list sections are
+    returned as `deferred` raw lines (see sections_focused) instead of trees."""
+    return sections_focused(text, dialect, focus)[0]
+
+
+def sections_focused(text: str, dialect: Dialect, focus: Focus | None) -> tuple[list[Node], list[list[tuple[int, str]]], int]:
+    """(sections, deferred list sections, number of sections skipped)."""
     prefixes = dialect.section_prefixes()
     out: list[Node] = []
+    deferred: list[list[tuple[int, str]]] = []
+    skipped = 0
     current: list[tuple[int, str]] | None = None
+    defer = False
     for raw in config_lines(text):
         if not raw or raw[0] in " \t":
             if current is not None:
@@ -144,13 +173,23 @@ def sections_fast(text: str, dialect: Dialect) -> list[Node]:
         if raw[0] == "!":  # comments never end a section (AOS-CX prints `!` inside `router bgp`)
             continue
         if current is not None:
-            out.extend(_nest(current))
+            (deferred.append(current) if defer else out.extend(_nest(current)))
             current = None
-        if raw.startswith(prefixes):
-            current = [(0, raw.rstrip())]
+        if not raw.startswith(prefixes):
+            continue
+        defer = False
+        if focus is not None:
+            if raw.startswith("interface ") and not focus.filters:
+                skipped += 1
+                continue
+            if raw.startswith(_ACL_HEADS) and not _wanted(raw, focus.filters):
+                skipped += 1
+                continue
+            defer = raw.startswith(_LIST_HEADS)
+        current = [(0, raw.rstrip())]
     if current is not None:
-        out.extend(_nest(current))
-    return out
+        (deferred.append(current) if defer else out.extend(_nest(current)))
+    return out, deferred, skipped
 
 
 def _banner_delimiter(line: str) -> str | None:
@@ -798,6 +837,17 @@ class _Builder:
                 if "access-group" in child.text or "access-list" in child.text or "traffic-filter" in child.text:
                     self.notes.add("interface", ifname, "ACL application not modelled", child.text)
 
+    def referenced_lists(self) -> frozenset[str]:
+        """Names of the lists any route-map entry matches on or deletes with."""
+        out: set[str] = set()
+        for entries in self.route_maps.values():
+            for e in entries.values():
+                out.update(v for v in e["match"].values() if isinstance(v, str))
+                cd = e["set"].get("community_delete")
+                if isinstance(cd, str):
+                    out.add(cd)
+        return frozenset(out)
+
     # -- output --
 
     def finish(self) -> DevicePolicy:
@@ -1190,16 +1240,37 @@ def _address_family(t: list[str]) -> tuple[AFI | None, str | None]:
 # Entry point
 # --------------------------------------------------------------------------------------------------
 
-def parse_config(text: str, dialect: Dialect, engine: Engine = "fast") -> DevicePolicy:
-    """Running-config text of one device -> its DevicePolicy (never raises on device input)."""
+def parse_config(text: str, dialect: Dialect, engine: Engine = "fast", focus: Focus | None = None) -> DevicePolicy:
+    """Running-config text of one device -> its DevicePolicy (never raises on device input).
+
+    `focus` (fast engine only) reads just what a plan needs; see Focus."""
     with _gc_paused():
         builder = _Builder(dialect)
-        for node in SECTIONERS[engine](text, dialect):
-            try:
-                builder.section(node)
-            except Exception as e:  # a parser bug must cost one section, never the device's whole policy
-                builder.notes.add("section", repr(node.text), f"internal parser error ({type(e).__name__}: {e})")
-        return builder.finish()
+        if focus is None or engine != "fast":
+            nodes, deferred, skipped = SECTIONERS[engine](text, dialect), [], 0
+        else:
+            nodes, deferred, skipped = sections_focused(text, dialect, focus)
+        for node in nodes:
+            _build(builder, node)
+        if deferred:
+            wanted = focus.lists | builder.referenced_lists()
+            for lines in deferred:
+                if _wanted(lines[0][1], wanted):
+                    for node in _nest(lines):
+                        _build(builder, node)
+                else:
+                    skipped += 1
+        policy = builder.finish()
+        if skipped:
+            policy.skipped.append(f"focused parse: {skipped} section(s) the change does not touch were not read")
+        return policy
+
+
+def _build(builder: "_Builder", node: Node) -> None:
+    try:
+        builder.section(node)
+    except Exception as e:  # a parser bug must cost one section, never the device's whole policy
+        builder.notes.add("section", repr(node.text), f"internal parser error ({type(e).__name__}: {e})")
 
 
 @contextmanager

@@ -77,12 +77,8 @@ def apply_desired(running: DevicePolicy, desired: list[Desired]) -> DevicePolicy
 def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[str, object]] | None = None) -> list[Op]:
     """Ops for every object that differs (restricted to `only` = {(kind, key)} when given)."""
     ops: list[Op] = []
-    keys: list[tuple[str, object]] = []
-    for kind, key, _ in running.items():
-        keys.append((kind, key))
-    for kind, key, _ in intended.items():
-        if (kind, key) not in keys:
-            keys.append((kind, key))
+    keys = dict.fromkeys((kind, key) for kind, key, _ in running.items())  # ordered, O(1) membership
+    keys.update(dict.fromkeys((kind, key) for kind, key, _ in intended.items()))
     for kind, key in keys:
         if only is not None and (kind, key) not in only:
             continue
