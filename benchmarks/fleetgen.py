@@ -43,7 +43,7 @@ routing:
         - {{seq: 10, action: permit, prefix: 198.51.100.0/24, le: 28}}
         - {{seq: 20, action: permit, prefix: 203.0.113.128/25, le: 27}}
         - {{seq: 30, action: deny, prefix: 0.0.0.0/0, le: 32}}
-        - {{seq: 40, action: permit, prefix: 192.0.2.0/24, le: 26}}
+        - {{seq: 40, action: permit, prefix: 198.18.252.0/24, le: 26}}
   route_maps:
     - name: RM-TRANSIT-IN
       entries:
@@ -116,7 +116,7 @@ def _template(intended: bool) -> list[str]:
           f"ip prefix-list PL-CUSTOMER-V4 seq 20 permit 203.0.113.128/25 le {27 if intended else 28}",
           "ip prefix-list PL-CUSTOMER-V4 seq 30 deny 0.0.0.0/0 le 32"]
     if intended:
-        pl.append("ip prefix-list PL-CUSTOMER-V4 seq 40 permit 192.0.2.0/24 le 26")
+        pl.append("ip prefix-list PL-CUSTOMER-V4 seq 40 permit 198.18.252.0/24 le 26")
     pl += ["ip prefix-list PL-BOGONS-V4 seq 5 permit 10.0.0.0/8 le 32",
            "ip prefix-list PL-BOGONS-V4 seq 10 permit 172.16.0.0/12 le 32",
            "ip prefix-list PL-BOGONS-V4 seq 15 permit 192.168.0.0/16 le 32",
@@ -274,7 +274,7 @@ def device_lines(i: int, lines: int = 20000, seed: int = 4, intended: bool = Fal
             bgp += [f"  neighbor {addr} activate", f"  neighbor {addr} route-map {maps[(4 * j + 3) % len(maps)]} in"]
     bgp += [" exit-address-family", "!"]
     tail = ["ip forward-protocol nd", "no ip http server", "ip ssh version 2", "!",
-            "logging host 192.0.2.50", "snmp-server community public RO", "!", "line con 0", "line vty 0 4",
+            "logging host 198.18.253.50", "snmp-server community public RO", "!", "line con 0", "line vty 0 4",
             " transport input ssh", "!"]
     # Interfaces with descriptions and addresses, some filtered (about half the config).
     other = lines - 1 - emitted - len(bgp) - len(tail)
@@ -296,7 +296,7 @@ def device_lines(i: int, lines: int = 20000, seed: int = 4, intended: bool = Fal
     yield from emit(bgp + tail)
     n = 0
     while emitted < lines - 1:
-        yield from emit([f"ntp server 192.0.2.{n % 250 + 1}"] if n % 2 else ["!"])
+        yield from emit([f"ntp server 198.18.254.{n % 250 + 1}"] if n % 2 else ["!"])
         n += 1
     yield "end"
 
