@@ -34,8 +34,10 @@ def _register() -> None:
     register_telemetry(app)
     from .demo import register as register_demo
     from .deploy.cli import register as register_deploy
+    from .gitlab.cli import register as register_gitlab
 
     register_deploy(app)
+    register_gitlab(app)
     register_demo(app)
 
 

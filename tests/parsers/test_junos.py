@@ -173,7 +173,7 @@ firewall {
             term web {
                 from {
                     destination-address {
-                        192.0.2.0/24;
+                        203.0.113.0/24;
                     }
                     protocol tcp;
                     destination-port [ http https ];
@@ -242,7 +242,7 @@ protocols {
 """
 
 SET_FORMAT = """\
-set firewall family inet filter EDGE-IN term web from destination-address 192.0.2.0/24
+set firewall family inet filter EDGE-IN term web from destination-address 203.0.113.0/24
 set firewall family inet filter EDGE-IN term web from protocol tcp
 set firewall family inet filter EDGE-IN term web from destination-port http
 set firewall family inet filter EDGE-IN term web from destination-port https
@@ -413,7 +413,7 @@ set interfaces ge-0/0/1 unit 10 family inet filter output PROTECT
 
 def test_names_failing_identifier_rules_are_skipped_not_raised():
     p = parse("""
-set policy-options prefix-list "bad name!" 192.0.2.0/24
+set policy-options prefix-list "bad name!" 203.0.113.0/24
 set policy-options policy-statement delete then accept
 set firewall family inet filter "x;y" term t then accept
 set firewall family inet filter OK term t from source-address not-an-address
@@ -437,7 +437,7 @@ def test_driver_rendering_reads_back():
     """What netchange's Junos driver writes: numeric terms, route-filter-lists, a final reject term."""
     p = parse("""
 set policy-options route-filter-list RFL 10.0.0.0/8 upto /24
-set policy-options route-filter-list RFL 192.0.2.0/24 prefix-length-range /25-/26
+set policy-options route-filter-list RFL 203.0.113.0/24 prefix-length-range /25-/26
 set policy-options policy-statement RM term 5 from route-filter-list RFL
 set policy-options policy-statement RM term 5 then next term
 set policy-options policy-statement RM term 15 then accept
@@ -445,7 +445,7 @@ set policy-options policy-statement RM term netchange-final-reject then reject
 """)
     assert p.prefix_lists["RFL"].entries == (
         PrefixListEntry(seq=5, action="permit", prefix="10.0.0.0/8", le=24),
-        PrefixListEntry(seq=10, action="permit", prefix="192.0.2.0/24", ge=25, le=26))
+        PrefixListEntry(seq=10, action="permit", prefix="203.0.113.0/24", ge=25, le=26))
     assert p.route_maps["RM"].entries == (
         RouteMapEntry(seq=5, action="permit", match=Match(prefix_list="RFL"), **{"continue": 15}),
         RouteMapEntry(seq=15, action="permit"))

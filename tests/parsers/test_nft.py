@@ -64,10 +64,10 @@ MANAGED_JSON = _doc(
     {"chain": {"family": "inet", "table": "netchange", "name": "web", "handle": 1}},
     {"chain": {"family": "inet", "table": "netchange", "name": "forward-hook", "handle": 2, "type": "filter",
                "hook": "forward", "prio": 0, "policy": "accept"}},
-    _rule("web", 3, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "192.0.2.0", "len": 24}}),
+    _rule("web", 3, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "203.0.113.0", "len": 24}}),
                      _match(_payload("tcp", "dport"), {"set": [80, 443]}), {"counter": None}, {"accept": None}],
           "term=web-v4"),
-    _rule("web", 4, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "192.0.2.0", "len": 24}}),
+    _rule("web", 4, [_match(_payload("ip", "daddr"), {"prefix": {"addr": "203.0.113.0", "len": 24}}),
                      _match(_payload("udp", "dport"), {"range": [1024, 2048]}), {"counter": None}, {"accept": None}],
           "term=web-v4"),
     _rule("web", 5, [_match({"meta": {"key": "l4proto"}}, "tcp"), {"log": None}, {"drop": None}],
@@ -82,7 +82,7 @@ def test_managed_table_maps_chains_terms_and_attachments():
     assert list(p.filters) == ["web"]
     web = p.filters["web"]
     assert web.rules == (
-        Rule(name="web-v4", family="ipv4", destinations=(net("192.0.2.0/24"),), counter=True, action="accept",
+        Rule(name="web-v4", family="ipv4", destinations=(net("203.0.113.0/24"),), counter=True, action="accept",
              specs=(ServiceSpec(protocol="tcp", destination_ports=(80, 443)),
                     ServiceSpec(protocol="udp", destination_ports=("1024-2048",)))),
         Rule(name="no-tcp", family="ipv4", specs=(ServiceSpec(protocol="tcp"),), action="deny", log=True,
@@ -138,8 +138,8 @@ def test_text_needs_root_with_a_clear_error(monkeypatch):
 MANAGED_TEXT = """
 table inet netchange {
     chain web {
-        ip daddr 192.0.2.0/24 tcp dport { 80, 443 } counter accept comment "term=web-v4"
-        ip daddr 192.0.2.0/24 udp dport 1024-2048 counter accept comment "term=web-v4"
+        ip daddr 203.0.113.0/24 tcp dport { 80, 443 } counter accept comment "term=web-v4"
+        ip daddr 203.0.113.0/24 udp dport 1024-2048 counter accept comment "term=web-v4"
         meta l4proto tcp log drop comment "no-tcp: as the nftables driver writes it"
     }
     chain forward-hook {
