@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 from enum import Enum
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,60 +116,64 @@ class Host(BaseModel):
 
 
 class Inventory:
-    """Typed view over a nornir SimpleInventory folder (hosts.yaml, groups.yaml, defaults.yaml)."""
+    """Typed view over a nornir SimpleInventory folder (hosts.yaml, groups.yaml, defaults.yaml).
+
+    nornir's own (C-accelerated) loader reads the files; the position-keeping YAML loader runs only
+    when something is wrong, to say where: a 1,000-host inventory loads in about a second."""
+
+    FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
-        self.hosts: dict[str, Host] = self._load()
+        self.nornir = self._init_nornir()
+        self.hosts: dict[str, Host] = self._typed_hosts()
 
-    def _load(self) -> dict[str, Host]:
+    def _init_nornir(self):
+        from nornir import InitNornir
+
         hosts_file = self.directory / "hosts.yaml"
         if not hosts_file.exists():
             raise InputError("inventory has no hosts.yaml", Location(str(hosts_file)))
-        nodes = {f: yamlio.load(self.directory / f) for f in ("hosts.yaml", "groups.yaml", "defaults.yaml") if (self.directory / f).exists()}
-        nr = self.nornir_from(nodes)
-        out: dict[str, Host] = {}
-        problems: list[tuple[Location, str]] = []
-        for name, h in nr.inventory.hosts.items():
-            merged = h.extended_data()
-            try:
-                data = HostData.model_validate(yamlio.to_plain(merged))
-            except ValidationError as e:
-                for err in e.errors(include_url=False):
-                    loc = ("data",) + tuple(err["loc"])
-                    line, col = yamlio.position(nodes["hosts.yaml"], (name,) + loc)
-                    problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), err["msg"]))
-                continue
-            out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
-                             groups=tuple(g.name for g in h.groups), data=data)
-        if problems:
-            raise InputError(f"{hosts_file}: bad host data", problems[0][0], problems)
-        return out
-
-    def nornir_from(self, nodes: dict[str, Any]):
-        """InitNornir over this folder (validates nornir's own structure first, with positions)."""
-        from nornir import InitNornir
-
-        for f, node in nodes.items():
-            if node is not None and not isinstance(node, dict):
-                raise InputError("expected a mapping at the top level", Location(str(self.directory / f), 1, 1))
-        opts = {"host_file": str(self.directory / "hosts.yaml")}
+        opts = {"host_file": str(hosts_file)}
         for key, f in (("group_file", "groups.yaml"), ("defaults_file", "defaults.yaml")):
             if (self.directory / f).exists():
                 opts[key] = str(self.directory / f)
         try:
-            return InitNornir(
-                runner={"plugin": "threaded", "options": {"num_workers": 20}},
-                inventory={"plugin": "SimpleInventory", "options": opts},
-                logging={"enabled": False},
-            )
-        except Exception as e:  # nornir raises plain exceptions for bad structure
+            return InitNornir(runner={"plugin": "threaded", "options": {"num_workers": 20}},
+                              inventory={"plugin": "SimpleInventory", "options": opts}, logging={"enabled": False})
+        except Exception as e:  # nornir raises plain exceptions: find the precise problem with positions
+            nodes = self._nodes(max_bytes=64 * 1024 * 1024)  # raises InputError with file:line for bad YAML
+            for f, node in nodes.items():
+                if node is not None and not isinstance(node, dict):
+                    raise InputError("expected a mapping at the top level", Location(str(self.directory / f), 1, 1)) from None
             raise InputError(f"inventory cannot be loaded: {type(e).__name__}: {e}", Location(str(self.directory))) from None
 
-    @cached_property
-    def nornir(self):
-        nodes = {f: yamlio.load(self.directory / f) for f in ("hosts.yaml", "groups.yaml", "defaults.yaml") if (self.directory / f).exists()}
-        return self.nornir_from(nodes)
+    def _nodes(self, max_bytes: int) -> dict[str, Any]:
+        return {f: yamlio.load(self.directory / f, yamlio.read_text(self.directory / f, max_bytes))
+                for f in self.FILES if (self.directory / f).exists()}
+
+    def _typed_hosts(self) -> dict[str, Host]:
+        out: dict[str, Host] = {}
+        errors: list[tuple[str, ValidationError]] = []
+        for name, h in self.nornir.inventory.hosts.items():
+            try:
+                data = HostData.model_validate(dict(h.extended_data()))
+            except ValidationError as e:
+                errors.append((name, e))
+                continue
+            out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
+                             groups=tuple(g.name for g in h.groups), data=data)
+        if errors:
+            hosts_file = self.directory / "hosts.yaml"
+            node = self._nodes(max_bytes=64 * 1024 * 1024).get("hosts.yaml")
+            problems: list[tuple[Location, str]] = []
+            for name, e in errors:
+                for err in e.errors(include_url=False):
+                    loc = ("data",) + tuple(err["loc"])
+                    line, col = yamlio.position(node, (name,) + loc)
+                    problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), err["msg"]))
+            raise InputError(f"{hosts_file}: bad host data", problems[0][0], problems)
+        return out
 
     def select(self, names=(), groups=(), roles=(), sites=()) -> list[Host]:
         """Hosts matching any of the given selectors (an empty selection selects nothing)."""

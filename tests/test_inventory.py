@@ -1,0 +1,52 @@
+"""The inventory: nornir SimpleInventory plus typed host data, with errors that say where."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.inventory import Inventory
+
+GOOD = """r1:
+  hostname: 198.18.0.11
+  platform: cisco_ios
+  data:
+    driver: frr
+    bgp:
+      asn: 65001
+      neighbors:
+        - {address: 198.51.100.2, remote_as: 65002}
+"""
+
+
+def test_typed_host_data_loads(tmp_path):
+    (tmp_path / "hosts.yaml").write_text(GOOD)
+    inv = Inventory(tmp_path)
+    r1 = inv.hosts["r1"]
+    assert r1.platform.value == "frr" and r1.data.bgp.neighbor("198.51.100.2").remote_as == 65002
+    assert inv.select(names=("r1",)) == [r1] and inv.select() == []
+
+
+def test_bad_host_data_names_file_line_and_field(tmp_path):
+    (tmp_path / "hosts.yaml").write_text(GOOD.replace("remote_as: 65002", "remote_as: lots"))
+    with pytest.raises(InputError) as e:
+        Inventory(tmp_path)
+    loc, msg = e.value.problems[0]
+    assert loc.file.endswith("hosts.yaml") and loc.line == 9 and "remote_as" in loc.field
+
+
+def test_unknown_driver_and_broken_yaml_are_clean_errors(tmp_path):
+    (tmp_path / "hosts.yaml").write_text(GOOD.replace("driver: frr", "driver: vyos"))
+    with pytest.raises(InputError, match="driver"):
+        Inventory(tmp_path)
+    (tmp_path / "hosts.yaml").write_text("r1:\n  hostname: [unclosed\n")
+    with pytest.raises(InputError) as e:
+        Inventory(tmp_path)
+    assert e.value.problems[0][0].line is not None
+
+
+def test_inventory_larger_than_the_change_request_size_cap_loads(tmp_path):
+    hosts = "".join(GOOD.replace("r1:", f"r{i}:").replace("198.18.0.11", f"198.18.{i // 250}.{i % 250 + 1}")
+                    + "  # " + "x" * 2200 + "\n" for i in range(1000))  # > 2 MB
+    (tmp_path / "hosts.yaml").write_text(hosts)
+    assert len(Inventory(tmp_path).hosts) == 1000
