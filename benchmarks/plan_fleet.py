@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fleetgen  # noqa: E402
 
 SPOT_CHECK = [  # lines the cisco_ios plan of every device must contain, in this order
-    "ip prefix-list PL-CUSTOMER-V4 seq 40 permit 192.0.2.0/24 le 26",
+    "ip prefix-list PL-CUSTOMER-V4 seq 40 permit 198.18.252.0/24 le 26",
     "ip prefix-list PL-CUSTOMER-V4 seq 20 permit 203.0.113.128/25 le 27",
     "route-map RM-TRANSIT-OUT-V2 permit 10",
     "route-map RM-TRANSIT-IN permit 20",
