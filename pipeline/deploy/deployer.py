@@ -327,10 +327,8 @@ class Deployer:
             if d.name in pending_refresh:
                 self.journal.write("committed", d.name, refresh=pending_refresh[d.name], carried=True)
         self._say(f"guard: connecting to {len(self.devices)} device(s)")
-        failed = self._parallel(self._connect, self.devices, "connect")
-        if failed:
-            return self._finish("refused", "; ".join(d.error for d in failed))
-        failed = self._parallel(self._guard, self.devices, "guard")
+        # Each device is guarded as soon as its own session is up (no need to wait for the slowest connect).
+        failed = self._parallel(lambda d: (self._connect(d), self._guard(d)), self.devices, "connect+guard")
         if failed:
             return self._finish("refused", "; ".join(d.error for d in failed))
         try:

@@ -68,7 +68,9 @@ def test_firewall_change_is_atomic_and_blocks_only_http(env, lab, web):
         stop.set()
         t.join()
     assert rep["verdict"] == "deployed", rep
-    assert seen <= {0, 4}, f"a partial ruleset was visible: rule counts {seen}"
+    complete = sum(c.count('comment "') for c in rep["devices"][0]["events"][1]["commands"])
+    assert complete == 5, "4 rules (2 terms x 2 families) and the closing implicit deny"
+    assert seen <= {0, complete}, f"a partial ruleset was visible: rule counts {seen}"
     for dst in (v4, v6):
         assert not lab.tcp_connect("ext1", dst, 80, timeout=1), "plain HTTP is blocked"
         assert lab.tcp_connect("ext1", dst, 443), "HTTPS still passes"
