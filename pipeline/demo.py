@@ -1,5 +1,6 @@
 """`netchange demo`: the main job on the bundled default — lab up, then the example change through
-validate, plan (dry run against the live devices) and deploy (commit-then-refresh), then lab down."""
+validate, plan (dry run against the live devices), deploy (commit-then-refresh) and verification from
+sampled traffic, then lab down."""
 
 from __future__ import annotations
 
@@ -50,9 +51,18 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
             if dry_run:
                 return
-            console.rule("4. deploy: commit on every device, barrier, refresh, post-checks")
+            console.rule("4. deploy: commit everywhere, barrier, refresh, post-checks, sampled-traffic verdicts")
+            from .deploy.cli import traffic_verifier
+
             opts = Options(progress=lambda m: console.print(f"[cyan]›[/] {m}", highlight=False))
-            rep = Deployer(change_file, project, opts).run()
+            cleanup = None
+            if change.verify.traffic:
+                opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, project.inventory, opts.progress)
+            try:
+                rep = Deployer(change_file, project, opts).run()
+            finally:
+                if cleanup:
+                    cleanup()
             sys.stdout.write(to_markdown(rep))
             rc = 0 if rep["verdict"] in ("deployed", "no_op") else 1
         finally:
