@@ -10,6 +10,8 @@ i.e. the more cautious, of the two.  No traffic to judge gives "inconclusive", n
 
 from __future__ import annotations
 
+import math
+
 import ipaddress
 import threading
 import time
@@ -220,17 +222,29 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
             return verdict(Outcome.INCONCLUSIVE, f"no sample yet, but P(unseen | passing) = {p:.2g} > {alpha:.2g} ({source})")
         return None
 
-    # via
-    if window.via > 0:
-        return verdict(Outcome.PASS, f"{window.via} of {window.samples} samples of the flow take the hop")
-    if window.other > 0 and (1 - VIA_MIN_SHARE) ** window.other <= alpha:
-        return verdict(Outcome.FAIL, f"{window.other} samples of the flow, none via the hop")
+    # via: a one-sided binomial test of "at least VIA_MIN_SHARE of the flow takes the hop" (one stray
+    # sample on the hop, e.g. while a route settles, proves nothing; all samples elsewhere disprove it)
+    total = window.via + window.other
+    if total and binom_tail_ge(window.via, total, VIA_MIN_SHARE) <= alpha:
+        return verdict(Outcome.PASS, f"{window.via} of {total} samples of the flow take the hop")
+    if total and binom_tail_le(window.via, total, VIA_MIN_SHARE) <= alpha:
+        return verdict(Outcome.FAIL, f"only {window.via} of {total} samples of the flow take the hop")
     if window.samples == 0 and k_ref > 0 and p <= alpha:
         return verdict(Outcome.FAIL, f"the flow no longer shows at the point (P(unseen | passing) = {p:.2g}; {source})")
     if final:
-        why = "no traffic to judge" if window.samples == 0 else f"only {window.other} samples, none via the hop"
+        why = "no traffic to judge" if window.samples == 0 else f"{window.via} of {total} samples via the hop: not enough to decide"
         return verdict(Outcome.INCONCLUSIVE, why)
     return None
+
+
+def binom_tail_ge(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
+def binom_tail_le(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p)."""
+    return sum(math.comb(n, i) * p ** i * (1 - p) ** (n - i) for i in range(0, k + 1))
 
 
 class Verifier:

@@ -96,8 +96,13 @@ def test_matcher_selects_flow_point_and_via():
     m2.add(obs(egress=False, out_if=7), t2)
     m2.add(obs(egress=False, out_if=8), t2)
     assert (t2.samples, t2.via, t2.other) == (2, 1, 1)
-    v = judge(m2.exp, t2, 1.0, None, 0.0, final=False)
-    assert v.outcome is Outcome.PASS
+    # One sample of two on the hop proves nothing either way: undecided, inconclusive at the deadline.
+    assert judge(m2.exp, t2, 1.0, None, 0.0, final=False) is None
+    assert judge(m2.exp, t2, 1.0, None, 0.0, final=True).outcome is Outcome.INCONCLUSIVE
+    # All of 7 on the hop: P(>= 7 of 7 | share 0.5) = 0.008 <= 0.01, so it passes; 1 of 12 fails.
+    assert judge(m2.exp, Tally(samples=7, via=7, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.PASS
+    assert judge(m2.exp, Tally(samples=6, via=6, sampling_rate=100), 1.0, None, 0.0, final=False) is None
+    assert judge(m2.exp, Tally(samples=12, via=1, other=11, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.FAIL
     nh = TrafficExpectation("198.51.100.0/24", "203.0.113.0/24", "via", Point("fw1"), via_next_hop="198.51.100.254")
     assert Matcher(nh).via(obs(next_hop="198.51.100.254"))
     assert judge(nh, Tally(samples=7, other=7, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.FAIL

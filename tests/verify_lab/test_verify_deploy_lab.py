@@ -124,6 +124,6 @@ def test_routing_change_that_does_not_move_traffic_is_rolled_back(env, lab):
     before = env.policy("r1")
     rep, tv, _ = deploy(env, ROUTING.format(id="CHG-9104", lp=150))
     assert rep["verdict"] == "rolled_back", rep["summary"]
-    assert tv.verdicts[0].outcome.value == "fail" and "none via the hop" in tv.verdicts[0].reason
+    assert tv.verdicts[0].outcome.value == "fail" and "only 0 of" in tv.verdicts[0].reason
     assert env.policy("r1") == before
     assert best_next_hop(lab) == "198.18.1.1"
