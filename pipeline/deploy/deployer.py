@@ -259,11 +259,24 @@ class Deployer:
                 d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], before, self.opts.refresh_timeout))
             d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
                     seconds=round(time.monotonic() - t0, 3))
+        self._await_own_resend(d)
         bad = [c for c in d.checks if c.name.startswith("refresh") and not c.ok]
         self.journal.write("refreshed", d.name)
         d.status = "refreshed"
         if bad:
             raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
+
+    def _await_own_resend(self, d: Device) -> None:
+        """Platforms that ignore `soft out` (AOS-CX) re-send by themselves some seconds after a policy
+        change: wait for that instead of pretending the refresh happened when the command returned."""
+        driver = d.session.driver
+        outs = [r for r in d.refresh if r["direction"] == "out"]
+        wait = getattr(driver, "outbound_resend_seconds", 0)
+        if outs and not driver.capabilities.soft_out and wait:
+            time.sleep(wait)
+            d.checks.append(checks.CheckResult(
+                f"outbound refresh on {d.host.platform.value}", True,
+                f"no soft out on this platform: waited {wait} s for its own re-send to {len(outs)} neighbor(s)"))
 
     def _postcheck(self, d: Device) -> None:
         final = plan_device(d.host, d.session.driver, d.session.fetch(), self.change, self.store, d.plan.strategy if d.plan else None)
