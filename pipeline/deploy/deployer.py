@@ -421,7 +421,9 @@ class Deployer:
         self._parallel(self._gc, gc, "gc")
         for d in work:
             d.status = "deployed"
-        return self._finish("deployed", f"{len(work)} device(s) refreshed")
+        # A refreshed shard is not final: another shard may fail and `--phase rollback` must then find this
+        # journal (with its "refreshed" records) to restore and refresh again, so it is not archived yet.
+        return self._finish("deployed", f"{len(work)} device(s) refreshed", final=self.opts.phase != "refresh")
 
     def _rollback_from_journal(self) -> dict:
         originals = self.journal.originals()
@@ -459,7 +461,9 @@ class Deployer:
 
     def _finish(self, verdict: str, summary: str, final: bool = True) -> dict:
         self.verdict, self.summary = verdict, summary
-        step = {"deployed": "done", "no_op": "no_op", "refused": "refused", "rolled_back": "rolled_back"}.get(verdict, verdict)
+        # ("committed" must not reuse the per-device "committed" step: Journal.refresh_targets reads those.)
+        step = {"deployed": "done", "no_op": "no_op", "refused": "refused", "rolled_back": "rolled_back",
+                "committed": "phase_committed"}.get(verdict, verdict)
         if step == "refused" and getattr(self, "resuming", False):
             step, final = "refused_attempt", False  # keep the interrupted deploy resumable
         self.journal.write(step, summary=summary)

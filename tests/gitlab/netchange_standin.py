@@ -1,6 +1,10 @@
-"""`netchange` for pipeline tests: every command is the real one, except `deploy`, which is a stand-in
-while the real `netchange deploy` is not registered yet (it is being written in parallel) — and for the
-sharded-failure test, where a shard must fail on purpose. It follows the documented interface:
+"""`netchange` for pipeline tests: every command is the real one, except `deploy`, which is a stand-in.
+It is kept only where a test needs no lab (the `ci deploy` / claim / record protocol in test_deploy.py and
+test_scheduled_pipeline_deploys_once_and_keeps_the_ledger) or a deterministic fault the lab cannot give
+(test_sharded_pipeline_stops_before_refresh_when_a_shard_fails_to_commit: one shard's commit job failing;
+a deploy exiting 1 or 3 on demand). The sharded pipeline with the real `netchange deploy` against the lab,
+including a shard failing its refresh and every shard rolling back, is
+test_sharded_pipeline_real_deploy_on_the_lab. It follows the documented interface:
 
     netchange deploy CHANGE [--shard i/n] [--phase all|commit|refresh|rollback|gc] [--journal-dir DIR]
                             [--report FILE.json] ...

@@ -3,8 +3,8 @@ really travel between jobs) in a scratch copy of the project with a bare `origin
 
 netchange runs from the already-bootstrapped venv (NETCHANGE_BIN), so no job reinstalls anything. The MR
 note and the open-MR lookup go to the GitLab HTTP fake. `netchange deploy` is the stand-in of
-netchange_standin.py where noted (the real command is not registered yet; the sharded failure needs a
-shard that fails on purpose); test_scheduled_pipeline_real_deploy_on_the_lab uses the real one.
+netchange_standin.py where noted (no lab needed, or a shard whose commit fails on purpose); the `lab`
+tests run the real one against the session lab, the sharded one with two shards (r1, r2).
 """
 
 from __future__ import annotations
@@ -181,8 +181,8 @@ def _merge_change(s: Scratch, cid: str, branch: str, **kw) -> str:
 
 
 def test_scheduled_pipeline_deploys_once_and_keeps_the_ledger(project, tmp_path):
-    """Stand-in deploy (the real `netchange deploy` is not registered yet): this checks the pipeline, the
-    claim/record protocol and the ledger pushed back to origin."""
+    """Stand-in deploy, so this runs without the lab: it checks the pipeline, the claim/record protocol and
+    the ledger pushed back to origin (test_scheduled_pipeline_real_deploy_on_the_lab runs the real one)."""
     s = project
     merge = _merge_change(s, "CHG-0002", "mr-7")
     log = tmp_path / "deploys.jsonl"
@@ -204,53 +204,24 @@ def test_scheduled_pipeline_deploys_once_and_keeps_the_ledger(project, tmp_path)
     assert len(log.read_text().splitlines()) == 1
 
 
-def test_sharded_pipeline_commits_everywhere_before_refresh_and_rolls_back_all_shards(project, tmp_path):
-    """Stand-in deploy: a shard must fail on purpose. Checks the stage barrier, journals travelling as
-    artifacts between stages, rollback jobs on every shard, and the outcome in the ledger."""
+def test_sharded_pipeline_stops_before_refresh_when_a_shard_fails_to_commit(project, tmp_path):
+    """Stand-in deploy, because this needs a deterministic fault the lab cannot give: one shard's commit job
+    failing (the lab's routers accept every edit netchange sends). Everything else of the sharded pipeline
+    (barrier, refresh, a failing refresh, rollback of every shard, the ledger) runs with the real
+    `netchange deploy` against the lab in test_sharded_pipeline_real_deploy_on_the_lab."""
     s = project
-    m2 = _merge_change(s, "CHG-0002", "mr-7")
+    m4 = _merge_change(s, "CHG-0004", "mr-9")
     log = tmp_path / "deploys.jsonl"
     sharded = {"CI_PIPELINE_SOURCE": "schedule", "NETCHANGE_DEPLOY_MODE": "sharded", "NETCHANGE_SCHEDULE": "deploy",
                "NETCHANGE_GIT_REMOTE": "origin"}
-
-    def calls() -> list[dict]:
-        return [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
-
-    p = run_pipeline(s.work, "sharded-ok", NETCHANGE_BIN=str(standin_bin(tmp_path, log)), **sharded)
-    assert p.rc == 0, p.out[-3000:]
-    for job in ("fleet:claim", "fleet:commit: [1/2]", "fleet:commit: [2/2]", "fleet:refresh: [1/2]",
-                "fleet:refresh: [2/2]", "fleet:deployed"):
-        assert p.status(job) == "PASS", (job, p.out[-3000:])
-    assert p.status("fleet:rollback: [1/2]") is None and p.status("deploy") is None
-    commits = [c for c in calls() if c["phase"] == "commit"]
-    refreshes = [c for c in calls() if c["phase"] == "refresh"]
-    assert sorted(c["shard"] for c in commits) == ["1/2", "2/2"] == sorted(c["shard"] for c in refreshes)
-    assert max(c["t"] for c in commits) < min(c["t"] for c in refreshes)  # the fleet-wide barrier
-    assert all(c["had_journal"] for c in refreshes)  # each shard's journal came through as an artifact
-    assert s.ledger_note(m2)["changes"]["CHG-0002"]["records"][-1]["state"] == "deployed"
-
-    # Shard 2 fails to refresh: the rollback job of every shard runs, with its shard's journal.
-    m3 = _merge_change(s, "CHG-0003", "mr-8")
-    log.unlink()
-    p = run_pipeline(s.work, "sharded-refresh-fails", **sharded,
-                     NETCHANGE_BIN=str(standin_bin(tmp_path, log, fail_shard=2, fail_phase="refresh")))
-    assert p.rc != 0
-    assert p.status("fleet:refresh: [1/2]") == "PASS" and p.status("fleet:refresh: [2/2]") == "FAIL"
-    assert p.status("fleet:rollback: [1/2]") == "PASS" and p.status("fleet:rollback: [2/2]") == "PASS"
-    assert p.status("fleet:failed") == "PASS" and p.status("fleet:deployed") is None
-    rollbacks = [c for c in calls() if c["phase"] == "rollback"]
-    assert sorted(c["shard"] for c in rollbacks) == ["1/2", "2/2"] and all(c["had_journal"] for c in rollbacks)
-    last = s.ledger_note(m3)["changes"]["CHG-0003"]["records"][-1]
-    assert last["state"] == "failed" and any(r["verdict"] == "rolled_back" for r in last["reports"])
-
     # Shard 2 fails to commit: no shard refreshes. (GitLab then runs the rollback jobs too; gitlab-ci-local
     # 4.60 never starts a job after a skipped one, so the skipped refresh stage ends its run here.)
-    m4 = _merge_change(s, "CHG-0004", "mr-9")
-    log.unlink()
     p = run_pipeline(s.work, "sharded-commit-fails", NETCHANGE_BIN=str(standin_bin(tmp_path, log, fail_shard=2)), **sharded)
     assert p.rc != 0
     assert p.status("fleet:commit: [1/2]") == "PASS" and p.status("fleet:commit: [2/2]") == "FAIL"
-    assert [c for c in calls() if c["phase"] == "refresh"] == []
+    calls = [json.loads(x) for x in log.read_text().splitlines()]
+    assert sorted(c["shard"] for c in calls if c["phase"] == "commit") == ["1/2", "2/2"]
+    assert [c for c in calls if c["phase"] == "refresh"] == []
     assert s.ledger_note(m4)["changes"]["CHG-0004"]["records"][-1]["state"] == "claimed"  # in doubt, for a human
 
 
@@ -287,3 +258,120 @@ def test_scheduled_pipeline_real_deploy_on_the_lab(request, tmp_path):
     assert "local-preference 300" in lab.vtysh("r1", "show running-config")
     p = run_pipeline(s.work, "schedule-lab-2", **variables)
     assert p.rc == 0 and "nothing to deploy" in p.log("deploy")
+
+
+def _lab_project(tmp_path: Path, lab) -> Scratch:
+    """The whole project in a scratch repository, with the test lab's inventory, CHG-0001 adopted."""
+    s = Scratch(tmp_path, full=True)
+    shutil.rmtree(s.work / "inventory")
+    shutil.copytree(lab.inventory_path, s.work / "inventory")  # the test lab's addresses and keys
+    s.commit_all("inventory of the test lab")
+    s.git("push", "-q", "origin", "main")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")}
+    subprocess.run([str(PYTHON), "-m", "pipeline.gitlab", "ci", "adopt"], cwd=s.work, env=env, check=True,
+                   capture_output=True)
+    return s
+
+
+def _two_router_change(cid: str, rm_entry: str, r1_out_extra: str) -> str:
+    """A change on r1 and r2 (one device per shard of 2). Routing objects go to every targeted BGP speaker:
+    RM-R3-IN/PL-R3-IN matter on r1 (bound to r3) and are new, unbound objects on r2; PL-R1-OUT is bound
+    on r2 (outbound to r1) and gains a prefix r2 does not originate (harmless, but it needs a refresh),
+    and is a new, unbound object on r1."""
+    return (f"id: {cid}\ntitle: sharded test change {cid}\nrequested_by: alice@example.net\n"
+            "targets:\n  hosts: [r1, r2]\n"
+            "routing:\n"
+            "  prefix_lists:\n"
+            "    - name: PL-R3-IN\n      afi: ipv4\n      entries:\n"
+            "        - {seq: 10, action: permit, prefix: 203.0.113.0/24}\n"
+            "        - {seq: 20, action: permit, prefix: 198.18.3.0/24}\n"
+            "    - name: PL-R1-OUT\n      afi: ipv4\n      entries:\n"
+            "        - {seq: 10, action: permit, prefix: 203.0.113.0/24}\n"
+            "        - {seq: 20, action: permit, prefix: 198.18.2.0/24}\n"
+            f"        - {{seq: 30, action: permit, prefix: {r1_out_extra}}}\n"
+            "  route_maps:\n"
+            "    - name: RM-R3-IN\n      entries:\n"
+            f"        - {rm_entry}\n")
+
+
+def _artifacts_of(p: Pipeline, job: str) -> Path:
+    """A job's artifacts folder; gitlab-ci-local names it like the job's log (see Pipeline.log)."""
+    name = re.sub(r"[^A-Za-z0-9]+", lambda m: base64.b64encode(m.group(0).encode()).decode().rstrip("="), job)
+    return p.state / "artifacts" / name
+
+
+def _journal(p: Pipeline, job: str) -> list[dict]:
+    """The journal records a shard job left in its artifacts (its shard's journal, archived or not)."""
+    files = sorted(_artifacts_of(p, job).rglob("*.jsonl"))
+    return [json.loads(x) for f in files for x in f.read_text().splitlines() if x.strip()]
+
+
+def _report(p: Pipeline, job: str, name: str) -> dict:
+    files = list(_artifacts_of(p, job).rglob(name))
+    assert files, (job, name, sorted(str(f) for f in p.state.joinpath("artifacts").rglob("*")))
+    return json.loads(files[0].read_text())
+
+
+@pytest.mark.lab
+def test_sharded_pipeline_real_deploy_on_the_lab(request, tmp_path):
+    """The sharded pipeline (parallel: 2) with the REAL `netchange deploy` against the lab, r1 on shard 1
+    and r2 on shard 2. A good change commits on both shards before either refreshes, then refreshes and is
+    recorded deployed. A bad change (RM-R3-IN denies every prefix from r3 on r1) passes the commit stage,
+    fails r1's post-checks in the refresh stage while r2's refresh succeeds; then the rollback job of
+    every shard runs from its journal (an artifact), both routers hold exactly their policy from before,
+    and the ledger records the failure."""
+    from lab_env import restored
+
+    lab = request.getfixturevalue("lab")  # only now: the lab takes a while to come up
+    s = _lab_project(tmp_path, lab)
+    sharded = {"CI_PIPELINE_SOURCE": "schedule", "NETCHANGE_DEPLOY_MODE": "sharded", "NETCHANGE_SCHEDULE": "deploy",
+               "NETCHANGE_GIT_REMOTE": "origin", "NETCHANGE_BIN": str(real_bin(tmp_path))}
+    shard_jobs = [f"fleet:{stage}: [{i}/2]" for stage in ("commit", "refresh") for i in (1, 2)]
+    with restored(lab, tmp_path / "restore") as env:  # the lab goes back as it was, whatever happens
+        # ---- a good change: commit on both shards, the barrier, refresh on both shards, deployed
+        good = _two_router_change("CHG-0002", "{seq: 10, action: permit, match: {prefix_list: PL-R3-IN}, "
+                                  "set: {local_preference: 250}}", "192.0.2.0/24")
+        m2 = s.merge_change(good, "mr-7")
+        p = run_pipeline(s.work, "sharded-lab-ok", **sharded)
+        assert p.rc == 0, p.out[-4000:]
+        for job in ("fleet:claim", *shard_jobs, "fleet:deployed"):
+            assert p.status(job) == "PASS", (job, p.out[-4000:])
+        assert p.status("fleet:rollback: [1/2]") is None and p.status("fleet:failed") is None
+        for i, host in ((1, "r1"), (2, "r2")):
+            commit = _report(p, f"fleet:commit: [{i}/2]", f"commit-{i}.json")
+            refresh = _report(p, f"fleet:refresh: [{i}/2]", f"refresh-{i}.json")
+            assert [d["host"] for d in commit["devices"]] == [host] == [d["host"] for d in refresh["devices"]]
+            assert (commit["verdict"], refresh["verdict"]) == ("committed", "deployed")
+        # The fleet-wide barrier: every shard's commit finished before any shard's refresh began.
+        commits_done = [r["t"] for i in (1, 2) for r in _journal(p, f"fleet:commit: [{i}/2]") if r["step"] == "phase_done"]
+        refresh_starts = [r["t"] for i in (1, 2) for r in _journal(p, f"fleet:refresh: [{i}/2]")
+                          if r["step"] == "start" and r.get("phase") == "refresh"]
+        assert len(commits_done) == 2 and len(refresh_starts) == 2 and max(commits_done) < min(refresh_starts)
+        assert s.ledger_note(m2)["changes"]["CHG-0002"]["records"][-1]["state"] == "deployed"
+        r1 = lab.vtysh_json("r1", "show bgp ipv4 unicast 198.18.3.0/24 json")
+        assert any(path.get("locPrf") == 250 for path in r1["paths"]), r1
+        assert "192.0.2.0/24" in lab.vtysh("r2", "show running-config")
+        before = {n: env.policy(n) for n in ("r1", "r2")}
+
+        # ---- a bad change: r1's shard fails its post-checks in the refresh stage, every shard rolls back
+        bad = _two_router_change("CHG-0003", "{seq: 10, action: deny, match: {prefix_list: PL-R3-IN}}",
+                                 "198.18.99.0/24")
+        m3 = s.merge_change(bad, "mr-8")
+        p = run_pipeline(s.work, "sharded-lab-refresh-fails", **sharded)
+        assert p.rc != 0
+        assert p.status("fleet:commit: [1/2]") == "PASS" and p.status("fleet:commit: [2/2]") == "PASS", p.out[-4000:]
+        assert p.status("fleet:refresh: [1/2]") == "FAIL" and p.status("fleet:refresh: [2/2]") == "PASS", p.out[-4000:]
+        assert p.status("fleet:rollback: [1/2]") == "PASS" and p.status("fleet:rollback: [2/2]") == "PASS", p.out[-4000:]
+        assert p.status("fleet:failed") == "PASS" and p.status("fleet:deployed") is None
+        failed_refresh = _report(p, "fleet:refresh: [1/2]", "refresh-1.json")
+        assert failed_refresh["verdict"] == "rolled_back" and "post-check" in failed_refresh["summary"], failed_refresh
+        assert _report(p, "fleet:refresh: [2/2]", "refresh-2.json")["verdict"] == "deployed"
+        for i, host in ((1, "r1"), (2, "r2")):
+            rb = _report(p, f"fleet:rollback: [{i}/2]", f"rollback-{i}.json")
+            assert rb["verdict"] == "rolled_back" and [d["host"] for d in rb["devices"]] == [host], rb
+        # r2 had refreshed its session to r1 when r1's shard failed: its rollback refreshes it again.
+        rb2 = _report(p, "fleet:rollback: [2/2]", "rollback-2.json")
+        assert any(e["phase"] == "rollback" and e["refreshed"] for e in rb2["devices"][0]["events"]), rb2
+        assert {n: env.policy(n) for n in ("r1", "r2")} == before
+        last = s.ledger_note(m3)["changes"]["CHG-0003"]["records"][-1]
+        assert last["state"] == "failed" and any(r["verdict"] == "rolled_back" for r in last["reports"]), last
