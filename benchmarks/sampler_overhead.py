@@ -54,7 +54,13 @@ def run_agent(rate: int, seconds: int, repeat: int, udp: bool) -> dict:
         line = agent.stderr.readline()
         if "sampling" not in line:
             raise RuntimeError(line + agent.stderr.read())
+        before = bpf_stats()
+        t0 = time.monotonic()
         results = [iperf(seconds, udp) for _ in range(repeat)]
+        traffic_s = time.monotonic() - t0
+        after = bpf_stats()
+        runs = after[1] - before[1]
+        kernel_ns = after[0] - before[0]
         hwm = proc_status(agent.pid, "VmHWM") / 1024
         with open(f"/proc/{agent.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -63,7 +69,17 @@ def run_agent(rate: int, seconds: int, repeat: int, udp: bool) -> dict:
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=10)
     summary = err.strip().splitlines()[-1]
-    return {"results": results, "rss_mb": hwm, "cpu_s": cpu, "summary": summary}
+    return {"results": results, "rss_mb": hwm, "cpu_s": cpu, "summary": summary, "bpf_runs": runs,
+            "bpf_ns_per_packet": kernel_ns / runs if runs else 0.0, "bpf_core_share": kernel_ns / 1e9 / traffic_s,
+            "agent_core_share": cpu / traffic_s}
+
+
+def bpf_stats() -> tuple[int, int]:
+    """(run_time_ns, run_cnt) summed over the sampler's programs (kernel.bpf_stats_enabled must be 1).
+    This is the sampler's own kernel cost, measured by the kernel: far steadier than throughput."""
+    out = sh("bpftool", "prog", "show", "-j", check=False).stdout
+    progs = [p for p in json.loads(out or "[]") if p.get("name", "").startswith("sample_")]
+    return sum(p.get("run_time_ns", 0) for p in progs), sum(p.get("run_cnt", 0) for p in progs)
 
 
 def main() -> None:
@@ -78,6 +94,8 @@ def main() -> None:
     from pipeline.telemetry.bpf_build import build_object
 
     build_object()
+    stats_was = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()
+    Path("/proc/sys/kernel/bpf_stats_enabled").write_text("1")
     unit = "pps" if args.udp else "Gbit/s"
     server = None
     try:
@@ -103,10 +121,14 @@ def main() -> None:
         for name, values in runs.items():
             value = statistics.median(v for v, _ in values)
             r = values[-1][1]
-            extra = "" if r is None else (f"  overhead {100 * (b - value) / b:+.1f}%  agent peak RSS {max(x[1]['rss_mb'] for x in values):.0f} MB, "
-                                           f"CPU {r['cpu_s']:.1f} s/run; last run: {r['summary'].removeprefix('netchange agent: ')}")
+            extra = "" if r is None else (
+                f"  throughput {100 * (value - b) / b:+.1f}%  | kernel program {statistics.median(x[1]['bpf_ns_per_packet'] for x in values):.0f} ns/packet"
+                f" = {100 * statistics.median(x[1]['bpf_core_share'] for x in values):.2f}% of a core, agent "
+                f"{100 * statistics.median(x[1]['agent_core_share'] for x in values):.1f}% of a core, peak RSS "
+                f"{max(x[1]['rss_mb'] for x in values):.0f} MB; last run: {r['summary'].removeprefix('netchange agent: ')}")
             print(f"  {name:<16} {value:>12,.2f} {unit}{extra}")
     finally:
+        Path("/proc/sys/kernel/bpf_stats_enabled").write_text(stats_was)
         if server is not None:
             server.terminate()
             server.wait()

@@ -252,12 +252,15 @@ def test_scheduled_pipeline_real_deploy_on_the_lab(request, tmp_path):
     merge = s.merge_change(text, "mr-7")
     variables = {"CI_PIPELINE_SOURCE": "schedule", "NETCHANGE_BIN": str(real_bin(tmp_path)),
                  "NETCHANGE_GIT_REMOTE": "origin", "NETCHANGE_SCHEDULE": "deploy"}
-    p = run_pipeline(s.work, "schedule-lab-1", **variables)
-    assert p.rc == 0, p.out[-4000:]
-    assert s.ledger_note(merge)["changes"]["CHG-0002"]["records"][-1]["state"] == "deployed"
-    assert "local-preference 300" in lab.vtysh("r1", "show running-config")
-    p = run_pipeline(s.work, "schedule-lab-2", **variables)
-    assert p.rc == 0 and "nothing to deploy" in p.log("deploy")
+    from lab_env import restored
+
+    with restored(lab, tmp_path / "restore"):  # the lab goes back as it was: later tests expect its baseline
+        p = run_pipeline(s.work, "schedule-lab-1", **variables)
+        assert p.rc == 0, p.out[-4000:]
+        assert s.ledger_note(merge)["changes"]["CHG-0002"]["records"][-1]["state"] == "deployed"
+        assert "local-preference 300" in lab.vtysh("r1", "show running-config")
+        p = run_pipeline(s.work, "schedule-lab-2", **variables)
+        assert p.rc == 0 and "nothing to deploy" in p.log("deploy")
 
 
 def _lab_project(tmp_path: Path, lab) -> Scratch:
@@ -330,7 +333,7 @@ def test_sharded_pipeline_real_deploy_on_the_lab(request, tmp_path):
     with restored(lab, tmp_path / "restore") as env:  # the lab goes back as it was, whatever happens
         # ---- a good change: commit on both shards, the barrier, refresh on both shards, deployed
         good = _two_router_change("CHG-0002", "{seq: 10, action: permit, match: {prefix_list: PL-R3-IN}, "
-                                  "set: {local_preference: 250}}", "192.0.2.0/24")
+                                  "set: {local_preference: 250}}", "198.18.250.0/24")
         m2 = s.merge_change(good, "mr-7")
         p = run_pipeline(s.work, "sharded-lab-ok", **sharded)
         assert p.rc == 0, p.out[-4000:]
@@ -350,7 +353,7 @@ def test_sharded_pipeline_real_deploy_on_the_lab(request, tmp_path):
         assert s.ledger_note(m2)["changes"]["CHG-0002"]["records"][-1]["state"] == "deployed"
         r1 = lab.vtysh_json("r1", "show bgp ipv4 unicast 198.18.3.0/24 json")
         assert any(path.get("locPrf") == 250 for path in r1["paths"]), r1
-        assert "192.0.2.0/24" in lab.vtysh("r2", "show running-config")
+        assert "198.18.250.0/24" in lab.vtysh("r2", "show running-config")
         before = {n: env.policy(n) for n in ("r1", "r2")}
 
         # ---- a bad change: r1's shard fails its post-checks in the refresh stage, every shard rolls back

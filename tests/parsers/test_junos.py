@@ -233,7 +233,7 @@ protocols {
         group peers {
             type external;
             import FROM-PEER;
-            neighbor 192.0.2.1 {
+            neighbor 198.51.100.201 {
                 peer-as 64500;
             }
         }
@@ -262,7 +262,7 @@ set policy-options policy-statement FROM-PEER term rest then reject
 set policy-options community PEER members 64500:100
 set protocols bgp group peers type external
 set protocols bgp group peers import FROM-PEER
-set protocols bgp group peers neighbor 192.0.2.1 peer-as 64500
+set protocols bgp group peers neighbor 198.51.100.201 peer-as 64500
 deactivate firewall family inet filter EDGE-IN term old
 """
 
@@ -280,7 +280,7 @@ def test_hierarchical_and_set_format_give_the_same_policy():
     assert h.route_maps["FROM-PEER"].entries[0] == RouteMapEntry(
         seq=10, action="permit", match=Match(prefix_list="CUSTOMERS", community_list="PEER"),
         set=SetClause(local_preference=200, as_path_prepend=(64500, 64500)))
-    assert h.bindings[("192.0.2.1", "ipv4", "in")].route_map == "FROM-PEER"
+    assert h.bindings[("198.51.100.201", "ipv4", "in")].route_map == "FROM-PEER"
     assert h.skipped == ["junos: inactive, ignored: firewall family inet filter EDGE-IN term old"]
 
 
@@ -370,13 +370,13 @@ def test_bgp_bindings_neighbor_overrides_group_and_chains_keep_first():
     p = parse("""
 set protocols bgp import GLOBAL-IN
 set protocols bgp group G export [ OUT-A OUT-B ]
-set protocols bgp group G neighbor 192.0.2.1 import NBR-IN
-set protocols bgp group G neighbor 192.0.2.2
+set protocols bgp group G neighbor 198.51.100.201 import NBR-IN
+set protocols bgp group G neighbor 198.51.100.202
 set protocols bgp group G neighbor 2001:db8::2
 """)
-    assert p.bindings[("192.0.2.1", "ipv4", "in")].route_map == "NBR-IN"
-    assert p.bindings[("192.0.2.2", "ipv4", "in")].route_map == "GLOBAL-IN"
-    assert p.bindings[("192.0.2.2", "ipv4", "out")].route_map == "OUT-A"
+    assert p.bindings[("198.51.100.201", "ipv4", "in")].route_map == "NBR-IN"
+    assert p.bindings[("198.51.100.202", "ipv4", "in")].route_map == "GLOBAL-IN"
+    assert p.bindings[("198.51.100.202", "ipv4", "out")].route_map == "OUT-A"
     assert p.bindings[("2001:db8::2", "ipv6", "out")] == NeighborBinding(
         neighbor="2001:db8::2", afi="ipv6", direction="out", route_map="OUT-A")
     assert sum("policy chain [ OUT-A OUT-B ]" in s for s in p.skipped) == 3
@@ -384,7 +384,7 @@ set protocols bgp group G neighbor 2001:db8::2
 
 def test_dual_stack_filter_and_prefix_list_sources():
     p = parse("""
-set policy-options prefix-list MGMT 192.0.2.0/28
+set policy-options prefix-list MGMT 198.51.100.192/28
 set policy-options prefix-list MGMT 2001:db8::/64
 set firewall family inet filter PROTECT term ssh from source-prefix-list MGMT
 set firewall family inet filter PROTECT term ssh from protocol tcp
@@ -402,7 +402,7 @@ set interfaces ge-0/0/1 unit 10 family inet filter output PROTECT
     f = p.filters["PROTECT"]
     ssh = ServiceSpec(protocol="tcp", destination_ports=(22,))
     assert f.rules == (
-        Rule(name="ssh", family="ipv4", sources=(net("192.0.2.0/28"),), specs=(ssh,), action="accept"),
+        Rule(name="ssh", family="ipv4", sources=(net("198.51.100.192/28"),), specs=(ssh,), action="accept"),
         Rule(name="ssh", family="ipv6", sources=(net("2001:db8::/64"),), specs=(ssh,), action="reject"),
         Rule(name="noaction", family="ipv6", specs=(ServiceSpec(protocol="icmpv6"),), action="accept"),
     )
