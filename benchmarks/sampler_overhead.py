@@ -55,6 +55,7 @@ def run_agent(rate: int, seconds: int, repeat: int, udp: bool) -> dict:
         if "sampling" not in line:
             raise RuntimeError(line + agent.stderr.read())
         before = bpf_stats()
+        cpu0 = proc_cpu(agent.pid)  # start-up (imports, attach) is not sampling cost
         t0 = time.monotonic()
         results = [iperf(seconds, udp) for _ in range(repeat)]
         traffic_s = time.monotonic() - t0
@@ -62,9 +63,7 @@ def run_agent(rate: int, seconds: int, repeat: int, udp: bool) -> dict:
         runs = after[1] - before[1]
         kernel_ns = after[0] - before[0]
         hwm = proc_status(agent.pid, "VmHWM") / 1024
-        with open(f"/proc/{agent.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        cpu = proc_cpu(agent.pid) - cpu0
     finally:
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=10)
@@ -72,6 +71,12 @@ def run_agent(rate: int, seconds: int, repeat: int, udp: bool) -> dict:
     return {"results": results, "rss_mb": hwm, "cpu_s": cpu, "summary": summary, "bpf_runs": runs,
             "bpf_ns_per_packet": kernel_ns / runs if runs else 0.0, "bpf_core_share": kernel_ns / 1e9 / traffic_s,
             "agent_core_share": cpu / traffic_s}
+
+
+def proc_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bpf_stats() -> tuple[int, int]:

@@ -17,8 +17,10 @@ _IPV6_EXTENSIONS = {0, 43, 60, 51, 44}
 
 _U16 = struct.Struct("!H")
 _PORTS = struct.Struct("!HH")
-_IPV4 = struct.Struct("!BBHHHBB")      # ver/ihl, tos, total length, id, flags/frag, ttl, protocol
-_IPV6 = struct.Struct("!IHBB")         # ver/tc/flow, payload length, next header, hop limit
+# ver/ihl, tos, total length, id, flags/frag, ttl, protocol, checksum, source, destination
+_IPV4_ADDRS = struct.Struct("!BBHHHBBH4s4s")
+# ver/tc/flow, payload length, next header, hop limit, source, destination
+_IPV6_ADDRS = struct.Struct("!IHBB16s16s")
 
 
 @dataclass(slots=True)
@@ -88,12 +90,13 @@ def _decode_ip(buf, off: int, ethertype: int, p: Packet) -> None:
     if ethertype == ETH_IPV4:
         if off + 20 > end:
             return
-        vihl, _tos, total, _id, frag, _ttl, proto = _IPV4.unpack_from(buf, off)
+        # one unpack for the header and both addresses: this is the collector's hot path
+        vihl, _tos, total, _id, frag, _ttl, proto, _sum, src, dst = _IPV4_ADDRS.unpack_from(buf, off)
         if vihl >> 4 != 4:
             return
         p.ip_version = 4
-        p.src = inet_ntop(AF_INET, bytes(buf[off + 12:off + 16]))
-        p.dst = inet_ntop(AF_INET, bytes(buf[off + 16:off + 20]))
+        p.src = inet_ntop(AF_INET, src)
+        p.dst = inet_ntop(AF_INET, dst)
         p.protocol = proto
         p.ip_length = total
         if frag & 0x1FFF:  # a non-first fragment carries no transport header
@@ -102,12 +105,12 @@ def _decode_ip(buf, off: int, ethertype: int, p: Packet) -> None:
     elif ethertype == ETH_IPV6:
         if off + 40 > end:
             return
-        vtf, plen, nh, _hl = _IPV6.unpack_from(buf, off)
+        vtf, plen, nh, _hl, src, dst = _IPV6_ADDRS.unpack_from(buf, off)
         if vtf >> 28 != 6:
             return
         p.ip_version = 6
-        p.src = inet_ntop(AF_INET6, bytes(buf[off + 8:off + 24]))
-        p.dst = inet_ntop(AF_INET6, bytes(buf[off + 24:off + 40]))
+        p.src = inet_ntop(AF_INET6, src)
+        p.dst = inet_ntop(AF_INET6, dst)
         p.ip_length = plen + 40
         off += 40
         for _ in range(8):  # bounded walk over extension headers
