@@ -15,7 +15,8 @@ from pydantic import AfterValidator, StringConstraints
 _IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
 # Words that, alone on a line or as a name, change CLI mode on some platform.
 _RESERVED = {"exit", "end", "quit", "abort", "commit", "do", "no", "default", "top", "up", "rollback", "delete"}
-_TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f!#;{}\\\"'`$|<>]|\{\{|\{%")
+# Also the Unicode line breaks (NEL, LINE/PARAGRAPH SEPARATOR): some tools split lines on them.
+_TEXT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029!#;{}\\\"'`$|<>]|\{\{|\{%")
 
 
 def _check_identifier(v: str) -> str:

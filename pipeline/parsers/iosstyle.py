@@ -1055,8 +1055,10 @@ def _match_clause(t: list[str]) -> tuple[str, str]:
         if "exact-match" in body:
             raise Unsupported("exact-match community matching is not modelled")
         return "large_community_list", _single(body[1:], "large-community match")
-    if body[:1] == ["as-path"]:
+    if body[:1] == ["as-path"] or body[:1] == ["aspath-list"]:  # AOS-CX: `match aspath-list X`
         return "as_path", _single(body[1:], "as-path match")
+    if body[:1] == ["community-list"]:  # AOS-CX: `match community-list X`
+        return "community_list", _single(body[1:], "community match")
     raise Unsupported("match condition not modelled")
 
 

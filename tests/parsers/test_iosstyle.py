@@ -452,3 +452,17 @@ def test_crlf_no_final_newline_comments_and_banners():
     assert expected.prefix_lists["P"].entries[0].seq == 5
     assert parse_both(cisco_ios, text.replace("\n", "\r\n")) == expected
     assert parse_both(cisco_ios, text + "\n") == expected
+
+
+def test_aoscx_route_map_matches_on_community_and_aspath_lists():
+    from pipeline.parsers import aruba_aoscx
+
+    p = aruba_aoscx.parse("\n".join([
+        "ip community-list standard CL-A seq 10 permit 65001:10",
+        "ip aspath-list AS-A seq 10 permit ^65001$",
+        "route-map RM-A permit seq 10",
+        "    match community-list CL-A",
+        "    match aspath-list AS-A",
+    ]) + "\n")
+    m = p.route_maps["RM-A"].entries[0].match
+    assert (m.community_list, m.as_path) == ("CL-A", "AS-A")

@@ -23,7 +23,6 @@ PER_RULE_COUNTERS = {"aruba_aoscx", "juniper_junos"}
 
 # Disagreements between a driver and a parser, kept visible until one side changes (strict: fixing it fails here).
 KNOWN_PARSER_GAPS = {
-    ("route-maps", "aruba_aoscx"): "AOS-CX parser does not read `match community-list` / `match aspath-list` (the driver's form)",
 }
 
 
