@@ -599,13 +599,7 @@ class _Builder:
                 self.notes.add(label, name, f"description dropped ({problem})", node.text)
             return
         try:
-            seq, i = None, 0
-            if rest[0] == "seq":
-                seq, i = int(rest[1]), 2
-            action = rest[i]
-            if action not in ("permit", "deny"):
-                raise Unsupported(f"unknown action '{action}'")
-            values = rest[i + 1:]
+            seq, action, values = _seq_and_action(rest)
             if not values:
                 raise Unsupported("no communities")
             seq = self._implicit_seq(seq, [e.seq for e in draft["entries"]])
@@ -638,13 +632,7 @@ class _Builder:
             return
         entries = self.as_paths.setdefault(name, [])
         try:
-            seq, i = None, 0
-            if rest[0] == "seq":
-                seq, i = int(rest[1]), 2
-            action = rest[i]
-            if action not in ("permit", "deny"):
-                raise Unsupported(f"unknown action '{action}'")
-            words = rest[i + 1:]
+            seq, action, words = _seq_and_action(rest)
             if self.d.as_path_origin_suffix and len(words) > 1 and words[-1] in ("any", "igp", "egp", "incomplete"):
                 if words[-1] != "any":
                     raise Unsupported(f"origin '{words[-1]}' match is not modelled")
@@ -920,6 +908,17 @@ def _trusted_rule(values: dict) -> Rule:
     _set(rule, "__pydantic_extra__", None)
     _set(rule, "__pydantic_private__", None)
     return rule
+
+
+def _seq_and_action(rest: list[str]) -> tuple[int | None, str, list[str]]:
+    """`[seq N] permit|deny VALUES...` of a community or AS-path list line -> (seq, action, values)."""
+    seq, i = None, 0
+    if rest[0] == "seq":
+        seq, i = int(rest[1]), 2
+    action = rest[i]
+    if action not in ("permit", "deny"):
+        raise Unsupported(f"unknown action '{action}'")
+    return seq, action, rest[i + 1:]
 
 
 def _reason(e: Exception) -> str:
