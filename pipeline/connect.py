@@ -43,6 +43,9 @@ def credentials(host: Host) -> tuple[str | None, Path | None, Path | None]:
 def netmiko_params(host: Host) -> dict[str, Any]:
     """Keyword arguments for netmiko.ConnectHandler (device_type from the host's driver)."""
     user, key, known_hosts = credentials(host)
+    lab_dir = _lab_ssh_dir(host)
+    if lab_dir is not None and not lab_dir.exists() and not os.environ.get("NETCHANGE_KNOWN_HOSTS"):
+        raise DeviceError(f"{host.name}: the lab {lab_dir.parent.name} is not up: run `netchange lab up`")
     if not host.hostname:
         raise DeviceError(f"{host.name}: no hostname/address in the inventory")
     if not user:

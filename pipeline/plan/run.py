@@ -69,7 +69,8 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
         routes = received_routes_from_snapshot(path.parent, job.host)
         return plan_device(job.host, get_driver(job.host.platform), text, job.change, job.store, job.strategy, routes)
     except NetchangeError as e:
-        return f"{job.host.name}: {e}"
+        msg = str(e)
+        return msg if msg.startswith(f"{job.host.name}:") else f"{job.host.name}: {msg}"
 
 
 # Per worker process: what every job of one plan_snapshots call shares, set once by the pool initializer
@@ -140,8 +141,9 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
             text = fetch_running(host)
             routes = fetch_received_routes(host, change)
             plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes)
-        except NetchangeError as e:
-            return Result(host=t.host, result=f"{host.name}: {e}", failed=True)
+        except NetchangeError as e:  # device errors already name the device
+            msg = str(e)
+            return Result(host=t.host, result=msg if msg.startswith(f"{host.name}:") else f"{host.name}: {msg}", failed=True)
         except Exception as e:
             return Result(host=t.host, result=f"{host.name}: {type(e).__name__}: {e}", failed=True)
         return Result(host=t.host, result=plan)
