@@ -149,7 +149,7 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
         return Result(host=t.host, result=plan)
 
     nr = inventory.nornir.filter(filter_func=lambda h: h.name in names)
-    nr.runner.num_workers = workers if hasattr(nr.runner, "num_workers") else None
+    nr.runner.num_workers = workers  # ThreadedRunner: the --workers option
     results = nr.run(task=task, on_failed=True)
     for h in hosts:
         r = results[h.name][0]
