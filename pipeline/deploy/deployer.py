@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -149,22 +148,31 @@ class Deployer:
             self.opts.progress(msg)
 
     def _parallel(self, fn: Callable[[Device], Any], devices: list[Device], label: str) -> list[Device]:
-        """Run fn per device concurrently; return the devices whose step failed (error recorded)."""
+        """Run fn per device concurrently with nornir's threaded runner (at most `workers` at once);
+        return the devices whose step failed, with the error recorded on the device."""
+        from nornir.core.task import Result, Task
+
         t0 = time.monotonic()
+        by_name = {d.name: d for d in devices}
         failed: list[Device] = []
 
-        def one(d: Device) -> None:
+        def step(task: Task) -> Result:
+            d = by_name[task.host.name]
             try:
                 fn(d)
             except NetchangeError as e:
                 d.error = str(e)
-                failed.append(d)
             except Exception as e:  # an unexpected failure of one device must not stop the others
                 d.error = f"{type(e).__name__}: {e}"
-                failed.append(d)
+            else:
+                return Result(host=task.host)
+            failed.append(d)  # errors are returned, not raised: nornir would log a traceback
+            return Result(host=task.host, failed=True, result=d.error)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(self.opts.workers, len(devices)))) as pool:
-            list(pool.map(one, devices))
+        if devices:
+            nr = self.inventory.nornir.filter(filter_func=lambda h: h.name in by_name)
+            nr.runner.num_workers = max(1, min(self.opts.workers, len(devices)))
+            nr.run(task=step, name=label, on_failed=True)
         self.timings[label] = self.timings.get(label, 0.0) + time.monotonic() - t0
         return failed
 
