@@ -2,10 +2,10 @@
 
 Two stages, so the cheap part can be swapped:
 
-1. *Sectioning* turns the text into `Node` trees, one per top-level policy section (prefix-list,
-   community-list, as-path, route-map, access-list, router bgp, interface); everything else is skipped.
-   `engine="fast"` is a single-pass line scanner; `engine="ciscoconfparse2"` builds the same trees from
-   ciscoconfparse2's parse and exists to cross-check the scanner (12-14x slower, see docs/benchmarks.md).
+1. *Sectioning* (ios_sections.py) turns the text into `Node` trees, one per top-level policy section
+   (prefix-list, community-list, as-path, route-map, access-list, router bgp, interface); everything else
+   is skipped. `engine="fast"` is a single-pass line scanner; `engine="ciscoconfparse2"` builds the same
+   trees from ciscoconfparse2's parse and exists to cross-check the scanner (12-14x slower).
 2. *Interpretation* walks the trees with one `Dialect` (per-platform keywords and quirks as data) and
    builds canonical model objects: what the device would print collapsed is expanded (implicit
    sequence numbers, wildcard masks, named ports, ge/le bounds), so plan never diffs text.
@@ -30,6 +30,7 @@ from ..inventory import Attachment
 from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
 from .focus import Focus
+from .ios_sections import SECTIONERS, Node, nest, sections_focused, wanted_header
 from ..model.policy import ConcreteFilter, DevicePolicy, Rule
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
@@ -76,148 +77,6 @@ class Dialect:
                 "ipv6 access-list ", "access-list ", "ip extcommunity-list ", "apply access-list ")
         words = self.community_list_cmds + self.large_community_list_cmds + self.as_path_cmds
         return base + tuple(w + " " for w in words)
-
-
-# --------------------------------------------------------------------------------------------------
-# Stage 1: sectioning
-# --------------------------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class Node:
-    text: str  # the line, stripped
-    children: list["Node"] = field(default_factory=list)
-
-    def __repr__(self) -> str:  # compact in assertion output
-        return f"Node({self.text!r}, {len(self.children)} children)"
-
-
-_LIST_HEADS = ("ip prefix-list ", "ipv6 prefix-list ", "ip community-list ", "ip large-community-list ",
-               "bgp community-list ", "bgp large-community-list ", "ip as-path access-list ", "bgp as-path access-list ",
-               "ip aspath-list ")
-_ACL_HEADS = ("ip access-list ", "ipv6 access-list ", "access-list ")
-
-
-def _wanted(header: str, names: frozenset[str]) -> bool:
-    for t in header.split():
-        if t in names:
-            return True
-        for sep in (".nc", "-v"):
-            base, found, ver = t.rpartition(sep)
-            if found and ver.isdigit() and base in names:
-                return True
-    return False
-
-
-def split_lines(text: str) -> list[str]:
-    """CRLF, lone CR and a missing final newline all end lines the same way."""
-    return text.splitlines()
-
-
-def _is_comment(stripped: str) -> bool:
-    return stripped.startswith("!")
-
-
-def _nest(lines: list[tuple[int, str]]) -> list[Node]:
-    """(indent, text) lines -> trees: a line is the child of the nearest previous line indented less."""
-    roots: list[Node] = []
-    stack: list[tuple[int, Node]] = []
-    for indent, text in lines:
-        node = Node(text)
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        (stack[-1][1].children if stack else roots).append(node)
-        stack.append((indent, node))
-    return roots
-
-
-_BANNER = re.compile(r"^banner \S+ (\S)(\S?)")
-
-
-def config_lines(text: str) -> Iterator[str]:
-    """The config's lines without banner bodies (free text that may look like config, e.g. `route-map`)."""
-    banner_end: str | None = None
-    for raw in split_lines(text):
-        if banner_end is not None:
-            if banner_end in raw:
-                banner_end = None
-        elif raw.startswith("banner "):
-            banner_end = _banner_delimiter(raw)
-            yield raw
-        else:
-            yield raw
-
-
-def sections_fast(text: str, dialect: Dialect, focus: Focus | None = None) -> list[Node]:
-    """Single pass: keep top-level lines that open a policy section and their indented lines.
-
-    With a focus, interface and ACL sections nobody asked for are skipped, and list sections are
-    returned as `deferred` raw lines (see sections_focused) instead of trees."""
-    return sections_focused(text, dialect, focus)[0]
-
-
-def sections_focused(text: str, dialect: Dialect, focus: Focus | None) -> tuple[list[Node], list[list[tuple[int, str]]], int]:
-    """(sections, deferred list sections, number of sections skipped)."""
-    prefixes = dialect.section_prefixes()
-    out: list[Node] = []
-    deferred: list[list[tuple[int, str]]] = []
-    skipped = 0
-    current: list[tuple[int, str]] | None = None
-    defer = False
-    for raw in config_lines(text):
-        if not raw or raw[0] in " \t":
-            if current is not None:
-                stripped = raw.strip()
-                if stripped and not _is_comment(stripped):
-                    current.append((len(raw) - len(raw.lstrip()), stripped))
-            continue
-        if raw[0] == "!":  # comments never end a section (AOS-CX prints `!` inside `router bgp`)
-            continue
-        if current is not None:
-            (deferred.append(current) if defer else out.extend(_nest(current)))
-            current = None
-        if not raw.startswith(prefixes):
-            continue
-        defer = False
-        if focus is not None:
-            if raw.startswith("interface ") and not focus.filters:
-                skipped += 1
-                continue
-            if raw.startswith(_ACL_HEADS) and not _wanted(raw, focus.filters):
-                skipped += 1
-                continue
-            defer = raw.startswith(_LIST_HEADS)
-        current = [(0, raw.rstrip())]
-    if current is not None:
-        (deferred.append(current) if defer else out.extend(_nest(current)))
-    return out, deferred, skipped
-
-
-def _banner_delimiter(line: str) -> str | None:
-    """The delimiter still open after a `banner TYPE <d>...` line, or None if the banner ends on it."""
-    m = _BANNER.match(line)
-    if not m:
-        return None
-    delim = m.group(1) + m.group(2) if m.group(1) == "^" else m.group(1)  # ^C is two characters
-    rest = line[m.start(1) + len(delim):]
-    return None if delim in rest else delim
-
-
-def sections_ciscoconfparse2(text: str, dialect: Dialect) -> list[Node]:
-    """The same trees from ciscoconfparse2 (slow; used to cross-check `sections_fast`)."""
-    from ciscoconfparse2 import CiscoConfParse  # imported lazily: ~0.3 s import cost
-
-    parse = CiscoConfParse(list(config_lines(text)), syntax=dialect.ccp_syntax, ignore_blank_lines=True)
-    prefixes = dialect.section_prefixes()
-
-    def build(obj) -> Node:
-        return Node(obj.text.strip(), [build(c) for c in obj.children if not c.is_comment and c.text.strip()])
-
-    return [build(o) for o in parse.objs if o.indent == 0 and o.text.startswith(prefixes)]
-
-
-SECTIONERS: dict[str, Callable[[str, Dialect], list[Node]]] = {
-    "fast": sections_fast, "ciscoconfparse2": sections_ciscoconfparse2,
-}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1256,8 +1115,8 @@ def parse_config(text: str, dialect: Dialect, engine: Engine = "fast", focus: Fo
         if deferred:
             wanted = focus.lists | builder.referenced_lists()
             for lines in deferred:
-                if _wanted(lines[0][1], wanted):
-                    for node in _nest(lines):
+                if wanted_header(lines[0][1], wanted):
+                    for node in nest(lines):
                         _build(builder, node)
                 else:
                     skipped += 1
