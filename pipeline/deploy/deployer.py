@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..connect import connect
-from ..drivers.base import get_driver
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
@@ -232,7 +231,10 @@ class Deployer:
         d.status = "committed"
 
     def _expect(self, d: Device, which: str) -> list[dict]:
-        return (self.reviewed[d.name] if self.reviewed else d.plan.as_dict()).get(which, []) if (d.plan or self.reviewed) else []
+        """The planned device state (`expect_after_commit` / `expect_after_switch`), reviewed plan first."""
+        if d.reviewed is not None:
+            return d.reviewed.get(which, [])
+        return getattr(d.plan, which, []) if d.plan is not None else []
 
     def _barrier(self, d: Device) -> None:
         """Re-read the device: every object phase 1 touched must now be exactly as planned."""

@@ -116,20 +116,23 @@ def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectSto
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def fetch_running(host: Host) -> str:
-    """Running config (or `nft -j list ruleset`) of one live device over SSH."""
+def fetch_running(host: Host, conn=None) -> str:
+    """Running config (or `nft -j list ruleset`) of one live device over SSH (`conn`: an open session)."""
     from ..connect import connect
 
-    driver = get_driver(host.platform)
-    with connect(host) as conn:
-        out = conn.send_command(driver.fetch_command, read_timeout=60)
-    return out
+    command = get_driver(host.platform).fetch_command
+    if conn is not None:
+        return conn.send_command(command, read_timeout=60)
+    with connect(host) as own:
+        return own.send_command(command, read_timeout=60)
 
 
 def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, strategy: str | None = None,
               workers: int = 20, progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
     """Fetch each target concurrently (nornir threaded runner) and plan it as it arrives."""
     from nornir.core.task import Result, Task
+
+    from ..connect import connect
 
     hosts = targets(change, inventory)
     names = {h.name for h in hosts}
@@ -138,8 +141,9 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
         # Errors are returned, not raised: nornir would log a traceback for a raised one.
         host = inventory.hosts[t.host.name]
         try:
-            text = fetch_running(host)
-            routes = fetch_received_routes(host, change)
+            with connect(host) as conn:  # one session per device for the config and the received routes
+                text = fetch_running(host, conn)
+                routes = fetch_received_routes(host, change, conn)
             plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes)
         except NetchangeError as e:  # device errors already name the device
             msg = str(e)
@@ -163,20 +167,18 @@ def _failure(r) -> str:
     return f"{type(e).__name__}: {e}" if e is not None else str(r.result)
 
 
-def fetch_received_routes(host: Host, change: ChangeRequest) -> dict[tuple[str, str], list[Route]]:
+def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple[str, str], list[Route]]:
     """FRR only: Adj-RIB-In per neighbor (needs soft-reconfiguration inbound) for the impact preview."""
     if host.platform.value != "frr" or not host.data.bgp:
         return {}
-    from ..connect import connect
+    from ..deploy.observe import FrrObserver
 
+    obs = FrrObserver(conn, host.name)
     wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}
-    with connect(host) as conn:
-        for neighbor, afi in sorted(wanted):
-            raw = conn.send_command(f"show bgp {afi} unicast neighbors {neighbor} received-routes json", read_timeout=60)
-            try:
-                out[(neighbor, afi)] = routes_from_frr_json(json.loads(raw))
-            except (ValueError, AttributeError):
-                continue  # not a neighbor in that AF, or no soft-reconfiguration: no preview for it
+    for neighbor, afi in sorted(wanted):
+        routes = obs.received(neighbor, afi)
+        if routes is not None:  # None: not a neighbor in that AF, or no soft-reconfiguration
+            out[(neighbor, afi)] = routes
     return out
