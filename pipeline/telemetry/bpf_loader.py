@@ -24,8 +24,7 @@ BPF_TC_INGRESS = 1
 BPF_TC_EGRESS = 2
 INGRESS, EGRESS = 0, 1
 
-RATE_CFG = struct.Struct("=II")
-SRC_STATS = struct.Struct("=QQQ")
+SRC_STATE = struct.Struct("=IIQQQ")  # struct src_state: rate, snaplen, pool, samples, drops (per CPU)
 # struct sample_event up to the header bytes (see sampler.bpf.c)
 EVENT = struct.Struct("=QQQIIIIHBBI")
 HDR_MAX = 256
@@ -113,8 +112,7 @@ class Sampler:
         for direction, name in ((INGRESS, b"sample_ingress"), (EGRESS, b"sample_egress")):
             prog = self.lib.bpf_object__find_program_by_name(self.obj, name)
             self.prog_fd[direction] = self.lib.bpf_program__fd(prog)
-        self.rates_fd = self.lib.bpf_object__find_map_fd_by_name(self.obj, b"rates")
-        self.stats_fd = self.lib.bpf_object__find_map_fd_by_name(self.obj, b"stats")
+        self.sources_fd = self.lib.bpf_object__find_map_fd_by_name(self.obj, b"sources")
         self.events_fd = self.lib.bpf_object__find_map_fd_by_name(self.obj, b"events")
         self.ncpus = max(1, self.lib.libbpf_num_possible_cpus())
         self.attachments: list[Attachment] = []
@@ -123,29 +121,28 @@ class Sampler:
 
     # -- configuration -------------------------------------------------------------------------------
     def set_rate(self, ifindex: int, rate: int, snaplen: int) -> None:
-        key = ctypes.c_uint32(ifindex)
-        val = ctypes.create_string_buffer(RATE_CFG.pack(rate, min(snaplen, HDR_MAX)))
-        if self.lib.bpf_map_update_elem(self.rates_fd, ctypes.byref(key), val, 0) != 0:
-            raise TelemetryError(f"cannot set the sampling rate of ifindex {ifindex}: {_err(0)}")
+        """Sample both directions of *ifindex* 1-in-*rate*; the counters of an existing source are kept."""
         for direction in (INGRESS, EGRESS):
-            skey = ctypes.c_uint32(ifindex << 1 | direction)
-            zero = ctypes.create_string_buffer(SRC_STATS.size * self.ncpus)
-            # BPF_NOEXIST (1): keep the counters if the source already exists
-            self.lib.bpf_map_update_elem(self.stats_fd, ctypes.byref(skey), zero, 1)
+            per_cpu = self._read(ifindex, direction) or [(0, 0, 0)] * self.ncpus
+            buf = ctypes.create_string_buffer(SRC_STATE.size * self.ncpus)
+            for cpu, counters in enumerate(per_cpu):
+                SRC_STATE.pack_into(buf, cpu * SRC_STATE.size, rate, min(snaplen, HDR_MAX), *counters)
+            key = ctypes.c_uint32(ifindex << 1 | direction)
+            if self.lib.bpf_map_update_elem(self.sources_fd, ctypes.byref(key), buf, 0) != 0:
+                raise TelemetryError(f"cannot set the sampling rate of ifindex {ifindex}: {_err(0)}")
+
+    def _read(self, ifindex: int, direction: int) -> list[tuple[int, int, int]] | None:
+        """Per CPU (pool, samples, drops) of one data source, None if it does not exist."""
+        key = ctypes.c_uint32(ifindex << 1 | direction)
+        buf = ctypes.create_string_buffer(SRC_STATE.size * self.ncpus)
+        if self.lib.bpf_map_lookup_elem(self.sources_fd, ctypes.byref(key), buf) != 0:
+            return None
+        return [SRC_STATE.unpack_from(buf, cpu * SRC_STATE.size)[2:] for cpu in range(self.ncpus)]
 
     def stats(self, ifindex: int, direction: int) -> tuple[int, int, int]:
         """(pool, samples, drops) of one data source, summed over CPUs."""
-        key = ctypes.c_uint32(ifindex << 1 | direction)
-        buf = ctypes.create_string_buffer(SRC_STATS.size * self.ncpus)
-        if self.lib.bpf_map_lookup_elem(self.stats_fd, ctypes.byref(key), buf) != 0:
-            return (0, 0, 0)
-        pool = samples = drops = 0
-        for cpu in range(self.ncpus):
-            p, s, d = SRC_STATS.unpack_from(buf, cpu * SRC_STATS.size)
-            pool += p
-            samples += s
-            drops += d
-        return pool, samples, drops
+        per_cpu = self._read(ifindex, direction) or []
+        return (sum(c[0] for c in per_cpu), sum(c[1] for c in per_cpu), sum(c[2] for c in per_cpu))
 
     # -- attachment ----------------------------------------------------------------------------------
     def attach(self, ifindex: int, direction: int, mode: str = "auto") -> Attachment:

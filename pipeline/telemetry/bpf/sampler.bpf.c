@@ -2,8 +2,8 @@
 /*
  * netchange packet sampler: random 1-in-N sampling at TCX (or clsact) ingress and egress.
  *
- * Per data source (ifindex, direction) the kernel keeps, per CPU, the sample pool (packets seen, counting
- * GSO segments as wire packets), the samples taken and the drops (ring buffer full).  Sampled headers
+ * Per data source (ifindex, direction) the kernel keeps, per CPU, the rate, the sample pool (packets seen,
+ * counting GSO segments as wire packets), the samples taken and the drops (ring buffer full).  Sampled headers
  * and metadata go to user space through one ring buffer.  Built CO-RE against vmlinux.h.
  */
 #include "vmlinux.h"
@@ -12,12 +12,11 @@
 #define HDR_MAX 256   /* upper bound of the copied header; the user chooses up to this */
 #define TC_NEXT -1    /* TCX_NEXT == TC_ACT_UNSPEC: never change the packet's fate */
 
-struct rate_cfg {
-	__u32 rate;     /* 1-in-N; 0 disables sampling on this interface */
+/* One per-CPU value per data source holds both the configuration and the counters, so a packet costs one
+ * map lookup.  User space writes rate and snaplen into every CPU's copy. */
+struct src_state {
+	__u32 rate;     /* 1-in-N; 0 disables sampling of this source */
 	__u32 snaplen;  /* header bytes to copy */
-};
-
-struct src_stats {
 	__u64 pool;
 	__u64 samples;
 	__u64 drops;
@@ -40,18 +39,11 @@ struct sample_event {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);                 /* ifindex */
-	__type(value, struct rate_cfg);
-} rates SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 512);
 	__type(key, __u32);                 /* ifindex << 1 | direction; created by user space */
-	__type(value, struct src_stats);
-} stats SEC(".maps");
+	__type(value, struct src_state);
+} sources SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -61,12 +53,9 @@ struct {
 static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
 {
 	__u32 ifindex = skb->ifindex;
-	struct rate_cfg *cfg = bpf_map_lookup_elem(&rates, &ifindex);
-	if (!cfg || cfg->rate == 0)
-		return TC_NEXT;
 	__u32 key = ifindex << 1 | direction;
-	struct src_stats *st = bpf_map_lookup_elem(&stats, &key);
-	if (!st)
+	struct src_state *st = bpf_map_lookup_elem(&sources, &key);
+	if (!st || st->rate == 0)
 		return TC_NEXT;
 
 	/* A GSO super-packet stands for gso_segs wire packets: count them all in the pool and sample the skb
@@ -75,7 +64,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
 	if (segs == 0)
 		segs = 1;
 	st->pool += segs;
-	__u32 rate = cfg->rate;
+	__u32 rate = st->rate;
 	if (rate > 1 && bpf_get_prandom_u32() % rate >= segs)
 		return TC_NEXT;
 
@@ -87,7 +76,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 direction)
 	st->samples += 1;
 
 	__u32 len = skb->len;
-	__u32 n = cfg->snaplen;
+	__u32 n = st->snaplen;
 	if (n > len)
 		n = len;
 	if (n > HDR_MAX)
