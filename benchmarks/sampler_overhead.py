@@ -1,11 +1,17 @@
 """Overhead of the eBPF sampler on a veth link: iperf3 throughput without the agent, at 1-in-1000 and 1-in-1.
 
-    sudo .venv/bin/python benchmarks/sampler_overhead.py [--seconds 8] [--repeat 3]
+    sudo .venv/bin/python benchmarks/sampler_overhead.py [--udp] [--seconds 2] [--repeat 15]
 
 Two namespaces (nct-bench-a/b) joined by a veth pair with default offloads (TCP goes as GSO super-packets,
 which the sampler counts by gso_segs); the agent samples both directions of the sender's end and exports to
-a UDP sink on loopback.  Reports the median throughput per setting, the agent's peak RSS and CPU, and the
-samples and drops it reported.  Everything is torn down at exit.
+a UDP sink on loopback.
+
+Throughput on a shared 2-core VM drifts by ±10% between runs, so each repeat measures the three settings
+back to back (no agent, 1-in-1000, 1-in-1; a fresh agent each time) with iperf3's client and server pinned to
+their own CPUs, and the overhead is the median of the per-repeat ratios (paired, so drift cancels).
+`kernel.bpf_stats_enabled` slows every BPF program, so it is off during those runs; one extra run per rate
+then reads the kernel's own accounting of the sampler program (run time and count).  Also reports the
+agent's peak RSS and CPU and the samples and drops it reported.  Everything is torn down at exit.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ def sh(*cmd: str, ns: str | None = None, check: bool = True) -> subprocess.Compl
 
 def iperf(seconds: int, udp: bool) -> float:
     extra = ["-u", "-b", "0", "-l", "64"] if udp else []
+    if (os.cpu_count() or 1) >= 2:
+        extra += ["-A", "0,1"]  # client on CPU 0, server on CPU 1: the scheduler moving them is most of the noise
     out = sh("iperf3", "-c", "198.18.40.2", "-t", str(seconds), "-J", *extra, ns=A).stdout
     end = json.loads(out)["end"]
     if udp:
@@ -87,10 +95,14 @@ def bpf_stats() -> tuple[int, int]:
     return sum(p.get("run_time_ns", 0) for p in progs), sum(p.get("run_cnt", 0) for p in progs)
 
 
+def set_bpf_stats(on: bool) -> None:
+    Path("/proc/sys/kernel/bpf_stats_enabled").write_text("1" if on else "0")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=8)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--udp", action="store_true", help="64-byte UDP packets (packets/s) instead of TCP (Gbit/s)")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -100,7 +112,6 @@ def main() -> None:
 
     build_object()
     stats_was = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()
-    Path("/proc/sys/kernel/bpf_stats_enabled").write_text("1")
     unit = "pps" if args.udp else "Gbit/s"
     server = None
     try:
@@ -114,24 +125,33 @@ def main() -> None:
         sh("ip", "link", "set", "nctBb", "up", ns=B)
         server = subprocess.Popen(["ip", "netns", "exec", B, "iperf3", "-s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        # interleave the settings so that load from elsewhere on the machine hits all of them alike
-        runs: dict[str, list] = {"no agent": [], "agent 1-in-1000": [], "agent 1-in-1": []}
-        for _ in range(args.repeat):
+        set_bpf_stats(False)
+        names = ("no agent", "agent 1-in-1000", "agent 1-in-1")
+        runs: dict[str, list] = {n: [] for n in names}
+        for i in range(args.repeat):
             runs["no agent"].append((iperf(args.seconds, args.udp), None))
             for rate in (1000, 1):
                 r = run_agent(rate, args.seconds, 1, args.udp)
                 runs[f"agent 1-in-{rate}"].append((r["results"][0], r))
-        b = statistics.median(v for v, _ in runs["no agent"])
-        print(f"iperf3 {'UDP 64 B' if args.udp else 'TCP'} over veth, {args.seconds} s x {args.repeat} interleaved, median:")
-        for name, values in runs.items():
-            value = statistics.median(v for v, _ in values)
-            r = values[-1][1]
-            extra = "" if r is None else (
-                f"  throughput {100 * (value - b) / b:+.1f}%  | kernel program {statistics.median(x[1]['bpf_ns_per_packet'] for x in values):.0f} ns/packet"
-                f" = {100 * statistics.median(x[1]['bpf_core_share'] for x in values):.2f}% of a core, agent "
-                f"{100 * statistics.median(x[1]['agent_core_share'] for x in values):.1f}% of a core, peak RSS "
-                f"{max(x[1]['rss_mb'] for x in values):.0f} MB; last run: {r['summary'].removeprefix('netchange agent: ')}")
-            print(f"  {name:<16} {value:>12,.2f} {unit}{extra}")
+            print(f"  repeat {i + 1}/{args.repeat}: " + "  ".join(f"{runs[n][-1][0]:,.2f}" for n in names), file=sys.stderr)
+        set_bpf_stats(True)  # the kernel's own accounting, in separate runs (it costs time per program run)
+        kernel = {rate: run_agent(rate, args.seconds, 1, args.udp) for rate in (1000, 1)}
+        b = [v for v, _ in runs["no agent"]]
+        print(f"iperf3 {'UDP 64 B' if args.udp else 'TCP'} over veth, {args.seconds} s x {args.repeat} repeats "
+              f"(settings back to back), median [min-max]:")
+        for name in names:
+            values = [v for v, _ in runs[name]]
+            line = f"  {name:<16} {statistics.median(values):>12,.2f} {unit} [{min(values):,.2f}-{max(values):,.2f}]"
+            if name != "no agent":
+                rel = sorted(100 * (v - base) / base for v, base in zip(values, b))
+                q1, _, q3 = statistics.quantiles(rel, n=4)
+                k = kernel[int(name.rsplit("-", 1)[1])]
+                rs = [x for _, x in runs[name]]
+                line += (f"\n{'':20}throughput {statistics.median(rel):+.1f}% (paired median; quartiles {q1:+.1f}%..{q3:+.1f}%)"
+                         f" | kernel program {k['bpf_ns_per_packet']:.0f} ns/packet = {100 * k['bpf_core_share']:.2f}% of a core"
+                         f" | agent {100 * statistics.median(x['agent_core_share'] for x in rs):.1f}% of a core, peak RSS "
+                         f"{max(x['rss_mb'] for x in rs):.0f} MB | last run: {rs[-1]['summary'].removeprefix('netchange agent: ')}")
+            print(line)
     finally:
         Path("/proc/sys/kernel/bpf_stats_enabled").write_text(stats_was)
         if server is not None:

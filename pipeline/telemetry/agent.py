@@ -19,6 +19,7 @@ from .bpf_loader import EGRESS, INGRESS, Sampler, parse_event
 from .errors import TelemetryError
 
 MAX_DATAGRAM = 1400  # stay below common MTUs: a fragmented datagram is lost whole when one piece is
+MAX_PENDING = 256  # samples decoded but not yet exported; beyond it they wait in the kernel's ring buffer
 _IFF_UP, _IFF_PROMISC = 0x1, 0x100
 
 
@@ -148,8 +149,9 @@ class Agent:
             self.close()
             raise
 
-    def _pending_append(self, raw: bytes) -> None:
+    def _pending_append(self, raw: bytes) -> bool:
         self._pending.append(parse_event(raw))
+        return len(self._pending) >= MAX_PENDING  # stop consuming: flush first, so memory stays bounded
 
     def close(self) -> None:
         if self._sampler is not None:
@@ -170,7 +172,7 @@ class Agent:
             while not self.stop_event.is_set():
                 self._sampler.poll(50)
                 now = time.monotonic()
-                if self._pending and (now >= next_flush or len(self._pending) >= 256):
+                if self._pending and (now >= next_flush or len(self._pending) >= MAX_PENDING):
                     self.flush()
                     next_flush = now + self.flush_interval
                 if self.counter_interval > 0 and now >= next_counters:

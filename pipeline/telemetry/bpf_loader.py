@@ -24,6 +24,7 @@ BPF_TC_INGRESS = 1
 BPF_TC_EGRESS = 2
 INGRESS, EGRESS = 0, 1
 
+_STOP = -4095  # callback return that ends ring_buffer__poll early (the record is consumed); no errno has it
 SRC_STATE = struct.Struct("=IIQQQ")  # struct src_state: rate, snaplen, pool, samples, drops (per CPU)
 # struct sample_event up to the header bytes (see sampler.bpf.c)
 EVENT = struct.Struct("=QQQIIIIHBBI")
@@ -182,13 +183,14 @@ class Sampler:
         self.lib.bpf_tc_detach(ctypes.byref(hook), ctypes.byref(opts))
 
     # -- ring buffer ---------------------------------------------------------------------------------
-    def on_event(self, handler: Callable[[bytes], None]) -> None:
-        """Calls handler(raw event bytes) for each sample during `poll()`."""
+    def on_event(self, handler: Callable[[bytes], bool | None]) -> None:
+        """Calls handler(raw event bytes) for each sample during `poll()`; a handler returning True ends that
+        poll early, leaving later samples in the ring buffer (libbpf would otherwise keep consuming for as
+        long as the kernel keeps producing, and the caller's backlog would grow without bound)."""
         string_at = ctypes.string_at
 
         def cb(_ctx, data, size):
-            handler(string_at(data, size))
-            return 0
+            return _STOP if handler(string_at(data, size)) else 0
 
         self._cb = RingCallback(cb)  # keep a reference: libbpf holds the raw pointer
         self._rb = self.lib.ring_buffer__new(self.events_fd, self._cb, None, None)
@@ -196,7 +198,11 @@ class Sampler:
             raise TelemetryError(f"cannot open the sampler's ring buffer: {_err(0)}")
 
     def poll(self, timeout_ms: int) -> int:
+        """Consume samples (waiting up to timeout_ms for the first); returns how many were consumed, or -1 if
+        the handler ended the poll early."""
         rc = self.lib.ring_buffer__poll(self._rb, timeout_ms)
+        if rc == _STOP:
+            return -1
         if rc < 0 and -rc != errno.EINTR:
             raise TelemetryError(f"ring buffer poll failed: {_err(rc)}")
         return rc

@@ -24,6 +24,7 @@ from .errors import TelemetryError
 from .packet import PROTOCOLS
 
 SETTLE_SECONDS = 1.0   # samples taken before the change may still be in flight (agent flush + network)
+BATCH_SECONDS = 0.5    # agents send samples in batches (flush interval): a shorter window may see none of a passing flow
 VIA_MIN_SHARE = 0.5    # "via" fails once we are confident less than this share of the flow takes the hop
 
 
@@ -186,19 +187,20 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
           final: bool) -> Verdict | None:
     """The verdict after `elapsed` seconds of window, or None while undecided (always decides when final)."""
     alpha = 1.0 - exp.confidence
+    judged = max(0.0, elapsed - BATCH_SECONDS)  # the stretch of the window that absence of samples can count on
     n = window.sampling_rate or (baseline.sampling_rate if baseline else 0)
     if exp.reference is not None:
         # live upstream rate: what the flow offered during the window
         k_ref, t_ref = window.reference_samples, elapsed
         rate_pps = window.reference_packets / elapsed if elapsed > 0 else 0.0
-        p = p_unseen(rate_pps, elapsed, n) if k_ref else 1.0
+        p = p_unseen(rate_pps, judged, n) if k_ref else 1.0
         source = f"{k_ref} samples at the reference point"
     else:
         k_ref = baseline.samples if baseline else 0
         rate_pps = baseline.packets / baseline_seconds if baseline and baseline_seconds > 0 else 0.0
-        p = p_unseen(rate_pps, elapsed, n, k_ref, baseline_seconds)
+        p = p_unseen(rate_pps, judged, n, k_ref, baseline_seconds)
         source = f"{k_ref} samples in {baseline_seconds:.0f} s before the change"
-    expected = rate_pps * elapsed
+    expected = rate_pps * judged
 
     def verdict(outcome: Outcome, reason: str) -> Verdict:
         return Verdict(exp, outcome, reason, window.samples, expected, p, elapsed)

@@ -14,7 +14,7 @@ from pipeline.telemetry.collector import Collector, Observation
 from pipeline.telemetry.errors import TelemetryError
 from pipeline.telemetry.sflow_codec import FlowSample
 from pipeline.telemetry.packet import decode_ethernet
-from pipeline.telemetry.verify import Matcher, Outcome, Point, Tally, TrafficExpectation, Verifier, judge, p_unseen
+from pipeline.telemetry.verify import BATCH_SECONDS, Matcher, Outcome, Point, Tally, TrafficExpectation, Verifier, judge, p_unseen
 
 from .test_codec import datagram, udp4
 
@@ -44,12 +44,21 @@ def test_blocked_passes_only_once_confident_and_stops_early():
     e = expectation(confidence=0.99)
     base = Tally(samples=40, packets=4000, sampling_rate=100)   # 400 pps over 10 s
     window = Tally(sampling_rate=100)
-    # 400 pps at 1-in-100: 4 samples/s expected; P(unseen) = 0.99**(400 t) <= 0.01 needs t >= 1.15 s
-    assert judge(e, window, 0.5, base, 10.0, final=False) is None
-    v = judge(e, window, 1.3, base, 10.0, final=False)
-    assert v.outcome is Outcome.PASS and v.p_unseen <= 0.01 and v.expected_packets == pytest.approx(520)
+    # 400 pps at 1-in-100: 4 samples/s expected; P(unseen) = 0.99**(400 t) <= 0.01 needs t >= 1.15 s of
+    # window beyond the first batch interval (samples arrive in batches, BATCH_SECONDS apart at most)
     t_needed = math.log(0.01) / (400 * math.log(0.99))
-    assert judge(e, window, t_needed * 0.9, base, 10.0, final=False) is None
+    assert judge(e, window, 0.5 + BATCH_SECONDS, base, 10.0, final=False) is None
+    v = judge(e, window, 1.3 + BATCH_SECONDS, base, 10.0, final=False)
+    assert v.outcome is Outcome.PASS and v.p_unseen <= 0.01 and v.expected_packets == pytest.approx(520)
+    assert judge(e, window, t_needed * 0.9 + BATCH_SECONDS, base, 10.0, final=False) is None
+
+
+def test_absence_is_not_judged_within_one_batch_interval():
+    # a busy flow (4,700 pps at 1-in-10) whose samples have not arrived yet, 0.15 s into the window:
+    # the agent's next datagram may simply not have been sent; neither verdict may be drawn from silence
+    base = Tally(samples=1410, packets=14100, sampling_rate=10)
+    for expect in ("allowed", "blocked"):
+        assert judge(expectation(expect), Tally(sampling_rate=10), min(0.15, BATCH_SECONDS), base, 3.0, final=False) is None
 
 
 def test_blocked_fails_on_one_sample_and_allowed_passes_on_one():
