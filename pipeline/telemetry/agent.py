@@ -149,6 +149,11 @@ class Agent:
             self.close()
             raise
 
+    @property
+    def sampler(self) -> Sampler | None:
+        """The loaded eBPF sampler while the agent runs (rates and attachments can be changed live)."""
+        return self._sampler
+
     def _pending_append(self, raw: bytes) -> bool:
         self._pending.append(parse_event(raw))
         return len(self._pending) >= MAX_PENDING  # stop consuming: flush first, so memory stays bounded

@@ -174,6 +174,18 @@ class Sampler:
         self.attachments.append(a)
         return a
 
+    def detach(self, a: Attachment) -> None:
+        """Detach one attachment (the maps and their counters stay)."""
+        self._detach(a)
+        self.attachments.remove(a)
+        if a.mode == "tc" and a.tc_created_hook:  # the clsact qdisc we created goes with its last filter
+            rest = [b for b in self.attachments if b.ifindex == a.ifindex and b.mode == "tc"]
+            if rest:
+                rest[0].tc_created_hook = True
+            else:
+                hook = _TcHook(ctypes.sizeof(_TcHook), a.ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS, 0, 0)
+                self.lib.bpf_tc_hook_destroy(ctypes.byref(hook))
+
     def _detach(self, a: Attachment) -> None:
         if a.mode == "tcx":
             os.close(a.link_fd)
