@@ -25,7 +25,8 @@ BPF_TC_EGRESS = 2
 INGRESS, EGRESS = 0, 1
 
 _STOP = -4095  # callback return that ends ring_buffer__poll early (the record is consumed); no errno has it
-SRC_STATE = struct.Struct("=IIQQQ")  # struct src_state: rate, snaplen, pool, samples, drops (per CPU)
+SRC_STATE = struct.Struct("=IIIIQQQ")  # struct src_state: ifindex, rate, snaplen, pad, pool, samples, drops (per CPU)
+SLOTS = 1024  # sampler.bpf.c: a source lives in slot (ifindex % SLOTS) << 1 | direction
 # struct sample_event up to the header bytes (see sampler.bpf.c)
 EVENT = struct.Struct("=QQQIIIIHBBI")
 HDR_MAX = 256
@@ -124,21 +125,34 @@ class Sampler:
     def set_rate(self, ifindex: int, rate: int, snaplen: int) -> None:
         """Sample both directions of *ifindex* 1-in-*rate*; the counters of an existing source are kept."""
         for direction in (INGRESS, EGRESS):
-            per_cpu = self._read(ifindex, direction) or [(0, 0, 0)] * self.ncpus
+            per_cpu = self._slot(ifindex, direction)
+            owner = per_cpu[0][0]
+            if owner not in (0, ifindex) and per_cpu[0][1] != 0:
+                raise TelemetryError(f"interfaces with ifindex {owner} and {ifindex} cannot both be sampled by one agent "
+                                     f"(they share slot {ifindex % SLOTS}); run a second agent for one of them")
+            keep = owner == ifindex
             buf = ctypes.create_string_buffer(SRC_STATE.size * self.ncpus)
-            for cpu, counters in enumerate(per_cpu):
-                SRC_STATE.pack_into(buf, cpu * SRC_STATE.size, rate, min(snaplen, HDR_MAX), *counters)
-            key = ctypes.c_uint32(ifindex << 1 | direction)
+            for cpu, (_, _, _, _, *counters) in enumerate(per_cpu):
+                SRC_STATE.pack_into(buf, cpu * SRC_STATE.size, ifindex, rate, min(snaplen, HDR_MAX), 0,
+                                    *(counters if keep else (0, 0, 0)))
+            key = ctypes.c_uint32((ifindex % SLOTS) << 1 | direction)
             if self.lib.bpf_map_update_elem(self.sources_fd, ctypes.byref(key), buf, 0) != 0:
                 raise TelemetryError(f"cannot set the sampling rate of ifindex {ifindex}: {_err(0)}")
 
-    def _read(self, ifindex: int, direction: int) -> list[tuple[int, int, int]] | None:
-        """Per CPU (pool, samples, drops) of one data source, None if it does not exist."""
-        key = ctypes.c_uint32(ifindex << 1 | direction)
+    def _slot(self, ifindex: int, direction: int) -> list[tuple[int, ...]]:
+        """Per CPU (ifindex, rate, snaplen, pad, pool, samples, drops) of the slot of one data source."""
+        key = ctypes.c_uint32((ifindex % SLOTS) << 1 | direction)
         buf = ctypes.create_string_buffer(SRC_STATE.size * self.ncpus)
         if self.lib.bpf_map_lookup_elem(self.sources_fd, ctypes.byref(key), buf) != 0:
+            raise TelemetryError(f"cannot read the sampler's slot of ifindex {ifindex}: {_err(0)}")
+        return [SRC_STATE.unpack_from(buf, cpu * SRC_STATE.size) for cpu in range(self.ncpus)]
+
+    def _read(self, ifindex: int, direction: int) -> list[tuple[int, int, int]] | None:
+        """Per CPU (pool, samples, drops) of one data source, None if it is not configured."""
+        per_cpu = self._slot(ifindex, direction)
+        if per_cpu[0][0] != ifindex:
             return None
-        return [SRC_STATE.unpack_from(buf, cpu * SRC_STATE.size)[2:] for cpu in range(self.ncpus)]
+        return [tuple(c[4:]) for c in per_cpu]
 
     def stats(self, ifindex: int, direction: int) -> tuple[int, int, int]:
         """(pool, samples, drops) of one data source, summed over CPUs."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import NETCHANGE, sh, stop
+from .conftest import NETCHANGE, bpf_programs_loaded, sh, stop
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -47,3 +47,19 @@ def test_agent_memory_is_bounded_under_a_flood_at_1_in_1(netlab, bpf_object):
     assert drops > 0, f"the flood should overrun the ring buffer and be counted: {summary}"
     print(f"peak {peak:.0f} MB, base {base:.0f} MB; {summary}")
     assert peak - base < 8, f"agent grew from {base:.0f} MB to {peak:.0f} MB under the flood"
+
+
+def test_two_interfaces_sharing_a_sampler_slot_are_refused_before_anything_attaches(netlab, bpf_object):
+    from pipeline.telemetry.bpf_loader import SLOTS
+
+    a, b = netlab.ns("a"), netlab.ns("b")
+    # ifindexes that are equal modulo the sampler's slot count collide in its per-CPU array
+    sh("ip", "link", "add", "nctSa", "index", "7", "netns", a, "type", "veth", "peer", "name", "nctSb", "netns", b)
+    sh("ip", "link", "add", "nctTa", "index", str(7 + SLOTS), "netns", a, "type", "veth", "peer", "name", "nctTb", "netns", b)
+    for name in ("nctSa", "nctTa"):
+        sh("ip", "link", "set", name, "up", ns=a)
+    proc = sh(*NETCHANGE, "agent", "-i", "nctSa=10", "-i", "nctTa=10", "-c", "127.0.0.1:16345", check=False, ns=a)
+    assert proc.returncode != 0
+    assert "ifindex 7 and 1031 cannot both be sampled" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert bpf_programs_loaded() == []
