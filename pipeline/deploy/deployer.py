@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..connect import connect
+from ..drivers.base import get_driver
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
@@ -327,11 +328,13 @@ class Deployer:
         if not self.opts.ignore_window and change.window and not change.window.contains(self.opts.now or dt.datetime.now(dt.timezone.utc)):
             return self._finish("refused", f"outside the change window {change.window.not_before} – {change.window.not_after}")
         with self.lock:
+            for platform in {d.host.platform for d in self.devices}:
+                get_driver(platform).prepare()
             try:
                 return self._run_locked()
             finally:
-                for d in self.devices:
-                    self._close(d)
+                # each close waits for the device's answer: overlap them as the phases do
+                self._parallel(self._close, [d for d in self.devices if d._connection is not None], "disconnect")
 
     def _run_locked(self) -> dict:
         resume = self.journal.unfinished

@@ -50,6 +50,10 @@ class Driver:
         """Running configuration (as fetched) -> the model; `focus` may restrict it to what a plan needs."""
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Load what parse and render need (modules, templates) once, before many worker threads would
+        all hit the first use at the same moment."""
+
     def render(self, desired: list[Desired], host) -> str:
         """Full configuration text that makes the desired objects true (netchange render)."""
         raise NotImplementedError

@@ -560,6 +560,12 @@ class TemplateDriver(Driver):
         return self.emit("refresh", nbr, afi, direction)
 
     # -- parse delegates to pipeline.parsers.<platform>
+    def prepare(self) -> None:
+        import importlib
+
+        importlib.import_module(f"pipeline.parsers.{self.platform.value}")
+        self.macros  # noqa: B018 - compiles the platform's templates
+
     def parse(self, text: str, focus: Any = None) -> DevicePolicy:
         """`focus` (pipeline.parsers.iosstyle.Focus) lets IOS-style parsers read only what a plan needs."""
         import importlib

@@ -136,6 +136,8 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
 
     hosts = targets(change, inventory)
     names = {h.name for h in hosts}
+    for platform in {h.platform for h in hosts}:
+        get_driver(platform).prepare()
 
     def task(t: Task) -> Result:
         # Errors are returned, not raised: nornir would log a traceback for a raised one.
