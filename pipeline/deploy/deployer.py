@@ -231,6 +231,14 @@ class Deployer:
         self.journal.write("committed", d.name, refresh=d.refresh)
         d.status = "committed"
 
+    def _commit_and_confirm(self, d: Device) -> None:
+        if d.commands or d.switch_commands:
+            try:
+                self._commit(d)
+            except NetchangeError as e:
+                raise DeviceError(f"commit failed: {e}") from None
+        self._barrier(d)
+
     def _expect(self, d: Device, which: str) -> list[dict]:
         """The planned device state (`expect_after_commit` / `expect_after_switch`), reviewed plan first."""
         if d.reviewed is not None:
@@ -372,18 +380,16 @@ class Deployer:
         done: list[Device] = []
         for n, wave in enumerate(self._waves(work), 1):
             label = f"wave {n} ({', '.join(d.name for d in wave)})"
-            self._say(f"{label}: commit")
+            self._say(f"{label}: commit and re-read")
             try:
                 self._hook("before_commit", wave)
             except HookFailed as e:
                 return self._abort(done, refreshed=done, why=str(e))
-            failed = self._parallel(self._commit, [d for d in wave if d.commands or d.switch_commands], "commit")
-            if failed:
-                return self._abort(done + wave, refreshed=done, why=f"commit failed: {failed[0].error}")
-            self._say(f"{label}: barrier (re-read and re-plan every device)")
-            failed = self._parallel(self._barrier, wave, "barrier")
+            # each device is re-read as soon as its own commit is done; the barrier is that all of them passed
+            failed = self._parallel(self._commit_and_confirm, wave, "commit+barrier")
             if failed:
                 return self._abort(done + wave, refreshed=done, why=failed[0].error)
+            self._say(f"{label}: barrier passed on {len(wave)} device(s)")
             try:
                 self._hook("after_barrier", wave)
             except HookFailed as e:
