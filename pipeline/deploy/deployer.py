@@ -30,6 +30,7 @@ from .journal import Journal
 from .lock import DeployLock
 from .observe import observer_for
 from .restore import restore
+from .runner import PooledRunner
 
 Phase = str  # all | commit | refresh | rollback | gc
 
@@ -127,6 +128,7 @@ class Deployer:
         self.journal = Journal.open(opts.journal_dir or state / "journal", self.change.id, shard)
         self.lock = DeployLock(state / "locks", [d.name for d in self.devices], self.change.id)
         self.started = time.monotonic()
+        self.runner = PooledRunner(opts.workers)
         self.timings: dict[str, float] = {}
         self.verdict = "pending"
         self.resuming = False
@@ -148,7 +150,7 @@ class Deployer:
             self.opts.progress(msg)
 
     def _parallel(self, fn: Callable[[Device], Any], devices: list[Device], label: str) -> list[Device]:
-        """Run fn per device concurrently with nornir's threaded runner (at most `workers` at once);
+        """Run fn per device concurrently through nornir (a PooledRunner: at most `workers` at once);
         return the devices whose step failed, with the error recorded on the device."""
         from nornir.core.task import Result, Task
 
@@ -170,8 +172,7 @@ class Deployer:
             return Result(host=task.host, failed=True, result=d.error)
 
         if devices:
-            nr = self.inventory.nornir.filter(filter_func=lambda h: h.name in by_name)
-            nr.runner.num_workers = max(1, min(self.opts.workers, len(devices)))
+            nr = self.inventory.nornir.filter(filter_func=lambda h: h.name in by_name).with_runner(self.runner)
             nr.run(task=step, name=label, on_failed=True)
         self.timings[label] = self.timings.get(label, 0.0) + time.monotonic() - t0
         return failed
@@ -207,9 +208,10 @@ class Deployer:
             if rev["running_hash"] != running_hash and self.opts.phase in ("all", "commit"):
                 raise Refused(f"{d.name}: running config changed since the plan was made (drift); plan again")
             d.reviewed = rev
-        d.plan = plan_device(d.host, d.session.driver, text, self.change, self.store, self.opts.strategy)
+        running = d.session.driver.parse(text)  # in full: it is also the state a rollback restores
+        d.plan = plan_device(d.host, d.session.driver, text, self.change, self.store, self.opts.strategy, parsed=running)
         if d.original is None:  # (a resumed run keeps the first attempt's pre-change state)
-            d.original = d.session.driver.parse(text)
+            d.original = running
             self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash)
         d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
         if d.host.platform.value == "frr" and d.plan.strategy == "in_place" and d.commands:
@@ -343,6 +345,7 @@ class Deployer:
             finally:
                 # each close waits for the device's answer: overlap them as the phases do
                 self._parallel(self._close, [d for d in self.devices if d._connection is not None], "disconnect")
+                self.runner.close()
 
     def _run_locked(self) -> dict:
         resume = self.journal.unfinished

@@ -116,10 +116,12 @@ def focus_for(desired: list[Desired]) -> Focus:
 
 
 def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeRequest, store: ObjectStore,
-                strategy: str | None = None, received: dict[tuple[str, str], list[Route]] | None = None) -> DevicePlan:
+                strategy: str | None = None, received: dict[tuple[str, str], list[Route]] | None = None,
+                parsed: DevicePolicy | None = None) -> DevicePlan:
+    """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects)."""
     strategy = strategy or change.strategy
     desired = resolve(change, store, host)
-    running = driver.parse(running_text, focus=focus_for(desired))
+    running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
