@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from ..inventory import Platform
 from ..model.policy import DevicePolicy
@@ -49,6 +49,11 @@ class Driver:
     def parse(self, text: str, focus=None) -> DevicePolicy:
         """Running configuration (as fetched) -> the model; `focus` may restrict it to what a plan needs."""
         raise NotImplementedError
+
+    def canonical(self, kind: str, obj: Any) -> Any:
+        """*obj* in the form the device keeps it (nftables merges adjacent prefixes and sorts set elements),
+        so that a plan compares like with like; most platforms keep what they are given."""
+        return obj
 
     def prepare(self) -> None:
         """Load what parse and render need (modules, templates) once, before many worker threads would

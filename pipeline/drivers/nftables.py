@@ -3,6 +3,7 @@ with `nft -f` after `nft -c -f`. A bad file leaves the old ruleset intact. No BG
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,33 @@ def nft_rules(f: ConcreteFilter) -> list[NftRule]:
     return out
 
 
+def _set_ports(ports: tuple[PortRange, ...]) -> tuple[PortRange, ...]:
+    """Ports as nft lists an anonymous set of them: sorted; with any range in it the set holds intervals,
+    and adjacent or overlapping ones are merged (80-82, 83 -> 80-83)."""
+    spans = sorted({(p.lo, p.hi) for p in ports})
+    if all(lo == hi for lo, hi in spans):
+        return tuple(PortRange(lo=lo, hi=hi) for lo, hi in spans)
+    merged: list[list[int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return tuple(PortRange(lo=lo, hi=hi) for lo, hi in merged)
+
+
+def canonical_filter(f: ConcreteFilter) -> ConcreteFilter:
+    """The filter as `nft -j list ruleset` gives it back: prefixes of a set collapsed (two adjacent /24
+    become one /23) and sorted, port sets sorted and merged."""
+    rules = tuple(r.model_copy(update={
+        "sources": tuple(ipaddress.collapse_addresses(r.sources)),
+        "destinations": tuple(ipaddress.collapse_addresses(r.destinations)),
+        "specs": tuple(s.model_copy(update={"source_ports": _set_ports(s.source_ports),
+                                            "destination_ports": _set_ports(s.destination_ports)}) for s in r.specs),
+    }) for r in f.rules)
+    return f if rules == f.rules else f.model_copy(update={"rules": rules})
+
+
 class NftablesDriver(TemplateDriver):
     platform = Platform.NFTABLES
     netmiko_device_type = "linux"
@@ -83,6 +111,14 @@ class NftablesDriver(TemplateDriver):
 
     def template_vars(self) -> dict[str, Any]:
         return {**super().template_vars(), "nft_rules": nft_rules, "hook_chain": hook_chain}
+
+    def canonical(self, kind: str, obj: Any) -> Any:
+        return canonical_filter(obj) if kind == "filter" and obj is not None else obj
+
+    def parse(self, text: str, focus: Any = None) -> DevicePolicy:
+        policy = super().parse(text, focus)
+        policy.filters = {name: canonical_filter(f) for name, f in policy.filters.items()}
+        return policy
 
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"nftables hosts carry no BGP policy: {kind.replace('_', '-')} {name} must target a router"

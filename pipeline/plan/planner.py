@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as dc_replace
 
 from ..drivers.base import Driver
 from ..inventory import Host
@@ -120,7 +121,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
                 parsed: DevicePolicy | None = None) -> DevicePlan:
     """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects)."""
     strategy = strategy or change.strategy
-    desired = resolve(change, store, host)
+    desired = [dc_replace(d, obj=driver.canonical(d.kind, d.obj)) for d in resolve(change, store, host)]
     running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)

@@ -84,3 +84,20 @@ def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
         assert got is not None, (d.key, parsed.skipped)
         assert nft_normal(got) == nft_normal(d.obj)
         assert got.attachments == d.obj.attachments
+
+
+@pytest.mark.parametrize("name", ["CHG-1001", "filters"])
+def test_once_applied_the_change_plans_empty(name, netns, fleet, store):
+    """nft merges adjacent prefixes and sorts set elements: the planner must not read that as a difference,
+    or every deploy to a firewall would fail its barrier and every plan would show a phantom diff."""
+    from pipeline.plan.planner import plan_device
+    from pipeline.project import load_change
+
+    applied = nft(netns, "-f", "-", stdin=rulesets(fleet, store)[name])
+    assert applied.returncode == 0, applied.stderr
+    listed = nft(netns, "-j", "list", "ruleset").stdout
+    change = load_change(EXAMPLES / "CHG-1001.yaml")[0] if name == "CHG-1001" else CASES["filters"]
+    host = fleet.hosts["fw1"]
+    plan = plan_device(host, get_driver("nftables"), listed, change, store)
+    assert plan.ops == [], plan.ops
+
