@@ -252,7 +252,7 @@ class Deployer:
         text = d.session.fetch()
         current = d.session.driver.parse(text)
         which = "expect_after_switch" if self.opts.phase == "refresh" and not d.switch_commands else "expect_after_commit"
-        bad = unmet(current, self._expect(d, which))
+        bad = unmet(current, self._expect(d, which), d.session.driver.canonical)
         if bad:
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
         d.post_policy = current

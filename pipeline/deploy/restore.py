@@ -16,7 +16,7 @@ def restore(session: DeviceSession, original: DevicePolicy, refresh: bool,
     Returns what was pushed and which (neighbor, afi, direction) were refreshed.
     """
     current = session.driver.parse(session.fetch())
-    ops = order(diff(current, original))
+    ops = order(diff(current, original, canonical=session.driver.canonical))
     commands = session.driver.render_ops(ops, original, session.host) if ops else []
     res = session.push(commands, tag="rollback")
     done: list[tuple[str, str, str]] = []

@@ -11,6 +11,7 @@ from .render import Context, TemplateDriver
 
 class AristaEosDriver(TemplateDriver):
     platform = Platform.ARISTA_EOS
+    acl_counters = "family"  # `counters per-entry` switches a whole ACL
     netmiko_device_type = "arista_eos"
     fetch_command = "show running-config"
     commit_mode = "session"

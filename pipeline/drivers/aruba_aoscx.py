@@ -12,6 +12,7 @@ from .render import AclLine, Context, TemplateDriver, acl_lines
 
 class ArubaAoscxDriver(TemplateDriver):
     platform = Platform.ARUBA_AOSCX
+    acl_counters = "entry"  # `count` per ACE
     netmiko_device_type = "aruba_aoscx"
     fetch_command = "show running-config"
     commit_mode = "line"

@@ -11,6 +11,7 @@ from .render import Context, TemplateDriver
 
 class CiscoIosDriver(TemplateDriver):
     platform = Platform.CISCO_IOS
+    acl_counters = "implicit"  # IOS counts every ACE; there is no per-entry switch
     netmiko_device_type = "cisco_ios"
     fetch_command = "show running-config"
     commit_mode = "line"

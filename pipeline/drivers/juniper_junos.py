@@ -118,6 +118,18 @@ class JuniperJunosDriver(TemplateDriver):
                 "junos_generated": junos_generated, "junos_next_term": junos_next_term, "junos_entry_of": junos_entry_of,
                 "junos_unit": junos_unit, "junos_group": junos_group, "junos_final_term": FINAL_TERM}
 
+    def canonical(self, kind: str, obj: Any) -> Any:
+        """Filters as Junos keeps them: one filter per family (`family inet` terms, then `inet6`), terms
+        without a description in set form, and an interface without a unit is unit 0 (`ge-0/0/1` is
+        configured and read back as `ge-0/0/1 unit 0`)."""
+        if kind != "filter" or obj is None:
+            return obj
+        rules = [r.model_copy(update={"description": None}) for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
+        return obj.model_copy(update={
+            "rules": tuple(rules),
+            "attachments": tuple(a.model_copy(update={"interface": ".".join(junos_unit(a.interface))})
+                                 if a.interface else a for a in obj.attachments)})
+
     def entry_addressable(self, kind: str) -> bool:
         return kind == "route_map"  # lists are rewritten whole (candidate + commit makes that atomic)
 

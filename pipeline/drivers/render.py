@@ -205,6 +205,33 @@ def expand_rule(rule: Rule) -> list[Ace]:
     return out
 
 
+_PARSER_LABEL = re.compile(r"(line|seq)\d+")  # names IOS-style parsers give entries no remark named
+
+
+def ace_canonical(f: ConcreteFilter, counters: str = "entry") -> ConcreteFilter:
+    """A filter as a line-per-match ACL keeps it: one rule per ACE (expand_rule), IPv4 before IPv6, each
+    named by the remark the renderer writes before it (`name` or `name: description`; a parser reads the
+    latter back as the description of an unnamed entry). `counters`: "entry" (per ACE), "family" (one
+    switch per ACL: EOS `counters per-entry`) or "implicit" (IOS counts every entry anyway)."""
+    rules: list[Rule] = []
+    for fam in ("ipv4", "ipv6"):
+        fam_rules = f.family_rules(fam)
+        any_counter = any(r.counter for r in fam_rules)
+        for r in fam_rules:
+            if r.description:
+                label = r.description if _PARSER_LABEL.fullmatch(r.name) else f"{r.name}: {r.description}"
+            else:
+                label = r.name
+            counter = {"entry": r.counter, "family": any_counter, "implicit": False}[counters]
+            for ace in expand_rule(r):
+                specs = (ServiceSpec(protocol=ace.protocol, source_ports=(ace.sport,) if ace.sport else (),
+                                     destination_ports=(ace.dport,) if ace.dport else ()),) if ace.protocol else ()
+                rules.append(r.model_copy(update={
+                    "name": label, "description": None, "specs": specs, "counter": counter,
+                    "sources": (ace.src,) if ace.src else (), "destinations": (ace.dst,) if ace.dst else ()}))
+    return f.model_copy(update={"rules": tuple(rules)})
+
+
 @dataclass(frozen=True)
 class AclLine:
     seq: int
@@ -314,6 +341,8 @@ def _desired_policy(desired: list[Desired], known: DevicePolicy | None) -> Devic
 class TemplateDriver(Driver):
     """A driver whose text comes from templates/<platform>/macros.j2; platform modules declare data and checks."""
 
+    # Line-per-match ACL platforms: how they keep counters (see ace_canonical); None: filters are not ACLs.
+    acl_counters: ClassVar[str | None] = None
     # Which object kinds the platform can carry at all (FRR: no traffic filters; nftables: no BGP).
     kinds: ClassVar[frozenset[str]] = frozenset(KIND_ORDER)
     # Line-mode platforms that reject a duplicate prefix-list seq need remove-then-add for a changed entry.
@@ -560,6 +589,11 @@ class TemplateDriver(Driver):
         return self.emit("refresh", nbr, afi, direction)
 
     # -- parse delegates to pipeline.parsers.<platform>
+    def canonical(self, kind: str, obj: Any) -> Any:
+        if kind == "filter" and obj is not None and self.acl_counters is not None:
+            return ace_canonical(obj, self.acl_counters)
+        return obj
+
     def prepare(self) -> None:
         import importlib
 

@@ -8,7 +8,7 @@ fragment) meet here, so plan can compare like with like.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Union
+from typing import Any, Callable, Iterator, Literal, Union
 
 from pydantic import Field
 
@@ -121,16 +121,20 @@ def expectations(policy: DevicePolicy, keys) -> list[dict]:
     return out
 
 
-def unmet(policy: DevicePolicy, expected: list[dict]) -> list[str]:
-    """The expectations `policy` does not meet, described for a person."""
+def unmet(policy: DevicePolicy, expected: list[dict], canonical: Callable[[str, Any], Any] | None = None) -> list[str]:
+    """The expectations `policy` does not meet, described for a person (`canonical`: see plan.diff)."""
+    from ..plan.diff import same_filter
+
     bad = []
     for e in expected:
         key = tuple(e["key"]) if isinstance(e["key"], list) else e["key"]
         want = _CLASSES[e["kind"]].model_validate(e["obj"]) if e["obj"] is not None else None
         have = policy.get(e["kind"], key)
         if e["kind"] == "filter" and want is not None and have is not None:
-            want, have = want.model_copy(update={"description": None}), have.model_copy(update={"description": None})
-        if have != want:
+            ok = same_filter(have, want, canonical)
+        else:
+            ok = have == want
+        if not ok:
             name = "/".join(key) if isinstance(key, tuple) else key
             bad.append(f"{e['kind']} {name} " + ("missing" if have is None else "should be absent" if want is None else "differs"))
     return bad

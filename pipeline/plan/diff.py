@@ -6,10 +6,13 @@ filters are replaced as a whole (the driver decides between sequence edits and a
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ..model.policy import DevicePolicy
 from ..model.resolve import Desired
 from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Unbind
 
+Canonical = Callable[[str, Any], Any]  # Driver.canonical: (kind, obj) -> obj as the device keeps it
 SEQUENCED = ("prefix_list", "route_map", "community_list", "as_path_list")
 
 
@@ -21,7 +24,15 @@ def _entry_key(e, i: int):
     return e.seq if getattr(e, "seq", None) is not None else ("#", i)
 
 
-def diff_object(kind, name, old, new) -> list[Op]:
+def same_filter(old, new, canonical: Canonical | None = None) -> bool:
+    """Filters compared as the device keeps them (`Driver.canonical`), without the filter-level description
+    (it does not survive every platform: nft -j drops chain comments)."""
+    if canonical is not None:
+        old, new = canonical("filter", old), canonical("filter", new)
+    return old.model_copy(update={"description": None}) == new.model_copy(update={"description": None})
+
+
+def diff_object(kind, name, old, new, canonical: Canonical | None = None) -> list[Op]:
     """Ops turning `old` into `new` for one object (either may be None)."""
     if kind == "binding":
         if new is None:
@@ -36,10 +47,7 @@ def diff_object(kind, name, old, new) -> list[Op]:
     if old == new:
         return []
     if kind == "filter":
-        # Filter-level descriptions do not survive every platform (nft -j drops chain comments): not compared.
-        if old.model_copy(update={"description": None}) == new.model_copy(update={"description": None}):
-            return []
-        return [ReplaceFilter(kind, name, old, new)]
+        return [] if same_filter(old, new, canonical) else [ReplaceFilter(kind, name, old, new)]
     if _header(old) != _header(new) or any(getattr(e, "seq", None) is None for e in (*old.entries, *new.entries)):
         # Unsequenced entries (or a changed list type) cannot be edited one by one: rebuild the object.
         return [Delete(kind, name, old), Create(kind, name, new)]
@@ -74,13 +82,16 @@ def apply_desired(running: DevicePolicy, desired: list[Desired]) -> DevicePolicy
     return intended
 
 
-def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[str, object]] | None = None) -> list[Op]:
-    """Ops for every object that differs (restricted to `only` = {(kind, key)} when given)."""
+def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[str, object]] | None = None,
+         canonical: Canonical | None = None) -> list[Op]:
+    """Ops for every object that differs (restricted to `only` = {(kind, key)} when given); `canonical` is
+    the platform's `Driver.canonical`, so that a difference only in how the device prints it is none."""
     ops: list[Op] = []
     keys = dict.fromkeys((kind, key) for kind, key, _ in running.items())  # ordered, O(1) membership
     keys.update(dict.fromkeys((kind, key) for kind, key, _ in intended.items()))
     for kind, key in keys:
         if only is not None and (kind, key) not in only:
             continue
-        ops.extend(diff_object(kind, key if kind != "binding" else None, running.get(kind, key), intended.get(kind, key)))
+        ops.extend(diff_object(kind, key if kind != "binding" else None, running.get(kind, key), intended.get(kind, key),
+                               canonical))
     return ops

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import asdict, dataclass, field
-from dataclasses import replace as dc_replace
 
 from ..drivers.base import Driver
 from ..inventory import Host
@@ -121,12 +120,12 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
                 parsed: DevicePolicy | None = None) -> DevicePlan:
     """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects)."""
     strategy = strategy or change.strategy
-    desired = [dc_replace(d, obj=driver.canonical(d.kind, d.obj)) for d in resolve(change, store, host)]
+    desired = resolve(change, store, host)
     running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
-    ops = order(diff(view, intended, only=touched))
+    ops = order(diff(view, intended, only=touched, canonical=driver.canonical))
     plan = DevicePlan(host=host.name, platform=host.platform.value, running_hash=config_hash(running_text),
                       strategy=strategy, skipped=list(running.skipped))
     if not ops:
@@ -137,7 +136,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         rollback_ops = _undo_versioned(commit_ops)
     else:
         commit_ops, gc_ops = ops, []
-        rollback_ops = order(diff(intended, view, only=touched))
+        rollback_ops = order(diff(intended, view, only=touched, canonical=driver.canonical))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
     phase1, switch = split_switches(driver, commit_ops)
     # Versioned ops name objects (`X.ncN`) that only the device-side state knows: render in that context.

@@ -96,3 +96,22 @@ def test_snapshots_are_planned_for_every_target_and_missing_ones_reported(fleet,
     errors = [r for r in results if isinstance(r, str)]
     assert len(plans) == len(hosts) - 1 and all(not p.empty for p in plans)
     assert errors == [f"{hosts[-1].name}: no snapshot at {tmp_path / (hosts[-1].name + '.cfg')} (run `netchange backup` first)"]
+
+
+@pytest.mark.parametrize("hostname", ["ios1", "eos1", "cx1", "junos1"])
+def test_a_filter_read_back_from_the_device_plans_empty(hostname, fleet, store):
+    """The rendered filter and its attachment, parsed back as the device would print them, are no change
+    (Junos prints the inventory's `ge-0/0/1` as `ge-0/0/1 unit 0`)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from render.cases import CASES
+
+    change = CASES["filters"]
+    host = fleet.hosts[hostname]
+    driver = get_driver(host.platform)
+    desired = resolve(change, store, host)
+    assert any(d.kind == "filter" and d.obj.attachments for d in desired)
+    text = driver.render(desired, host)
+    plan = plan_device(host, driver, text, change, store)
+    assert plan.ops == [], plan.ops
