@@ -128,7 +128,7 @@ class Deployer:
         self.journal = Journal.open(opts.journal_dir or state / "journal", self.change.id, shard)
         self.lock = DeployLock(state / "locks", [d.name for d in self.devices], self.change.id)
         self.started = time.monotonic()
-        self.runner = PooledRunner(opts.workers)
+        self.runner: PooledRunner | None = None  # the worker threads of one run()
         self.timings: dict[str, float] = {}
         self.verdict = "pending"
         self.resuming = False
@@ -340,6 +340,7 @@ class Deployer:
         with self.lock:
             for platform in {d.host.platform for d in self.devices}:
                 get_driver(platform).prepare()
+            self.runner = PooledRunner(self.opts.workers)
             try:
                 return self._run_locked()
             finally:

@@ -115,11 +115,6 @@ class NftablesDriver(TemplateDriver):
     def canonical(self, kind: str, obj: Any) -> Any:
         return canonical_filter(obj) if kind == "filter" and obj is not None else obj
 
-    def parse(self, text: str, focus: Any = None) -> DevicePolicy:
-        policy = super().parse(text, focus)
-        policy.filters = {name: canonical_filter(f) for name, f in policy.filters.items()}
-        return policy
-
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"nftables hosts carry no BGP policy: {kind.replace('_', '-')} {name} must target a router"
 
