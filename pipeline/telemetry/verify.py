@@ -191,7 +191,7 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
     n = window.sampling_rate or (baseline.sampling_rate if baseline else 0)
     if exp.reference is not None:
         # live upstream rate: what the flow offered during the window
-        k_ref, t_ref = window.reference_samples, elapsed
+        k_ref = window.reference_samples
         rate_pps = window.reference_packets / elapsed if elapsed > 0 else 0.0
         p = p_unseen(rate_pps, judged, n) if k_ref else 1.0
         source = f"{k_ref} samples at the reference point"
