@@ -25,6 +25,7 @@ import json
 import os
 import random
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -145,7 +146,7 @@ def main() -> None:
         if libc.setns(ns_fd, CLONE_NEWNET) != 0:
             sys.exit(f"setns: {os.strerror(ctypes.get_errno())}")
         os.close(ns_fd)
-        sink = __import__("socket").socket(2, 2)  # AF_INET, SOCK_DGRAM: a sink that discards
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a sink that discards what the agent sends
         sink.bind(("127.0.0.1", 16343))
         agent = Agent([Interface("nctBa", 1000)], [("127.0.0.1", 16343)], counter_interval=5)
         agent.start()

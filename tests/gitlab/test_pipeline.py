@@ -225,25 +225,11 @@ def test_sharded_pipeline_stops_before_refresh_when_a_shard_fails_to_commit(proj
     assert s.ledger_note(m4)["changes"]["CHG-0004"]["records"][-1]["state"] == "claimed"  # in doubt, for a human
 
 
-def _deploy_registered() -> bool:
-    p = subprocess.run([str(PYTHON), "-m", "pipeline.gitlab", "deploy", "--help"], capture_output=True, text=True)
-    return p.returncode == 0
-
-
 @pytest.mark.lab
 def test_scheduled_pipeline_real_deploy_on_the_lab(request, tmp_path):
     """The scheduled pipeline with the real `netchange deploy` against the lab devices."""
-    if not _deploy_registered():
-        pytest.xfail("`netchange deploy` is not registered in the CLI yet (being written); the pipeline side "
-                     "is covered with a stand-in by test_scheduled_pipeline_deploys_once_and_keeps_the_ledger")
     lab = request.getfixturevalue("lab")  # only now: the lab takes a while to come up
-    s = Scratch(tmp_path, full=True)
-    shutil.rmtree(s.work / "inventory")
-    shutil.copytree(lab.inventory_path, s.work / "inventory")  # the test lab's addresses and keys
-    s.commit_all("inventory of the test lab")
-    s.git("push", "-q", "origin", "main")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETCHANGE_")}
-    subprocess.run([str(PYTHON), "-m", "pipeline.gitlab", "ci", "adopt"], cwd=s.work, env=env, check=True)
+    s = _lab_project(tmp_path, lab)
     # Raise r3's local preference, keeping the lab's PL-R3-IN whole (narrowing it would lose routes and
     # the deploy's post-checks would rightly roll it back).
     text = change("CHG-0002").replace("- {seq: 10, action: permit, prefix: 203.0.113.0/24}",
