@@ -16,7 +16,7 @@ from pipeline.model.policy import Rule
 from pipeline.parsers import nftables
 from pipeline.parsers.nft_load import NftLoadError
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "nftables"
+CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus") / "nftables"
 CORPUS_FILES = sorted(CORPUS.glob("*")) if CORPUS.is_dir() else []
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="loading nft text needs root (throwaway network namespace)")
