@@ -17,7 +17,11 @@ def restore(session: DeviceSession, original: DevicePolicy, refresh: bool,
     """
     current = session.driver.parse(session.fetch())
     ops = order(diff(current, original, canonical=session.driver.canonical))
-    commands = session.driver.render_ops(ops, original, session.host) if ops else []
+    # The recorded objects, placed by where things sit on the device now: drivers that edit by the device's
+    # own handles (nftables) address the rules the change added, and touch nothing else.
+    target = original.copy()
+    target.device = current.device
+    commands = session.driver.render_ops(ops, target, session.host) if ops else []
     res = session.push(commands, tag="rollback")
     done: list[tuple[str, str, str]] = []
     if refresh:

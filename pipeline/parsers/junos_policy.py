@@ -226,6 +226,7 @@ class PolicyMapper:
             self.notes.append(f"{where}: name not usable ({reason})")
             return
         terms = list(self._terms(node))
+        decided = self._catch_all(terms)  # a last term that accepts or rejects whatever reaches it
         if terms and terms[-1][0] == RENDERED_FINAL_TERM and _unconditional_reject(terms[-1][1]):
             terms.pop()  # netchange's rendering of a route-map's implicit deny
         seqs = _sequence_numbers([t for t, _ in terms])
@@ -238,7 +239,7 @@ class PolicyMapper:
         rm = build(self.notes, where, lambda: RouteMap(name=name, entries=tuple(entries)))
         if rm:
             self.route_maps[name] = rm
-            if not self._catch_all(terms):
+            if not decided:
                 self.notes.append(f"{where}: routes no term decides go on to the next policy or the protocol "
                                   "default (BGP: accept), not to a route-map's implicit deny")
 

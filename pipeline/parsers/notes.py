@@ -15,19 +15,23 @@ from ..model.policy import Kind, Skipped
 
 
 class Notes(list):
-    """A list of notes (str); inside `inside(...)` plain strings become `Skipped` owned by that object."""
+    """A list of `Skipped` notes; inside `inside(...)` a plain string appended is owned by that object."""
 
     def __init__(self, items=()):
         super().__init__(items)
         self._owner: tuple[Kind, str] | None = None
 
     def append(self, text: str) -> None:  # noqa: D401 - list API
-        if self._owner is not None and not isinstance(text, Skipped):
-            text = Skipped(text, *self._owner)
+        if not isinstance(text, Skipped):
+            text = Skipped(text, *(self._owner or (None, None)))
         super().append(text)
 
     def add(self, text: str, kind: Kind | None, name: str | None, line: str | None = None) -> None:
         super().append(Skipped(text, kind, name, line))
+
+    def note(self, text: str, line: str | None = None) -> None:
+        """A note with the device's own text of what was not modelled, owned like `append`."""
+        super().append(Skipped(text, *(self._owner or (None, None)), line))
 
     def info(self, text: str) -> None:
         """A note that a rewrite of its object loses nothing: never attributed, never blocks a plan."""
