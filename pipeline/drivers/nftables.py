@@ -14,10 +14,10 @@ from ..inventory import Attachment, Host, Platform
 from ..model.firewall import PROTOCOL_NUMBERS, PortRange
 from ..model.policy import ConcreteFilter, DevicePolicy
 from ..model.resolve import Desired
+from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
 from ..parsers.nftables import attachment_order
 from ..plan import ops as O
 from .base import Capabilities
-from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
 from .render import Context, TemplateDriver, UnsupportedConstruct
 
 TABLE = "inet netchange"

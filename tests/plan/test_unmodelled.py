@@ -263,3 +263,39 @@ def test_plan_cli_exits_4_on_a_refused_device_and_lists_the_lines(fmt, tmp_path,
     assert "refused on fw1" in err and "Traceback" not in err
     f = _project(tmp_path / "other", "SERVER-EDGE")
     assert main(["plan", str(f), "--snapshots", str(tmp_path / "other" / "snap"), "--format", fmt]) == 0
+
+
+def test_rollback_puts_back_only_what_a_plan_could_have_rewritten(fleet):
+    """Someone else added a rule to WEB (which holds rules netchange cannot model) while SERVER-EDGE was
+    changed: rollback restores SERVER-EDGE and leaves WEB as the host has it (a refill from the model would
+    drop WEB's iifname/ct state/limit/@set rules)."""
+    from pipeline.deploy.device import PushResult
+    from pipeline.deploy.restore import restore
+
+    driver = get_driver("nftables")
+    original = driver.parse(FW_JSON)
+    doc = json.loads(FW_JSON)
+    for i in doc["nftables"]:
+        if "rule" in i and i["rule"]["chain"] == "SERVER-EDGE" and i["rule"].get("comment") == "web-v4":
+            i["rule"]["expr"][1]["match"]["right"] = 8443  # the change under rollback
+    doc["nftables"].append({"rule": {"family": "inet", "table": "netchange", "chain": "WEB", "handle": 99,
+                                     "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                                                         "right": 25}}, {"accept": None}], "comment": "smtp"}})
+
+    class Session:
+        host, pushed = fleet.hosts["fw1"], []
+
+        def __init__(self):
+            self.driver = driver
+
+        def fetch(self):
+            return json.dumps(doc)
+
+        def push(self, commands, tag):
+            self.pushed += commands
+            return PushResult(sent=commands)
+
+    s = Session()
+    restore(s, original, refresh=False)
+    body = [c for c in s.pushed if not c.startswith("#")]
+    assert "flush chain inet netchange SERVER-EDGE" in body and not any("WEB" in c for c in body), body
