@@ -92,7 +92,8 @@ def to_text(doc: dict) -> str:
             out.append(f"\n== {d['host']} ({d['platform']}): REFUSED, {len(d['refused'])} line(s) netchange cannot "
                        "model sit in objects this change rewrites:")
             out += [f"   {_refused_line(r)}" for r in d["refused"]]
-            out += [f"   note: not modelled: {s}" for s in d["skipped"]]
+            listed = {r["note"] for r in d["refused"]}
+            out += [f"   note: not modelled: {s}" for s in d["skipped"] if s not in listed]
             continue
         if not (d["commands"] or d["switch_commands"] or d["gc_commands"]):
             out.append(f"\n== {d['host']} ({d['platform']}): no change")
