@@ -67,6 +67,11 @@ class Driver:
         """Ordered edit operations -> the exact command lines to send, in that order."""
         raise NotImplementedError
 
+    def rollback_commands(self, ops: list[Op], before: DevicePolicy, host) -> list[str]:
+        """What a plan shows as its undo (`ops`: the undo ops, `before`: the state they restore). Drivers
+        whose edits name the device's own handles override it: their rollback is computed when it runs."""
+        return self.render_ops(ops, before, host)
+
     def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
         """Commands that make the BGP table re-evaluate one neighbor/afi/direction with current policy."""
         raise NotImplementedError

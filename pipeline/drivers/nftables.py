@@ -1,5 +1,8 @@
-"""Linux nftables firewall host: one atomic ruleset file for `table inet netchange`, uploaded and loaded
-with `nft -f` after `nft -c -f`. A bad file leaves the old ruleset intact. No BGP here."""
+"""Linux nftables firewall host: one file of edits to `table inet netchange`, uploaded and loaded with
+`nft -f` after `nft -c -f` (all or nothing: a bad file leaves the old ruleset intact). A change edits only
+the chains it names: each is flushed and refilled, and jumps to it are added to or deleted from the base
+chains one rule at a time by handle, so rules the model cannot express, sets, base-chain properties and
+other tables are never rewritten. No BGP here."""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from ..inventory import Attachment, Host, Platform
 from ..model.firewall import PROTOCOL_NUMBERS, PortRange
 from ..model.policy import ConcreteFilter, DevicePolicy
 from ..model.resolve import Desired
+from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
+from ..parsers.nftables import attachment_order
 from ..plan import ops as O
 from .base import Capabilities
-from .render import Context, TemplateDriver
+from .render import Context, TemplateDriver, UnsupportedConstruct
 
 TABLE = "inet netchange"
 HOOKS = ("input", "forward", "output")
@@ -83,14 +88,17 @@ def _set_ports(ports: tuple[PortRange, ...]) -> tuple[PortRange, ...]:
 
 def canonical_filter(f: ConcreteFilter) -> ConcreteFilter:
     """The filter as `nft -j list ruleset` gives it back: prefixes of a set collapsed (two adjacent /24
-    become one /23) and sorted, port sets sorted and merged."""
+    become one /23) and sorted, port sets sorted and merged, attachments in one order."""
     rules = tuple(r.model_copy(update={
         "sources": tuple(ipaddress.collapse_addresses(r.sources)),
         "destinations": tuple(ipaddress.collapse_addresses(r.destinations)),
         "specs": tuple(s.model_copy(update={"source_ports": _set_ports(s.source_ports),
                                             "destination_ports": _set_ports(s.destination_ports)}) for s in r.specs),
     }) for r in f.rules)
-    return f if rules == f.rules else f.model_copy(update={"rules": rules})
+    attachments = tuple(sorted(f.attachments, key=attachment_order))  # each its own jump: order means nothing
+    if rules == f.rules and attachments == f.attachments:
+        return f
+    return f.model_copy(update={"rules": rules, "attachments": attachments})
 
 
 class NftablesDriver(TemplateDriver):
@@ -104,7 +112,7 @@ class NftablesDriver(TemplateDriver):
     apply_command = "nft -f {path}"
     capabilities = Capabilities(large_communities=False, expanded_communities=False, ipv6_filters=True,
                                 acl_sequence_edits=False, soft_out=False, route_map_continue=False,
-                                extra=frozenset({"no_bgp", "whole_table_replace", "counters_reset_on_apply"}))
+                                extra=frozenset({"no_bgp", "touched_chains_only", "counters_reset_on_apply"}))
     error_patterns = (r"Error:", r"^nft: ", r"No such file or directory")
     kinds = frozenset({"filter"})
     comment = "#"
@@ -126,54 +134,151 @@ class NftablesDriver(TemplateDriver):
             if obj.name in {hook_chain(h) for h in HOOKS}:
                 self.refuse(f"filter {obj.name}: the name is taken by netchange's base chain for that hook")
 
-    def ruleset(self, filters: list[ConcreteFilter], host: Host, notes: list[str]) -> list[str]:
-        ctx = self.context(host)
-        for f in filters:
-            self.check("filter", f, ctx)
-        return self.emit("ruleset", host, filters, hook_jumps(filters), notes)
-
     def render(self, desired: list[Desired], host: Host, known: DevicePolicy | None = None) -> str:
-        notes, filters = [], []
+        """The change's filters as edits to a table that does not hold them yet (the running table's
+        layout is not used: `netchange plan` edits a running host by its rule handles)."""
+        notes, ops = [], []
         for d in desired:
             if d.kind != "filter":
                 if d.obj is not None:
                     self.check(d.kind, d.obj, self.context(host))
                 notes.append(f"{d.kind.replace('_', '-')} {O.Op(d.kind, str(d.key)).name} absent: nftables carries none, nothing to remove")
             elif d.obj is None:
-                notes.append(f"filter {d.key} absent: its chain is not in this file, so loading it removes the chain")
+                notes.append(f"filter {d.key} absent: `netchange plan` removes its chain and the jumps to it "
+                             "(by the running table's rule handles)")
             else:
-                filters.append(d.obj)
-        if not any(d.kind == "filter" for d in desired):  # an empty table file would wipe every filter
+                ops.append(O.Create("filter", d.obj.name, d.obj))
+        if not ops:
             return "\n".join(self.note(n)[0] for n in notes + ["no filters in this change for this host"]) + "\n"
-        notes.append("loading this file replaces the whole table, netchange plan builds it from the running table plus the change")
-        return "\n".join(self.ruleset(filters, host, notes)) + "\n"
+        notes.append("adds to table inet netchange, never deletes it: each chain here is flushed and refilled, "
+                     "jumps to it are appended to the hook chains")
+        return "\n".join(self._edits(ops, TableLayout(), host, notes)) + "\n"
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
-        """Whatever the ops, the file is the whole intended table: one atomic replace."""
+        """Edits to the chains the ops name, by the running table's layout (`intended.device`, from the
+        parser): nothing else in the table or the ruleset is rewritten."""
+        layout = intended.device if isinstance(intended.device, TableLayout) else TableLayout()
+        return self._edits(ops, layout, host, ["only the chains this change touches are edited; the rest of the "
+                                               "table and of the ruleset is left as it is"])
+
+    def rollback_commands(self, ops: list[O.Op], before: DevicePolicy, host: Host) -> list[str]:
+        """Edits name rules by the running table's handles; those of the jumps a change adds are known only
+        once it is applied, so a rollback is computed then, from the host (deploy/restore.py)."""
+        chains = sorted({op.name for op in ops if op.kind == "filter"})
+        return self.note(f"rollback of chain(s) {', '.join(chains)}: computed when it runs, from the host's "
+                         "current rule handles (netchange deploy restores the recorded chains and jumps)") if chains else []
+
+    def _edits(self, ops: list[O.Op], layout: TableLayout, host: Host, notes: list[str]) -> list[str]:
         ctx = self.context(host)
-        for op in ops:  # the ops are not printed one by one, but each is still checked
+        plan = _JumpPlan(self, layout)
+        body: list[str] = []
+        for op in ops:
             if op.kind != "filter":
                 self.check(op.kind, getattr(op, "obj", None) or op.name, ctx)
-            for obj in (getattr(op, "obj", None), getattr(op, "new", None)):
-                if obj is not None:
-                    self.check("filter", obj, ctx)
-        # Only netchange's own table is rewritten; chains the parser found in other tables
-        # (named `<table>/<chain>`) belong to someone else and are left exactly as they are.
-        return self.ruleset([f for f in intended.filters.values() if "/" not in f.name], host, [])
+                continue
+            if "/" in op.name:  # a chain of another table (`table/chain`): never netchange's to edit
+                notes.append(f"{op.name}: a chain outside table inet netchange, left as it is")
+                continue
+            old, new = _before_after(op)
+            if new is not None:
+                self.check("filter", new, ctx)
+            existing = layout.chains.get(op.name)
+            if existing is not None and existing.base:
+                self.refuse(f"filter {op.name}: table inet netchange has a base chain of that name (hook {existing.hook})")
+            if new is not None:
+                if old is None or existing is None or canonical_filter(old).rules != canonical_filter(new).rules:
+                    body += self.emit("refill_chain", new)
+                body += plan.jumps(op.name, new.attachments)
+            else:
+                refs = [(c, r) for c, r in layout.references_to(op.name) if r.dispatch is None]
+                if refs:
+                    self.refuse(f"filter {op.name}: its chain cannot be deleted, rules netchange does not manage jump "
+                                "to it: " + "; ".join(f"chain {c.name} handle {r.handle}: {r.text}" for c, r in refs))
+                body += plan.jumps(op.name, ())
+                body += self.emit("delete_chain", op.name)
+        return self.emit("header", host, notes) + plan.base_chains() + body
+
+
+class _JumpPlan:
+    """Jump rules to add or delete in the base chains of netchange's table, one filter at a time.
+
+    A filter's jumps go to the base chain of that hook that already holds netchange's jumps, else to
+    `hook-<hook>` (created without a policy when missing): never into a base chain netchange does not
+    dispatch from. New jumps are inserted right after the existing ones (before the first rule that
+    follows them), so a base chain's own closing rules stay last."""
+
+    def __init__(self, driver: "NftablesDriver", layout: TableLayout):
+        self.d, self.layout = driver, layout
+        self.created: list[tuple[str, str]] = []
+
+    def chain_for(self, hook: str) -> tuple[str, int | None]:
+        """(base chain for new jumps of this hook, handle to insert before or None to append)."""
+        chains = self.layout.base_chains(hook)
+        with_jumps = [c for c in chains if c.dispatch_rules()]
+        if with_jumps:
+            c = with_jumps[0]
+            last = max(i for i, r in enumerate(c.rules) if r.dispatch is not None)
+            if last + 1 < len(c.rules):
+                return c.name, self._handle(c, c.rules[last + 1])
+            return c.name, None
+        name = hook_chain(hook)
+        own = self.layout.chains.get(name)
+        if own is None:
+            if (name, hook) not in self.created:
+                self.created.append((name, hook))
+            return name, None
+        if own.hook != hook:
+            self.d.refuse(f"chain {name} of table inet netchange exists with hook {own.hook}, not {hook}: "
+                          "cannot attach filters through it")
+        return name, None
+
+    def _handle(self, chain: ChainLayout, rule: RuleRef) -> int:
+        if rule.handle is None:
+            self.d.refuse(f"chain {chain.name}: the ruleset read from the host has no rule handles "
+                          "(read it with `nft -j list ruleset`)")
+        return rule.handle
+
+    def jumps(self, name: str, attachments) -> list[str]:
+        wanted: list[tuple[str, Jump]] = []
+        for att in attachments:
+            for hook, j in _jumps_for(att, name):
+                if (hook, j) not in wanted:
+                    wanted.append((hook, j))
+        have: set[tuple[str, Jump]] = set()
+        out: list[str] = []
+        for chain in self.layout.chains.values():
+            if not chain.base:
+                continue
+            for r in chain.rules:
+                if r.dispatch is None or r.target != name:
+                    continue
+                key = (chain.hook, Jump(name, iif=r.dispatch[0], oif=r.dispatch[1]))
+                if key in wanted:
+                    have.add(key)
+                else:
+                    out += self.d.emit("delete_rule", chain.name, self._handle(chain, r))
+        for hook, j in wanted:
+            if (hook, j) not in have:
+                chain, before = self.chain_for(hook)
+                out += self.d.emit("add_jump", chain, j, before)
+        return out
+
+    def base_chains(self) -> list[str]:
+        return [line for name, hook in self.created for line in self.d.emit("base_chain", name, hook)]
+
+
+def _before_after(op: O.Op) -> tuple[ConcreteFilter | None, ConcreteFilter | None]:
+    if isinstance(op, O.Create):
+        return None, op.obj
+    if isinstance(op, O.ReplaceFilter):
+        return op.old, op.new
+    if isinstance(op, O.Delete):
+        return op.obj, None
+    raise UnsupportedConstruct(f"nftables: cannot print {op.verb} filter {op.name}")
 
 
 def hook_chain(hook: str) -> str:
     return f"hook-{hook}"
-
-
-def hook_jumps(filters: list[ConcreteFilter]) -> list[tuple[str, list[Jump]]]:
-    """Base chains per hook, jumping to each attached filter in order (interfaces: in -> input+forward, out -> forward+output)."""
-    jumps: dict[str, list[Jump]] = {h: [] for h in HOOKS}
-    for f in filters:
-        for att in f.attachments:
-            for hook, jump in _jumps_for(att, f.name):
-                jumps[hook].append(jump)
-    return [(h, js) for h, js in jumps.items() if js]
 
 
 def _jumps_for(att: Attachment, chain: str) -> list[tuple[str, Jump]]:

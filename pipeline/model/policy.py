@@ -49,6 +49,29 @@ class ConcreteFilter(Strict):
 PolicyObject = Union[ConcreteFilter, PrefixList, CommunityList, AsPathList, RouteMap, NeighborBinding]
 
 
+class Skipped(str):
+    """One thing a parser saw but could not model. It reads as its message (a str, so notes print and compare
+    as text); `kind` and `name` say which policy object it sits inside when rewriting that object would lose
+    or change it (None: outside every object, or harmless to a rewrite), and `line` is the device's own text
+    of it. The planner refuses to rewrite an object that has any (see plan/planner.py)."""
+
+    kind: Kind | None
+    name: str | None
+    line: str | None
+
+    def __new__(cls, text: str, kind: Kind | None = None, name: str | None = None, line: str | None = None) -> "Skipped":
+        self = super().__new__(cls, text)
+        self.kind, self.name, self.line = kind, name, line
+        return self
+
+    @property
+    def owner(self) -> tuple[str, str] | None:
+        return (self.kind, self.name) if self.kind is not None and self.name is not None else None
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "line": self.line, "note": str(self)}
+
+
 @dataclass
 class DevicePolicy:
     """Named policy objects of one device, by kind. Bindings are keyed (neighbor, afi, direction)."""
@@ -60,7 +83,11 @@ class DevicePolicy:
     route_maps: dict[str, RouteMap] = field(default_factory=dict)
     bindings: dict[tuple[str, str, str], NeighborBinding] = field(default_factory=dict)
     # What the parser saw but could not model (hostile names, unsupported syntax): never silently dropped.
+    # Plain strings are notes about no object in particular; `Skipped` notes name the object they sit in.
     skipped: list[str] = field(default_factory=list)
+    # Where the objects sit on the device, for drivers that edit them in place by the device's own handles
+    # (nftables: chains and rule handles of netchange's table). Not compared, not part of the model.
+    device: Any = field(default=None, compare=False)
 
     def table(self, kind: Kind) -> dict:
         return {"filter": self.filters, "prefix_list": self.prefix_lists, "community_list": self.community_lists,
@@ -82,10 +109,16 @@ class DevicePolicy:
 
     def copy(self) -> "DevicePolicy":
         return DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
-                            dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped))
+                            dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
+                            self.device)
 
     def counts(self) -> dict[str, int]:
         return {k: len(self.table(k)) for k in KIND_ORDER}
+
+    def unmodelled_in(self, keys: set[tuple[str, str]]) -> list[Skipped]:
+        """Notes of what could not be modelled inside the objects `keys` = {(kind, name)}: rewriting one of
+        them would drop or change those lines on the device."""
+        return [s for s in self.skipped if isinstance(s, Skipped) and s.owner in keys]
 
     def route_maps_using(self, kind: Kind, name: str) -> list[str]:
         """Route-maps that reference object (kind, name)."""

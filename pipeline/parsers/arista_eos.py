@@ -3,7 +3,8 @@
 EOS quirks as data: `ip access-list NAME` (extended by default) with sequence numbers, `counters
 per-entry`, block-form prefix-lists (`ip prefix-list X` + indented `seq 10 permit ...`), `regexp`
 community-lists, `ip large-community-list`, an origin word after as-path regexes, `peer group` with a
-space, and top-level `neighbor X route-map` applying to the neighbor's own address family.
+space, top-level `neighbor X route-map` applying to the neighbor's own address family, and banners
+without a delimiter (`banner motd`, its text, a line `EOF`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ DIALECT = Dialect(
     as_path_cmds=("ip as-path access-list",),
     as_path_origin_suffix=True,
     bgp_toplevel_afi=None,
+    banner="eof",
     attach_patterns=(
         re.compile(r"^ip access-group (?P<name>\S+) (?P<dir>in|out)$"),
         re.compile(r"^ipv6 access-group (?P<name>\S+) (?P<dir>in|out)$"),

@@ -3,7 +3,7 @@
 FRR differs from IOS in data only: `bgp community-list` / `bgp large-community-list` / `bgp as-path
 access-list` commands that number unnumbered entries 5, 10, ..., `on-match goto N` as a spelling of
 `continue N`, and `access-list` being a zebra route filter rather than a packet filter (FRR hosts filter
-packets with nftables).
+packets with nftables), and one-line banners (`banner motd line TEXT`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ DIALECT = Dialect(
     implicit_list_seq=True,
     continue_forms=("continue", "on-match goto"),
     attach_patterns=(),
+    banner="line",
 )
 
 

@@ -2,7 +2,8 @@
 
 `sections_fast` is a single-pass line scanner; `sections_ciscoconfparse2` builds the same trees from
 ciscoconfparse2 (12-14x slower, kept to cross-check the scanner); `sections_focused` skips what a plan
-does not need (see focus.py). Banner bodies are dropped first: free text may look like config.
+does not need (see focus.py). Banner bodies are dropped first, as each dialect ends them: free text may
+look like config.
 """
 
 from __future__ import annotations
@@ -67,39 +68,58 @@ def nest(lines: list[tuple[int, str]]) -> list[Node]:
 
 
 _BANNER = re.compile(r"^banner \S+ (\S)(\S?)")
+_BARE_BANNER = re.compile(r"^banner \S+\s*$")
+EOS_BANNER_END = "EOF"
 
 
-def config_lines(text: str) -> Iterator[str]:
-    """The config's lines without banner bodies (free text that may look like config, e.g. `route-map`)."""
-    banner_end: str | None = None
-    for raw in split_lines(text):
-        if banner_end is not None:
-            if banner_end in raw:
-                banner_end = None
+def config_lines(text: str, dialect: Dialect | None = None, notes: list[str] | None = None) -> Iterator[str]:
+    """The config's lines without banner bodies (free text that may look like config, e.g. `route-map`).
+
+    How a banner ends is the dialect's (`Dialect.banner`): "delimiter" (IOS, NX-OS, AOS-CX: `banner motd ^C`
+    ... up to the next `^C`), "eof" (EOS: a bare `banner motd`, then text up to a line `EOF`) or "line" (FRR:
+    `banner motd line TEXT`, one line). A banner still open at the end is reported in `notes`."""
+    style = dialect.banner if dialect is not None else "delimiter"
+    end: str | None = None  # what closes the open banner: its delimiter, or a line EOS_BANNER_END
+    eof = False
+    opened = (0, "")
+    n = 0
+    for n, raw in enumerate(split_lines(text), 1):
+        if end is not None:
+            if (raw.strip() == end) if eof else (end in raw):
+                end = None
         elif raw.startswith("banner "):
-            banner_end = _banner_delimiter(raw)
+            eof = style == "eof" and _BARE_BANNER.match(raw) is not None
+            if eof:
+                end = EOS_BANNER_END
+            elif style == "delimiter":
+                end = _banner_delimiter(raw)
+            opened = (n, raw.strip())
             yield raw
         else:
             yield raw
+    if end is not None and notes is not None:
+        notes.append(f"{opened[1]} (line {opened[0]}) is never closed: the {n - opened[0]} line(s) after it were "
+                     "read as banner text, not as configuration")
 
 
-def sections_fast(text: str, dialect: Dialect, focus: Focus | None = None) -> list[Node]:
+def sections_fast(text: str, dialect: Dialect, focus: Focus | None = None, notes: list[str] | None = None) -> list[Node]:
     """Single pass: keep top-level lines that open a policy section and their indented lines.
 
     With a focus, interface and ACL sections nobody asked for are skipped, and list sections are
     returned as `deferred` raw lines (see sections_focused) instead of trees."""
-    return sections_focused(text, dialect, focus)[0]
+    return sections_focused(text, dialect, focus, notes)[0]
 
 
-def sections_focused(text: str, dialect: Dialect, focus: Focus | None) -> tuple[list[Node], list[list[tuple[int, str]]], int]:
-    """(sections, deferred list sections, number of sections skipped)."""
+def sections_focused(text: str, dialect: Dialect, focus: Focus | None,
+                     notes: list[str] | None = None) -> tuple[list[Node], list[list[tuple[int, str]]], int]:
+    """(sections, deferred list sections, number of sections skipped); `notes` gets what config_lines reports."""
     prefixes = dialect.section_prefixes()
     out: list[Node] = []
     deferred: list[list[tuple[int, str]]] = []
     skipped = 0
     current: list[tuple[int, str]] | None = None
     defer = False
-    for raw in config_lines(text):
+    for raw in config_lines(text, dialect, notes):
         if not raw or raw[0] in " \t":
             if current is not None:
                 stripped = raw.strip()
@@ -138,11 +158,11 @@ def _banner_delimiter(line: str) -> str | None:
     return None if delim in rest else delim
 
 
-def sections_ciscoconfparse2(text: str, dialect: Dialect) -> list[Node]:
+def sections_ciscoconfparse2(text: str, dialect: Dialect, notes: list[str] | None = None) -> list[Node]:
     """The same trees from ciscoconfparse2 (slow; used to cross-check `sections_fast`)."""
     from ciscoconfparse2 import CiscoConfParse  # imported lazily: ~0.3 s import cost
 
-    parse = CiscoConfParse(list(config_lines(text)), syntax=dialect.ccp_syntax, ignore_blank_lines=True)
+    parse = CiscoConfParse(list(config_lines(text, dialect, notes)), syntax=dialect.ccp_syntax, ignore_blank_lines=True)
     prefixes = dialect.section_prefixes()
 
     def build(obj) -> Node:
@@ -151,6 +171,6 @@ def sections_ciscoconfparse2(text: str, dialect: Dialect) -> list[Node]:
     return [build(o) for o in parse.objs if o.indent == 0 and o.text.startswith(prefixes)]
 
 
-SECTIONERS: dict[str, Callable[[str, Dialect], list[Node]]] = {
+SECTIONERS: dict[str, Callable[..., list[Node]]] = {
     "fast": sections_fast, "ciscoconfparse2": sections_ciscoconfparse2,
 }

@@ -11,7 +11,8 @@ Two stages, so the cheap part can be swapped:
    sequence numbers, wildcard masks, named ports, ge/le bounds), so plan never diffs text.
 
 Nothing raises on device input: whatever cannot be modelled (names that are not Identifiers, syntax the
-model has no field for) becomes one `DevicePolicy.skipped` note "<kind> <name>: <reason>: '<line>'".
+model has no field for) becomes one `DevicePolicy.skipped` note "<kind> <name>: <reason>: '<line>'", a
+`Skipped` that names the object it sits in (the planner refuses to rewrite such an object) and the line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
 from .focus import Focus
 from .ios_sections import SECTIONERS, Node, nest, sections_focused, wanted_header
-from ..model.policy import ConcreteFilter, DevicePolicy, Rule
+from ..model.policy import ConcreteFilter, DevicePolicy, Kind, Rule, Skipped
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
 from ..names import FreeText, Identifier, Regex
@@ -71,6 +72,9 @@ class Dialect:
         re.compile(r"^ipv6 traffic-filter (?P<name>\S+) (?P<dir>in|out)$"),
     )
     interface_name_joins_number: bool = False  # AOS-CX `interface vlan 2` -> vlan2
+    # How a banner's free text ends (ios_sections.config_lines): "delimiter" (IOS `banner motd ^C`...`^C`),
+    # "eof" (EOS: bare `banner motd`, text, a line `EOF`), "line" (FRR `banner motd line TEXT`).
+    banner: Literal["delimiter", "eof", "line"] = "delimiter"
 
     def section_prefixes(self) -> tuple[str, ...]:
         base = ("ip prefix-list ", "ipv6 prefix-list ", "route-map ", "router bgp ", "interface ", "ip access-list ",
@@ -269,12 +273,23 @@ def parse_ports(tokens: list[str], i: int, proto: str) -> tuple[Ports, int]:
 # Stage 2: interpretation
 # --------------------------------------------------------------------------------------------------
 
+# The model kind each note label stands for: a note under one of these labels sits inside that object.
+_LABEL_KIND: dict[str, Kind] = {"prefix-list": "prefix_list", "community-list": "community_list",
+                               "large-community-list": "community_list", "as-path-list": "as_path_list",
+                               "route-map": "route_map", "filter": "filter"}
+
+
 class _Notes:
     def __init__(self) -> None:
         self.items: list[str] = []
 
-    def add(self, kind: str, name: str, reason: str, line: str | None = None) -> None:
-        self.items.append(f"{kind} {name}: {reason}" + (f": '{line}'" if line is not None else ""))
+    def add(self, kind: str, name: str, reason: str, line: str | None = None, owner: str | None = None,
+            harmless: bool = False) -> None:
+        """`owner`: the object's name when `name` says more (`RM seq 10`); `harmless`: a rewrite of the
+        object loses nothing (the device itself keeps only what the model read)."""
+        text = f"{kind} {name}: {reason}" + (f": '{line}'" if line is not None else "")
+        model_kind = None if harmless else _LABEL_KIND.get(kind)
+        self.items.append(Skipped(text, model_kind, (owner or name) if model_kind else None, line))
 
 
 # ---- prefix-lists -----------------------------------------------------------------------------------
@@ -337,7 +352,7 @@ class _Builder:
             return True
         if (kind, name) not in self.bad_names:
             self.bad_names.add((kind, name))
-            self.notes.add(kind, repr(name), f"name cannot be managed ({problem})", line)
+            self.notes.add(kind, repr(name), f"name cannot be managed ({problem})", line, harmless=True)
         return False
 
     # -- dispatch --
@@ -419,7 +434,7 @@ class _Builder:
             if seq is None:  # devices number unnumbered entries 5, 10, 15 ... after the highest so far
                 seq = max(draft.entries, default=0) + 5
             if seq in draft.entries:
-                self.notes.add("prefix-list", name, f"seq {seq} appears twice; the later line wins", line)
+                self.notes.add("prefix-list", name, f"seq {seq} appears twice; the later line wins", line, harmless=True)
             draft.entries[seq] = PrefixListEntry(seq=seq, action=action, prefix=net, ge=ge, le=le)
         except (Unsupported, ValueError, IndexError, ValidationError) as e:
             self.notes.add("prefix-list", name, f"entry skipped ({_reason(e)})", line)
@@ -525,14 +540,15 @@ class _Builder:
         if entry is None:
             entry = entries[seq] = {"action": action, "description": None, "match": {}, "set": {}, "continue": None}
         elif entry["action"] != action:
-            self.notes.add("route-map", name, f"seq {seq} re-entered with another action; the later wins", node.text)
+            self.notes.add("route-map", name, f"seq {seq} re-entered with another action; the later wins", node.text,
+                           harmless=True)
             entry["action"] = action
         where = f"{name} seq {seq}"
         for child in node.children:
             try:
                 self._route_map_clause(entry, child.text)
             except (Unsupported, ValueError, IndexError, ValidationError) as e:
-                self.notes.add("route-map", where, _reason(e), child.text)
+                self.notes.add("route-map", where, _reason(e), child.text, owner=name)
 
     def _route_map_clause(self, entry: dict, line: str) -> None:
         t = line.split()
@@ -730,6 +746,8 @@ class _Builder:
         for acl, ifname, direction, line in self.attachments:
             if acl not in self.acls:
                 self.notes.add("interface", ifname, f"applies ACL '{acl}' that is not defined or not modelled", line)
+                if name_problem(acl) is None:  # the ACL's binding is part of that filter if a change makes it
+                    self.notes.items[-1] = Skipped(self.notes.items[-1], "filter", acl, line)
                 continue
             try:
                 att = Attachment(interface=ifname, direction=direction)
@@ -1107,9 +1125,9 @@ def parse_config(text: str, dialect: Dialect, engine: Engine = "fast", focus: Fo
     with _gc_paused():
         builder = _Builder(dialect)
         if focus is None or engine != "fast":
-            nodes, deferred, skipped = SECTIONERS[engine](text, dialect), [], 0
+            nodes, deferred, skipped = SECTIONERS[engine](text, dialect, notes=builder.notes.items), [], 0
         else:
-            nodes, deferred, skipped = sections_focused(text, dialect, focus)
+            nodes, deferred, skipped = sections_focused(text, dialect, focus, builder.notes.items)
         for node in nodes:
             _build(builder, node)
         if deferred:
@@ -1131,6 +1149,22 @@ def _build(builder: "_Builder", node: Node) -> None:
         builder.section(node)
     except Exception as e:  # a parser bug must cost one section, never the device's whole policy
         builder.notes.add("section", repr(node.text), f"internal parser error ({type(e).__name__}: {e})")
+        owner = _section_owner(node.text, builder.d)
+        if owner:  # the section's object may be touched: a plan must not rewrite what was not read
+            builder.notes.items[-1] = Skipped(builder.notes.items[-1], *owner, node.text)
+
+
+def _section_owner(header: str, d: Dialect) -> tuple[Kind, str] | None:
+    """The object a section header opens, where the header says it plainly."""
+    t = header.split()
+    if t[:2] in (["ip", "prefix-list"], ["ipv6", "prefix-list"]) and len(t) > 2:
+        return "prefix_list", t[2]
+    if t[:1] == ["route-map"] and len(t) > 1:
+        return "route_map", t[1]
+    for pattern, _, _ in d.acl_headers:
+        if m := pattern.match(header):
+            return "filter", m.group("name")
+    return None
 
 
 @contextmanager

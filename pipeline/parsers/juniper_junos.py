@@ -2,8 +2,8 @@
 
 The text is first reduced to set-lines and an ordered statement tree (junos_setlines), then mapped:
 firewall filters and their interface attachments (junos_firewall), policy-options and BGP bindings
-(junos_policy). Whatever cannot be modelled is listed in `DevicePolicy.skipped`; parse never raises on
-configuration content.
+(junos_policy). Whatever cannot be modelled is listed in `DevicePolicy.skipped`, attributed to the object it
+sits in (inactive statements too); parse never raises on configuration content.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from ..model.policy import DevicePolicy
 from .junos_firewall import FirewallMapper
 from .junos_policy import PolicyMapper
 from .junos_setlines import Node, parse_text
+from .notes import Notes
 
 # Top-level statements whose content could change the modelled objects but is not expanded.
 _GROUP_SENSITIVE = ("firewall", "policy-options", "protocols", "interfaces", "routing-instances")
@@ -19,7 +20,7 @@ _GROUP_SENSITIVE = ("firewall", "policy-options", "protocols", "interfaces", "ro
 
 def parse(text: str) -> DevicePolicy:
     parsed = parse_text(text)
-    notes = list(parsed.notes)
+    notes = Notes(parsed.notes)
     _note_groups(parsed.tree, notes)
     policy = PolicyMapper(parsed.tree, notes)
     policy.run()

@@ -15,6 +15,7 @@ from ..model.firewall import PORTED, PROTOCOL_NUMBERS, ServiceSpec
 from ..model.policy import ConcreteFilter, Rule
 from .junos_common import bad_name, build, junos_prefix
 from .junos_setlines import Node
+from .notes import Notes
 
 FAMILIES: dict[str, AFI] = {"inet": "ipv4", "inet6": "ipv6"}
 # JunOS protocol keywords -> IANA numbers (the model stores names it knows, numbers otherwise).
@@ -63,7 +64,7 @@ def _port(word: str) -> str:
 
 
 class FirewallMapper:
-    def __init__(self, tree: Node, prefix_lists: dict[str, list[Network]], notes: list[str]):
+    def __init__(self, tree: Node, prefix_lists: dict[str, list[Network]], notes: Notes):
         self.tree = tree
         self.prefix_lists = prefix_lists  # policy-options prefix-lists, for (source|destination)-prefix-list
         self.notes = notes
@@ -85,13 +86,18 @@ class FirewallMapper:
         attachments = self._attachments(set(rules))
         out: dict[str, ConcreteFilter] = {}
         for name, rs in rules.items():
-            f = build(self.notes, f"firewall filter {name}",
-                      lambda: ConcreteFilter(name=name, rules=tuple(rs), attachments=tuple(attachments.get(name, ()))))
+            with self.notes.inside("filter", name):
+                f = build(self.notes, f"firewall filter {name}",
+                          lambda: ConcreteFilter(name=name, rules=tuple(rs), attachments=tuple(attachments.get(name, ()))))
             if f:
                 out[name] = f
         return out
 
     def _filter(self, name: str, family: AFI, node: Node, rules: dict[str, list[Rule]]) -> None:
+        with self.notes.inside("filter", name):
+            self._filter_in(name, family, node, rules)
+
+    def _filter_in(self, name: str, family: AFI, node: Node, rules: dict[str, list[Rule]]) -> None:
         where = f"firewall {family} filter {name}"
         if reason := bad_name(name):
             self.notes.append(f"{where}: name not usable ({reason})")
@@ -116,7 +122,7 @@ class FirewallMapper:
             self.notes.append(f"{where}: 'then next term' (non-terminating term) not modelled, term skipped")
             return None
         if action is None:
-            self.notes.append(f"{where}: no terminating action; JunOS accepts, modelled as accept")
+            self.notes.info(f"{where}: no terminating action; JunOS accepts, modelled as accept")
             action = "accept"
         extra = [a for a in then.keys() if a not in _TERMINATING and a not in _HARMLESS_THEN]
         if extra:
@@ -172,8 +178,8 @@ class FirewallMapper:
             if afi_of(net) != family:
                 self.notes.append(f"{where}: {text} is not {family}, ignored")
                 continue
-            if masked:
-                self.notes.append(f"{where}: host bits set in {text}, read as {net}")
+            if masked:  # JunOS masks them itself: a rewrite with the masked prefix is the same statement
+                self.notes.info(f"{where}: host bits set in {text}, read as {net}")
             nets.append(net)
         return nets
 
@@ -211,8 +217,9 @@ class FirewallMapper:
                             self.notes.append(f"{where}: not modelled")
                             continue
                         for name in filt.keys(kind):
-                            if name not in known:
-                                self.notes.append(f"{where} {name}: filter not defined or not modelled")
+                            if name not in known:  # the binding is part of that filter if a change makes it
+                                self.notes.add(f"{where} {name}: filter not defined or not modelled",
+                                               None if bad_name(name) else "filter", name)
                                 continue
                             att = build(self.notes, where, lambda: Attachment(interface=f"{ifname}.{unit}",
                                                                               direction=direction))

@@ -31,6 +31,7 @@ from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityLi
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
 from .junos_common import bad_name, build, junos_prefix
 from .junos_setlines import Node
+from .notes import Notes
 
 _WELL_KNOWN = {"no-export", "no-advertise", "graceful-shutdown", "blackhole", "no-peer", "accept-own", "local-as"}
 _STANDARD = re.compile(r"\d{1,5}:\d{1,5}")
@@ -71,9 +72,9 @@ def _entry_bounds(net: Network, how: list[str]) -> tuple[int | None, int | None]
 
 
 class PolicyMapper:
-    def __init__(self, tree: Node, notes: list[str]):
+    def __init__(self, tree: Node, notes: Notes):
         self.tree = tree
-        self.notes = notes
+        self.notes = notes  # notes made while reading an object are attributed to it (notes.inside)
         self.po = tree.child("policy-options") or Node()
         self.prefix_lists: dict[str, PrefixList] = {}
         self.community_lists: dict[str, CommunityList] = {}
@@ -87,7 +88,8 @@ class PolicyMapper:
         self._communities()
         self._as_paths()
         for name in self.po.keys("policy-statement"):
-            self._policy(name, self.po.child("policy-statement", name))
+            with self.notes.inside("route_map", name):  # its generated lists belong to it too
+                self._policy(name, self.po.child("policy-statement", name))
         self._bgp()
 
     # --- prefix-lists --------------------------------------------------------------------------------
@@ -97,35 +99,43 @@ class PolicyMapper:
 
     def _prefix_lists(self) -> None:
         for name in self.po.keys("prefix-list"):
-            where = f"policy-options prefix-list {name}"
-            entries: list[PrefixListEntry] = []
-            for text in self.po.keys("prefix-list", name):
-                if text == "apply-path":
-                    self.notes.append(f"{where}: apply-path (prefixes taken from the config) not expanded")
-                    continue
-                net = self._prefix(where, text)
-                if net is not None:
-                    e = build(self.notes, where, lambda: PrefixListEntry(seq=5 * (len(entries) + 1), action="permit",
-                                                                         prefix=net))
-                    entries.append(e) if e else None
-            pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi(entries), entries=tuple(entries)))
-            if pl:
-                self.prefix_lists[name] = pl
+            with self.notes.inside("prefix_list", name):
+                self._prefix_list(name)
+
+    def _prefix_list(self, name: str) -> None:
+        where = f"policy-options prefix-list {name}"
+        entries: list[PrefixListEntry] = []
+        for text in self.po.keys("prefix-list", name):
+            if text == "apply-path":
+                self.notes.append(f"{where}: apply-path (prefixes taken from the config) not expanded")
+                continue
+            net = self._prefix(where, text)
+            if net is not None:
+                e = build(self.notes, where, lambda: PrefixListEntry(seq=5 * (len(entries) + 1), action="permit",
+                                                                     prefix=net))
+                entries.append(e) if e else None
+        pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi(entries), entries=tuple(entries)))
+        if pl:
+            self.prefix_lists[name] = pl
 
     def _route_filter_lists(self) -> None:
         """`route-filter-list NAME P exact|orlonger|upto /N|...` -> PrefixList with ge/le (netchange renders
         prefix-lists with ge/le this way)."""
         for name in self.po.keys("route-filter-list"):
-            where = f"policy-options route-filter-list {name}"
-            if name in self.prefix_lists:
-                self.notes.append(f"{where}: a prefix-list has the same name, ignored")
-                continue
-            found = self._route_filters(where, self.po.child("route-filter-list", name))
-            pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi_of_nets([n for n, _, _ in found]),
-                                                             entries=tuple(PrefixListEntry(seq=5 * (i + 1), action="permit", prefix=n, ge=ge, le=le)
-                                                                           for i, (n, ge, le) in enumerate(found))))
-            if pl:
-                self.prefix_lists[name] = pl
+            with self.notes.inside("prefix_list", name):
+                self._route_filter_list(name)
+
+    def _route_filter_list(self, name: str) -> None:
+        where = f"policy-options route-filter-list {name}"
+        if name in self.prefix_lists:
+            self.notes.append(f"{where}: a prefix-list has the same name, ignored")
+            return
+        found = self._route_filters(where, self.po.child("route-filter-list", name))
+        pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi_of_nets([n for n, _, _ in found]),
+                                                         entries=tuple(PrefixListEntry(seq=5 * (i + 1), action="permit", prefix=n, ge=ge, le=le)
+                                                                       for i, (n, ge, le) in enumerate(found))))
+        if pl:
+            self.prefix_lists[name] = pl
 
     def _prefix(self, where: str, text: str) -> Network | None:
         try:
@@ -133,8 +143,8 @@ class PolicyMapper:
         except ValueError:
             self.notes.append(f"{where}: '{text}' is not a prefix, ignored")
             return None
-        if masked:
-            self.notes.append(f"{where}: host bits set in {text}, read as {net}")
+        if masked:  # JunOS masks them itself: a rewrite with the masked prefix is the same statement
+            self.notes.info(f"{where}: host bits set in {text}, read as {net}")
         return net
 
     def _afi(self, entries: list[PrefixListEntry]):
@@ -146,11 +156,12 @@ class PolicyMapper:
         for name in self.po.keys("community"):
             where = f"policy-options community {name}"
             node = self.po.child("community", name)
-            for opt in node.keys():
-                if opt != "members":
-                    self.notes.append(f"{where}: option '{opt}' not modelled")
-            members = node.keys("members")
-            cl = self._community_list(where, name, members)
+            with self.notes.inside("community_list", name):
+                for opt in node.keys():
+                    if opt != "members":
+                        self.notes.append(f"{where}: option '{opt}' not modelled")
+                members = node.keys("members")
+                cl = self._community_list(where, name, members)
             if cl:
                 self.community_lists[name] = cl
 
@@ -167,7 +178,7 @@ class PolicyMapper:
         elif all(_STANDARD.fullmatch(m) or m in _WELL_KNOWN for m in members):
             kind, entry = "standard", None
         elif len(members) == 1:
-            self.notes.append(f"{where}: member '{members[0]}' read as a JunOS community regex (kept verbatim)")
+            self.notes.info(f"{where}: member '{members[0]}' read as a JunOS community regex (kept verbatim)")
             kind = "expanded"
         else:
             self.notes.append(f"{where}: several members with regexes (ANDed in JunOS) not modelled")
@@ -189,6 +200,10 @@ class PolicyMapper:
             self.notes.append("junos: as-path regexes use JunOS AS-level syntax, kept verbatim")
 
     def _as_path_list(self, where: str, name: str, regexes: list[str]) -> None:
+        with self.notes.inside("as_path_list", name):
+            self._as_path_list_in(where, name, regexes)
+
+    def _as_path_list_in(self, where: str, name: str, regexes: list[str]) -> None:
         if name in self.as_path_lists:
             self.notes.append(f"{where}: name also used by another as-path list, ignored")
             return
@@ -211,6 +226,7 @@ class PolicyMapper:
             self.notes.append(f"{where}: name not usable ({reason})")
             return
         terms = list(self._terms(node))
+        decided = self._catch_all(terms)  # a last term that accepts or rejects whatever reaches it
         if terms and terms[-1][0] == RENDERED_FINAL_TERM and _unconditional_reject(terms[-1][1]):
             terms.pop()  # netchange's rendering of a route-map's implicit deny
         seqs = _sequence_numbers([t for t, _ in terms])
@@ -223,7 +239,7 @@ class PolicyMapper:
         rm = build(self.notes, where, lambda: RouteMap(name=name, entries=tuple(entries)))
         if rm:
             self.route_maps[name] = rm
-            if not self._catch_all(terms):
+            if not decided:
                 self.notes.append(f"{where}: routes no term decides go on to the next policy or the protocol "
                                   "default (BGP: accept), not to a route-map's implicit deny")
 
@@ -470,15 +486,17 @@ class PolicyMapper:
         except ValueError:
             self.notes.append(f"{where}: '{addr}' is not a neighbor address")
             return
-        if len(chain) > 1:
-            self.notes.append(f"{where}: policy chain [ {' '.join(chain)} ] recorded as its first policy {chain[0]}")
-        b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi_of(neighbor),
-                                                             direction=direction, route_map=chain[0]))
-        if b is None:
-            return
-        if b.key in self.bindings:
-            self.notes.append(f"{where}: neighbor already bound {direction} in another instance, ignored")
-            return
+        key = "/".join((str(neighbor), afi_of(neighbor), direction))  # how a plan names this binding
+        with self.notes.inside("binding", key):
+            if len(chain) > 1:
+                self.notes.append(f"{where}: policy chain [ {' '.join(chain)} ] recorded as its first policy {chain[0]}")
+            b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi_of(neighbor),
+                                                                 direction=direction, route_map=chain[0]))
+            if b is None:
+                return
+            if b.key in self.bindings:
+                self.notes.append(f"{where}: neighbor already bound {direction} in another instance, ignored")
+                return
         self.bindings[b.key] = b
 
 

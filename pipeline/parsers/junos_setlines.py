@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from ..model.policy import Skipped
+
 # Quoted strings, /* */ comments (may span lines), `#` comments to end of line, punctuation, plain words.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|/\*.*?\*/|#[^\n]*|[{};\[\]]|[^\s{};\[\]"#]+', re.S)
 _TAGS = ("replace:", "protect:", "inactive:", "active:")
@@ -160,6 +162,25 @@ def build_tree(lines: list[SetLine], deactivated: list[SetLine]) -> Node:
     return root
 
 
+_FIREWALL_FAMILIES = {"inet", "inet6"}
+
+
+def owner_of_path(path: SetLine) -> tuple[str, str] | None:
+    """The modelled object a statement path sits in (kind, name): prefix-lists, communities, as-paths,
+    policy-statements, inet/inet6 firewall filters."""
+    p = list(path)
+    if p[:1] == ["policy-options"] and len(p) >= 3:
+        kind = {"prefix-list": "prefix_list", "route-filter-list": "prefix_list", "community": "community_list",
+                "as-path": "as_path_list", "as-path-group": "as_path_list", "policy-statement": "route_map"}.get(p[1])
+        return (kind, p[2]) if kind else None
+    if p[:1] == ["firewall"]:
+        if p[1:2] == ["filter"] and len(p) >= 3:
+            return "filter", p[2]
+        if p[1:2] == ["family"] and len(p) >= 5 and p[2] in _FIREWALL_FAMILIES and p[3] == "filter":
+            return "filter", p[4]
+    return None
+
+
 def parse_text(text: str) -> Parsed:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     notes: list[str] = []
@@ -168,5 +189,6 @@ def parse_text(text: str) -> Parsed:
     else:
         lines, deactivated = hierarchical_to_set(text)
     for d in deactivated:
-        notes.append(f"junos: inactive, ignored: {' '.join(d)[:160]}")
+        notes.append(Skipped(f"junos: inactive, ignored: {' '.join(d)[:160]}", *(owner_of_path(d) or (None, None)),
+                             " ".join(d)))
     return Parsed(build_tree(lines, deactivated), deactivated, notes)

@@ -98,40 +98,45 @@ def _add_stand_in_link(ns: str, name: str, serial: int) -> bool:
     return _run(["ip", "-n", ns, "link", "add", name, "type", "veth", "peer", "name", peer]).returncode == 0
 
 
+def load_into(ns: str, text: str, include_dirs: tuple[str | Path, ...] = ()) -> list[str]:
+    """Load *text* with `nft -f` in network namespace *ns*, repairing what this host refuses (missing
+    interfaces get stand-ins, refused statements are left out); return the repair notes."""
+    notes: list[str] = []
+    lines = text.splitlines()
+    with tempfile.TemporaryDirectory(prefix="ncp-") as tmp:
+        path = Path(tmp) / "ruleset.nft"
+        includes = [a for d in include_dirs for a in ("-I", str(d))]
+        for _ in range(_MAX_ATTEMPTS):
+            path.write_text("\n".join(lines) + "\n")
+            p = _run(["ip", "netns", "exec", ns, "nft", *includes, "-f", str(path)])
+            if p.returncode == 0:
+                return notes
+            repair = _plan_repairs(p.stderr, lines)
+            if repair is None:
+                raise NftLoadError(f"nft refused the ruleset: {p.stderr.strip()}")
+            for name in sorted(repair.interfaces):
+                if not _add_stand_in_link(ns, name, len(notes)):
+                    raise NftLoadError(f"nft refused the ruleset (missing interface {name}): {p.stderr.strip()}")
+                notes.append(f"nft text: interface {name} does not exist here, loaded against a stand-in interface")
+            for first, last in _runs(sorted(repair.drop_lines)):
+                span = f"line {first}" if first == last else f"lines {first}-{last}"
+                notes.append(f"nft text: {span} refused by nft here and left out: {lines[first - 1].strip()[:100]}")
+                for n in range(first, last + 1):
+                    lines[n - 1] = ""
+        raise NftLoadError(f"nft refused the ruleset after {_MAX_ATTEMPTS} repairs: {p.stderr.strip()}")
+
+
 def ruleset_json(text: str, include_dirs: tuple[str | Path, ...] = ()) -> tuple[str, list[str]]:
     """Load *text* in a throwaway namespace; return (`nft -j list ruleset` output, repair notes)."""
     if os.geteuid() != 0:
         raise NftLoadError("reading nft ruleset text needs root: it is loaded into a throwaway network namespace "
                            "(run as root, or pass `nft -j list ruleset` JSON to pipeline.parsers.nftables.parse)")
     ns = f"ncp-{os.getpid()}-{secrets.token_hex(3)}"
-    notes: list[str] = []
-    lines = text.splitlines()
     p = _run(["ip", "netns", "add", ns])
     if p.returncode != 0:
         raise NftLoadError(f"cannot create network namespace {ns}: {p.stderr.strip()}")
     try:
-        with tempfile.TemporaryDirectory(prefix="ncp-") as tmp:
-            path = Path(tmp) / "ruleset.nft"
-            includes = [a for d in include_dirs for a in ("-I", str(d))]
-            for _ in range(_MAX_ATTEMPTS):
-                path.write_text("\n".join(lines) + "\n")
-                p = _run(["ip", "netns", "exec", ns, "nft", *includes, "-f", str(path)])
-                if p.returncode == 0:
-                    break
-                repair = _plan_repairs(p.stderr, lines)
-                if repair is None:
-                    raise NftLoadError(f"nft refused the ruleset: {p.stderr.strip()}")
-                for name in sorted(repair.interfaces):
-                    if not _add_stand_in_link(ns, name, len(notes)):
-                        raise NftLoadError(f"nft refused the ruleset (missing interface {name}): {p.stderr.strip()}")
-                    notes.append(f"nft text: interface {name} does not exist here, loaded against a stand-in interface")
-                for first, last in _runs(sorted(repair.drop_lines)):
-                    span = f"line {first}" if first == last else f"lines {first}-{last}"
-                    notes.append(f"nft text: {span} refused by nft here and left out: {lines[first - 1].strip()[:100]}")
-                    for n in range(first, last + 1):
-                        lines[n - 1] = ""
-            else:
-                raise NftLoadError(f"nft refused the ruleset after {_MAX_ATTEMPTS} repairs: {p.stderr.strip()}")
+        notes = load_into(ns, text, include_dirs)
         p = _run(["ip", "netns", "exec", ns, "nft", "-j", "list", "ruleset"])
         if p.returncode != 0:
             raise NftLoadError(f"nft -j list ruleset failed: {p.stderr.strip()}")

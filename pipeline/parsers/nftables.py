@@ -9,7 +9,11 @@
 * Chains of other `inet`/`ip`/`ip6` tables are read best-effort into filters named `<table>/<chain>` (inet)
   or `<family>/<table>/<chain>` (ip, ip6: tables are per family, so the same table name may exist twice);
   a base chain gets Attachment(hook=...). NAT/route chains, other families, named sets and maps, jumps
-  and verdict-less rules are listed in `skipped` with the reason. parse never raises on ruleset content.
+  and verdict-less rules are listed in `skipped` with the reason and the rule as nft prints it (with its
+  handle); a note about a rule of a chain is owned by that chain's filter (the planner will not rewrite
+  it). parse never raises on ruleset content.
+* `DevicePolicy.device` is the layout of netchange's table (nft_layout.TableLayout: chains, base-chain
+  properties, rule handles, which base-chain rules are modelled jumps): what the driver edits by.
 
 `parse_text_ruleset` reads `nft list ruleset` text by loading it in a throwaway namespace (needs root).
 """
@@ -25,8 +29,11 @@ from ..inventory import Attachment
 from ..model.base import AFI, afi_of
 from ..model.policy import ConcreteFilter, DevicePolicy, Rule
 from .junos_common import bad_name, build
+from .nft_layout import ChainLayout, RuleRef, TableLayout
 from .nft_load import NftLoadError, ruleset_json
 from .nft_rules import NftRule, read_rule, specs_for
+from .nft_text import rule_text
+from .notes import Notes
 
 MANAGED_FAMILY, MANAGED_TABLE = "inet", "netchange"
 _FILTER_FAMILIES: dict[str, tuple[AFI, ...]] = {"inet": ("ipv4", "ipv6"), "ip": ("ipv4",), "ip6": ("ipv6",)}
@@ -42,6 +49,7 @@ class _Chain:
     hook: str | None = None
     type: str | None = None
     policy: str | None = None
+    priority: object = None
     rules: list[dict] = field(default_factory=list)
 
     @property
@@ -61,28 +69,31 @@ def _load(text: str | dict) -> list[dict]:
 
 def parse(text: str | dict[str, Any]) -> DevicePolicy:
     """`nft -j list ruleset` output (text, or already decoded) -> DevicePolicy."""
-    notes: list[str] = []
+    notes = Notes()
     try:
         items = _load(text)
     except json.JSONDecodeError as e:
         return DevicePolicy(skipped=[f"nft: not JSON ({e}); expected `nft -j list ruleset` output"])
     chains: dict[tuple[str, str, str], _Chain] = {}
+    managed_table = False
     for item in items:
         kind, body = next(iter(item.items()))
         if not isinstance(body, dict):
             continue
         fam, table = body.get("family", ""), body.get("table", body.get("name", ""))
+        if kind == "table" and (fam, table) == (MANAGED_FAMILY, MANAGED_TABLE):
+            managed_table = True
         if kind == "table" and fam not in _FILTER_FAMILIES:
             notes.append(f"nft {fam} table {table}: family {fam} not modelled")
         elif kind in ("set", "map") and fam in _FILTER_FAMILIES:
             notes.append(f"nft {fam} {table} {kind} {body.get('name')}: named {kind}s not modelled "
-                         "(rules using it are skipped)")
-        elif kind == "chain" and fam in _FILTER_FAMILIES:
+                         "(rules using it are not modelled either)")
+        elif kind == "chain" and fam in _FILTER_FAMILIES and isinstance(body.get("name"), str):
             chains[(fam, table, body["name"])] = _Chain(fam, table, body["name"], body.get("hook"), body.get("type"),
-                                                         body.get("policy"))
+                                                         body.get("policy"), body.get("prio"))
         elif kind == "rule" and (fam, table, body.get("chain")) in chains:
             chains[(fam, table, body["chain"])].rules.append(body)
-    return _Mapper(notes).run(list(chains.values()))
+    return _Mapper(notes, TableLayout(exists=managed_table)).run(list(chains.values()))
 
 
 def parse_text_ruleset(text: str, include_dirs: tuple[str | Path, ...] = ()) -> DevicePolicy:
@@ -94,16 +105,20 @@ def parse_text_ruleset(text: str, include_dirs: tuple[str | Path, ...] = ()) -> 
 
 
 class _Mapper:
-    def __init__(self, notes: list[str]):
+    def __init__(self, notes: Notes, layout: TableLayout):
         self.notes = notes
+        self.layout = layout
         self.filters: dict[str, ConcreteFilter] = {}
         self.attachments: dict[str, list[Attachment]] = {}
 
     def run(self, chains: list[_Chain]) -> DevicePolicy:
         rules: dict[str, list[Rule]] = {}
         for ch in chains:
+            if ch.managed:
+                self.layout.chains[ch.name] = ChainLayout(ch.name, ch.hook, ch.type, ch.priority, ch.policy)
             if ch.type and ch.type != "filter":
                 self.notes.append(f"{ch.where}: {ch.type} chain (hook {ch.hook}) not modelled")
+                self._layout_rules(ch)
                 continue
             if ch.managed and ch.hook:
                 self._dispatch(ch)
@@ -111,19 +126,33 @@ class _Mapper:
             name = ch.name if ch.managed else _unmanaged_name(ch)
             if ch.managed and (reason := bad_name(name)):
                 self.notes.append(f"{ch.where}: name not usable ({reason})")
+                self._layout_rules(ch)
                 continue
-            rules[name] = self._rules(ch)
+            with self.notes.inside("filter", name):
+                rules[name] = self._rules(ch)
             if ch.hook:
                 self._own_hook(ch, name)
         for name, rs in rules.items():
-            atts = tuple(self.attachments.pop(name, ()))
-            f = build(self.notes, f"nft filter {name}", lambda: ConcreteFilter(name=name, rules=tuple(rs),
-                                                                                attachments=atts))
+            atts = tuple(sorted(self.attachments.pop(name, ()), key=attachment_order))
+            with self.notes.inside("filter", name):
+                f = build(self.notes, f"nft filter {name}", lambda: ConcreteFilter(name=name, rules=tuple(rs),
+                                                                                    attachments=atts))
             if f:
                 self.filters[name] = f
         for name in self.attachments:
             self.notes.append(f"nft inet netchange: base chains jump to {name}, which is not a modelled filter")
-        return DevicePolicy(filters=self.filters, skipped=self.notes)
+        return DevicePolicy(filters=self.filters, skipped=list(self.notes), device=self.layout)
+
+    def _layout_rules(self, ch: _Chain, dispatch: dict[int, tuple[str | None, str | None]] | None = None) -> None:
+        """Record a chain of netchange's table rule by rule (`dispatch`: position -> the modelled jump's interfaces)."""
+        if not ch.managed:
+            return
+        layout = self.layout.chains[ch.name]
+        for pos, raw in enumerate(ch.rules, 1):
+            r = read_rule(raw.get("expr", []))
+            handle = raw.get("handle")
+            layout.rules.append(RuleRef(handle if isinstance(handle, int) else None, rule_text(raw),
+                                        r.jump[1] if r.jump else None, (dispatch or {}).get(pos)))
 
     def _own_hook(self, ch: _Chain, name: str) -> None:
         if ch.policy:
@@ -134,58 +163,78 @@ class _Mapper:
             self.notes.append(f"{ch.where}: hook {ch.hook} has no attachment kind in the model")
 
     def _dispatch(self, ch: _Chain) -> None:
-        """A base chain of netchange's table: every rule should be `[iifname|oifname X] jump FILTER`."""
+        """A base chain of netchange's table: its `[iifname|oifname X] jump FILTER` rules are attachments;
+        any other rule is left as it is (the driver edits base chains one jump rule at a time, by handle)."""
+        modelled: dict[int, tuple[str | None, str | None]] = {}
         for pos, rule in enumerate(ch.rules, 1):
+            where = f"{ch.where} rule {pos} (handle {rule.get('handle')}) '{rule_text(rule)}'"
             r = read_rule(rule.get("expr", []))
             others = [u for u in r.unmodelled if not u.startswith("meta iifname") and not u.startswith("meta oifname")]
-            if r.jump is None or r.blockers or others or r.sources or r.destinations or r.protocols or r.ports:
-                self.notes.append(f"{ch.where} rule {pos}: base chain rule other than a (interface) jump not modelled")
+            if r.jump is None or r.jump[0] != "jump" or r.blockers or others or r.sources or r.destinations \
+                    or r.protocols or r.ports or r.families or r.counter or r.log or len(r.interfaces) > 1:
+                self.notes.append(f"{where}: base chain rule other than a (interface) jump not modelled, left as it is")
                 continue
             if ch.hook not in _HOOKS:
                 self.notes.append(f"{ch.where}: hook {ch.hook} has no attachment kind in the model")
                 continue
             iface = r.interfaces.get("iifname") or r.interfaces.get("oifname")
             direction = ("in" if "iifname" in r.interfaces else "out") if iface else None
-            if len(r.interfaces) > 1:
-                self.notes.append(f"{ch.where} rule {pos}: both iifname and oifname, only {iface} kept")
-            att = build(self.notes, f"{ch.where} rule {pos}",
+            att = build(self.notes, where,
                         lambda: Attachment(interface=iface, direction=direction) if iface else Attachment(hook=ch.hook))
-            if att and att not in self.attachments.setdefault(r.jump[1], []):
+            if att is None:
+                continue
+            modelled[pos] = (r.interfaces.get("iifname"), r.interfaces.get("oifname"))
+            if att not in self.attachments.setdefault(r.jump[1], []):
                 self.attachments[r.jump[1]].append(att)
+        self._layout_rules(ch, modelled)
 
     def _rules(self, ch: _Chain) -> list[Rule]:
+        """The chain's rules as one filter; what the model cannot hold is noted with the rule (owned by the
+        filter: a plan will not rewrite this chain). A chain of netchange's table ends in the closing drop
+        the driver writes; a chain without it lets unmatched packets return to its caller."""
         out: list[Rule] = []
+        closing = None
+        self._layout_rules(ch)
         for pos, raw in enumerate(ch.rules, 1):
-            where = f"{ch.where} rule {pos}"
+            line = rule_text(raw)
+            where = f"{ch.where} rule {pos} (handle {raw.get('handle')})"
+            if closing is not None:
+                self.notes.note(f"{where}: after netchange's closing drop (rule {closing}), never reached", line)
+                continue
             if ch.managed and raw.get("comment") == IMPLICIT_DENY_COMMENT:
-                continue  # the driver's closing drop: the model's implicit deny, not a term
+                closing = pos  # the driver's closing drop: the model's implicit deny, not a term
+                continue
             name, description = _rule_name(raw.get("comment"), pos, ch.managed)
             if ch.managed and name.startswith("rule-"):
-                self.notes.append(f"{where}: no comment naming its term, named {name}")
+                self.notes.info(f"{where}: no comment naming its term, named {name}")
             r = read_rule(raw.get("expr", []))
             if r.jump:
                 r.blockers.append(f"{r.jump[0]} {r.jump[1]}")
             if r.blockers:
-                self.notes.append(f"{where}: not modelled, rule skipped ({'; '.join(r.blockers)})")
+                self.notes.note(f"{where}: not modelled, rule skipped ({'; '.join(r.blockers)}): '{line}'", line)
                 continue
             if r.unmodelled:
-                self.notes.append(f"{where}: match conditions not modelled (rule is broader than on the host): "
-                                  f"{'; '.join(r.unmodelled)}")
-            for rule in self._family_rules(where, ch, r, name, description):
+                self.notes.note(f"{where}: match conditions not modelled (rule is broader than on the host): "
+                                f"{'; '.join(r.unmodelled)}: '{line}'", line)
+            for rule in self._family_rules(where, ch, r, name, description, line):
                 _append_merging(out, rule)
+        if ch.managed and closing is None:
+            self.notes.note(f"{ch.where}: does not end in netchange's closing drop (packets no rule matches return "
+                            "to the calling chain; netchange's filters drop them)")
         return out
 
-    def _family_rules(self, where: str, ch: _Chain, r: NftRule, name: str, description: str | None) -> list[Rule]:
+    def _family_rules(self, where: str, ch: _Chain, r: NftRule, name: str, description: str | None,
+                      line: str) -> list[Rule]:
         families = [f for f in _FILTER_FAMILIES[ch.family] if not r.families or f in r.families]
         if len(r.families) > 1 or not families:
-            self.notes.append(f"{where}: matches of both address families (matches nothing), rule skipped")
+            self.notes.note(f"{where}: matches of both address families (matches nothing), rule skipped: '{line}'", line)
             return []
         out = []
         for fam in families:
             try:
                 specs = specs_for(r, fam)
             except ValueError as e:
-                self.notes.append(f"{where}: not modelled, rule skipped ({e})")
+                self.notes.note(f"{where}: not modelled, rule skipped ({e}): '{line}'", line)
                 return []
             if specs is None:
                 continue
@@ -199,6 +248,11 @@ class _Mapper:
 
 
 IMPLICIT_DENY_COMMENT = "netchange-implicit-deny"  # written by templates/nftables/macros.j2
+
+
+def attachment_order(a: Attachment) -> tuple[str, str, str]:
+    """One order for a filter's attachments (each is its own jump rule: their order means nothing)."""
+    return (a.hook or "", a.interface or "", a.direction or "")
 
 
 def _unmanaged_name(ch: _Chain) -> str:

@@ -14,6 +14,7 @@ from ..errors import InputError, Location
 from ..inventory import Inventory
 
 err = Console(stderr=True)
+PLAN_REFUSED = 4  # exit code: a device's plan was refused (unmodelled configuration in touched objects)
 
 
 def _progress() -> Progress:
@@ -32,7 +33,10 @@ def register(app: typer.Typer) -> None:
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
         workers: int = typer.Option(20, "--workers", help="concurrent devices"),
     ) -> None:
-        """Dry run: what each target device will receive, in order, and which sessions get refreshed."""
+        """Dry run: what each target device will receive, in order, and which sessions get refreshed.
+
+        Exit 0: planned; 1: a device could not be planned; 4: a device's plan was refused because the
+        change would rewrite configuration netchange cannot model (the lines are listed)."""
         from ..project import Project, load_change
         from .report import plan_document, to_json, to_markdown, to_text
         from .run import plan_live, plan_snapshots, targets
@@ -56,12 +60,17 @@ def register(app: typer.Typer) -> None:
                 (errors if isinstance(r, str) else plans).append(r)
         doc = plan_document(change, change_file, plans, errors)
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
+        refused = [p.host for p in plans if p.refused]
         if output:
             output.write_text(text + "\n")
-            err.print(f"plan written to {output}: {sum(1 for p in plans if not p.empty)} device(s) change, {len(errors)} error(s)")
+            err.print(f"plan written to {output}: {sum(1 for p in plans if not p.empty and not p.refused)} device(s) "
+                      f"change, {len(refused)} refused, {len(errors)} error(s)")
         else:
             sys.stdout.write(text + "\n")
-        raise typer.Exit(1 if errors else 0)
+        if refused and not errors:
+            err.print(f"refused on {', '.join(refused)}: the change would rewrite configuration netchange cannot "
+                      "model (listed above)")
+        raise typer.Exit(1 if errors else PLAN_REFUSED if refused else 0)
 
     @app.command()
     def backup(

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 
 from ..drivers.base import Driver
+from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
@@ -23,7 +24,7 @@ from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind
 from .refresh import refresh_set
 from .replay import replay
-from .versioned import logical_view, versioned_plan
+from .versioned import Names, logical_view, split_version, versioned_plan
 
 
 def config_hash(text: str) -> str:
@@ -48,13 +49,43 @@ class DevicePlan:
     diff: str = ""
     impact: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Lines the parser could not model inside objects this plan would rewrite: the plan is refused (no
+    # commands) and lists them ({kind, name, line, note}). See UnmodelledConfig.
+    refused: list[dict] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.commands or self.switch_commands or self.gc_commands)
+        return not (self.commands or self.switch_commands or self.gc_commands or self.refused)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+class UnmodelledConfig(NetchangeError):
+    """The change would rewrite objects holding configuration the parser could not model: the rewrite
+    would drop or change those lines without the diff showing it. `plan` is the device's refused plan."""
+
+    exit_code = 4
+
+    def __init__(self, plan: DevicePlan):
+        self.plan = plan
+        lines = "\n".join(f"  {r['kind'].replace('_', '-')} {r['name']}: {r['note']}" for r in plan.refused)
+        super().__init__(f"{plan.host}: refusing to plan: {len(plan.refused)} line(s) netchange cannot model sit in "
+                         f"objects this change rewrites (edit them by hand first, or leave those objects out):\n{lines}")
+
+
+def _rewritten(ops: list[Op], names: Names | None) -> set[tuple[str, str]]:
+    """(kind, name) of every device object the ops write, delete or copy: under versioned names, the
+    logical object and the version the device has now."""
+    out: set[tuple[str, str]] = set()
+    for op in ops:
+        found = {op.name} | {getattr(getattr(op, a, None), "name", None) for a in ("obj", "old", "new")}
+        for n in filter(None, found):
+            out.add((op.kind, n))
+            if names is not None:
+                base = split_version(n)[0]
+                out |= {(op.kind, base), (op.kind, names.of(op.kind, base))}
+    return out
 
 
 def _describe(op: Op) -> str:
@@ -138,6 +169,10 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         commit_ops, gc_ops = ops, []
         rollback_ops = order(diff(intended, view, only=touched, canonical=driver.canonical))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
+    refused = running.unmodelled_in(_rewritten(commit_ops + gc_ops, names))
+    if refused:
+        plan.refused = [s.as_dict() for s in refused]
+        raise UnmodelledConfig(plan)
     phase1, switch = split_switches(driver, commit_ops)
     # Versioned ops name objects (`X.ncN`) that only the device-side state knows: render in that context.
     context = replay(running, commit_ops) if strategy == "versioned" else intended
@@ -147,7 +182,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     after_commit = replay(running, phase1)
     plan.expect_after_commit = expectations(after_commit, _keys(phase1))
     plan.expect_after_switch = expectations(replay(after_commit, switch), _keys(phase1 + switch))
-    plan.rollback_commands = driver.render_ops(rollback_ops, view if strategy == "in_place" else running, host)
+    plan.rollback_commands = driver.rollback_commands(rollback_ops, view if strategy == "in_place" else running, host)
     for t in refresh_set(view, intended, ops):
         plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,
                              "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction)})

@@ -1,4 +1,7 @@
-"""Plan outputs: the JSON plan file deploy executes, a short markdown summary for the MR, terminal text."""
+"""Plan outputs: the JSON plan file deploy executes, a short markdown summary for the MR, terminal text.
+
+Every format carries every note in full (what the parsers could not model) and every refused line: a
+note cut short could hide the one line that makes a plan wrong."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ def plan_document(change: ChangeRequest, change_file: Path, plans: list[DevicePl
         "change_sha256": hashlib.sha256(change_file.read_bytes()).hexdigest() if change_file.exists() else None,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "devices": [p.as_dict() for p in plans],
+        "refused": [p.host for p in plans if p.refused],
         "errors": errors,
     }
 
@@ -29,14 +33,31 @@ def to_json(doc: dict) -> str:
     return json.dumps(doc, indent=2, sort_keys=False)
 
 
+def _refused_line(r: dict) -> str:
+    return f"{r['kind'].replace('_', '-')} {r['name']}: {r['note']}"
+
+
+def _code(text: str) -> str:
+    """Inline markdown code that survives backticks in device text."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+
+
 def to_markdown(doc: dict) -> str:
     devs = doc["devices"]
     changed = [d for d in devs if d["commands"] or d["switch_commands"] or d["gc_commands"]]
+    refused = [d for d in devs if d.get("refused")]
     lines = [f"### netchange plan: {doc['change']} — {doc['title']}", "",
              f"{len(changed)} of {len(devs)} device(s) change; "
              f"{sum(len(d['refresh']) for d in devs)} BGP session(s) refreshed after every device committed.", ""]
     if doc["errors"]:
-        lines += ["**Errors**", ""] + [f"- :x: `{e}`" for e in doc["errors"]] + [""]
+        lines += ["**Errors**", ""] + [f"- :x: {_code(e)}" for e in doc["errors"]] + [""]
+    if refused:
+        lines += [f"**Refused on {len(refused)} device(s)**: configuration netchange cannot model sits in objects "
+                  "this change rewrites (the rewrite would drop or change it)", ""]
+        for d in refused:
+            lines += [f"- :no_entry: {d['host']}"] + [f"  - {_code(_refused_line(r))}" for r in d["refused"]]
+        lines.append("")
     if changed:
         lines += ["| device | strategy | edits | commands | refresh |", "|---|---|---:|---:|---|"]
         for d in changed:
@@ -57,14 +78,26 @@ def to_markdown(doc: dict) -> str:
         if d["gc_commands"]:
             lines += ["", "After verification (garbage collection):", "```", *d["gc_commands"], "```"]
         lines += ["</details>", ""]
+    noted = [d for d in devs if d["skipped"]]
+    for d in noted:
+        lines += [f"<details><summary>{d['host']}: {len(d['skipped'])} note(s) on what was not modelled</summary>", "",
+                  "```", *d["skipped"], "```", "</details>", ""]
     return "\n".join(lines)
 
 
 def to_text(doc: dict) -> str:
     out = [f"plan {doc['change']}: {doc['title']}"]
     for d in doc["devices"]:
+        if d.get("refused"):
+            out.append(f"\n== {d['host']} ({d['platform']}): REFUSED, {len(d['refused'])} line(s) netchange cannot "
+                       "model sit in objects this change rewrites:")
+            out += [f"   {_refused_line(r)}" for r in d["refused"]]
+            listed = {r["note"] for r in d["refused"]}
+            out += [f"   note: not modelled: {s}" for s in d["skipped"] if s not in listed]
+            continue
         if not (d["commands"] or d["switch_commands"] or d["gc_commands"]):
             out.append(f"\n== {d['host']} ({d['platform']}): no change")
+            out += [f"   note: not modelled: {s}" for s in d["skipped"]]
             continue
         out.append(f"\n== {d['host']} ({d['platform']}, {d['strategy']}): {len(d['commands'])} command(s)")
         if d["diff"]:
@@ -81,8 +114,7 @@ def to_text(doc: dict) -> str:
         for i in d["impact"]:
             out.append(f"-- impact {i['neighbor']} {i['afi']} in: +{len(i['newly_accepted'])} accepted, "
                        f"-{len(i['newly_rejected'])} rejected, {len(i['changed'])} changed of {i['routes']}")
-        for s in d["skipped"][:5]:
-            out.append(f"   note: not modelled: {s}")
+        out += [f"   note: not modelled: {s}" for s in d["skipped"]]
     for e in doc["errors"]:
         out.append(f"\nerror: {e}")
     return "\n".join(out)

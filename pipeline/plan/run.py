@@ -21,7 +21,7 @@ from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
 from .impact import Route, routes_from_frr_json
-from .planner import DevicePlan, plan_device
+from .planner import DevicePlan, UnmodelledConfig, plan_device
 
 
 def snapshot_path(directory: Path, host: Host) -> Path:
@@ -68,6 +68,8 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
         routes = received_routes_from_snapshot(path.parent, job.host)
         return plan_device(job.host, get_driver(job.host.platform), text, job.change, job.store, job.strategy, routes)
+    except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
+        return e.plan
     except NetchangeError as e:
         msg = str(e)
         return msg if msg.startswith(f"{job.host.name}:") else f"{job.host.name}: {msg}"
@@ -147,6 +149,8 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
                 text = fetch_running(host, conn)
                 routes = fetch_received_routes(host, change, conn)
             plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes)
+        except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
+            return Result(host=t.host, result=e.plan)
         except NetchangeError as e:  # device errors already name the device
             msg = str(e)
             return Result(host=t.host, result=msg if msg.startswith(f"{host.name}:") else f"{host.name}: {msg}", failed=True)

@@ -75,4 +75,5 @@ def test_firewall_change_is_atomic_and_blocks_only_http(env, lab, web):
         assert not lab.tcp_connect("ext1", dst, 80, timeout=1), "plain HTTP is blocked"
         assert lab.tcp_connect("ext1", dst, 443), "HTTPS still passes"
     commit = [e for d in rep["devices"] for e in d["events"] if e["phase"] == "commit"][0]
-    assert commit["commands"][0].startswith("#") and "table inet netchange" in commit["commands"]
+    assert commit["commands"][0].startswith("#") and "add table inet netchange" in commit["commands"]
+    assert not any("delete table" in c or "policy" in c for c in commit["commands"]), "edits, never a table rewrite"

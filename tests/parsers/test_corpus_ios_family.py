@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from pipeline.inventory import Attachment
 from pipeline.model import (AsPathEntry, CommunityListEntry, Match, NeighborBinding, PrefixListEntry, RouteMapEntry,
                             Rule, ServiceSpec, SetClause)
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
 PLATFORMS = ("cisco_ios", "cisco_nxos", "arista_eos", "aruba_aoscx", "frr")
 
 if not CORPUS.is_dir():

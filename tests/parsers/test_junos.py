@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from pipeline.model.routing import (AsPathEntry, AsPathList, CommunityList, Comm
 from pipeline.parsers import juniper_junos
 from pipeline.parsers.junos_setlines import _TOKEN, _expand_lists, _unquote, hierarchical_to_set
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "juniper_junos"
+CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus") / "juniper_junos"
 CORPUS_FILES = sorted(CORPUS.glob("*")) if CORPUS.is_dir() else []
 
 

@@ -16,7 +16,7 @@ from pipeline.model.policy import Rule
 from pipeline.parsers import nftables
 from pipeline.parsers.nft_load import NftLoadError
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "nftables"
+CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus") / "nftables"
 CORPUS_FILES = sorted(CORPUS.glob("*")) if CORPUS.is_dir() else []
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="loading nft text needs root (throwaway network namespace)")
@@ -72,6 +72,7 @@ MANAGED_JSON = _doc(
           "term=web-v4"),
     _rule("web", 5, [_match({"meta": {"key": "l4proto"}}, "tcp"), {"log": None}, {"drop": None}],
           "no-tcp: as the nftables driver writes it"),
+    _rule("web", 8, [{"counter": None}, {"drop": None}], "netchange-implicit-deny"),
     _rule("forward-hook", 6, [_match({"meta": {"key": "iifname"}}, "eth0"), {"jump": {"target": "web"}}]),
     _rule("forward-hook", 7, [{"jump": {"target": "web"}}]),
 )
@@ -115,9 +116,11 @@ def test_unmodellable_rules_are_skipped_with_reasons():
              description="allow pings"),
     )
     text = "\n".join(p.skipped)
-    assert "rule 1: not modelled, rule skipped (payload ip saddr uses named set/map @blocked)" in text
-    assert "rule 2: not modelled, rule skipped (no verdict" in text
-    assert "rule 3: match conditions not modelled (rule is broader than on the host): ct state established,related" in text
+    assert "rule 1 (handle 1): not modelled, rule skipped (payload ip saddr uses named set/map @blocked): " \
+           "'ip saddr @blocked drop'" in text
+    assert "rule 2 (handle 2): not modelled, rule skipped (no verdict" in text
+    assert "rule 3 (handle 3): match conditions not modelled (rule is broader than on the host): " \
+           "ct state established,related: 'ct state established,related accept'" in text
     assert "payload icmp type echo-request" in text
     assert "nft bridge table br: family bridge not modelled" in text
 
@@ -141,6 +144,7 @@ table inet netchange {
         ip daddr 203.0.113.0/24 tcp dport { 80, 443 } counter accept comment "term=web-v4"
         ip daddr 203.0.113.0/24 udp dport 1024-2048 counter accept comment "term=web-v4"
         meta l4proto tcp log drop comment "no-tcp: as the nftables driver writes it"
+        counter drop comment "netchange-implicit-deny"
     }
     chain forward-hook {
         type filter hook forward priority 0; policy accept;

@@ -57,10 +57,11 @@ SHAPES = {
                     r"    \d+ comment [^!#;{}\"'\\]+", r"    \d+ (permit|deny) .+", r"    no \d+", r"interface \S+",
                     r"    (no )?apply access-list ip(v6)? \S+ (in|out)", r"( {8})?! .+"],
     "juniper_junos": [r"(set|delete|insert) (policy-options|firewall|protocols bgp|interfaces) [^;{}\n]+", r"# .+"],
-    "nftables": [r"table inet netchange( \{)?", r"delete table inet netchange", r"\tchain \S+ \{", r"\t\}", r"\}",
-                 r"\t\ttype filter hook (input|forward|output) priority filter; policy accept;",
-                 r"\t\t((i|o)ifname \"[A-Za-z0-9/._:-]+\" )?jump \S+",
-                 r"\t\t(meta nfproto ipv[46] )?.*(accept|drop|reject) comment \"[^\"\\\\]*\"", r"# [^\n]+"],
+    "nftables": [r"add table inet netchange", r"(add|flush|delete) chain inet netchange [A-Za-z][\w.-]*",
+                 r"add chain inet netchange hook-(input|forward|output) \{ type filter hook (input|forward|output) priority filter; \}",
+                 r"(add rule inet netchange \S+|insert rule inet netchange \S+ position \d+) ((i|o)ifname \"[A-Za-z0-9/._:-]+\" )?jump \S+",
+                 r"delete rule inet netchange \S+ handle \d+",
+                 r"add rule inet netchange \S+ (meta nfproto ipv[46] )?.*(accept|drop|reject) comment \"[^\"\\\\]*\"", r"# [^\n]+"],
 }
 
 
@@ -72,7 +73,7 @@ def assert_lines_allowed(platform: str, text: str) -> None:
     # Nothing outside a quoted string may be a separator some CLI honours.
     for line in text.splitlines():
         unquoted = re.sub(r'"[^"]*"', '""', line)
-        assert ";" not in unquoted or platform == "nftables" and "priority filter; policy accept;" in unquoted, repr(line)
+        assert ";" not in unquoted or platform == "nftables" and unquoted.endswith("priority filter; }"), repr(line)
         assert "{{" not in line and "{%" not in line, repr(line)
 
 

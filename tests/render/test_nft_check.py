@@ -1,5 +1,5 @@
-"""Rendered nftables rulesets pass `nft -c -f` (in a throwaway `ncr-*` namespace), apply idempotently, and
-read back through the nftables parser into the rendered filters."""
+"""Rendered nftables rulesets pass `nft -c -f` (in a throwaway `ncr-*` namespace), apply twice, and read
+back through the nftables parser into the rendered filters."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
     text = rulesets(fleet, store)[name]
     check = nft(netns, "-c", "-f", "-", stdin=text)
     assert check.returncode == 0, check.stderr
-    for _ in range(2):  # `table` + `delete table` + definition: re-applying is idempotent
+    for _ in range(2):  # re-applying refills the same chains (and appends a second, inert jump to each)
         applied = nft(netns, "-f", "-", stdin=text)
         assert applied.returncode == 0 and get_driver("nftables").error_in(applied.stderr) is None, applied.stderr
     listed = nft(netns, "-j", "list", "ruleset")

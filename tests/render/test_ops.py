@@ -189,11 +189,71 @@ def test_sequence_edits_touch_only_changed_lines(platform, fleet):
     assert len([ln for ln in body if "permit" in ln]) == 1 and "eq 443" in " ".join(body) and "eq 22" not in " ".join(body)
 
 
-def test_nftables_ops_print_the_whole_intended_table(fleet):
-    att = Attachment(hook="input")
-    a, b = fw("A", rule("web", 80), att=att), fw("B", rule("ssh", 22, "reject"), att=att)
-    lines = get_driver("nftables").render_ops([O.Delete("filter", "C", None)], policy(("filter", a), ("filter", b)), host(fleet, "nftables"))
-    assert lines[:3] == ["# netchange ruleset for fw1: table inet netchange only, applied atomically (nft -c -f, then nft -f)",
-                         "table inet netchange", "delete table inet netchange"]
-    assert "\tchain A {" in lines and "\tchain B {" in lines and "\t\tjump A" in lines and "\t\tjump B" in lines
-    assert lines.index("\t\tjump A") < lines.index("\t\tjump B")
+def _nft_running(*chains: tuple[str, list[dict]], base: dict | None = None) -> DevicePolicy:
+    """`nft -j list ruleset` of table inet netchange with these regular chains and one base chain (handles
+    numbered in order), parsed: the running policy with its layout."""
+    import json
+
+    from pipeline.parsers.nftables import parse
+
+    items, handle = [{"table": {"family": "inet", "name": "netchange", "handle": 1}}], 100
+    for name, rules in [*chains, *([(base["name"], base["rules"])] if base else [])]:
+        chain = {"family": "inet", "table": "netchange", "name": name, "handle": (handle := handle + 1)}
+        if base and name == base["name"]:
+            chain.update(type="filter", hook=base["hook"], prio=0, policy=base["policy"])
+        items.append({"chain": chain})
+        for expr, comment in rules:
+            body = {"family": "inet", "table": "netchange", "chain": name, "handle": (handle := handle + 1), "expr": expr}
+            if comment:
+                body["comment"] = comment
+            items.append({"rule": body})
+    return parse(json.dumps({"nftables": items}))
+
+
+def _deny_end():
+    return ([{"counter": None}, {"drop": None}], "netchange-implicit-deny")
+
+
+def _jump(target: str):
+    return ([{"jump": {"target": target}}], None)
+
+
+def test_nftables_ops_edit_only_the_chains_they_name(fleet):
+    """Deleting C deletes its jump (by handle) and its chain; A and B, and the base chain's own rule and
+    policy, are not in the file at all."""
+    lo = ([{"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "lo"}}, {"accept": None}], None)
+    running = _nft_running(("A", [_deny_end()]), ("B", [_deny_end()]), ("C", [_deny_end()]),
+                           base={"name": "input", "hook": "input", "policy": "drop",
+                                 "rules": [lo, _jump("A"), _jump("C"), _jump("B")]})
+    assert set(running.filters) == {"A", "B", "C"}
+    handle_of_jump_c = next(r.handle for r in running.device.chains["input"].rules if r.text == "jump C")
+    lines = get_driver("nftables").render_ops([O.Delete("filter", "C", running.filters["C"])], running, host(fleet, "nftables"))
+    commands = [ln for ln in lines if not ln.startswith("#")]
+    assert commands == ["add table inet netchange", f"delete rule inet netchange input handle {handle_of_jump_c}",
+                        "delete chain inet netchange C"]
+
+
+def test_nftables_new_jumps_go_after_the_existing_ones_and_base_chains_keep_their_policy(fleet):
+    """A new filter's jump is inserted right after netchange's jumps, before the base chain's own closing
+    rule; the base chain is never redeclared (its `policy drop` stays); its chain is refilled whole."""
+    drop_rest = ([{"counter": None}, {"drop": None}], None)
+    running = _nft_running(("A", [_deny_end()]),
+                           base={"name": "input", "hook": "input", "policy": "drop", "rules": [_jump("A"), drop_rest]})
+    closing = running.device.chains["input"].rules[-1].handle
+    new = fw("N", rule("web", 80), att=Attachment(hook="input"))
+    lines = get_driver("nftables").render_ops([O.Create("filter", "N", new)], running, host(fleet, "nftables"))
+    commands = [ln for ln in lines if not ln.startswith("#")]
+    assert commands[:3] == ["add table inet netchange", "add chain inet netchange N", "flush chain inet netchange N"]
+    assert commands[-1] == f"insert rule inet netchange input position {closing} jump N"
+    assert not any("policy" in c or c.startswith(("delete", "flush chain inet netchange input")) for c in commands)
+
+
+def test_nftables_refuses_to_delete_a_chain_other_rules_jump_to(fleet):
+    from pipeline.drivers.render import UnsupportedConstruct
+
+    guarded = ([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+                           "right": {"prefix": {"addr": "10.0.0.0", "len": 8}}}}, {"jump": {"target": "C"}}], None)
+    running = _nft_running(("C", [_deny_end()]), base={"name": "input", "hook": "input", "policy": "accept",
+                                                        "rules": [guarded]})
+    with pytest.raises(UnsupportedConstruct, match=r"cannot be deleted.*chain input handle \d+: ip saddr 10.0.0.0/8 jump C"):
+        get_driver("nftables").render_ops([O.Delete("filter", "C", running.filters["C"])], running, host(fleet, "nftables"))
