@@ -1,4 +1,4 @@
-"""IOS-family parsers against the shared corpus of real published configs (read-only, outside the repo).
+"""IOS-family parsers against the shared corpus of real published configs (a copy in tests/fixtures/corpus).
 
 Every file parses without error under both engines with identical results; a few files were counted by
 hand and pin specific objects.
@@ -16,12 +16,10 @@ import pytest
 from pipeline.inventory import Attachment
 from pipeline.model import (AsPathEntry, CommunityListEntry, Match, NeighborBinding, PrefixListEntry, RouteMapEntry,
                             Rule, ServiceSpec, SetClause)
+from corpus import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
+CORPUS = CORPUS_ROOT
 PLATFORMS = ("cisco_ios", "cisco_nxos", "arista_eos", "aruba_aoscx", "frr")
-
-if not CORPUS.is_dir():
-    pytest.skip(f"shared corpus not found at {CORPUS}", allow_module_level=True)
 
 
 def corpus_files() -> list[pytest.param]:

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.parsers.focus import Focus
+from corpus import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
+CORPUS = CORPUS_ROOT
 PLATFORMS = ("cisco_ios", "cisco_nxos", "arista_eos", "aruba_aoscx", "frr")
-if not CORPUS.is_dir():
-    pytest.skip(f"shared corpus not found at {CORPUS}", allow_module_level=True)
 
 
 @pytest.mark.parametrize("path", [pytest.param(f, id=f"{p}/{f.name}") for p in PLATFORMS

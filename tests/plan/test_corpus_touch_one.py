@@ -15,10 +15,11 @@ import pytest
 from pipeline.drivers import get_driver
 from pipeline.model.change import ChangeRequest
 from pipeline.plan.planner import UnmodelledConfig, plan_device
+from corpus import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
+CORPUS = CORPUS_ROOT
 HOSTS = {"cisco_ios": "ios1", "arista_eos": "eos1", "aruba_aoscx": "cx1", "frr": "r1"}
-FILES = [(platform, f) for platform in HOSTS for f in sorted((CORPUS / platform).glob("*"))] if CORPUS.is_dir() else []
+FILES = [(platform, f) for platform in HOSTS for f in sorted((CORPUS / platform).glob("*"))]
 # Top-level lines that open (or remove) one object: the word after the keyword is its name.
 HEADERS = re.compile(r"^(?:no )?(?:ipv6 prefix-list|ip prefix-list|route-map|ip access-list(?: standard| extended)?|"
                      r"ipv6 access-list|access-list(?: ip| ipv6)?|ip community-list(?: standard| expanded)?|"

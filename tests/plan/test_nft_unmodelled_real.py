@@ -22,9 +22,10 @@ from pipeline.drivers import get_driver
 from pipeline.model.change import ChangeRequest
 from pipeline.parsers.nft_load import NftLoadError, load_into
 from pipeline.plan.planner import UnmodelledConfig, plan_device
+from corpus import CORPUS as CORPUS_ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS = Path(os.environ.get("NETCHANGE_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus") / "nftables"
+CORPUS = CORPUS_ROOT / "nftables"
 
 
 def _why_not() -> str | None:
