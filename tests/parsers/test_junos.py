@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import time
 import os
 from pathlib import Path
 
