@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import InputError, NetchangeError
 
@@ -49,9 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     except NetchangeError as e:
         if isinstance(e, InputError) and e.problems:
             for loc, msg in e.problems:
-                err_console.print(f"[bold red]error[/] {loc}: {msg}", highlight=False, markup=True, soft_wrap=True)
+                # escaped: messages quote input values, and `[/x]` in one must print, not be read as markup
+                err_console.print(f"[bold red]error[/] {escape(str(loc))}: {escape(msg)}", highlight=False, markup=True,
+                                  soft_wrap=True)
         else:
-            err_console.print(f"[bold red]error[/] {e}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
     except typer.Exit as e:
         return e.exit_code

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .cmdgate import gated
 from .errors import DeviceError
 from .inventory import NETMIKO_DEVICE_TYPE, Host
 
@@ -130,7 +131,7 @@ def connect(host: Host) -> Iterator[Any]:
     except OSError as e:
         raise DeviceError(f"{host.name}: cannot reach {params['host']}:{params['port']}: {e.strerror or e}") from None
     try:
-        yield conn
+        yield gated(conn, host.name)  # every command is checked on its way out (pipeline/cmdgate.py)
     finally:
         with contextlib.suppress(Exception):
             conn.disconnect()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import yamlio
 from .errors import InputError, Location
+from .addresses import Address
 from .names import FreeText, Identifier
 
 
@@ -46,7 +47,7 @@ class Strict(BaseModel):
 
 
 class Neighbor(Strict):
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    address: Address  # no IPv6 scope: it would reach `show bgp ... neighbors <address>` commands
     remote_as: int = Field(ge=1, le=4294967295)
     afis: tuple[AFI, ...] = ("ipv4_unicast",)
     description: FreeText | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..inventory import Platform
 from .base import Capabilities
-from .render import Context, TemplateDriver
+from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
 
 
 class AristaEosDriver(TemplateDriver):
@@ -15,6 +15,8 @@ class AristaEosDriver(TemplateDriver):
     netmiko_device_type = "arista_eos"
     fetch_command = "show running-config"
     commit_mode = "session"
+    text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
+    quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_clear"
     # The deployer wraps the printed lines: a named session, reviewed diff, then an atomic commit.
     session_begin = ("configure session {session}",)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..inventory import Platform
 from .base import Capabilities
-from .render import AclLine, Context, TemplateDriver, acl_lines
+from .render import INTERACTIVE_CLI_TEXT, AclLine, Context, TemplateDriver, acl_lines
 
 
 class ArubaAoscxDriver(TemplateDriver):
@@ -16,6 +16,8 @@ class ArubaAoscxDriver(TemplateDriver):
     netmiko_device_type = "aruba_aoscx"
     fetch_command = "show running-config"
     commit_mode = "line"
+    text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
+    quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_in_then_wait_out"
     outbound_resend_seconds = 12  # observed self-triggered re-advertisement delay after a policy edit
     capabilities = Capabilities(large_communities=False, expanded_communities=True, ipv6_filters=True,

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..inventory import Platform
 from .base import Capabilities
-from .render import Context, TemplateDriver
+from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
 
 
 class CiscoIosDriver(TemplateDriver):
@@ -15,6 +15,8 @@ class CiscoIosDriver(TemplateDriver):
     netmiko_device_type = "cisco_ios"
     fetch_command = "show running-config"
     commit_mode = "line"
+    text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
+    quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_clear"
     capabilities = Capabilities(large_communities=False, expanded_communities=True, ipv6_filters=True,
                                 acl_sequence_edits=False, soft_out=True, route_map_continue=True,

@@ -2,15 +2,20 @@
 
 Drivers compute (Python), templates print (jinja2 macros in templates/<platform>/macros.j2). Every op
 and every full render goes through the same macros, so `netchange render` and `netchange plan` print
-a construct identically. The last line of defence against injection is `single_lines`: whatever a
-template produced, a line with a control character or an unbalanced quote never leaves this module.
+a construct identically.
+
+Injection defence at the printer, after the model's own types: every `{{ value }}` a template prints
+passes `print_gate` (the environment's `finalize`), which refuses a value with a control character or
+line break instead of letting it start a line of its own; free text goes through the platform's text
+filter (`device_text`, `nft_quote`, `junos_quote`), which escapes it or refuses what the CLI cannot carry;
+and `single_lines`, last, splits only the template's own line breaks and refuses any line that still holds
+a control character or an unbalanced quote.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,14 +24,15 @@ from typing import Any, Callable, ClassVar, Iterable
 
 import jinja2
 
+from ..addresses import parse_address
 from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
 from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
-from ..names import _check_identifier, _check_text
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
+from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
 from ..plan import ops as O
 from .base import Driver
 
@@ -43,16 +49,49 @@ class UnsupportedConstruct(NetchangeError):
 
 def junos_quote(text: object) -> str:
     """A Junos string token: always double-quoted, with quote and backslash escaped."""
-    s = str(text)
+    s = _one_line(str(text), "juniper_junos")
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def nft_quote(text: object, limit: int = 127) -> str:
-    """An nftables string (comment, log prefix); nft has no escapes, so quotes are dropped and length capped."""
-    s = re.sub(r'["\\\x00-\x1f\x7f]', "", str(text))
+    """An nftables string (comment, log prefix), length capped. nft strings have no escape for '"' (a quote
+    ends the string whatever precedes it): such text is refused, never silently changed."""
+    s = _one_line(str(text), "nftables")
+    if '"' in s:
+        raise UnsupportedConstruct(f"nftables: the comment {shown(s)} contains '\"', which an nft string cannot hold; "
+                                   "reword it")
     if len(s.encode()) > limit:
         s = s.encode()[: limit - 3].decode(errors="ignore") + "..."
     return f'"{s}"'
+
+
+# Interactive Cisco-style CLIs (vtysh, IOS, EOS, AOS-CX) read these two characters as syntax in any command,
+# descriptions included. Measured on FRR 8.4 vtysh over a terminal: `?` prints help and is dropped from the
+# line; `| ` starts an output filter (`% Unknown action`, or the rest of the line silently becomes a regex).
+INTERACTIVE_CLI_TEXT = {
+    "?": "the CLI reads as its help key (the character would be lost)",
+    "|": "the CLI reads as an output pipe (the rest of the line would be lost)",
+}
+
+
+@jinja2.pass_context
+def device_text(context: Any, text: object, field: str = "text") -> str:
+    """Free text (description, remark, comment) printed as the rest of a CLI line: unquoted, so each
+    character the platform's CLI reads as syntax (its `text_refused`) is refused with the reason."""
+    platform = context.get("platform", "this platform")
+    s = _one_line(str(text), platform)
+    for ch, why in (context.get("text_refused") or {}).items():
+        if ch in s:
+            raise UnsupportedConstruct(f"{platform}: the {field} {shown(s)} contains {ch!r}, which {why}; reword it")
+    return s
+
+
+def _one_line(s: str, platform: str) -> str:
+    bad = control_char(s)
+    if bad is not None:
+        raise UnsupportedConstruct(f"{platform}: refusing to print text with a control character or line break "
+                                   f"({bad!r}): {shown(s)}")
+    return s
 
 
 def wildcard(net: Network) -> str:
@@ -63,33 +102,67 @@ def netmask(net: Network) -> str:
     return str(net.netmask)
 
 
+class Printed(str):
+    """What a macro (or a `{% set %}` block) produced: template text plus values that already passed
+    `print_gate`. Only this type may carry the template's own line breaks through `{{ }}`."""
+
+    __slots__ = ()
+
+
+def print_gate(value: object) -> str:
+    """jinja2 `finalize`: every `{{ value }}` ends up here. A value is printed inside a line, so a control
+    character or line break in it would start a command of its own: refused, never split."""
+    kind = type(value)
+    if kind is Printed:
+        return value
+    if kind is int:  # seq numbers, lengths, ASNs: the commonest values, and never a line break
+        return str(value)
+    text = value if kind is str else str(value)
+    bad = find_line_breaking(text)
+    if bad is not None:
+        raise UnsupportedConstruct(f"refusing to print a value with a control character or line break "
+                                   f"({bad.group(0)!r}): {shown(text)}")
+    return text
+
+
+class _GatedEnvironment(jinja2.Environment):
+    # Macros and blocks join their output with `concat`: marking it lets print_gate tell a macro's
+    # multi-line output (built from gated values) from a value that carries a line break itself.
+    concat = staticmethod(lambda parts: Printed("".join(parts)))
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _GatedEnvironment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        finalize=print_gate,
     )
-    env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, wildcard=wildcard, netmask=netmask)
+    env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
+                       netmask=netmask)
     env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto)
     return env
 
 
-def single_lines(text: str) -> list[str]:
-    """Split template output into lines, drop blank ones, and refuse anything that is not one clean line."""
+def single_lines(text: str, quoted_strings: bool = True) -> list[str]:
+    """The last check: split template output on the template's own line breaks (values cannot carry one
+    past print_gate), drop blank lines, and refuse any line that is not one clean line. Where `"` opens a
+    string (`quoted_strings`: Junos, nft), a line's quotes must also balance."""
     out = []
     for raw in text.split("\n"):
         line = raw.rstrip()
         if not line.strip():
             continue
-        # tabs indent nft files; other controls and Unicode line breaks (NEL, U+2028/9) never pass
-        if re.search(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]", line):
-            raise UnsupportedConstruct(f"refusing to print a line with a control character: {line!r}")
-        if line.count('"') % 2:
-            raise UnsupportedConstruct(f"refusing to print a line with an unbalanced quote: {line!r}")
+        bad = control_char(line, allow="\t")  # tabs indent nft files
+        if bad is not None:
+            raise UnsupportedConstruct(f"refusing to print a line with a control character or line break ({bad!r}): "
+                                       f"{shown(line)}")
+        if quoted_strings and line.count('"') % 2:
+            raise UnsupportedConstruct(f"refusing to print a line with an unbalanced quote: {shown(line)}")
         out.append(line)
     return out
 
@@ -356,6 +429,12 @@ class TemplateDriver(Driver):
     unbind_needs_name: ClassVar[bool] = True
     # Protocol keywords per family where the CLI has one; numbers otherwise.
     protocol_names: ClassVar[dict[str, dict[str, str]]] = {"ipv4": {}, "ipv6": {}}
+    # Characters free text (descriptions, remarks) cannot carry on this CLI, each with the reason: the
+    # `device_text` filter refuses them. Everything else prints literally as the rest of the line.
+    text_refused: ClassVar[dict[str, str]] = {}
+    # Whether `"` delimits strings on this CLI (Junos, nft): then every printed line's quotes must balance.
+    # Cisco-style CLIs take a description as the rest of the line, quotes included (FRR 8.4: measured).
+    quoted_strings: ClassVar[bool] = True
 
     # -- template access
     @cached_property
@@ -364,13 +443,14 @@ class TemplateDriver(Driver):
 
     def template_vars(self) -> dict[str, Any]:
         """Platform data the macros print from (protocol names, keywords): declared by the platform module."""
-        return {"protocol_names": self.protocol_names}
+        return {"protocol_names": self.protocol_names, "platform": self.platform.value,
+                "text_refused": self.text_refused}
 
     def emit(self, macro: str, *args: Any) -> list[str]:
         fn = getattr(self.macros, macro, None)
         if fn is None:
             raise UnsupportedConstruct(f"{self.platform.value}: no template for {macro}")
-        return single_lines(str(fn(*args)))
+        return single_lines(str(fn(*args)), self.quoted_strings)
 
     def note(self, text: str) -> list[str]:
         """A comment line in the platform's syntax (only identifiers and fixed words reach it)."""
@@ -581,7 +661,7 @@ class TemplateDriver(Driver):
 
     # -- refresh
     def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
-        nbr = str(ipaddress.ip_address(neighbor))  # refuses anything that is not an address
+        nbr = str(parse_address(neighbor))  # refuses anything that is not a global address (no scope)
         if afi not in ("ipv4", "ipv6") or direction not in ("in", "out"):
             raise ValueError(f"afi must be ipv4|ipv6 and direction in|out, not {afi}/{direction}")
         if self.refresh_mode in ("on_commit", "none") or (direction == "out" and not self.capabilities.soft_out):

@@ -25,7 +25,7 @@ MGMT_IF_IN_NS = "mgmt0"
 
 
 def check_prefix(prefix: str) -> str:
-    if not PREFIX_RE.match(prefix):
+    if not PREFIX_RE.fullmatch(prefix):  # not match(): `$` lets a trailing newline through
         raise LabError(f"lab prefix {prefix!r} is invalid: use 1-6 lowercase letters/digits starting with a letter "
                        "(interface names are limited to 15 characters)")
     return prefix

@@ -160,7 +160,7 @@ class Topology(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "Topology":
         for name in self.nodes:
-            if not NODE_NAME.match(name) or name in RESERVED_NODE_NAMES:
+            if not NODE_NAME.fullmatch(name) or name in RESERVED_NODE_NAMES:
                 raise ValueError(f"node name {name!r}: 1-6 lowercase letters/digits, starting with a letter, not 'mgmt'")
         pairs = set()
         for ln in self.links:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+# Address and Network refuse IPv6 scope IDs (see pipeline/addresses.py for why).
+from ..addresses import Address, Network, refuse_scope
+from ..names import shown
+
+__all__ = ["AFI", "Address", "Network", "Permit", "Prefix", "PrefixOrHost", "State", "Strict", "afi_of"]
 
 State = Literal["present", "absent"]
 Permit = Literal["permit", "deny"]
 AFI = Literal["ipv4", "ipv6"]
-
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 
 class Strict(BaseModel):
@@ -23,13 +26,14 @@ class Strict(BaseModel):
 
 def _network(v: Any) -> Any:
     if isinstance(v, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
-        return v
+        return v  # the Network type refuses a scope on objects too
     if not isinstance(v, str):
         raise ValueError("expected a prefix such as 198.51.100.0/24 or 2001:db8::/32")
+    refuse_scope(v)
     try:
         loose = ipaddress.ip_network(v, strict=False)
     except ValueError:
-        raise ValueError(f"'{v}' is not an IPv4 or IPv6 prefix") from None
+        raise ValueError(f"{shown(v)} is not an IPv4 or IPv6 prefix") from None
     try:
         return ipaddress.ip_network(v, strict=True)
     except ValueError:
@@ -37,7 +41,7 @@ def _network(v: Any) -> Any:
 
 
 def _host_or_network(v: Any) -> Any:
-    if isinstance(v, str) and "/" not in v:
+    if isinstance(v, str) and "/" not in v and "%" not in v:
         try:
             a = ipaddress.ip_address(v)
             return ipaddress.ip_network(a)

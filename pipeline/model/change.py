@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..names import FreeText, Identifier, Prose
+from ..names import Identifier, Label, Prose
 from .base import Strict
 from .firewall import Filter
 from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
@@ -60,10 +60,11 @@ class RoutingSection(Strict):
 
 class ChangeRequest(Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,15}-[0-9]{1,8}$", description="e.g. CHG-0042; equals the file name")
-    title: FreeText
+    # Never sent to a device: any printable one-line text (apostrophes, quotes, '#', ...).
+    title: Label
     description: Prose | None = None
-    ticket: FreeText | None = None
-    requested_by: FreeText
+    ticket: Label | None = None
+    requested_by: Label
     window: Window | None = None
     risk: Literal["low", "medium", "high"] = "medium"
     rollback: Prose | None = Field(default=None, description="notes for a manual rollback")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ..names import FreeText, Identifier, Regex
+from ..addresses import parse_address
+from ..names import FreeText, Identifier, Regex, control_char
 from .base import AFI, Address, Permit, Prefix, State, Strict, afi_of
 
 Seq = Annotated[int, Field(ge=1, le=65535)]
@@ -34,6 +35,28 @@ def _large_community(v: str) -> str:
 
 Community = Annotated[str, AfterValidator(_community)]
 LargeCommunity = Annotated[str, AfterValidator(_large_community)]
+
+
+def _one_line_regex(v: str) -> str:
+    if control_char(v) is not None:  # a trailing newline would end the device command early
+        raise ValueError("control characters and line breaks are not allowed in a regular expression")
+    return v
+
+
+DeviceRegex = Annotated[Regex, AfterValidator(_one_line_regex)]
+
+
+def _next_hop(v: Any) -> Any:
+    if v in ("self", "peer-address"):
+        return v
+    try:
+        return parse_address(v)
+    except ValueError as e:
+        raise ValueError(f"{e} (a next hop is an address, self or peer-address)") from None
+
+
+NextHop = Annotated[Union[ipaddress.IPv4Address, ipaddress.IPv6Address, Literal["self", "peer-address"]],
+                    BeforeValidator(_next_hop)]
 
 
 class PrefixListEntry(Strict):
@@ -63,7 +86,7 @@ class CommunityListEntry(Strict):
     seq: Seq | None = None
     action: Permit
     communities: tuple[str, ...] = ()  # standard / large lists: all must be present (AND)
-    regex: Regex | None = None  # expanded lists
+    regex: DeviceRegex | None = None  # expanded lists
 
 
 class CommunityList(Strict):
@@ -91,7 +114,7 @@ class CommunityList(Strict):
 class AsPathEntry(Strict):
     seq: Seq | None = None
     action: Permit
-    regex: Regex
+    regex: DeviceRegex
 
 
 class AsPathList(Strict):
@@ -128,7 +151,7 @@ class SetClause(Strict):
     community_delete: Identifier | None = Field(default=None, description="community-list whose matches are removed")
     large_community_add: tuple[LargeCommunity, ...] = ()
     as_path_prepend: tuple[Annotated[int, Field(ge=1, le=4294967295)], ...] = ()
-    next_hop: Address | Literal["self", "peer-address"] | None = None
+    next_hop: NextHop | None = None
 
     @model_validator(mode="after")
     def _one_community_op(self) -> "SetClause":
@@ -188,6 +211,6 @@ class NeighborBinding(Strict):
 
 
 def neighbor_key(neighbor: str | ipaddress.IPv4Address | ipaddress.IPv6Address, afi: str, direction: str) -> tuple[str, str, str]:
-    return (str(ipaddress.ip_address(str(neighbor))), afi, direction)
+    return (str(parse_address(str(neighbor))), afi, direction)
 
 

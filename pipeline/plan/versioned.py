@@ -21,7 +21,7 @@ _MATCH_KIND = {"prefix_list": "prefix_list", "next_hop_prefix_list": "prefix_lis
 
 
 def split_version(name: str) -> tuple[str, int]:
-    m = _VERSIONED.match(name)
+    m = _VERSIONED.fullmatch(name)
     return (m.group("base"), int(m.group("n"))) if m else (name, 0)
 
 

@@ -19,7 +19,7 @@ SCHEMA_RULES: tuple[tuple[str | None, str | None, str], ...] = (
     (r"ports", None, "NC132"),
     (None, r"port range|ports (are only|need)|is not a port|a port is", "NC132"),
     (None, r"may contain only letters|reserved CLI word|not allowed in descriptions|alone is a CLI keyword"
-           r"|control characters|regular expression may use only|at most \d+ characters", "NC004"),
+           r"|control characters|regular expression may use only|at most \d+ characters|scope IDs", "NC004"),
     (None, None, "NC002"),
 )
 _COMPILED = [(re.compile(f) if f else None, re.compile(m) if m else None, rule) for f, m, rule in SCHEMA_RULES]
