@@ -64,8 +64,8 @@ class DeployLock:
     def _describe(self, path: Path, dev: str) -> str:
         try:
             owner = json.loads(safefiles.read_text(path, safefiles.SMALL_MAX))
-            if not isinstance(owner, dict):
-                raise ValueError("not an object")
+            if not isinstance(owner, dict) or not isinstance(owner.get("machine"), str):
+                raise ValueError("not a lock of ours")
             pid = int(owner.get("pid", 0))
         except (NetchangeError, ValueError, TypeError):
             return f"{dev} is locked by an unreadable lock file {path}; check and remove it by hand"
