@@ -54,6 +54,12 @@ def register(app: typer.Typer) -> None:
         from .lock import break_lock as _break
         from .report import to_markdown
 
+        if workers < 1:
+            raise InputError("--workers must be at least 1", Location("--workers"))
+        if batch is not None and batch < 1:
+            raise InputError("--batch must be at least 1", Location("--batch"))
+        if not 0 <= pause_before_refresh <= 86400:  # also NaN: time.sleep would fail after the commit phase
+            raise InputError("--pause-before-refresh is 0 to 86400 seconds", Location("--pause-before-refresh"))
         if phase not in ("all", "commit", "refresh", "rollback", "gc"):
             raise InputError(f"unknown phase '{phase}'", Location("--phase"))
         shard_t = None

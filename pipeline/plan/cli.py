@@ -43,6 +43,8 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown format '{fmt}' (text, json, markdown)", Location("--format"))
         if strategy not in (None, "in_place", "versioned"):
             raise InputError(f"unknown strategy '{strategy}' (in_place, versioned)", Location("--strategy"))
+        if workers < 1:
+            raise InputError("--workers must be at least 1", Location("--workers"))
         if snapshots is not None and not snapshots.is_dir():
             raise InputError("no such snapshot folder (make one with `netchange backup -o`)", Location(str(snapshots)))
         change, _ = load_change(change_file)

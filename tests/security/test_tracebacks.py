@@ -298,3 +298,23 @@ def test_the_catch_all_masks_secrets(proj, capsys, monkeypatch):
     assert main(["plan", str(change_file(proj)), "--snapshots", str(proj / "snaps")]) == EXIT_INTERNAL
     err = capsys.readouterr().err
     assert "glpat-very-secret-token" not in err and "[MASKED]" in err
+
+
+# -- options that would fail half-way -----------------------------------------------------------------
+
+@pytest.mark.parametrize("option", [["--workers", "0"], ["--batch", "-1"], ["--pause-before-refresh", "nan"],
+                                    ["--pause-before-refresh", "-5"]])
+def test_deploy_options_that_would_fail_mid_deploy_are_refused_up_front(proj, cli, option):
+    """`--pause-before-refresh -5` made time.sleep raise after every device had committed; `--batch -1`
+    made no wave at all. (The inventory points at a closed loopback port: nothing leaves the machine.)"""
+    hosts = proj / "inventory" / "hosts.yaml"
+    hosts.write_text("\n".join(("  hostname: 127.0.0.1\n  port: 9" if line.startswith("  hostname:") else line)
+                               for line in hosts.read_text().splitlines()) + "\n")
+    code, _, err = cli("deploy", change_file(proj), *option)
+    assert code == 2 and f"error {option[0]}:" in err
+    assert not (proj / ".netchange" / "journal").exists()
+
+
+def test_plan_workers_must_be_positive(proj, cli):
+    code, _, err = cli("plan", change_file(proj), "--snapshots", proj / "snaps", "--workers", "0")
+    assert code == 2 and "--workers must be at least 1" in err
