@@ -157,22 +157,25 @@ class Inventory:
     def _typed_hosts(self) -> dict[str, Host]:
         self._check_names()
         out: dict[str, Host] = {}
-        errors: list[tuple[str, ValidationError]] = []
+        errors: list[tuple[str, tuple, ValidationError]] = []  # (host, where in its entry, error)
         for name, h in self.nornir.inventory.hosts.items():
             try:
+                if not isinstance(h.data, dict):
+                    hosts_file = self.directory / "hosts.yaml"
+                    line, col = yamlio.position(self._nodes(safefiles.INVENTORY_MAX).get("hosts.yaml"), (name, "data"))
+                    raise InputError("host data must be a mapping", Location(str(hosts_file), line, col, f"{name}.data"))
                 data = HostData.model_validate(dict(h.extended_data()))
+                out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
+                                 groups=tuple(g.name for g in h.groups), data=data)
             except ValidationError as e:
-                errors.append((name, e))
-                continue
-            out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
-                             groups=tuple(g.name for g in h.groups), data=data)
+                errors.append((name, ("data",) if e.title == "HostData" else (), e))
         if errors:
             hosts_file = self.directory / "hosts.yaml"
             node = self._nodes(max_bytes=64 * 1024 * 1024).get("hosts.yaml")
             problems: list[tuple[Location, str]] = []
-            for name, e in errors:
+            for name, prefix, e in errors:
                 for err in e.errors(include_url=False):
-                    loc = ("data",) + tuple(err["loc"])
+                    loc = prefix + tuple(err["loc"])
                     line, col = yamlio.position(node, (name,) + loc)
                     problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), err["msg"]))
             raise InputError(f"{hosts_file}: bad host data", problems[0][0], problems)
@@ -189,8 +192,8 @@ class Inventory:
         problems = []
         for name in bad:
             line, col = yamlio.position(node, (name,))
-            problems.append((Location(str(hosts_file), line, col, str(name)),
-                             f"host name {name!r} is not allowed: use only {safefiles.SAFE_NAME_RULE}"))
+            why = "is not text (quote it in YAML)" if not isinstance(name, str) else f"is not allowed: use only {safefiles.SAFE_NAME_RULE}"
+            problems.append((Location(str(hosts_file), line, col, str(name)), f"host name {name!r} {why}"))
         raise InputError(f"{hosts_file}: bad host name", problems[0][0], problems)
 
     def select(self, names=(), groups=(), roles=(), sites=()) -> list[Host]:

@@ -318,3 +318,14 @@ def test_deploy_options_that_would_fail_mid_deploy_are_refused_up_front(proj, cl
 def test_plan_workers_must_be_positive(proj, cli):
     code, _, err = cli("plan", change_file(proj), "--snapshots", proj / "snaps", "--workers", "0")
     assert code == 2 and "--workers must be at least 1" in err
+
+
+@pytest.mark.parametrize("entry, where, message", [
+    ("r9:\n  data: 5\n", "hosts.yaml:2:3 [r9.data]", "host data must be a mapping"),
+    ("r9:\n  port: abc\n  data: {driver: frr}\n", "hosts.yaml:2:3 [r9.port]", "valid integer"),
+    ("1:\n  data: {driver: frr}\n", "hosts.yaml:1:1 [1]", "host name 1 is not text (quote it in YAML)"),
+])
+def test_odd_inventory_entries_are_errors_with_their_line(proj, cli, entry, where, message):
+    (proj / "inventory" / "hosts.yaml").write_text(entry)
+    code, _, err = cli("render", change_file(proj), "--host", "r9")
+    assert code == 2 and where in err and message in err, err
