@@ -232,3 +232,15 @@ def test_a_giant_note_is_not_read(scratch, ci):
     scratch.git("notes", "--ref", "netchange-ledger", "add", "-f", "-F", str(big), merge)
     e = Ledger(open_repo(scratch.work)).entry("CHG-0002")
     assert e.state == "unreadable" and "too large" in e.problem
+
+
+def test_notes_written_before_records_named_their_commit_still_count(scratch, ci):
+    """Ledgers written by earlier versions (records without commit/change) keep their meaning."""
+    merge = scratch.merge_change(change("CHG-0002"), "mr")
+    put_note(scratch, merge, {"format": FORMAT, "commit": merge, "changes": {"CHG-0002": {"path": PATH, "records": [
+        {"state": "claimed", "at": "2026-01-01T00:00:00+00:00", "by": "ci", "id": "a"},
+        {"state": "deployed", "at": "2026-01-01T00:05:00+00:00", "by": "ci", "id": "b"}]}}})
+    led = Ledger(open_repo(scratch.work))
+    assert led.entry("CHG-0002").state == "deployed" and led.problems == []
+    code, out, err = ci(scratch.work, "ci", "pending", "--local")
+    assert code == 0 and out.split() == [] and "warning" not in err
