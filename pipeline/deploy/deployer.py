@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -7,7 +7,6 @@ and may build on it, so they wait for a human.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shlex
 import shutil
