@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import yamlio
+from . import safefiles, yamlio
 from .errors import InputError, Location
 from .addresses import Address
 from .names import FreeText, Identifier
@@ -139,6 +139,8 @@ class Inventory:
         for key, f in (("group_file", "groups.yaml"), ("defaults_file", "defaults.yaml")):
             if (self.directory / f).exists():
                 opts[key] = str(self.directory / f)
+        for f in opts.values():  # nornir opens them itself: no FIFO, device or oversized file gets that far
+            safefiles.check_regular(f, safefiles.INVENTORY_MAX, within=self.directory)
         try:
             return InitNornir(runner={"plugin": "threaded", "options": {"num_workers": 20}},
                               inventory={"plugin": "SimpleInventory", "options": opts}, logging={"enabled": False})
@@ -150,31 +152,50 @@ class Inventory:
             raise InputError(f"inventory cannot be loaded: {type(e).__name__}: {e}", Location(str(self.directory))) from None
 
     def _nodes(self, max_bytes: int) -> dict[str, Any]:
-        return {f: yamlio.load(self.directory / f, yamlio.read_text(self.directory / f, max_bytes))
+        return {f: yamlio.load(self.directory / f, yamlio.read_text(self.directory / f, max_bytes, self.directory))
                 for f in self.FILES if (self.directory / f).exists()}
 
     def _typed_hosts(self) -> dict[str, Host]:
+        self._check_names()
         out: dict[str, Host] = {}
-        errors: list[tuple[str, ValidationError]] = []
+        errors: list[tuple[str, tuple, ValidationError]] = []  # (host, where in its entry, error)
         for name, h in self.nornir.inventory.hosts.items():
             try:
+                if not isinstance(h.data, dict):
+                    hosts_file = self.directory / "hosts.yaml"
+                    line, col = yamlio.position(self._nodes(safefiles.INVENTORY_MAX).get("hosts.yaml"), (name, "data"))
+                    raise InputError("host data must be a mapping", Location(str(hosts_file), line, col, f"{name}.data"))
                 data = HostData.model_validate(dict(h.extended_data()))
+                out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
+                                 groups=tuple(g.name for g in h.groups), data=data)
             except ValidationError as e:
-                errors.append((name, e))
-                continue
-            out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
-                             groups=tuple(g.name for g in h.groups), data=data)
+                errors.append((name, ("data",) if e.title == "HostData" else (), e))
         if errors:
             hosts_file = self.directory / "hosts.yaml"
             node = self._nodes(max_bytes=64 * 1024 * 1024).get("hosts.yaml")
             problems: list[tuple[Location, str]] = []
-            for name, e in errors:
+            for name, prefix, e in errors:
                 for err in e.errors(include_url=False):
-                    loc = ("data",) + tuple(err["loc"])
+                    loc = prefix + tuple(err["loc"])
                     line, col = yamlio.position(node, (name,) + loc)
                     problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), err["msg"]))
             raise InputError(f"{hosts_file}: bad host data", problems[0][0], problems)
         return out
+
+    def _check_names(self) -> None:
+        """Host names become file names (snapshots, locks, received routes): refuse any that could leave
+        their folder, such as `../../x`, naming each where it is written."""
+        bad = [n for n in self.nornir.inventory.hosts if not safefiles.is_safe_name(n)]
+        if not bad:
+            return
+        hosts_file = self.directory / "hosts.yaml"
+        node = self._nodes(max_bytes=safefiles.INVENTORY_MAX).get("hosts.yaml")
+        problems = []
+        for name in bad:
+            line, col = yamlio.position(node, (name,))
+            why = "is not text (quote it in YAML)" if not isinstance(name, str) else f"is not allowed: use only {safefiles.SAFE_NAME_RULE}"
+            problems.append((Location(str(hosts_file), line, col, str(name)), f"host name {name!r} {why}"))
+        raise InputError(f"{hosts_file}: bad host name", problems[0][0], problems)
 
     def select(self, names=(), groups=(), roles=(), sites=()) -> list[Host]:
         """Hosts matching any of the given selectors (an empty selection selects nothing)."""

@@ -14,9 +14,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from . import safefiles
 from .errors import InputError, Location
 
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = safefiles.YAML_MAX
 
 
 def _yaml() -> YAML:
@@ -25,19 +26,9 @@ def _yaml() -> YAML:
     return y
 
 
-def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"file is {size} bytes, larger than the {max_bytes} byte limit", Location(str(path)))
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read file: {e.strerror}", Location(str(path))) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError(f"not valid UTF-8 (byte 0x{raw[e.start]:02x})", Location(str(path), line)) from None
+def read_text(path: Path, max_bytes: int = MAX_BYTES, within=safefiles.ITS_FOLDER) -> str:
+    """A YAML file's text: a regular file under *max_bytes*, really inside *within* (see safefiles), UTF-8."""
+    return safefiles.read_text(path, max_bytes, within)
 
 
 # ruamel's pure-Python scanner slows down steeply with flow nesting ('[[[[...'): 10 KB of brackets
@@ -79,11 +70,12 @@ def _refuse_anchors(node: Any, path: Path) -> None:
                 stack.extend(item if isinstance(item, tuple) else (item,))
 
 
-def load(path: Path | str, text: str | None = None) -> Any:
-    """Parse YAML from *path* (or *text* labelled as *path*) into ruamel's position-aware nodes."""
+def load(path: Path | str, text: str | None = None, within=safefiles.ITS_FOLDER) -> Any:
+    """Parse YAML from *path* (or *text* labelled as *path*) into ruamel's position-aware nodes.
+    With *within*, the file must really live inside that folder (no symbolic link out of it)."""
     path = Path(path)
     if text is None:
-        text = read_text(path)
+        text = read_text(path, within=within)
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise InputError(f"document larger than the {MAX_BYTES} byte limit", Location(str(path)))
     deep = flow_depth_problem(text)

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .. import safefiles
 from ..errors import InputError, Location
 
 err = Console(stderr=True)
@@ -53,6 +54,12 @@ def register(app: typer.Typer) -> None:
         from .lock import break_lock as _break
         from .report import to_markdown
 
+        if workers < 1:
+            raise InputError("--workers must be at least 1", Location("--workers"))
+        if batch is not None and batch < 1:
+            raise InputError("--batch must be at least 1", Location("--batch"))
+        if not 0 <= pause_before_refresh <= 86400:  # also NaN: time.sleep would fail after the commit phase
+            raise InputError("--pause-before-refresh is 0 to 86400 seconds", Location("--pause-before-refresh"))
         if phase not in ("all", "commit", "refresh", "rollback", "gc"):
             raise InputError(f"unknown phase '{phase}'", Location("--phase"))
         shard_t = None
@@ -61,16 +68,23 @@ def register(app: typer.Typer) -> None:
             if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
                 raise InputError("--shard is i/n with 1 <= i <= n", Location("--shard"))
             shard_t = (int(m.group(1)), int(m.group(2)))
+        for out in (report, markdown):  # a report that cannot be written is found before any device is touched
+            if out is not None:
+                safefiles.make_dir(out.parent, "the report folder")
+                if out.is_dir():
+                    raise InputError("is a folder; name a file for the report", Location(str(out)))
         plan_file = plan
         change_file = target
         if target.suffix == ".json":
             plan_file = target
             if change is None:
-                doc = json.loads(target.read_text())
-                change = Project.find(".").changes_dir / f"{doc.get('change')}.yaml"
+                doc = safefiles.read_json(target, safefiles.JSON_MAX, expect=dict)
+                change = safefiles.named_path(Project.find(".").changes_dir, doc.get("change"), ".yaml", "the plan's change id",
+                                              Location(str(target), field="change"))
             change_file = change
         project = Project.find(change_file.parent)
         if break_lock:
+            safefiles.safe_name(break_lock, "device name", Location("--break-lock"))
             removed = _break(project.root / ".netchange" / "locks", break_lock)
             err.print(f"lock of {break_lock} {'removed' if removed else 'not found'}")
             raise typer.Exit(0)
@@ -90,9 +104,9 @@ def register(app: typer.Typer) -> None:
                 cleanup()
         text = json.dumps(rep, indent=2)
         if report:
-            report.write_text(text + "\n")
+            safefiles.write_text(report, text + "\n", "the report")
         if markdown:
-            markdown.write_text(to_markdown(rep))
+            safefiles.write_text(markdown, to_markdown(rep), "the markdown summary")
         if not report:
             sys.stdout.write(to_markdown(rep))
         colour = "green" if EXIT.get(rep["verdict"], 1) == 0 else "red"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import safefiles
 from ..connect import connect
 from ..drivers.base import get_driver
 from ..errors import DeviceError, InputError, Location, NetchangeError
@@ -137,13 +137,13 @@ class Deployer:
 
     # ---- helpers -------------------------------------------------------------------------------
     def _load_plan(self, path: Path) -> dict:
-        try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read plan file: {e}", Location(str(path))) from None
+        doc = safefiles.read_json(path, safefiles.JSON_MAX, expect=dict)
         if doc.get("format") != "netchange-plan/1" or doc.get("change") != self.change.id:
             raise InputError(f"not a plan of {self.change.id}", Location(str(path), field="change"))
-        return {d["host"]: d for d in doc.get("devices", [])}
+        devices = doc.get("devices", [])
+        if not isinstance(devices, list) or not all(isinstance(d, dict) and isinstance(d.get("host"), str) for d in devices):
+            raise InputError("devices must be a list of objects, each with its host", Location(str(path), field="devices"))
+        return {d["host"]: d for d in devices}
 
     def _say(self, msg: str) -> None:
         if self.opts.progress:

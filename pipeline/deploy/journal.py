@@ -12,6 +12,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import safefiles
+from ..errors import InputError, Location
+
 FINAL_STEPS = {"done", "rolled_back", "refused", "no_op"}
 
 
@@ -22,11 +25,12 @@ class Journal:
 
     @classmethod
     def open(cls, directory: Path, change: str, shard: str = "") -> "Journal":
-        directory.mkdir(parents=True, exist_ok=True)
-        name = change + (f".shard{shard.replace('/', 'of')}" if shard else "")
-        j = cls(directory / f"{name}.jsonl")
-        if j.path.exists():
-            j.records = [json.loads(line) for line in j.path.read_text().splitlines() if line.strip()]
+        name = safefiles.safe_name(change, "change id") + (f".shard{shard.replace('/', 'of')}" if shard else "")
+        path = safefiles.named_path(directory, name, ".jsonl", "journal name")
+        safefiles.make_dir(directory, "the journal folder")
+        j = cls(path)
+        if j.path.exists() or j.path.is_symlink():
+            j.records = read_records(j.path)
         return j
 
     def write(self, step: str, device: str | None = None, **data) -> None:
@@ -63,3 +67,31 @@ class Journal:
         if self.path.exists():
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
             self.path.rename(self.path.with_suffix(f".{stamp}.jsonl"))
+
+
+# What later runs read from a record, by step: a journal missing them cannot be resumed or rolled back.
+_NEEDS = {"original": ("device", "policy"), "committed": ("device", "refresh")}
+
+
+def read_records(path: Path) -> list[dict]:
+    """A journal's records. Anything malformed (a line cut short by a crash, an edited file) stops the
+    deploy with the line to look at: guessing what a half-read journal meant could roll back the wrong thing."""
+    records = []
+    text = safefiles.read_text(path, safefiles.JSON_MAX)
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except (ValueError, RecursionError):
+            raise InputError("journal line is not JSON (cut short by a crash?); check the devices, then move the "
+                             "journal aside", Location(str(path), n)) from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("step"), str):
+            raise InputError("journal record is not an object with a 'step'", Location(str(path), n, field="step"))
+        if "device" in rec and not isinstance(rec["device"], str):
+            raise InputError("journal record's device is not a name", Location(str(path), n, field="device"))
+        missing = [k for k in _NEEDS.get(rec["step"], ()) if k not in rec]
+        if missing:
+            raise InputError(f"journal record '{rec['step']}' lacks {', '.join(missing)}", Location(str(path), n, field=missing[0]))
+        records.append(rec)
+    return records

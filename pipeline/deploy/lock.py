@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import safefiles
 from ..errors import NetchangeError
 
 
@@ -39,13 +40,15 @@ class DeployLock:
     held: list[Path] | None = None
 
     def acquire(self) -> "DeployLock":
-        self.directory.mkdir(parents=True, exist_ok=True)
+        for dev in self.devices:  # every name checked before the first lock is taken
+            safefiles.safe_name(dev, "device name")
+        safefiles.make_dir(self.directory, "the lock folder")
         me = {"pid": os.getpid(), "machine": socket.gethostname(), "change": self.change,
               "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         self.held = []
         try:
             for dev in sorted(self.devices):
-                path = self.directory / f"{dev}.lock"
+                path = safefiles.named_path(self.directory, dev, ".lock", "device name")
                 try:
                     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
                 except FileExistsError:
@@ -60,11 +63,14 @@ class DeployLock:
 
     def _describe(self, path: Path, dev: str) -> str:
         try:
-            owner = json.loads(path.read_text())
-        except (OSError, ValueError):
+            owner = json.loads(safefiles.read_text(path, safefiles.SMALL_MAX))
+            if not isinstance(owner, dict) or not isinstance(owner.get("machine"), str):
+                raise ValueError("not a lock of ours")
+            pid = int(owner.get("pid", 0))
+        except (NetchangeError, ValueError, TypeError):
             return f"{dev} is locked by an unreadable lock file {path}; check and remove it by hand"
         who = f"change {owner.get('change')} (pid {owner.get('pid')} on {owner.get('machine')} since {owner.get('since')})"
-        if owner.get("machine") == socket.gethostname() and not _alive(int(owner.get("pid", 0))):
+        if owner.get("machine") == socket.gethostname() and 0 < pid < 2**31 and not _alive(pid):
             return (f"{dev} has a STALE deploy lock from {who}: that process is gone. Its journal decides what "
                     f"happens next; once you have checked the device, remove {path} (netchange deploy --break-lock {dev})")
         return f"{dev} is being deployed by {who}; one deploy at a time per device"
@@ -85,8 +91,8 @@ class DeployLock:
 
 
 def break_lock(directory: Path, device: str) -> bool:
-    path = directory / f"{device}.lock"
-    if path.exists():
+    path = safefiles.named_path(directory, device, ".lock", "device name")
+    if path.exists() or path.is_symlink():
         path.unlink()
         return True
     return False

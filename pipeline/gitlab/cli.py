@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .. import safefiles
 from ..errors import InputError, Location, NetchangeError
 
 ci = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -48,10 +49,15 @@ def _emit(text: str, output: Optional[Path]) -> None:
     if text and not text.endswith("\n"):
         text += "\n"
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
+        safefiles.write_text(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _warn(ledger) -> None:
+    """Say what the ledger refused to obey (forged, misplaced or malformed notes): once per problem."""
+    for p in dict.fromkeys(ledger.problems):
+        err.print(f"[bold yellow]warning[/] {p}", highlight=False, soft_wrap=True)
 
 
 def _ledger(remote_name: Optional[str], local: bool):
@@ -85,6 +91,7 @@ def changed(
     b = diff_base(repo, base)
     files = changed_files(repo, b)
     problems = check_rules(files, ledger, max_changes)
+    _warn(ledger)
     paths = "\n".join(f.path for f in files if f.status != "deleted")
     if list_file:
         _emit(paths, list_file)
@@ -112,6 +119,7 @@ def pending(
     _format(fmt)
     repo, ledger, _ = _ledger(remote_name, local)
     found = [c for c in candidates(repo, ledger, _now(now), ref) if show_all or c.status == READY]
+    _warn(ledger)
     if fmt == "json":
         _emit(json.dumps([c.as_dict() for c in found], indent=2), None)
     elif show_all:
@@ -132,14 +140,15 @@ def deploy(
     """Deploy every pending change in merge order: claim it in the ledger, deploy, record the outcome."""
     from .deploy import SUCCESS, deploy_pending
 
+    safefiles.make_dir(report_dir, "the report folder")  # before anything is claimed or deployed
     repo, ledger, rem = _ledger(remote_name, local)
     outcomes = deploy_pending(repo, ledger, rem, _now(now), report_dir, list(deploy_args or []), ref)
+    _warn(ledger)
     if not outcomes:
         err.print("nothing to deploy")
     for o in outcomes:
         err.print(f"{o.change}: {o.state}" + (f" (exit {o.exit_code})" if o.exit_code is not None else ""))
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "outcomes.json").write_text(json.dumps([o.as_dict() for o in outcomes], indent=2) + "\n")
+    safefiles.write_text(report_dir / "outcomes.json", json.dumps([o.as_dict() for o in outcomes], indent=2) + "\n")
     raise typer.Exit(0 if all(o.state in (*SUCCESS, "skipped", "waiting") for o in outcomes) else 1)
 
 
@@ -154,8 +163,12 @@ def claim(
     """Claim the next pending change for a sharded deploy (one change per pipeline)."""
     from .deploy import claim_next
 
+    if dotenv.is_dir():
+        raise InputError("is a folder; name the dotenv file", Location(str(dotenv)))
+    safefiles.make_dir(dotenv.parent, "the dotenv folder")  # before the claim: a claim nobody hears of is in doubt
     repo, ledger, rem = _ledger(remote_name, local)
     c = claim_next(repo, ledger, rem, _now(now), ref)
+    _warn(ledger)
     values = {"NETCHANGE_CHANGE": "", "NETCHANGE_CHANGE_ID": "", "NETCHANGE_CHANGE_COMMIT": ""}
     if c is not None:
         values = {"NETCHANGE_CHANGE": c.merged.path, "NETCHANGE_CHANGE_ID": c.merged.change,
@@ -163,8 +176,7 @@ def claim(
         err.print(f"claimed {c.merged.change} ({c.merged.path})")
     else:
         err.print("nothing to deploy")
-    dotenv.parent.mkdir(parents=True, exist_ok=True)
-    dotenv.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    safefiles.write_text(dotenv, "".join(f"{k}={v}\n" for k, v in values.items()), "the dotenv file")
 
 
 @ci.command("record")
@@ -183,6 +195,7 @@ def record_cmd(
         raise InputError(f"unknown outcome '{outcome}' ({', '.join(OUTCOMES)})", Location("--outcome"))
     _, ledger, rem = _ledger(remote_name, local)
     e = ledger.entry(change)
+    _warn(ledger)
     if e is None or e.state != "claimed":
         raise NetchangeError(f"{change} is not claimed in the ledger (state: {e.state if e else 'none'}); nothing recorded")
     summaries = [s for s in (_report_summary(p) for p in reports or []) if s]
@@ -202,8 +215,12 @@ def release(
 
     _, ledger, rem = _ledger(remote_name, local)
     e = ledger.entry(change)
+    _warn(ledger)
     if e is None:
         raise NetchangeError(f"{change} is not in the ledger; nothing to release")
+    if e.problem:
+        raise NetchangeError(f"{change} is in doubt because {e.problem}: nothing released. Check the devices, then "
+                             f"repair the note by hand: git notes --ref netchange-ledger edit {e.commit}")
     ledger.add_record(rem, e.commit, change, e.path, record(RELEASED, reason=reason))
     err.print(f"{change}: released")
 
@@ -229,6 +246,7 @@ def adopt(
         return bool(todo)
 
     ledger.update(rem, edit)
+    _warn(ledger)
     err.print(f"{len(todo)} change request(s) adopted" + (f": {', '.join(m.change for m in todo)}" if todo else ""))
 
 
@@ -241,15 +259,17 @@ def ledger_cmd(
     """Print the deploy ledger (the git notes under refs/notes/netchange-ledger)."""
     _format(fmt)
     _, ledger, _ = _ledger(remote_name, local)
-    entries = sorted(ledger.entries().values(), key=lambda e: (e.records[0]["at"] if e.records else "", e.change))
+    entries = sorted(ledger.entries().values(), key=lambda e: (str(e.records[0].get("at", "")) if e.records else "", e.change))
+    _warn(ledger)
     if fmt == "json":
         _emit(json.dumps([{"change": e.change, "commit": e.commit, "path": e.path, "state": e.state,
-                           "records": list(e.records)} for e in entries], indent=2), None)
+                           "records": list(e.records), "problem": e.problem} for e in entries], indent=2), None)
         return
     lines = []
     for e in entries:
         last = e.records[-1] if e.records else {}
-        flag = "  (in doubt: claimed, no outcome — check the devices, then `netchange ci release`)" if e.state == "claimed" else ""
+        flag = ("  (in doubt: claimed, no outcome — check the devices, then `netchange ci release`)" if e.state == "claimed"
+                else f"  (in doubt: {e.problem} — check the devices, then repair the note)" if e.problem else "")
         lines.append(f"{e.change}\t{e.state}\t{last.get('at', '')}\t{e.commit[:12]}\t{e.path}{flag}")
     _emit("\n".join(lines) if lines else "(empty ledger)", None)
 
@@ -275,6 +295,7 @@ def conflicts(
     repo, ledger, rem = _ledger(remote_name, local)
     ref = target or _target_branch(repo, rem)
     others, warnings = merged_undeployed(repo, ledger, ref, _now(now))
+    warnings += [str(p) for p in dict.fromkeys(ledger.problems)]
     if api.configured():
         ctx = api.connect()
         more, w = open_merge_requests(ctx, api.current_mr_iid(mr))
@@ -329,11 +350,10 @@ def expiry(
         for p in ready:
             open_merge_request(ctx, p, target)
     elif ready:
-        target_dir = write_dir or (root(repo) / "policies" / "changes")
-        target_dir.mkdir(parents=True, exist_ok=True)
+        target_dir = safefiles.make_dir(write_dir or (root(repo) / "policies" / "changes"), "the proposal folder")
         for p in ready:
-            path = target_dir / f"{p.change_id}.yaml"
-            path.write_text(p.text)
+            path = safefiles.named_path(target_dir, p.change_id, ".yaml", "change id")
+            safefiles.write_text(path, p.text, "the proposal")
             p.created = {"written": str(path)}
     _emit(to_markdown(proposals, day), report)
     if json_report:
@@ -352,10 +372,7 @@ def note(
     iid = api.current_mr_iid(mr)
     if iid is None:
         raise InputError("no merge request: pass --mr or run in a merge request pipeline", Location("--mr"))
-    try:
-        body = file.read_text()
-    except OSError as e:
-        raise InputError(f"cannot read the summary: {e.strerror}", Location(str(file))) from None
+    body = safefiles.read_text(file, safefiles.JSON_MAX)
     action, note_id = upsert_note(api.connect(), iid, body)
     err.print(f"note {note_id} on MR !{iid}: {action}")
 

@@ -7,7 +7,6 @@ and may build on it, so they wait for a human.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shlex
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import git
 
+from .. import safefiles
 from ..errors import InputError, Location
 from .gitrepo import Remote, root
 from .ledger import BUSY, CLAIMED, TAKEN, Ledger, record
@@ -68,8 +68,8 @@ def run_deploy(repo_root: Path, path: str, report: Path, extra: list[str]) -> tu
 def outcome_of(rc: int, report: Path) -> str:
     """The report's verdict when it has one, else what the exit code means."""
     try:
-        verdict = json.loads(report.read_text()).get("verdict")
-    except (OSError, ValueError, AttributeError):
+        verdict = safefiles.read_json(report, safefiles.JSON_MAX, expect=dict).get("verdict")
+    except InputError:
         verdict = None
     if verdict in ("deployed", "rolled_back", "no_op", "refused"):
         if rc != 0 and verdict in SUCCESS:
@@ -119,10 +119,8 @@ def claim_next(repo: git.Repo, ledger: Ledger, remote: Remote | None, now: dt.da
 def _report_summary(report: Path) -> dict | None:
     """What of the deploy report goes into the ledger: verdict and device names, not the whole report."""
     try:
-        doc = json.loads(report.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict):
+        doc = safefiles.read_json(report, safefiles.JSON_MAX, expect=dict)
+    except InputError:
         return None
     devices = doc.get("devices") or []
     names = [d.get("host") or d.get("name") for d in devices if isinstance(d, dict)]

@@ -67,11 +67,17 @@ def _identity_env(repo: git.Repo) -> dict[str, str]:
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
 
 
-def read_blob(repo: git.Repo, rev: str, path: str) -> str | None:
+def read_blob(repo: git.Repo, rev: str, path: str, max_bytes: int = yamlio.MAX_BYTES) -> str | None:
+    """A file's text at *rev* (None if absent). Only regular files, size-capped like files on disk: a
+    symbolic link committed as a change request is its target's path, never the target."""
     try:
         blob = repo.commit(rev).tree / path
     except KeyError:
         return None
+    if blob.type != "blob" or blob.mode & 0o170000 != 0o100000:
+        raise InputError("is not a regular file in git (a symbolic link or submodule?)", Location(path))
+    if blob.size > max_bytes:
+        raise InputError(f"file is {blob.size} bytes, larger than the {max_bytes} byte limit", Location(path))
     return blob.data_stream.read().decode("utf-8", errors="replace")
 
 

@@ -7,37 +7,42 @@ Any piece may be missing (its job failed or did not run); the summary says so in
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+
+from .. import safefiles
+from ..errors import InputError
 
 from ..plan.report import to_markdown as plan_markdown
 
 _SEVERITY_ICON = {"blocker": ":no_entry:", "critical": ":x:", "major": ":x:", "minor": ":warning:", "info": ":information_source:"}
 
 
-def _json(path: Path):
+def _json(path: Path, expect: type = dict):
+    """An artifact's JSON, or None when it is missing or unusable (the summary then says it is missing)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return safefiles.read_json(path, safefiles.JSON_MAX, expect=expect)
+    except InputError:
         return None
 
 
 def _exit(path: Path) -> int | None:
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        return int(safefiles.read_text(path, safefiles.SMALL_MAX).strip())
+    except (InputError, ValueError):
         return None
 
 
 def compose(report_dir: Path) -> str:
     changed = _json(report_dir / "changed.json") or {}
-    files = changed.get("files", [])
-    ids = [f["change"] for f in files if f.get("status") != "deleted"]
+    files = [f for f in _list(changed.get("files")) if isinstance(f, dict)]
+    # change ids name artifact files: only well-formed ones (no `../` from a doctored changed.json)
+    ids = [f["change"] for f in files if f.get("status") != "deleted" and safefiles.is_safe_name(f.get("change"))]
     lines = [f"## netchange: {', '.join(ids) if ids else 'no change request in this MR'}", ""]
-    for p in changed.get("problems", []):
+    problems = _list(changed.get("problems"))
+    for p in problems:
         lines.append(f"- :x: {p}")
-    if changed.get("problems"):
+    if problems:
         lines.append("")
     lines += _validation(report_dir) + _conflicts(report_dir, ids) + _plans(report_dir, ids)
     url = os.environ.get("CI_PIPELINE_URL")
@@ -48,16 +53,17 @@ def compose(report_dir: Path) -> str:
 
 def _validation(d: Path) -> list[str]:
     rc = _exit(d / "validate.exit")
-    findings = _json(d / "gl-code-quality-report.json")
+    findings = [f for f in _list(_json(d / "gl-code-quality-report.json", list)) if isinstance(f, dict)]
     if rc is None:
         return ["**Validation:** did not run (see the pipeline)", ""]
     head = "**Validation:** :white_check_mark: passed" if rc == 0 else f"**Validation:** :x: failed (exit {rc})"
     out = [head, ""]
-    if isinstance(findings, list) and findings:
+    if findings:
         out += ["| | where | finding |", "|---|---|---|"]
         for f in findings[:50]:
-            loc = f.get("location", {})
-            where = f"{loc.get('path', '?')}:{(loc.get('lines') or {}).get('begin', '?')}"
+            loc = f.get("location") if isinstance(f.get("location"), dict) else {}
+            lines = loc.get("lines") if isinstance(loc.get("lines"), dict) else {}
+            where = f"{loc.get('path', '?')}:{lines.get('begin', '?')}"
             desc = str(f.get("description", "")).replace("|", "\\|").replace("\n", " ")
             out.append(f"| {_SEVERITY_ICON.get(f.get('severity'), '')} | `{where}` | {desc} |")
         if len(findings) > 50:
@@ -75,10 +81,15 @@ def _conflicts(d: Path, ids: list[str]) -> list[str]:
         if doc is None:
             out += [f"**Conflicts ({cid}):** not checked (see the pipeline)", ""]
             continue
-        rep = ConflictReport(cid, [Conflict(c["change"], c["source"], c.get("url"),
-                                            tuple((o["device"], o["kind"], o["name"]) for o in c["overlaps"]))
-                                   for c in doc.get("conflicts", [])], doc.get("warnings", []))
-        out += [f"**Conflicts ({cid}):**", "", to_markdown(rep), ""]
+        try:
+            rep = ConflictReport(cid, [Conflict(c["change"], c["source"], c.get("url"),
+                                                tuple((o["device"], o["kind"], o["name"]) for o in c["overlaps"]))
+                                       for c in doc.get("conflicts", [])], list(doc.get("warnings", [])))
+            text = to_markdown(rep)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            out += [f"**Conflicts ({cid}):** report unreadable (see the pipeline)", ""]
+            continue
+        out += [f"**Conflicts ({cid}):**", "", text, ""]
     return out
 
 
@@ -89,5 +100,14 @@ def _plans(d: Path, ids: list[str]) -> list[str]:
         if doc is None:
             out += [f"**Plan ({cid}):** not available (validation failed or the plan job failed)", ""]
             continue
-        out += [plan_markdown(doc), ""]
+        try:
+            text = plan_markdown(doc)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            out += [f"**Plan ({cid}):** plan report unreadable (see the pipeline)", ""]
+            continue
+        out += [text, ""]
     return out
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []

@@ -127,6 +127,9 @@ def inventory(topology: Optional[Path] = typer.Argument(None, help="Topology fil
             raise LabError(f"{check}: {', '.join(stale)} out of date: run `netchange lab inventory --write {check}`")
         console.print(f"{check}: inventory matches the topology")
     elif write is not None:
+        from .. import safefiles
+
+        safefiles.make_dir(write, "the inventory folder")
         inv.write(write, files)
         console.print(f"wrote {', '.join(files)} to {write}")
     else:
@@ -141,10 +144,13 @@ def generate_scale(n: int = typer.Argument(50, help="Number of edge routers."),
     from .lab import _dump_topology
     from .scale import generate
 
+    from .. import safefiles
+
     try:
-        output.write_text(_dump_topology(generate(n)))
+        text = _dump_topology(generate(n))
     except ValueError as e:
         raise LabError(str(e)) from None
+    safefiles.write_text(output, text, "the topology")
     console.print(f"wrote {output}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -10,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..errors import InputError, Location
+from .. import safefiles
+from ..errors import InputError, Location, NetchangeError
 from ..inventory import Inventory
 
 err = Console(stderr=True)
@@ -45,6 +47,10 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown format '{fmt}' (text, json, markdown)", Location("--format"))
         if strategy not in (None, "in_place", "versioned"):
             raise InputError(f"unknown strategy '{strategy}' (in_place, versioned)", Location("--strategy"))
+        if workers < 1:
+            raise InputError("--workers must be at least 1", Location("--workers"))
+        if snapshots is not None and not snapshots.is_dir():
+            raise InputError("no such snapshot folder (make one with `netchange backup -o`)", Location(str(snapshots)))
         change, _ = load_change(change_file)
         project = Project.find(change_file.parent)
         inv = Inventory(inventory) if inventory else project.inventory
@@ -62,7 +68,7 @@ def register(app: typer.Typer) -> None:
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
         refused = [p.host for p in plans if p.refused]
         if output:
-            output.write_text(text + "\n")
+            safefiles.write_text(output, text + "\n", "the plan")
             err.print(f"plan written to {output}: {sum(1 for p in plans if not p.empty and not p.refused)} device(s) "
                       f"change, {len(refused)} refused, {len(errors)} error(s)")
         else:
@@ -90,15 +96,22 @@ def register(app: typer.Typer) -> None:
         if unknown:
             raise InputError(f"not in the inventory: {', '.join(unknown)}", Location("--hosts"))
         chosen = [inv.hosts[h] for h in names]
-        output.mkdir(parents=True, exist_ok=True)
+        paths = {h.name: snapshot_path(output, h) for h in chosen}  # checks every name before any device is asked
+        safefiles.make_dir(output, "the snapshot folder")
         failed = []
 
         def one(h):
             try:
-                snapshot_path(output, h).write_text(fetch_running(h))
-                return None
-            except Exception as e:  # report per device, keep going
+                text = fetch_running(h)
+            except NetchangeError as e:  # report per device, keep going
+                return str(e) if str(e).startswith(f"{h.name}:") else f"{h.name}: {e}"
+            except Exception as e:
                 return f"{h.name}: {type(e).__name__}: {e}"
+            try:
+                _replace_file(paths[h.name], text)
+            except OSError as e:
+                return f"{h.name}: cannot write {paths[h.name]}: {e.strerror}"
+            return None
 
         with _progress() as prog, ThreadPoolExecutor(max_workers=20) as pool:
             task = prog.add_task("backup", total=len(chosen))
@@ -110,3 +123,17 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]failed[/] {f}")
         err.print(f"{len(chosen) - len(failed)} snapshot(s) written to {output}")
         raise typer.Exit(1 if failed else 0)
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write a snapshot as a new file renamed into place: never through a FIFO or a symbolic link that
+    someone left at that name, and never half-written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -8,13 +8,13 @@ process pool (parsing is CPU-bound).
 from __future__ import annotations
 
 import gc
-import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .. import safefiles
 from ..drivers.base import get_driver
 from ..errors import InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
@@ -26,18 +26,61 @@ from .planner import DevicePlan, UnmodelledConfig, plan_device
 
 def snapshot_path(directory: Path, host: Host) -> Path:
     ext = "json" if host.platform.value == "nftables" else "cfg"
-    return directory / f"{host.name}.{ext}"
+    return safefiles.named_path(directory, host.name, f".{ext}")
+
+
+def read_snapshot(path: Path, directory: Path) -> str:
+    """A snapshot's text: a regular, size-capped file that really lives in the snapshot folder."""
+    return safefiles.read_text(path, safefiles.SNAPSHOT_MAX, within=directory, errors="surrogateescape")
 
 
 def received_routes_from_snapshot(directory: Path, host: Host) -> dict[tuple[str, str], list[Route]]:
     """Optional `<host>.routes/<neighbor>_<afi>.json` files (FRR received-routes JSON)."""
-    d = directory / f"{host.name}.routes"
+    d = safefiles.named_path(directory, host.name, ".routes")
     out: dict[tuple[str, str], list[Route]] = {}
     if d.is_dir():
-        for f in d.glob("*.json"):
+        for f in sorted(d.glob("*.json")):
             neighbor, _, afi = f.stem.rpartition("_")
-            out[(neighbor, afi)] = routes_from_frr_json(json.loads(f.read_text()))
+            out[(neighbor, afi)] = _routes_file(f, directory)
     return out
+
+
+def _routes_file(path: Path, directory: Path) -> list[Route]:
+    """One received-routes file, checked: a malformed one is an error naming the file and the prefix."""
+    data = safefiles.read_json(path, safefiles.SNAPSHOT_MAX, within=directory, expect=dict)
+    key = next((k for k in ("receivedRoutes", "routes", "advertisedRoutes") if data.get(k)), "receivedRoutes")
+    table = data.get(key) or {}
+    if not isinstance(table, dict):
+        raise InputError(f"not FRR received-routes JSON: {key} is not an object of prefix -> path(s)",
+                         Location(str(path), field=key))
+    try:
+        routes = routes_from_frr_json(data)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, StopIteration):
+        routes = None
+    bad = None if routes is not None else next((p for p in table if not _parses(data, key, p)), "?")
+    for r in routes or ():
+        if not _is_route(r):
+            bad = r.prefix
+            break
+    if bad is not None:
+        raise InputError(f"not FRR received-routes JSON: the path of {bad} is malformed",
+                         Location(str(path), field=f"{key}.{bad}"))
+    return routes
+
+
+def _parses(data: dict, key: str, prefix: str) -> bool:
+    try:
+        return all(_is_route(r) for r in routes_from_frr_json({**data, key: {prefix: data[key][prefix]}}))
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, StopIteration):
+        return False
+
+
+def _is_route(r: Route) -> bool:
+    def opt(v, t) -> bool:
+        return v is None or (isinstance(v, t) and not isinstance(v, bool))
+
+    return (isinstance(r.prefix, str) and opt(r.next_hop, str) and opt(r.local_pref, int) and opt(r.med, int)
+            and opt(r.weight, int))
 
 
 def targets(change: ChangeRequest, inventory: Inventory) -> list[Host]:
@@ -63,9 +106,9 @@ class _Job:
 def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
     try:
         path = Path(job.path)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return f"{job.host.name}: no snapshot at {path} (run `netchange backup` first)"
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        text = read_snapshot(path, path.parent)
         routes = received_routes_from_snapshot(path.parent, job.host)
         return plan_device(job.host, get_driver(job.host.platform), text, job.change, job.store, job.strategy, routes)
     except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error

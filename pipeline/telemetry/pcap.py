@@ -30,11 +30,13 @@ def _frame_packet(frame: bytes, linktype: int) -> Packet | None:
     return None
 
 
+PCAP_MAX = 1024 * 1024 * 1024  # captures are read whole: cap what a mistake can cost
+
+
 def _frames(path: Path) -> Iterator[tuple[float, int, bytes]]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise TelemetryError(f"cannot read {path}: {e.strerror}") from None
+    from .. import safefiles
+
+    data = safefiles.read_bytes(path, PCAP_MAX, within=None)  # no FIFO, device or runaway file
     magic = data[:4]
     if magic in _PCAP_MAGIC:
         endian, unit = _PCAP_MAGIC[magic]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
 from enum import Enum
@@ -12,6 +13,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .. import safefiles
 from ..errors import InputError, Location, NetchangeError
 
 
@@ -40,10 +42,7 @@ def _write(output: Optional[Path], content: str) -> None:
     if output is None:
         sys.stdout.write(content)
         return
-    try:
-        output.write_text(content, encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"cannot write report: {e.strerror}", Location(str(output))) from None
+    safefiles.write_text(output, content, "the report")
 
 
 def validate(
@@ -80,13 +79,11 @@ def validate(
     v = Validator(project, inventory, **({"now": when} if when else {}))
     results = {v.display(p): v.validate(p) for p in paths}
     if format == Format.text:
-        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout,
-                          no_color=output is not None, highlight=False, soft_wrap=True)
-        try:
-            report.text(results, console)
-        finally:
-            if output:
-                console.file.close()
+        console = Console(file=io.StringIO() if output else sys.stdout, no_color=output is not None,
+                          highlight=False, soft_wrap=True)
+        report.text(results, console)
+        if output:
+            _write(output, console.file.getvalue())
     else:
         render = {Format.json: report.to_json, Format.junit: report.to_junit, Format.codequality: report.to_codequality}[format]
         _write(output, render(results))
