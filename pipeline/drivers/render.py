@@ -14,7 +14,6 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
 import jinja2
@@ -30,7 +29,9 @@ from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, S
 from ..plan import ops as O
 from .base import Driver
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
+# loading it as package data makes a wheel render from any directory.
+TEMPLATES_PACKAGE = "pipeline.templates"
 
 
 class UnsupportedConstruct(NetchangeError):
@@ -66,7 +67,7 @@ def netmask(net: Network) -> str:
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, "."),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,

@@ -26,7 +26,6 @@ from .topology import Mgmt, Topology
 
 STATE_ROOT = Path("/run/netchange")
 DEFAULT_PREFIX = "nc"
-REPO_TOPOLOGY = Path(__file__).resolve().parents[2] / "inventory" / "topology.yaml"
 
 # binary -> apt package that provides it
 REQUIRED = {
@@ -42,7 +41,21 @@ def default_prefix() -> str:
 
 def default_topology() -> Path:
     local = Path("inventory/topology.yaml")
-    return local if local.exists() else REPO_TOPOLOGY
+    return local if local.exists() else demo_topology()
+
+
+def demo_topology() -> Path:
+    """The bundled demo topology: inventory/topology.yaml, installed as package data `pipeline.labdata`
+    (an editable install maps no data-only package, so it reads the checkout's file)."""
+    from importlib.resources import files
+
+    try:
+        packaged = files("pipeline.labdata") / "topology.yaml"
+        if packaged.is_file():
+            return Path(str(packaged))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "inventory" / "topology.yaml"
 
 
 def namespaces_available() -> tuple[bool, str]:

@@ -7,18 +7,18 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..console import Messages
 from ..errors import InputError, Location
 from ..inventory import Inventory
 
-err = Console(stderr=True)
+err = Messages()
 
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+                    console=err, transient=True, disable=not err.shows_progress)
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
         if output:
             output.write_text(text + "\n")
-            err.print(f"plan written to {output}: {sum(1 for p in plans if not p.empty)} device(s) change, {len(errors)} error(s)")
+            err.info(f"plan written to {output}: {sum(1 for p in plans if not p.empty)} device(s) change, {len(errors)} error(s)")
         else:
             sys.stdout.write(text + "\n")
         raise typer.Exit(1 if errors else 0)
@@ -99,5 +99,5 @@ def register(app: typer.Typer) -> None:
                     failed.append(r)
         for f in failed:
             err.print(f"[red]failed[/] {f}")
-        err.print(f"{len(chosen) - len(failed)} snapshot(s) written to {output}")
+        err.info(f"{len(chosen) - len(failed)} snapshot(s) written to {output}")
         raise typer.Exit(1 if failed else 0)

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-
+from ..console import plain_console
 from ..errors import InputError, Location, NetchangeError
 
 
@@ -80,8 +79,8 @@ def validate(
     v = Validator(project, inventory, **({"now": when} if when else {}))
     results = {v.display(p): v.validate(p) for p in paths}
     if format == Format.text:
-        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout,
-                          no_color=output is not None, highlight=False, soft_wrap=True)
+        console = plain_console(file=open(output, "w", encoding="utf-8") if output else sys.stdout,
+                                highlight=False, soft_wrap=True)  # plain in a file, under NO_COLOR or off a terminal
         try:
             report.text(results, console)
         finally:
