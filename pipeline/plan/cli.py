@@ -31,8 +31,13 @@ def register(app: typer.Typer) -> None:
         strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned (default: the change's)"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
         workers: int = typer.Option(20, "--workers", help="concurrent devices"),
+        detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
+                                               help="exit 0: no changes, 2: changes, 1: error (as terraform plan)"),
     ) -> None:
-        """Dry run: what each target device will receive, in order, and which sessions get refreshed."""
+        """Dry run: what each target device will receive, in order, and which sessions get refreshed.
+
+        Exit 0 when every device planned, 1 on any error; with --detailed-exitcode 0 means no changes and 2
+        changes (errors: 1)."""
         from ..project import Project, load_change
         from .report import plan_document, to_json, to_markdown, to_text
         from .run import plan_live, plan_snapshots, targets
@@ -57,11 +62,14 @@ def register(app: typer.Typer) -> None:
         doc = plan_document(change, change_file, plans, errors)
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
         if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text + "\n")
             err.info(f"plan written to {output}: {sum(1 for p in plans if not p.empty)} device(s) change, {len(errors)} error(s)")
         else:
             sys.stdout.write(text + "\n")
-        raise typer.Exit(1 if errors else 0)
+        if errors:
+            raise typer.Exit(1)
+        raise typer.Exit(2 if detailed_exitcode and any(not p.empty for p in plans) else 0)
 
     @app.command()
     def backup(

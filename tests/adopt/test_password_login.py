@@ -1,0 +1,162 @@
+"""A lab router that accepts only password login (as TACACS+/RADIUS fleets do): planned and deployed with
+the password from the environment, and the password appears nowhere in what netchange produced."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason
+
+from .conftest import REPO, clean_env
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+PREFIX = f"{TEST_LAB_PREFIX}p"  # a lab of its own: the session lab keeps its topology
+
+TOPOLOGY = """\
+name: password-login
+nodes:
+  pw1:
+    kind: frr
+    role: edge
+    login: password
+    asn: 65011
+    router_id: 198.51.100.11
+    loopback: [198.51.100.11/32]
+    networks: [198.51.100.11/32]
+    expect:
+      r9: {ipv4: 1}
+    policy: |
+      ip prefix-list PL-R9-IN seq 10 permit 198.18.19.0/24
+      ip prefix-list PL-LOCAL-OUT seq 10 permit 198.51.100.11/32
+      route-map RM-R9-IN permit 10
+       match ip address prefix-list PL-R9-IN
+       set local-preference 100
+      route-map RM-R9-OUT permit 10
+       match ip address prefix-list PL-LOCAL-OUT
+  r9:
+    kind: frr
+    role: upstream
+    asn: 65019
+    router_id: 198.51.100.19
+    routes:
+      - {prefix: 198.18.19.0/24, via: blackhole}
+    networks: [198.18.19.0/24]
+    expect:
+      pw1: {ipv4: 1}
+    policy: |
+      ip prefix-list PL-PW1-OUT seq 10 permit 198.18.19.0/24
+      route-map RM-PW1-IN permit 10
+      route-map RM-PW1-OUT permit 10
+       match ip address prefix-list PL-PW1-OUT
+links:
+  - {a: pw1, b: r9, ipv4: 198.18.1.10/31, bgp: true}
+"""
+
+CHANGE = """\
+id: CHG-0077
+title: Prefer r9 on the password-login router
+requested_by: noc@example.net
+targets:
+  hosts: [pw1]
+routing:
+  prefix_lists:
+    - name: PL-R9-IN
+      afi: ipv4
+      entries:
+        - {seq: 10, action: permit, prefix: 198.18.19.0/24}
+  route_maps:
+    - name: RM-R9-IN
+      entries:
+        - seq: 10
+          action: permit
+          match: {prefix_list: PL-R9-IN}
+          set: {local_preference: 300}
+"""
+
+
+@pytest.fixture(scope="module")
+def password_lab(tmp_path_factory):
+    reason = lab_unavailable_reason()
+    if reason:
+        print(f"\npassword-login lab test skipped: {reason}")
+        pytest.skip(reason)
+    from pipeline.lab import Lab
+    from pipeline.lab import topology as topo_mod
+
+    topo_file = tmp_path_factory.mktemp("pwlab") / "topology.yaml"
+    topo_file.write_text(TOPOLOGY)
+    lab = Lab(topo_file, prefix=PREFIX)
+    assert topo_mod.load(topo_file).nodes["pw1"].login == "password"
+    with _exclusive(PREFIX):
+        try:
+            lab.up(fresh=True, converge_timeout=60)
+            yield lab
+        finally:
+            lab.down()
+            assert not any(lab.leftovers().values()), lab.leftovers()
+
+
+def _project(tmp: Path, lab) -> Path:
+    """A netchange project as a team keeps it: policies from the repository, the lab's inventory."""
+    root = tmp / "project"
+    shutil.copytree(REPO / "policies" / "objects", root / "policies" / "objects")
+    shutil.copy(REPO / "policies" / "guardrails.yaml", root / "policies" / "guardrails.yaml")
+    shutil.copytree(lab.inventory_path, root / "inventory")
+    (root / "policies" / "changes").mkdir()
+    (root / "policies" / "changes" / "CHG-0077.yaml").write_text(CHANGE)
+    return root
+
+
+def _everything(paths: list[Path], texts: list[str]) -> str:
+    out = list(texts)
+    for base in paths:
+        for f in [base] if base.is_file() else base.rglob("*"):
+            if f.is_file():
+                out.append(f.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(out)
+
+
+def test_password_only_router_is_planned_and_deployed_without_leaking_the_password(password_lab, tmp_path, run_cli):
+    lab = password_lab
+    password = lab.login_password()
+    assert len(password) >= 20
+    root = _project(tmp_path, lab)
+    inventory_text = "".join(p.read_text() for p in (root / "inventory").glob("*.yaml"))
+    assert password not in inventory_text and "frr_password" in inventory_text
+    change = "policies/changes/CHG-0077.yaml"
+
+    # Without the password the router cannot be reached: it refuses the lab's key.
+    p = run_cli("plan", change, cwd=root, env=clean_env())
+    assert p.returncode == 1 and "pw1: SSH authentication failed for user" in p.stdout + p.stderr, p.stdout + p.stderr
+
+    # With it, as a masked CI/CD variable scoped to the router's group (-vv: even the debug log stays clean).
+    env = clean_env(NETCHANGE_SSH_PASSWORD_GROUP_FRR_PASSWORD=password)
+    runs = []
+    p = run_cli("-vv", "plan", change, "--format", "json", "-o", "out/plan.json", "--detailed-exitcode", cwd=root, env=env)
+    runs.append(p)
+    assert p.returncode == 2, p.stderr[-3000:]  # changes to make
+    assert " DEBUG paramiko.transport: " in p.stderr  # the debug log of the SSH libraries was on
+    plan = json.loads((root / "out" / "plan.json").read_text())
+    assert plan["devices"][0]["host"] == "pw1" and any("local-preference 300" in c for c in plan["devices"][0]["commands"])
+
+    p = run_cli("-vv", "deploy", "out/plan.json", "--report", "out/deploy.json", "--markdown", "out/deploy.md",
+                cwd=root, env=env)
+    runs.append(p)
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = json.loads((root / "out" / "deploy.json").read_text())
+    assert report["verdict"] == "deployed", report["summary"]
+    route = json.loads(lab.exec("pw1", ["vtysh", "-c", "show bgp ipv4 unicast 198.18.19.0/24 json"]).stdout)
+    assert any(path.get("locPrf") == 300 for path in route["paths"]), route
+
+    p = run_cli("plan", change, "--detailed-exitcode", cwd=root, env=env)
+    runs.append(p)
+    assert p.returncode == 0, p.stdout + p.stderr  # nothing left to do
+
+    produced = _everything([root, lab.state_dir / "nodes"], [r.stdout + r.stderr for r in runs])
+    assert "198.18.19.0/24" in produced and "pw1" in produced  # the search covers real output
+    assert password not in produced
