@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import re
 import shlex
@@ -40,6 +41,7 @@ from typing import Any
 from .errors import DeviceError
 from .inventory import NETMIKO_DEVICE_TYPE, Host, Platform
 
+log = logging.getLogger(__name__)
 LAB_STATE_ROOT = Path("/run/netchange")
 # Drivers whose CLI has a user and a privileged (enable) mode.
 ENABLE_PLATFORMS = {Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.ARUBA_AOSCX}
@@ -232,16 +234,14 @@ def host_known_hosts(known_hosts: Path, hostname: str, port: int) -> Path:
     return path
 
 
-def _open(params: dict[str, Any]) -> Any:
+def _open(params: dict[str, Any], sock: Any = None) -> Any:
     """Open through nornir_netmiko's connection plugin (what `task.host.get_connection("netmiko", ...)`
     runs), so inventory connection options mean what they mean to any nornir_netmiko task."""
-    import paramiko
     from nornir_netmiko.connections import Netmiko
 
-    extras = dict(params)
-    command = extras.pop("proxy_command", None)
-    if command:
-        extras["sock"] = paramiko.ProxyCommand(command)
+    extras = {k: v for k, v in params.items() if k != "proxy_command"}
+    if sock is not None:
+        extras["sock"] = sock
     plugin = Netmiko()
     plugin.open(hostname=extras.pop("host"), username=extras.pop("username"), password=extras.pop("password"),
                 port=extras.pop("port"), platform=extras.pop("device_type"), extras=extras, configuration=None)
@@ -252,26 +252,23 @@ def _open(params: dict[str, Any]) -> Any:
 def connect(host: Host) -> Iterator[Any]:
     """A netmiko connection to *host* (in enable mode where a secret is set), disconnected on exit;
     failures become DeviceError."""
-    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
-    from paramiko.ssh_exception import SSHException
-
-    from .gitlab.secrets import mask
-
     creds = credentials(host)
     params = netmiko_params(host, creds)
-    via = f" via {params['proxy_command'].split()[-1]}" if params.get("proxy_command") else ""
+    via, proxy = "", None
+    if params.get("proxy_command"):
+        import paramiko
+
+        via = f" via {params['proxy_command'].split()[-1]}"
+        proxy = paramiko.ProxyCommand(params["proxy_command"])
     try:
-        conn = _open(params)
-    except NetmikoAuthenticationException:
-        how = " and ".join(w for w, on in (("key", params.get("use_keys")), ("password", creds.password),
-                                            ("ssh-agent", creds.agent)) if on)
-        raise DeviceError(f"{host.name}: SSH authentication failed for user {params['username']} ({how})") from None
-    except NetmikoTimeoutException:
-        raise DeviceError(f"{host.name}: SSH to {params['host']}:{params['port']}{via} timed out") from None
-    except SSHException as e:  # unknown or changed host key lands here with strict checking
-        raise DeviceError(mask(f"{host.name}: SSH to {params['host']}{via} refused: {e}")) from None
-    except OSError as e:
-        raise DeviceError(mask(f"{host.name}: cannot reach {params['host']}:{params['port']}{via}: {e.strerror or e}")) from None
+        conn = _open(params, proxy)
+    except Exception as e:
+        refused = _proxy_refusal(proxy)
+        if proxy is not None and refused is None:  # still running: stop it (paramiko may close it too)
+            with contextlib.suppress(Exception):
+                proxy.close()
+        raise _connect_error(host, params, creds, via, e, refused) from None
+    log.info("%s: connected to %s:%s as %s%s", host.name, params["host"], params["port"], params["username"], via)
     try:
         if creds.secret and host.platform in ENABLE_PLATFORMS:
             try:
@@ -283,3 +280,42 @@ def connect(host: Host) -> Iterator[Any]:
     finally:
         with contextlib.suppress(Exception):
             conn.disconnect()
+
+
+def _proxy_refusal(proxy: Any) -> str | None:
+    """The last line the ssh of a ProxyJump printed, once it has exited (None while it runs)."""
+    if proxy is None:
+        return None
+    try:  # WNOWAIT: not reaped, so paramiko's own close() still finds the process
+        if os.waitid(os.P_PID, proxy.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            return None
+    except ChildProcessError:
+        pass
+    with contextlib.suppress(Exception):
+        lines = [ln for ln in proxy.process.stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1].strip() if lines else f"ssh exited with {proxy.process.returncode}"
+    return None
+
+
+def _connect_error(host: Host, params: dict[str, Any], creds: Credentials, via: str, error: Exception,
+                   jump_refusal: str | None) -> Exception:
+    """One clear DeviceError for a failed connection (anything unexpected is returned as it is)."""
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+    from paramiko.ssh_exception import SSHException
+
+    from .gitlab.secrets import mask
+
+    where = f"{params['host']}:{params['port']}{via}"
+    if jump_refusal:  # e.g. the jump host's key is unknown: netmiko itself only sees a dead socket
+        return DeviceError(mask(f"{host.name}: SSH to {where} failed at the jump host: {jump_refusal}"))
+    if isinstance(error, NetmikoAuthenticationException):
+        how = " and ".join(w for w, on in (("key", params.get("use_keys")), ("password", creds.password),
+                                            ("ssh-agent", creds.agent)) if on)
+        return DeviceError(f"{host.name}: SSH authentication failed for user {params['username']} ({how})")
+    if isinstance(error, NetmikoTimeoutException):
+        return DeviceError(f"{host.name}: SSH to {where} timed out")
+    if isinstance(error, SSHException):  # unknown or changed host key lands here with strict checking
+        return DeviceError(mask(f"{host.name}: SSH to {where} refused: {error}"))
+    if isinstance(error, OSError):
+        return DeviceError(mask(f"{host.name}: cannot reach {where}: {error.strerror or error}"))
+    return error

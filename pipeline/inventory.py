@@ -278,7 +278,8 @@ class Inventory:
 
     def _typed_hosts(self) -> dict[str, Host]:
         out: dict[str, Host] = {}
-        errors: list[tuple[str, list[tuple[tuple, str]]]] = []
+        # per host: (key path to point at, field path to name, message)
+        errors: list[tuple[str, list[tuple[tuple, tuple, str]]]] = []
         for name, h in self.nornir.inventory.hosts.items():
             data = dict(h.extended_data())
             derived = False
@@ -290,13 +291,15 @@ class Inventory:
                 found = []
                 for err in e.errors(include_url=False):
                     loc, msg = ("data",) + tuple(err["loc"]), err["msg"]
+                    at = loc
                     if loc == ("data", "driver") and err["type"] == "missing":
                         msg = (f"Field required: no data.driver, and nornir platform {h.platform!r} names no driver "
                                if h.platform else "Field required: set data.driver, or a nornir platform ")
                         msg += f"(platforms: {', '.join(sorted(PLATFORM_DRIVERS))}; drivers: {', '.join(p.value for p in Platform)})"
+                        at = ("platform",) if h.platform else loc  # where the user would fix it
                     elif loc == ("data", "driver") and derived:
-                        loc = ("platform",)
-                    found.append((loc, msg))
+                        at = ("platform",)
+                    found.append((at, loc, msg))
                 errors.append((name, found))
                 continue
             conn = h.get_connection_parameters("netmiko")
@@ -311,8 +314,8 @@ class Inventory:
             node = self._nodes(max_bytes=64 * 1024 * 1024).get("hosts.yaml")
             problems: list[tuple[Location, str]] = []
             for name, found in errors:
-                for loc, msg in found:
-                    line, col = yamlio.position(node, (name,) + loc) if node is not None else (None, None)
+                for at, loc, msg in found:
+                    line, col = yamlio.position(node, (name,) + at) if node is not None else (None, None)
                     problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), msg))
             raise InputError(f"{hosts_file}: bad host data", problems[0][0], problems)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -14,6 +15,7 @@ from ..errors import InputError, Location
 from ..inventory import Inventory
 
 err = Messages()
+log = logging.getLogger(__name__)
 
 
 def _progress() -> Progress:
@@ -59,6 +61,8 @@ def register(app: typer.Typer) -> None:
                       else plan_live(change, inv, store, strategy, workers, progress=step))
             for r in source:
                 (errors if isinstance(r, str) else plans).append(r)
+                if not isinstance(r, str):
+                    log.info("%s: %d command(s), %d session(s) to refresh", r.host, len(r.commands), len(r.refresh))
         doc = plan_document(change, change_file, plans, errors)
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
         if output:

@@ -160,3 +160,53 @@ def test_password_only_router_is_planned_and_deployed_without_leaking_the_passwo
     produced = _everything([root, lab.state_dir / "nodes"], [r.stdout + r.stderr for r in runs])
     assert "198.18.19.0/24" in produced and "pw1" in produced  # the search covers real output
     assert password not in produced
+
+
+def test_proxyjump_through_a_jump_host_whose_key_is_checked(password_lab, tmp_path, monkeypatch):
+    """pw1 reached through an sshd in r9's namespace (port 2222, root by the lab's key): the session on
+    pw1 comes from r9's address, and a jump host missing from known_hosts is refused."""
+    import os
+    import subprocess
+
+    from pipeline.connect import connect
+    from pipeline.errors import DeviceError
+    from pipeline.inventory import Inventory
+
+    lab = password_lab
+    r9, pw1 = lab.device("r9"), lab.device("pw1")
+    jump = lab.state_dir / "jump"  # inside the lab's state dir: `lab down` stops this sshd whatever happens
+    jump.mkdir()
+    (jump / "sshd_config").write_text("\n".join([
+        f"ListenAddress {r9.mgmt_address}:2222", f"HostKey {lab.ssh_dir / 'host_r9'}", f"PidFile {jump / 'sshd.pid'}",
+        f"AuthorizedKeysFile {lab.ssh_dir / 'authorized_keys'}", "PubkeyAuthentication yes", "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "StrictModes no", "UsePAM no",
+        "AllowTcpForwarding yes", "AllowUsers root", "LogLevel ERROR"]) + "\n")
+    subprocess.run(["ip", "netns", "exec", r9.namespace, "/usr/sbin/sshd", "-f", str(jump / "sshd_config")], check=True)
+    keytype, key = (lab.ssh_dir / "host_r9.pub").read_text().split()[:2]
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(lab.known_hosts.read_text() + f"[{r9.mgmt_address}]:2222 {keytype} {key}\n")
+    ssh_config = tmp_path / "ssh_config"
+    ssh_config.write_text(f"Host {pw1.mgmt_address}\n  ProxyJump root@{r9.mgmt_address}:2222\n")
+    for k in [k for k in os.environ if k.startswith(("NETCHANGE_", "SSH_AUTH_SOCK"))]:
+        monkeypatch.delenv(k)
+    monkeypatch.setenv("NETCHANGE_SSH_CONFIG", str(ssh_config))
+    monkeypatch.setenv("NETCHANGE_KNOWN_HOSTS", str(known_hosts))
+    monkeypatch.setenv("NETCHANGE_SSH_PASSWORD_HOST_PW1", lab.login_password())
+    host = Inventory(lab.inventory_path).hosts["pw1"]
+
+    with connect(host) as conn:
+        assert conn.find_prompt().startswith("pw1")
+        sessions = lab.exec("pw1", ["ss", "-Htn", "state", "established", "( sport = :22 )"]).stdout
+        assert r9.mgmt_address in sessions, sessions  # from the jump host, not from this machine's bridge
+
+    # known_hosts without the jump host (r9's key on any port): refused, though pw1's own key is there
+    without_jump = tmp_path / "known_hosts.without-jump"
+    without_jump.write_text("".join(ln + "\n" for ln in lab.known_hosts.read_text().splitlines()
+                                    if not ln.startswith(f"{r9.mgmt_address} ")))
+    assert pw1.mgmt_address in without_jump.read_text() and r9.mgmt_address not in without_jump.read_text()
+    monkeypatch.setenv("NETCHANGE_KNOWN_HOSTS", str(without_jump))
+    with pytest.raises(DeviceError) as e:
+        with connect(host):
+            pass
+    assert f"pw1: SSH to {pw1.mgmt_address}:22 via {r9.mgmt_address} failed at the jump host: Host key verification failed" \
+        in str(e.value), e.value
