@@ -95,17 +95,22 @@ def validate(
         raise FindingsFound(f"{errors} validation error(s) in {bad} of {len(results)} file(s)")
 
 
-def schema_text() -> str:
-    from ..model.change import ChangeRequest
+def schema_text(kind: str = "change-request") -> str:
+    from .. import schemas
 
-    s = ChangeRequest.model_json_schema(by_alias=True)
-    s = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "change-request.schema.json", **s}
-    return json.dumps(s, indent=2, sort_keys=False) + "\n"
+    return schemas.text(kind)
 
 
-def schema(output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout")) -> None:
-    """Write the JSON Schema of change requests (for editors and CI)."""
-    _write(output, schema_text())
+def schema(
+    kind: str = typer.Option("change-request", "--kind", help="change-request, plan (netchange-plan/1) or deploy-report (netchange-deploy/1)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout"),
+) -> None:
+    """Write a JSON Schema: change requests (for editors and CI), plan files or deploy reports."""
+    from .. import schemas
+
+    if kind not in schemas.KINDS:
+        raise InputError(f"unknown schema '{kind}' ({', '.join(schemas.KINDS)})", Location("--kind"))
+    _write(output, schema_text(kind))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,9 +8,12 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from conftest import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason
+
+from pipeline import schemas
 
 from .conftest import REPO, clean_env
 
@@ -150,6 +153,9 @@ def test_password_only_router_is_planned_and_deployed_without_leaking_the_passwo
     assert p.returncode == 0, p.stderr[-3000:]
     report = json.loads((root / "out" / "deploy.json").read_text())
     assert report["verdict"] == "deployed", report["summary"]
+    for kind, doc in (("plan", plan), ("deploy-report", report)):  # real outputs satisfy the published schemas
+        errors = [e.message for e in jsonschema.Draft202012Validator(schemas.schema(kind)).iter_errors(doc)]
+        assert errors == [], (kind, errors)
     route = json.loads(lab.exec("pw1", ["vtysh", "-c", "show bgp ipv4 unicast 198.18.19.0/24 json"]).stdout)
     assert any(path.get("locPrf") == 300 for path in route["paths"]), route
 
