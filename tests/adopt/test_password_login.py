@@ -147,6 +147,14 @@ def test_password_only_router_is_planned_and_deployed_without_leaking_the_passwo
     plan = json.loads((root / "out" / "plan.json").read_text())
     assert plan["devices"][0]["host"] == "pw1" and any("local-preference 300" in c for c in plan["devices"][0]["commands"])
 
+    # Snapshots for offline plans, taken with the same credentials: the offline plan is the live one.
+    p = run_cli("backup", "-o", "snapshots", cwd=root, env=env)
+    runs.append(p)
+    assert p.returncode == 0 and (root / "snapshots" / "pw1.cfg").is_file(), p.stderr[-3000:]
+    p = run_cli("plan", change, "--snapshots", "snapshots", "--format", "json", cwd=root, env=env)
+    runs.append(p)
+    assert json.loads(p.stdout)["devices"][0]["commands"] == plan["devices"][0]["commands"]
+
     p = run_cli("-vv", "deploy", "out/plan.json", "--report", "out/deploy.json", "--markdown", "out/deploy.md",
                 cwd=root, env=env)
     runs.append(p)
