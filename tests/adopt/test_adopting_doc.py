@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
+from importlib.metadata import version
 
 from .conftest import NETCHANGE, REPO, clean_env
 from .test_inventory_adoption import PLAIN
@@ -34,7 +34,7 @@ def test_adopting_walkthrough_runs_as_written(tmp_path):
     assert p.returncode == 0, out[-4000:]
     assert "Traceback" not in out and not re.search(r"^error ", p.stderr, re.M), out[-4000:]
     net = tmp_path / "mynet"
-    assert f"netchange {__import__('importlib.metadata').metadata.version('netchange')}" in p.stdout
+    assert f"netchange {version('netchange')}" in p.stdout
     assert "1 file(s): 0 error(s)" in p.stdout  # validate after step 5
     plan = json.loads((net / "out" / "CHG-0310.plan.json").read_text())
     assert {d["host"]: d["platform"] for d in plan["devices"]} == {

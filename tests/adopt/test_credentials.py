@@ -3,8 +3,8 @@ specific first), ssh-agent, an OpenSSH config with a strictly checked ProxyJump;
 
 from __future__ import annotations
 
+import os
 import shlex
-from pathlib import Path
 
 import pytest
 
@@ -44,7 +44,7 @@ edge:
 
 @pytest.fixture
 def inv(tmp_path, monkeypatch):
-    for k in list(__import__("os").environ):
+    for k in list(os.environ):
         if k.startswith(("NETCHANGE_", "SSH_AUTH_SOCK")):
             monkeypatch.delenv(k)
     (tmp_path / "hosts.yaml").write_text(HOSTS)
