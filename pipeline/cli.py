@@ -8,38 +8,60 @@ import os
 import sys
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
+from . import console
 from .errors import InputError, NetchangeError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="netchange: validate, plan, deploy and verify network-policy changes.")
-err_console = Console(stderr=True)
-DEBUG_ENV = "NETCHANGE_DEBUG"
-# Not 1, 2 or 3: `netchange deploy` exit codes mean rolled back, failed and refused to the CI jobs.
-EXIT_INTERNAL = 70  # EX_SOFTWARE
+err_console = console.Messages()
 
-_verbose = False
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"netchange {version('netchange')}\n")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help=f"show the Python traceback of an unexpected error (or set {DEBUG_ENV}=1)")) -> None:
-    global _verbose
-    _verbose = verbose
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="errors and warnings only: no progress, no informational lines"),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="-v: netchange's log on stderr; -vv: also netmiko/paramiko"),
+) -> None:
+    """netchange: validate, plan, deploy and verify network-policy changes.
+
+    Colours follow NO_COLOR (https://no-color.org); off a terminal the output is plain text."""
+    console.configure(quiet=quiet, verbose=verbose)
+
+
+def _error(text: str) -> None:
+    """`error <text>`: the text is never read as markup (an `[r1.data.driver]` field would vanish)."""
+    err_console.print(Text.assemble(("error", "bold red"), " ", text), soft_wrap=True)
+
+
+def _exit_code(rc: int, argv: list[str] | None) -> int:
+    """With `plan --detailed-exitcode`, 2 means "changes" (as Terraform's): every error is 1 then."""
+    args = sys.argv[1:] if argv is None else argv
+    return 1 if rc != 0 and "--detailed-exitcode" in args else rc
+DEBUG_ENV = "NETCHANGE_DEBUG"
+# Not 1, 2, 3 or 4: those are plan/deploy verdicts that CI jobs read.
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 def _unexpected(e: BaseException) -> int:
-    if _verbose or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+    if console.level() >= console.VERBOSE or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
         err_console.print_exception()
         return EXIT_INTERNAL
     from .gitlab.secrets import mask
 
     text = " ".join(mask(str(e)).split())
     text = text if len(text) <= 300 else text[:300] + "…"
-    err_console.print(f"[bold red]error[/] unexpected {type(e).__name__}" + (f": {escape(text)}" if text else ""),
-                      highlight=False, markup=True, soft_wrap=True)
+    _error(f"unexpected {type(e).__name__}" + (f": {text}" if text else ""))
     err_console.print(f"  nothing was expected to fail here: please report it; `netchange -v …` or {DEBUG_ENV}=1 "
-                      f"shows the traceback", highlight=False, soft_wrap=True)
+                      f"shows the traceback", soft_wrap=True)
     return EXIT_INTERNAL
 
 
@@ -73,17 +95,17 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _register()
+    console.configure()  # the root options apply them again once parsed
     try:
         rc = app(args=argv, standalone_mode=False)
         return rc if isinstance(rc, int) else 0
     except NetchangeError as e:
         if isinstance(e, InputError) and e.problems:
-            for loc, msg in e.problems:  # escaped: a field such as `[change]` is text, not a rich style
-                err_console.print(f"[bold red]error[/] {escape(str(loc))}: {escape(str(msg))}", highlight=False,
-                                  markup=True, soft_wrap=True)
+            for loc, msg in e.problems:
+                _error(f"{loc}: {msg}")
         else:
-            err_console.print(f"[bold red]error[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-        return e.exit_code
+            _error(str(e))
+        return _exit_code(e.exit_code, argv)
     except typer.Exit as e:
         return e.exit_code
     except typer.Abort:
@@ -97,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         if show:
             show()
         else:
-            err_console.print(f"[bold red]error[/] {e.format_message()}", highlight=False)
-        return 2
+            _error(e.format_message())
+        return _exit_code(2, argv)
     except Exception as e:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         return _unexpected(e)
     return 0

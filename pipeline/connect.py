@@ -1,33 +1,82 @@
-"""SSH connections to managed devices (netmiko), with strict host-key checking always on.
+"""SSH connections to managed devices, opened through nornir_netmiko's connection plugin, with strict
+host-key checking always on.
 
-Credentials, in order of precedence:
-  NETCHANGE_SSH_KEY       private key file
-  NETCHANGE_KNOWN_HOSTS   known_hosts file (host keys are never added automatically)
-  NETCHANGE_SSH_USER      login user (overrides the inventory's username)
-and, for hosts of a netchange lab (host data `lab: {prefix: ...}`), the lab's state dir
-(/run/netchange/<prefix>/ssh/id_ed25519 and known_hosts). Key material is never logged or put in errors.
+Secrets come only from the environment (CI/CD variables), never from files in the repository. For each,
+the most specific variable wins: `<NAME>_HOST_<HOST>`, then `<NAME>_GROUP_<GROUP>` for the host's groups
+in nornir's inheritance order, then `<NAME>`. <HOST>/<GROUP> is the name upper-cased with every character
+other than A-Z and 0-9 replaced by `_` (GitLab variable names), e.g. NETCHANGE_SSH_PASSWORD_GROUP_CORE_IOS.
 
-For nornir, the lab's inventory carries the same settings as `connection_options.netmiko.extras`
-in defaults.yaml, so nornir_netmiko tasks connect the same way.
+  NETCHANGE_SSH_PASSWORD       password login (TACACS+/RADIUS accounts); a plugin-supplied password otherwise
+  NETCHANGE_ENABLE_SECRET      enable secret (IOS, EOS, AOS-CX): netchange enters enable mode with it
+  NETCHANGE_SSH_USER           login user; the inventory's username (host, group, defaults) otherwise
+  NETCHANGE_SSH_KEY            private key file (NETCHANGE_SSH_KEY_PASSPHRASE if it is encrypted)
+  SSH_AUTH_SOCK                ssh-agent: its keys are offered when it is set
+  NETCHANGE_KNOWN_HOSTS        known_hosts file (host keys are never added automatically)
+  NETCHANGE_SSH_CONFIG         an OpenSSH client config: HostName, Port, User, ProxyJump (one hop, whose
+                               host key is checked against NETCHANGE_KNOWN_HOSTS too) and ProxyCommand
+
+Hosts of a netchange lab (host data `lab: {prefix: ...}`) default to the lab's state dir
+(/run/netchange/<prefix>/ssh/id_ed25519 and known_hosts). The inventory's `connection_options.netmiko`
+(extras such as timeouts, resolved by nornir over host, groups and defaults) apply as they would to any
+nornir_netmiko task, except what keeps connections safe: host-key settings, secrets, the proxy socket.
+Secrets are never logged or put in errors.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
+import re
+import shlex
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cmdgate import gated
 from .errors import DeviceError
-from .inventory import NETMIKO_DEVICE_TYPE, Host
+from .inventory import NETMIKO_DEVICE_TYPE, Host, Platform
 
+log = logging.getLogger(__name__)
 LAB_STATE_ROOT = Path("/run/netchange")
+# Drivers whose CLI has a user and a privileged (enable) mode.
+ENABLE_PLATFORMS = {Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.ARUBA_AOSCX}
+# Inventory extras netchange decides itself: host keys, secrets and how the socket is made.
+_ENFORCED = ("ssh_strict", "system_host_keys", "alt_host_keys", "alt_key_file", "allow_agent", "password",
+             "secret", "passphrase", "sock", "ssh_config_file", "use_keys", "key_file")
+
+
+def variable_name(base: str, kind: str, name: str) -> str:
+    """`NETCHANGE_SSH_PASSWORD`, "group", "core-ios" -> NETCHANGE_SSH_PASSWORD_GROUP_CORE_IOS."""
+    return f"{base}_{kind.upper()}_{re.sub(r'[^A-Z0-9]', '_', name.upper())}"
+
+
+def from_environment(base: str, host: Host) -> str | None:
+    """The most specific non-empty variable of *base* for *host* (host, its groups in order, global)."""
+    names = [variable_name(base, "host", host.name)]
+    names += [variable_name(base, "group", g) for g in (host.group_chain or host.groups)]
+    names.append(base)
+    for n in names:
+        value = os.environ.get(n)
+        if value:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str | None
+    key: Path | None
+    known_hosts: Path | None
+    password: str | None = field(default=None, repr=False)
+    secret: str | None = field(default=None, repr=False)
+    passphrase: str | None = field(default=None, repr=False)
+    agent: bool = False
 
 
 def _lab_ssh_dir(host: Host) -> Path | None:
@@ -36,45 +85,119 @@ def _lab_ssh_dir(host: Host) -> Path | None:
     return LAB_STATE_ROOT / str(prefix) / "ssh" if prefix else None
 
 
-def credentials(host: Host) -> tuple[str | None, Path | None, Path | None]:
-    """(username, key file, known_hosts file) for *host* after applying the environment overrides."""
+def credentials(host: Host) -> Credentials:
+    """What *host* logs in with, after the environment and the inventory are applied."""
     lab_dir = _lab_ssh_dir(host)
-    user = os.environ.get("NETCHANGE_SSH_USER") or host.username
-    key = os.environ.get("NETCHANGE_SSH_KEY") or (str(lab_dir / "id_ed25519") if lab_dir else None)
+    extras = host.netmiko_extras
+    key = (os.environ.get("NETCHANGE_SSH_KEY") or extras.get("key_file")
+           or (str(lab_dir / "id_ed25519") if lab_dir else None))
     kh = os.environ.get("NETCHANGE_KNOWN_HOSTS") or (str(lab_dir / "known_hosts") if lab_dir else None)
-    return user, Path(key) if key else None, Path(kh) if kh else None
+    password = from_environment("NETCHANGE_SSH_PASSWORD", host)
+    if password is None and host.password is not None:
+        password = host.password.get_secret_value()
+    return Credentials(
+        username=from_environment("NETCHANGE_SSH_USER", host) or host.username,
+        key=Path(key).expanduser() if key else None,
+        known_hosts=Path(kh).expanduser() if kh else None,
+        password=password,
+        secret=from_environment("NETCHANGE_ENABLE_SECRET", host),
+        passphrase=os.environ.get("NETCHANGE_SSH_KEY_PASSPHRASE") or None,
+        agent=bool(os.environ.get("SSH_AUTH_SOCK")),
+    )
 
 
-def netmiko_params(host: Host) -> dict[str, Any]:
-    """Keyword arguments for netmiko.ConnectHandler (device_type from the host's driver)."""
-    user, key, known_hosts = credentials(host)
+@dataclass(frozen=True)
+class Route:
+    """Where the TCP connection goes: the address and port to verify the host key for, and the proxy."""
+
+    hostname: str
+    port: int
+    username: str | None
+    proxy_command: str | None = None
+
+
+def ssh_route(host: Host, creds: Credentials) -> Route:
+    """Apply NETCHANGE_SSH_CONFIG (HostName, Port, User, ProxyJump, ProxyCommand) as OpenSSH would."""
+    import paramiko
+
+    hostname, port, user = host.hostname or "", host.port, creds.username
+    path = os.environ.get("NETCHANGE_SSH_CONFIG") or host.netmiko_extras.get("ssh_config_file")
+    if not path:
+        return Route(hostname, port or 22, user)
+    cfg_path = Path(path).expanduser()
+    if not cfg_path.is_file():
+        raise DeviceError(f"{host.name}: NETCHANGE_SSH_CONFIG {cfg_path} does not exist")
+    o = paramiko.SSHConfig.from_path(str(cfg_path)).lookup(hostname)
+    real = o.get("hostname", hostname)
+    port = port or int(o.get("port", 22))  # the inventory's port wins, as a command-line -p would
+    user = user or o.get("user")
+    jump = o.get("proxyjump", "none")
+    if jump.lower() != "none":
+        hops = [h.strip() for h in jump.split(",") if h.strip()]
+        if len(hops) != 1:
+            raise DeviceError(f"{host.name}: ProxyJump {jump}: netchange supports one jump host (its host key is "
+                              "checked strictly); chain further hops in that host's own ssh_config entry")
+        m = re.fullmatch(r"(?:(?P<user>[^@]+)@)?(?P<host>\[[^\]]+\]|[^:]+)(?::(?P<port>\d+))?", hops[0])
+        if not m:
+            raise DeviceError(f"{host.name}: ProxyJump {hops[0]!r} is not [user@]host[:port]")
+        argv = ["ssh", "-F", str(cfg_path), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", "GlobalKnownHostsFile=/dev/null"]
+        if creds.known_hosts is not None:
+            argv += ["-o", f"UserKnownHostsFile={creds.known_hosts}"]
+        if creds.key is not None:
+            argv += ["-i", str(creds.key)]
+        if m["user"]:
+            argv += ["-l", m["user"]]
+        if m["port"]:
+            argv += ["-p", m["port"]]
+        argv += ["-W", f"{real}:{port}", m["host"].strip("[]")]
+        return Route(real, port, user, shlex.join(argv))
+    command = o.get("proxycommand", "none")
+    return Route(real, port, user, None if command.lower() == "none" else command)
+
+
+def netmiko_params(host: Host, creds: Credentials | None = None) -> dict[str, Any]:
+    """Keyword arguments for netmiko's ConnectHandler (device_type from the host's driver)."""
+    creds = creds or credentials(host)
     lab_dir = _lab_ssh_dir(host)
     if lab_dir is not None and not lab_dir.exists() and not os.environ.get("NETCHANGE_KNOWN_HOSTS"):
         raise DeviceError(f"{host.name}: the lab {lab_dir.parent.name} is not up: run `netchange lab up`")
     if not host.hostname:
         raise DeviceError(f"{host.name}: no hostname/address in the inventory")
-    if not user:
+    route = ssh_route(host, creds)
+    if not route.username:
         raise DeviceError(f"{host.name}: no SSH username (set it in the inventory or NETCHANGE_SSH_USER)")
+    known_hosts = creds.known_hosts
     if known_hosts is None or not known_hosts.exists():
         raise DeviceError(f"{host.name}: no known_hosts file (set NETCHANGE_KNOWN_HOSTS); "
                           "host keys are checked strictly and never accepted blindly")
-    port = host.port or 22
-    params: dict[str, Any] = {
-        "device_type": NETMIKO_DEVICE_TYPE[host.platform],
-        "host": host.hostname,
-        "port": port,
-        "username": user,
+    if creds.key is None and creds.password is None and not creds.agent:
+        raise DeviceError(f"{host.name}: no way to log in: set NETCHANGE_SSH_KEY, NETCHANGE_SSH_PASSWORD "
+                          f"(or {variable_name('NETCHANGE_SSH_PASSWORD', 'host', host.name)}), or run an ssh-agent")
+    params: dict[str, Any] = {k: v for k, v in host.netmiko_extras.items() if k not in _ENFORCED}
+    params.setdefault("conn_timeout", 10)
+    params.update({
+        "device_type": host.netmiko_platform or NETMIKO_DEVICE_TYPE[host.platform],
+        "host": route.hostname,
+        "port": route.port,
+        "username": route.username,
+        "password": creds.password,
+        "secret": creds.secret or "",
         "ssh_strict": True,
         "system_host_keys": False,
         "alt_host_keys": True,
-        "alt_key_file": str(host_known_hosts(known_hosts, host.hostname, port)),
-        "allow_agent": False,
-        "conn_timeout": 10,
-    }
-    if key is not None:
-        if not key.exists():
+        "alt_key_file": str(host_known_hosts(known_hosts, route.hostname, route.port)),
+        "allow_agent": creds.agent,
+        "use_keys": False,
+    })
+    if creds.key is not None:
+        if not creds.key.exists():
             raise DeviceError(f"{host.name}: SSH key file does not exist (NETCHANGE_SSH_KEY or the lab state dir)")
-        params.update(use_keys=True, key_file=str(key))
+        params.update(use_keys=True, key_file=str(creds.key))
+        if creds.passphrase:
+            params["passphrase"] = creds.passphrase
+    if route.proxy_command:
+        params["proxy_command"] = route.proxy_command  # turned into a socket by connect()
     return params
 
 
@@ -112,26 +235,88 @@ def host_known_hosts(known_hosts: Path, hostname: str, port: int) -> Path:
     return path
 
 
+def _open(params: dict[str, Any], sock: Any = None) -> Any:
+    """Open through nornir_netmiko's connection plugin (what `task.host.get_connection("netmiko", ...)`
+    runs), so inventory connection options mean what they mean to any nornir_netmiko task."""
+    from nornir_netmiko.connections import Netmiko
+
+    extras = {k: v for k, v in params.items() if k != "proxy_command"}
+    if sock is not None:
+        extras["sock"] = sock
+    plugin = Netmiko()
+    plugin.open(hostname=extras.pop("host"), username=extras.pop("username"), password=extras.pop("password"),
+                port=extras.pop("port"), platform=extras.pop("device_type"), extras=extras, configuration=None)
+    return plugin.connection
+
+
 @contextlib.contextmanager
 def connect(host: Host) -> Iterator[Any]:
-    """A netmiko connection to *host*, disconnected on exit; failures become DeviceError."""
-    from netmiko import ConnectHandler
-    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
-    from paramiko.ssh_exception import SSHException
+    """A netmiko connection to *host* (in enable mode where a secret is set), disconnected on exit;
+    failures become DeviceError."""
+    creds = credentials(host)
+    params = netmiko_params(host, creds)
+    via, proxy = "", None
+    if params.get("proxy_command"):
+        import paramiko
 
-    params = netmiko_params(host)
+        via = f" via {params['proxy_command'].split()[-1]}"
+        proxy = paramiko.ProxyCommand(params["proxy_command"])
     try:
-        conn = ConnectHandler(**params)
-    except NetmikoAuthenticationException:
-        raise DeviceError(f"{host.name}: SSH authentication failed for user {params['username']}") from None
-    except NetmikoTimeoutException:
-        raise DeviceError(f"{host.name}: SSH to {params['host']}:{params['port']} timed out") from None
-    except SSHException as e:  # unknown or changed host key lands here with strict checking
-        raise DeviceError(f"{host.name}: SSH to {params['host']} refused: {e}") from None
-    except OSError as e:
-        raise DeviceError(f"{host.name}: cannot reach {params['host']}:{params['port']}: {e.strerror or e}") from None
+        conn = _open(params, proxy)
+    except Exception as e:
+        refused = _proxy_refusal(proxy)
+        if proxy is not None and refused is None:  # still running: stop it (paramiko may close it too)
+            with contextlib.suppress(Exception):
+                proxy.close()
+        raise _connect_error(host, params, creds, via, e, refused) from None
+    log.info("%s: connected to %s:%s as %s%s", host.name, params["host"], params["port"], params["username"], via)
     try:
+        if creds.secret and host.platform in ENABLE_PLATFORMS:
+            try:
+                conn.enable()  # netmiko: nothing to do when the login is already privileged
+            except Exception:
+                raise DeviceError(f"{host.name}: enable mode refused the enable secret "
+                                  "(NETCHANGE_ENABLE_SECRET or its _GROUP_/_HOST_ form)") from None
         yield gated(conn, host.name)  # every command is checked on its way out (pipeline/cmdgate.py)
     finally:
         with contextlib.suppress(Exception):
             conn.disconnect()
+
+
+def _proxy_refusal(proxy: Any) -> str | None:
+    """The last line the ssh of a ProxyJump printed, once it has exited (None while it runs)."""
+    if proxy is None:
+        return None
+    try:  # WNOWAIT: not reaped, so paramiko's own close() still finds the process
+        if os.waitid(os.P_PID, proxy.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            return None
+    except ChildProcessError:
+        pass
+    with contextlib.suppress(Exception):
+        lines = [ln for ln in proxy.process.stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1].strip() if lines else f"ssh exited with {proxy.process.returncode}"
+    return None
+
+
+def _connect_error(host: Host, params: dict[str, Any], creds: Credentials, via: str, error: Exception,
+                   jump_refusal: str | None) -> Exception:
+    """One clear DeviceError for a failed connection (anything unexpected is returned as it is)."""
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+    from paramiko.ssh_exception import SSHException
+
+    from .gitlab.secrets import mask
+
+    where = f"{params['host']}:{params['port']}{via}"
+    if jump_refusal:  # e.g. the jump host's key is unknown: netmiko itself only sees a dead socket
+        return DeviceError(mask(f"{host.name}: SSH to {where} failed at the jump host: {jump_refusal}"))
+    if isinstance(error, NetmikoAuthenticationException):
+        how = " and ".join(w for w, on in (("key", params.get("use_keys")), ("password", creds.password),
+                                            ("ssh-agent", creds.agent)) if on)
+        return DeviceError(f"{host.name}: SSH authentication failed for user {params['username']} ({how})")
+    if isinstance(error, NetmikoTimeoutException):
+        return DeviceError(f"{host.name}: SSH to {where} timed out")
+    if isinstance(error, SSHException):  # unknown or changed host key lands here with strict checking
+        return DeviceError(mask(f"{host.name}: SSH to {where} refused: {error}"))
+    if isinstance(error, OSError):
+        return DeviceError(mask(f"{host.name}: cannot reach {where}: {error.strerror or error}"))
+    return error

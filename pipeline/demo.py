@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from .console import Messages
 
-console = Console(stderr=True)
+console = Messages()
 
 
 def register(app: typer.Typer) -> None:
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
             console.rule("4. deploy: commit everywhere, barrier, refresh, post-checks, sampled-traffic verdicts")
             from .deploy.cli import traffic_verifier
 
-            opts = Options(progress=lambda m: console.print(f"[cyan]›[/] {m}", highlight=False))
+            opts = Options(progress=lambda m: console.info(f"[cyan]›[/] {m}", highlight=False))
             cleanup = None
             if change.verify.traffic:
                 opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, project.inventory, opts.progress)

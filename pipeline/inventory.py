@@ -1,7 +1,10 @@
-"""The nornir SimpleInventory plus netchange's typed host data (driver, role, site, BGP, firewall).
+"""Any nornir inventory plus netchange's typed host data (driver, role, site, BGP, firewall).
 
-nornir's `platform` stays the netmiko device type (`cisco_ios` drives FRR's vtysh); our own platform key
-lives in host data as `driver` and selects the driver module.
+The inventory is a nornir inventory plugin: SimpleInventory over `inventory/` by default, or the plugin
+named in the project's `netchange.yaml` (`inventory: {plugin, options, transform_function}`), e.g.
+nornir_netbox's NBInventory. netchange's own platform key is `data.driver`; unset, it follows nornir's
+`platform` (`eos` -> arista_eos, `linux` -> nftables, ...). Passwords and enable secrets never come from
+inventory files (they come from the environment, see connect.py); a plugin may supply a password.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from . import safefiles, yamlio
-from .errors import InputError, Location
 from .addresses import Address
+from .errors import InputError, Location
 from .names import FreeText, Identifier
 
 
@@ -38,6 +41,21 @@ NETMIKO_DEVICE_TYPE = {
     Platform.JUNIPER_JUNOS: "juniper_junos",
     Platform.NFTABLES: "linux",
 }
+
+# nornir `platform` (netmiko, napalm and scrapli spellings) -> netchange driver, for hosts without data.driver.
+PLATFORM_DRIVERS = {
+    "cisco_ios": Platform.CISCO_IOS, "ios": Platform.CISCO_IOS, "cisco_xe": Platform.CISCO_IOS,
+    "iosxe": Platform.CISCO_IOS, "cisco_iosxe": Platform.CISCO_IOS,
+    "arista_eos": Platform.ARISTA_EOS, "eos": Platform.ARISTA_EOS,
+    "juniper_junos": Platform.JUNIPER_JUNOS, "junos": Platform.JUNIPER_JUNOS, "juniper": Platform.JUNIPER_JUNOS,
+    "aruba_aoscx": Platform.ARUBA_AOSCX, "aoscx": Platform.ARUBA_AOSCX,
+    "linux": Platform.NFTABLES,
+    "frr": Platform.FRR,
+}
+
+CONFIG_FILE = "netchange.yaml"
+# Inventory files may hold none of these: secrets come from the environment (connect.py).
+SECRET_KEYS = ("password", "secret", "passphrase")
 
 AFI = Literal["ipv4_unicast", "ipv6_unicast"]
 
@@ -110,92 +128,207 @@ class Host(BaseModel):
     username: str | None = None
     groups: tuple[str, ...] = ()
     data: HostData
+    # Every group the host inherits from, in nornir's order (per-group credential variables follow it).
+    group_chain: tuple[str, ...] = ()
+    # From an inventory plugin that supplies secrets (never from inventory files); repr and dumps hide it.
+    password: SecretStr | None = None
+    # nornir `connection_options.netmiko` as nornir resolves it (host, groups, defaults).
+    netmiko_platform: str | None = None
+    netmiko_extras: dict[str, Any] = {}
 
     @property
     def platform(self) -> Platform:
         return self.data.driver
 
 
+class InventoryConfig(BaseModel):
+    """The `inventory:` section of netchange.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plugin: str = Field("SimpleInventory", description="a nornir inventory plugin (entry point `nornir.plugins.inventory`)")
+    options: dict[str, Any] = Field({}, description="the plugin's options; `*_file` paths are relative to netchange.yaml")
+    transform_function: str | None = None
+    transform_function_options: dict[str, Any] = {}
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inventory: InventoryConfig = InventoryConfig()
+
+
+def load_config(root: Path) -> ProjectConfig | None:
+    """The project's netchange.yaml, or None without one; errors name file, line and field."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return None
+    node = yamlio.load(path)
+    return yamlio.validate_model(ProjectConfig, node if node is not None else {}, path)
+
+
 class Inventory:
-    """Typed view over a nornir SimpleInventory folder (hosts.yaml, groups.yaml, defaults.yaml).
+    """Typed view over a nornir inventory: a SimpleInventory folder (hosts.yaml, groups.yaml, defaults.yaml)
+    or any inventory plugin.
 
     nornir's own (C-accelerated) loader reads the files; the position-keeping YAML loader runs only
     when something is wrong, to say where: a 1,000-host inventory loads in about a second."""
 
     FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
+    _FILE_OPTIONS = {"host_file": "hosts.yaml", "group_file": "groups.yaml", "defaults_file": "defaults.yaml"}
 
-    def __init__(self, directory: Path | str):
-        self.directory = Path(directory)
+    def __init__(self, directory: Path | str | None = None, config: InventoryConfig | None = None,
+                 base: Path | str | None = None):
+        """`Inventory(folder)`: SimpleInventory over folder/{hosts,groups,defaults}.yaml. `Inventory(config=..,
+        base=..)`: the configured plugin, `*_file` options relative to *base*."""
+        if config is None:
+            self.directory = Path(directory if directory is not None else "inventory")
+            self.config = InventoryConfig(options=self._simple_options(self.directory))
+        else:
+            self.directory = Path(base if base is not None else ".")
+            opts = {k: (str(self.directory / v) if k.endswith("_file") and isinstance(v, str) and not Path(v).is_absolute() else v)
+                    for k, v in config.options.items()}
+            self.config = config.model_copy(update={"options": opts})
         self.nornir = self._init_nornir()
+        self._refuse_secrets_in_files()
         self.hosts: dict[str, Host] = self._typed_hosts()
 
-    def _init_nornir(self):
-        from nornir import InitNornir
+    @classmethod
+    def for_project(cls, root: Path) -> "Inventory":
+        cfg = load_config(root)
+        if cfg is None:
+            return cls(root / "inventory")
+        return cls(config=cfg.inventory, base=root)
 
-        hosts_file = self.directory / "hosts.yaml"
+    @classmethod
+    def _simple_options(cls, directory: Path) -> dict[str, str]:
+        hosts_file = directory / "hosts.yaml"
         if not hosts_file.exists():
             raise InputError("inventory has no hosts.yaml", Location(str(hosts_file)))
         opts = {"host_file": str(hosts_file)}
         for key, f in (("group_file", "groups.yaml"), ("defaults_file", "defaults.yaml")):
-            if (self.directory / f).exists():
-                opts[key] = str(self.directory / f)
-        for f in opts.values():  # nornir opens them itself: no FIFO, device or oversized file gets that far
-            safefiles.check_regular(f, safefiles.INVENTORY_MAX, within=self.directory)
+            # nornir's SimpleInventory wants a file for each; a missing one stays unset (an empty default)
+            if (directory / f).exists():
+                opts[key] = str(directory / f)
+        return opts
+
+    @property
+    def hosts_file(self) -> Path:
+        """Where hosts are defined, for messages (the plugin's name when it reads no file)."""
+        f = self.config.options.get("host_file")
+        return Path(f) if f else Path(f"{self.config.plugin} inventory")
+
+    def _files(self) -> dict[str, Path]:
+        """{role (hosts.yaml, groups.yaml, defaults.yaml): path} for the YAML files the plugin reads."""
+        return {role: Path(self.config.options[k]) for k, role in self._FILE_OPTIONS.items()
+                if isinstance(self.config.options.get(k), str) and Path(self.config.options[k]).is_file()}
+
+    def _init_nornir(self):
+        from nornir import InitNornir
+
+        inventory: dict[str, Any] = {"plugin": self.config.plugin, "options": dict(self.config.options)}
+        if self.config.transform_function:
+            inventory["transform_function"] = self.config.transform_function
+            inventory["transform_function_options"] = dict(self.config.transform_function_options)
+        for f in self._files().values():  # nornir opens them itself: no FIFO, device or oversized file gets that far
+            safefiles.check_regular(f, safefiles.INVENTORY_MAX, within=f.parent)
         try:
             return InitNornir(runner={"plugin": "threaded", "options": {"num_workers": 20}},
-                              inventory={"plugin": "SimpleInventory", "options": opts}, logging={"enabled": False})
+                              inventory=inventory, logging={"enabled": False})
         except Exception as e:  # nornir raises plain exceptions: find the precise problem with positions
+            from nornir.core.exceptions import PluginNotRegistered
+
+            if isinstance(e, PluginNotRegistered):
+                raise InputError(f"nornir inventory plugin '{self.config.plugin}' is not installed "
+                                 "(pip install the package that provides it)", self._config_location("plugin")) from None
             nodes = self._nodes(max_bytes=64 * 1024 * 1024)  # raises InputError with file:line for bad YAML
-            for f, node in nodes.items():
+            for role, node in nodes.items():
                 if node is not None and not isinstance(node, dict):
-                    raise InputError("expected a mapping at the top level", Location(str(self.directory / f), 1, 1)) from None
-            raise InputError(f"inventory cannot be loaded: {type(e).__name__}: {e}", Location(str(self.directory))) from None
+                    raise InputError("expected a mapping at the top level", Location(str(self._files()[role]), 1, 1)) from None
+            raise InputError(f"inventory cannot be loaded: {type(e).__name__}: {e}", Location(str(self.hosts_file))) from None
+
+    def _config_location(self, field: str) -> Location:
+        return Location(str(self.directory / CONFIG_FILE), field=f"inventory.{field}")
 
     def _nodes(self, max_bytes: int) -> dict[str, Any]:
-        return {f: yamlio.load(self.directory / f, yamlio.read_text(self.directory / f, max_bytes, self.directory))
-                for f in self.FILES if (self.directory / f).exists()}
+        return {role: yamlio.load(f, yamlio.read_text(f, max_bytes, f.parent)) for role, f in self._files().items()}
+
+    def _refuse_secrets_in_files(self) -> None:
+        """A password or enable secret in an inventory file would sit in the repository: refused, with
+        where it is. (One a plugin or transform function supplies at run time is the plugin's business.)"""
+        inv = self.nornir.inventory
+        elements = [inv.defaults, *inv.groups.values(), *inv.hosts.values()]
+
+        def has_secret(e) -> bool:
+            if e.password is not None:
+                return True
+            return any(o.password is not None or any(k in (o.extras or {}) for k in SECRET_KEYS)
+                       for o in e.connection_options.values())
+
+        if not any(has_secret(e) for e in elements):
+            return
+        problems: list[tuple[Location, str]] = []
+        for role, node in self._nodes(max_bytes=64 * 1024 * 1024).items():
+            path = self._files()[role]
+            for where, key_path in _secret_keys(node, role):
+                line, col = yamlio.position(node, key_path)
+                problems.append((Location(str(path), line, col, yamlio.field_path(key_path)),
+                                 f"{where} holds a {key_path[-1]}: secrets never go in inventory files; set "
+                                 "NETCHANGE_SSH_PASSWORD / NETCHANGE_ENABLE_SECRET (or their _GROUP_/_HOST_ forms) "
+                                 "as masked CI/CD variables instead"))
+        if problems:
+            raise InputError(f"{problems[0][0].file}: a secret in the inventory", problems[0][0], problems)
 
     def _typed_hosts(self) -> dict[str, Host]:
         self._check_names()
         out: dict[str, Host] = {}
-        errors: list[tuple[str, tuple, ValidationError]] = []  # (host, where in its entry, error)
+        # per host: (key path to point at, field path to name, message)
+        errors: list[tuple[str, list[tuple[tuple, tuple, str]]]] = []
         for name, h in self.nornir.inventory.hosts.items():
+            if not isinstance(h.data, dict):
+                line, col = yamlio.position(self._nodes(safefiles.INVENTORY_MAX).get("hosts.yaml"), (name, "data"))
+                raise InputError("host data must be a mapping", Location(str(self.hosts_file), line, col, f"{name}.data"))
+            data = dict(h.extended_data())
+            derived = False
+            if "driver" not in data and h.platform in PLATFORM_DRIVERS:
+                data["driver"], derived = PLATFORM_DRIVERS[h.platform].value, True
             try:
-                if not isinstance(h.data, dict):
-                    hosts_file = self.directory / "hosts.yaml"
-                    line, col = yamlio.position(self._nodes(safefiles.INVENTORY_MAX).get("hosts.yaml"), (name, "data"))
-                    raise InputError("host data must be a mapping", Location(str(hosts_file), line, col, f"{name}.data"))
-                data = HostData.model_validate(dict(h.extended_data()))
-                out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
-                                 groups=tuple(g.name for g in h.groups), data=data)
+                typed = HostData.model_validate(data)
             except ValidationError as e:
-                errors.append((name, ("data",) if e.title == "HostData" else (), e))
+                found = []
+                for err in e.errors(include_url=False):
+                    loc, msg = ("data",) + tuple(err["loc"]), err["msg"]
+                    at = loc
+                    if loc == ("data", "driver") and err["type"] == "missing":
+                        msg = (f"Field required: no data.driver, and nornir platform {h.platform!r} names no driver "
+                               if h.platform else "Field required: set data.driver, or a nornir platform ")
+                        msg += f"(platforms: {', '.join(sorted(PLATFORM_DRIVERS))}; drivers: {', '.join(p.value for p in Platform)})"
+                        at = ("platform",) if h.platform else loc  # where the user would fix it
+                    elif loc == ("data", "driver") and derived:
+                        at = ("platform",)
+                    found.append((at, loc, msg))
+                errors.append((name, found))
+                continue
+            conn = h.get_connection_parameters("netmiko")
+            try:
+                out[name] = Host(name=name, hostname=h.hostname, port=h.port, username=h.username,
+                                 groups=tuple(g.name for g in h.groups), data=typed,
+                                 group_chain=tuple(g.name for g in h.extended_groups()),
+                                 password=SecretStr(h.password) if h.password is not None else None,
+                                 netmiko_platform=conn.platform if conn.platform != h.platform else None,
+                                 netmiko_extras=dict(conn.extras or {}))
+            except ValidationError as e:  # e.g. a port that is not a number
+                errors.append((name, [(tuple(err["loc"]), tuple(err["loc"]), err["msg"]) for err in e.errors(include_url=False)]))
         if errors:
-            hosts_file = self.directory / "hosts.yaml"
+            hosts_file = self.hosts_file
             node = self._nodes(max_bytes=64 * 1024 * 1024).get("hosts.yaml")
             problems: list[tuple[Location, str]] = []
-            for name, prefix, e in errors:
-                for err in e.errors(include_url=False):
-                    loc = prefix + tuple(err["loc"])
-                    line, col = yamlio.position(node, (name,) + loc)
-                    problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), err["msg"]))
+            for name, found in errors:
+                for at, loc, msg in found:
+                    line, col = yamlio.position(node, (name,) + at) if node is not None else (None, None)
+                    problems.append((Location(str(hosts_file), line, col, f"{name}.{yamlio.field_path(loc)}"), msg))
             raise InputError(f"{hosts_file}: bad host data", problems[0][0], problems)
         return out
-
-    def _check_names(self) -> None:
-        """Host names become file names (snapshots, locks, received routes): refuse any that could leave
-        their folder, such as `../../x`, naming each where it is written."""
-        bad = [n for n in self.nornir.inventory.hosts if not safefiles.is_safe_name(n)]
-        if not bad:
-            return
-        hosts_file = self.directory / "hosts.yaml"
-        node = self._nodes(max_bytes=safefiles.INVENTORY_MAX).get("hosts.yaml")
-        problems = []
-        for name in bad:
-            line, col = yamlio.position(node, (name,))
-            why = "is not text (quote it in YAML)" if not isinstance(name, str) else f"is not allowed: use only {safefiles.SAFE_NAME_RULE}"
-            problems.append((Location(str(hosts_file), line, col, str(name)), f"host name {name!r} {why}"))
-        raise InputError(f"{hosts_file}: bad host name", problems[0][0], problems)
 
     def select(self, names=(), groups=(), roles=(), sites=()) -> list[Host]:
         """Hosts matching any of the given selectors (an empty selection selects nothing)."""
@@ -204,3 +337,47 @@ class Inventory:
             if (h.name in names or set(h.groups) & set(groups) or h.data.role in roles or h.data.site in sites):
                 out.append(h)
         return out
+
+
+def _secret_keys(node: Any, role: str) -> list[tuple[str, tuple]]:
+    """(what, key path) of every secret-looking key in one inventory file's YAML."""
+    found: list[tuple[str, tuple]] = []
+
+    def element(name: str, el: Any, prefix: tuple) -> None:
+        if not isinstance(el, dict):
+            return
+        if "password" in el:
+            found.append((name, prefix + ("password",)))
+        for cname, copts in (el.get("connection_options") or {}).items() if isinstance(el.get("connection_options"), dict) else ():
+            if not isinstance(copts, dict):
+                continue
+            base = prefix + ("connection_options", cname)
+            if "password" in copts:
+                found.append((f"{name} connection_options.{cname}", base + ("password",)))
+            extras = copts.get("extras")
+            for k in SECRET_KEYS if isinstance(extras, dict) else ():
+                if k in extras:
+                    found.append((f"{name} connection_options.{cname}.extras", base + ("extras", k)))
+
+    if not isinstance(node, dict):
+        return found
+    if role == "defaults.yaml":
+        element("defaults", node, ())
+    else:
+        for name, el in node.items():
+            element(f"{role.split('.')[0][:-1]} {name}", el, (name,))
+    return found
+
+    def _check_names(self) -> None:
+        """Host names become file names (snapshots, locks, received routes): refuse any that could leave
+        their folder, such as `../../x`, naming each where it is written."""
+        bad = [n for n in self.nornir.inventory.hosts if not safefiles.is_safe_name(n)]
+        if not bad:
+            return
+        node = self._nodes(max_bytes=safefiles.INVENTORY_MAX).get("hosts.yaml")
+        problems = []
+        for name in bad:
+            line, col = yamlio.position(node, (name,)) if node is not None else (None, None)
+            why = "is not text (quote it in YAML)" if not isinstance(name, str) else f"is not allowed: use only {safefiles.SAFE_NAME_RULE}"
+            problems.append((Location(str(self.hosts_file), line, col, str(name)), f"host name {name!r} {why}"))
+        raise InputError(f"{self.hosts_file}: bad host name", problems[0][0], problems)

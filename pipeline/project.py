@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import yamlio
 from .errors import InputError, Location
-from .inventory import Inventory
+from .inventory import CONFIG_FILE, Inventory
 from .model.change import ChangeRequest
 from .model.objects import ObjectStore
 
@@ -19,13 +19,14 @@ class Project:
 
     @classmethod
     def find(cls, start: Path | str = ".") -> "Project":
-        """The project containing `start`, else the one containing the working directory."""
+        """The project containing `start`, else the one containing the working directory: a folder with
+        policies/ and either inventory/ or a netchange.yaml naming another inventory plugin."""
         p = Path(start).resolve()
         for base in (p, Path.cwd().resolve()):
             for d in (base, *base.parents):
-                if (d / "policies").is_dir() and (d / "inventory").is_dir():
+                if (d / "policies").is_dir() and ((d / "inventory").is_dir() or (d / CONFIG_FILE).is_file()):
                     return cls(d)
-        raise InputError("no netchange project here (needs policies/ and inventory/)", Location(str(p)))
+        raise InputError(f"no netchange project here (needs policies/ and inventory/ or {CONFIG_FILE})", Location(str(p)))
 
     @property
     def changes_dir(self) -> Path:
@@ -45,7 +46,7 @@ class Project:
 
     @cached_property
     def inventory(self) -> Inventory:
-        return Inventory(self.root / "inventory")
+        return Inventory.for_project(self.root)
 
     @cached_property
     def objects(self) -> ObjectStore:

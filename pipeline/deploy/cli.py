@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from .. import safefiles
+from ..console import Messages
 from ..errors import InputError, Location
 
-err = Console(stderr=True)
+err = Messages()
 EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "rolled_back": 1, "rollback_failed": 1, "refused": 3}
 
 
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0)
         opts = Options(workers=workers, canary=canary, batch=batch, ignore_window=ignore_window, strategy=strategy,
                        journal_dir=journal_dir, shard=shard_t, phase=phase, pause_before_refresh=pause_before_refresh,
-                       progress=lambda m: err.print(f"[cyan]›[/] {m}", highlight=False))
+                       progress=lambda m: err.info(f"[cyan]›[/] {m}", highlight=False))
         from ..inventory import Inventory
 
         inv = Inventory(inventory) if inventory else project.inventory

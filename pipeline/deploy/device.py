@@ -32,7 +32,12 @@ class DeviceSession:
         self.driver: Driver = get_driver(host.platform)
 
     def fetch(self) -> str:
-        return self.conn.send_command(self.driver.fetch_command, read_timeout=60)
+        text = self.conn.send_command(self.driver.fetch_command, read_timeout=60)
+        refused = self.driver.fetch_error(text)
+        if refused:  # never mistaken for an empty device
+            raise DeviceError(f"{self.host.name}: `{self.driver.fetch_command}` was answered with an error, "
+                              f"not a configuration: {refused!r}")
+        return text
 
     def run(self, command: str) -> str:
         out = self.conn.send_command(command, read_timeout=60)

@@ -45,6 +45,10 @@ class Driver:
     binding_switch_is_refresh: ClassVar[bool] = False
     # Regexes over device output that mean a command was refused.
     error_patterns: ClassVar[tuple[str, ...]] = (r"^%.*",)
+    # Also a refusal when the fetch command's output starts with it (with error_patterns): a missing
+    # privilege or a TACACS+/RADIUS authorization failure returns a message, not a configuration.
+    fetch_error_patterns: ClassVar[tuple[str, ...]] = (r"[Aa]uthori[sz]ation (failed|denied)", r"[Pp]ermission denied",
+                                                       r"[Cc]ommand not found", r"^[Ee]rror\b")
 
     def parse(self, text: str, focus=None) -> DevicePolicy:
         """Running configuration (as fetched) -> the model; `focus` may restrict it to what a plan needs."""
@@ -75,6 +79,18 @@ class Driver:
     def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
         """Commands that make the BGP table re-evaluate one neighbor/afi/direction with current policy."""
         raise NotImplementedError
+
+    def fetch_error(self, output: str) -> str | None:
+        """The device's refusal when *output* of `fetch_command` (live, or a snapshot file) is an error
+        message instead of a configuration; planned, it would look like an empty device."""
+        lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+        if not lines:
+            return "no output at all (a running configuration is never empty)"
+        for line in lines[:3]:  # a caret line may come first; a configuration starts with its own header
+            for pat in (*self.fetch_error_patterns, *self.error_patterns):
+                if re.search(pat, line):
+                    return line
+        return None
 
     def error_in(self, output: str) -> str | None:
         for line in output.splitlines():

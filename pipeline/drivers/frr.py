@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..inventory import Platform
-from .base import Capabilities
+from .base import Capabilities, Driver
 from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
 
 
@@ -31,6 +31,8 @@ class FrrDriver(TemplateDriver):
         r"^Failure to communicate",
         r"^line \d+: ",
     )
+    # vtysh with its daemons down prints this instead of a configuration
+    fetch_error_patterns = (*Driver.fetch_error_patterns, r"^Exiting: failed to connect")
     kinds = frozenset({"prefix_list", "community_list", "as_path_list", "route_map", "binding"})
     prefix_list_seq_overwrite = True  # measured: re-entering a seq replaces the entry
     unbind_needs_name = True  # syntax needs a name (any name: FRR ignores it)

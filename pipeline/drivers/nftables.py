@@ -114,6 +114,13 @@ class NftablesDriver(TemplateDriver):
                                 acl_sequence_edits=False, soft_out=False, route_map_continue=False,
                                 extra=frozenset({"no_bgp", "touched_chains_only", "counters_reset_on_apply"}))
     error_patterns = (r"Error:", r"^nft: ", r"No such file or directory")
+
+    def fetch_error(self, output: str) -> str | None:
+        """`nft -j list ruleset` prints JSON, whatever the ruleset; anything else is the shell's or nft's refusal."""
+        text = output.strip()
+        if text.startswith("{"):
+            return None
+        return text.splitlines()[0].strip() if text else "no output at all (nft -j prints JSON even for no ruleset)"
     kinds = frozenset({"filter"})
     comment = "#"
 

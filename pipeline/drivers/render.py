@@ -19,7 +19,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
 import jinja2
@@ -36,7 +35,9 @@ from ..names import _check_identifier, _check_text, control_char, find_line_brea
 from ..plan import ops as O
 from .base import Driver
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
+# loading it as package data makes a wheel render from any directory.
+TEMPLATES_PACKAGE = "pipeline.templates"
 
 
 class UnsupportedConstruct(NetchangeError):
@@ -134,7 +135,7 @@ class _GatedEnvironment(jinja2.Environment):
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = _GatedEnvironment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, "."),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from ..console import Messages
 
 from .. import safefiles
 from ..errors import InputError, Location, NetchangeError
 
 ci = typer.Typer(no_args_is_help=True, add_completion=False,
                  help="GitLab workflow: MR checks, the deploy ledger, scheduled deploys, conflicts, expiry.")
-err = Console(stderr=True)
+err = Messages()
 
 RemoteOpt = typer.Option(None, "--remote", help="git remote (or URL) holding the ledger; default $NETCHANGE_GIT_REMOTE or origin")
 LocalOpt = typer.Option(False, "--local", help="use the local ledger only: no fetch, no push")

@@ -7,20 +7,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ..console import Messages, plain_console
 from ..errors import LabError
 
 app = typer.Typer(no_args_is_help=True)
-console = Console(stderr=True)
+console = Messages()
 
 PrefixOpt = typer.Option(None, "--prefix", "-p", envvar="NETCHANGE_LAB_PREFIX",
                          help="Name prefix of namespaces/links (default nc); lets two labs coexist.")
 
 
 def _progress(msg: str) -> None:
-    console.print(f"[cyan]•[/] {msg}", highlight=False)
+    console.info(f"[cyan]•[/] {msg}", highlight=False)
 
 
 @app.command()
@@ -43,11 +43,14 @@ def up(topology: Optional[Path] = typer.Argument(None, help="Topology file (defa
         lab = Lab(prefix=prefix, topology=topo, progress=_progress)
     else:
         lab = Lab(topology, prefix, progress=_progress)
-    with console.status("building lab", spinner="dots"):
+    if console.shows_progress:
+        with console.status("building lab", spinner="dots"):
+            timings = lab.up(fresh=fresh, converge_timeout=timeout)
+    else:
         timings = lab.up(fresh=fresh, converge_timeout=timeout)
-    console.print(f"[green]lab {lab.prefix} up[/] in {timings.get('total', 0):.1f}s "
+    console.info(f"[green]lab {lab.prefix} up[/] in {timings.get('total', 0):.1f}s "
                   f"({', '.join(f'{k} {v:.2f}s' for k, v in timings.items() if k != 'total')})", highlight=False)
-    console.print(f"inventory: {lab.inventory_path}", highlight=False)
+    console.info(f"inventory: {lab.inventory_path}", highlight=False)
     if scale is None and lab.prefix == "nc":
         src = (topology or Path("inventory/topology.yaml")).parent
         stale = lab.repo_inventory_stale(src) if (src / "hosts.yaml").exists() else []
@@ -65,7 +68,7 @@ def down(prefix: Optional[str] = PrefixOpt) -> None:
     _require_root()
     removed = lab.down()
     left = {k: v for k, v in lab.leftovers().items() if v}
-    console.print(f"[green]lab {lab.prefix} down[/]: removed {len(removed['namespaces'])} namespaces, "
+    console.info(f"[green]lab {lab.prefix} down[/]: removed {len(removed['namespaces'])} namespaces, "
                   f"{len(removed['links'])} links, {len(removed['processes'])} processes", highlight=False)
     if left:
         raise LabError(f"could not remove: {left}")
@@ -90,7 +93,7 @@ def status(prefix: Optional[str] = PrefixOpt) -> None:
         up_all &= st.namespace and all(st.processes.values()) and st.sessions_up == st.sessions
         table.add_row(st.name, st.kind, d.namespace if st.namespace else "[red]missing[/]",
                       d.mgmt_address or "", procs, bgp)
-    Console().print(table)
+    plain_console().print(table)
     if not up_all:
         raise typer.Exit(1)
 
@@ -125,13 +128,13 @@ def inventory(topology: Optional[Path] = typer.Argument(None, help="Topology fil
         stale = inv.stale_files(check, files)
         if stale:
             raise LabError(f"{check}: {', '.join(stale)} out of date: run `netchange lab inventory --write {check}`")
-        console.print(f"{check}: inventory matches the topology")
+        console.info(f"{check}: inventory matches the topology")
     elif write is not None:
         from .. import safefiles
 
         safefiles.make_dir(write, "the inventory folder")
         inv.write(write, files)
-        console.print(f"wrote {', '.join(files)} to {write}")
+        console.info(f"wrote {', '.join(files)} to {write}")
     else:
         for f, text in files.items():
             sys.stdout.write(f"--- {f}\n{text}")
@@ -151,7 +154,7 @@ def generate_scale(n: int = typer.Argument(50, help="Number of edge routers."),
     except ValueError as e:
         raise LabError(str(e)) from None
     safefiles.write_text(output, text, "the topology")
-    console.print(f"wrote {output}")
+    console.info(f"wrote {output}")
 
 
 def _require_root() -> None:

@@ -26,7 +26,6 @@ from .topology import Mgmt, Topology
 
 STATE_ROOT = Path("/run/netchange")
 DEFAULT_PREFIX = "nc"
-REPO_TOPOLOGY = Path(__file__).resolve().parents[2] / "inventory" / "topology.yaml"
 
 # binary -> apt package that provides it
 REQUIRED = {
@@ -42,7 +41,21 @@ def default_prefix() -> str:
 
 def default_topology() -> Path:
     local = Path("inventory/topology.yaml")
-    return local if local.exists() else REPO_TOPOLOGY
+    return local if local.exists() else demo_topology()
+
+
+def demo_topology() -> Path:
+    """The bundled demo topology: inventory/topology.yaml, installed as package data `pipeline.labdata`
+    (an editable install maps no data-only package, so it reads the checkout's file)."""
+    from importlib.resources import files
+
+    try:
+        packaged = files("pipeline.labdata") / "topology.yaml"
+        if packaged.is_file():
+            return Path(str(packaged))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "inventory" / "topology.yaml"
 
 
 def namespaces_available() -> tuple[bool, str]:
@@ -97,6 +110,7 @@ class Lab:
         self.inventory_path = self.state_dir / "inventory"
         self.known_hosts = self.ssh_dir / "known_hosts"
         self.ssh_key = self.ssh_dir / "id_ed25519"
+        self.password_file = self.ssh_dir / "password"  # for routers with `login: password`
         self._progress = progress or (lambda msg: None)
         self.timings: dict[str, float] = {}
 
@@ -219,6 +233,8 @@ class Lab:
                 sshd.ensure_router_user()
             sshd.make_keys(self.ssh_dir, [d.name for d in managed], self.prefix)
             sshd.write_known_hosts(self.ssh_dir, {d.name: d.mgmt_address for d in managed})
+            if self.password_nodes:
+                sshd.ensure_password_user(self.prefix, self._new_password())
         with self._step("namespaces", f"creating {len(devs)} namespaces and {len(t.links)} links"):
             netns.ensure_bridge(self.prefix, str(t.mgmt_gateway()))
             _parallel(lambda d: self._make_namespace(d), devs.values())
@@ -255,7 +271,8 @@ class Lab:
         node = self.topology.nodes[d.name]
         cfg = None
         if d.mgmt_address:
-            cfg = sshd.write_config(self.ssh_dir, d.name, d.directory, d.mgmt_address, router=node.kind == "frr")
+            cfg = sshd.write_config(self.ssh_dir, d.name, d.directory, d.mgmt_address, router=node.kind == "frr",
+                                    password_login=sshd.password_user(self.prefix) if node.login == "password" else None)
             sshd.check_config(cfg)
         if node.kind == "frr":
             conf = d.directory / "frr.conf"
@@ -274,6 +291,27 @@ class Lab:
         if cfg is not None:
             netns.run(["ip", "netns", "exec", d.namespace, "unshare", "--uts", "sh", "-c",
                        f"hostname {d.name} && /usr/sbin/sshd -f {cfg}"])
+
+    @property
+    def password_nodes(self) -> list[str]:
+        return [n for n, node in self.topology.nodes.items() if node.login == "password"]
+
+    def _new_password(self) -> str:
+        import secrets
+
+        password = secrets.token_urlsafe(18)
+        self.ssh_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(password)
+        return password
+
+    def login_password(self) -> str:
+        """The password of the routers with `login: password` (for NETCHANGE_SSH_PASSWORD...)."""
+        try:
+            return self.password_file.read_text()
+        except OSError:
+            raise LabError(f"lab {self.prefix} has no password-login router (or is not up)") from None
 
     def _write_inventory(self) -> None:
         files = inv.render(self.topology, self.prefix, self.ssh_dir, str(self.topology_path or "topology.yaml"))
@@ -305,6 +343,8 @@ class Lab:
             with contextlib.suppress(OSError):
                 (Path("/run/netns") / n).unlink()
         shutil.rmtree(self.state_dir, ignore_errors=True)
+        if sshd.remove_password_user(self.prefix):
+            removed["users"] = [sshd.password_user(self.prefix)]
         return removed
 
     def leftovers(self) -> dict[str, list[str]]:
@@ -315,6 +355,7 @@ class Lab:
             "processes": [str(p) for p in self._our_pids()],
             "mounts": netns.leftover_mounts(self.prefix),
             "files": [str(self.state_dir)] if self.state_dir.exists() else [],
+            "users": [sshd.password_user(self.prefix)] if sshd.password_user_exists(self.prefix) else [],
         }
 
     def _our_pids(self) -> list[int]:

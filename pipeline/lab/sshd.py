@@ -2,8 +2,10 @@
 
 Routers are reached as a dedicated system user whose session is forced into that router's vtysh
 (netmiko `cisco_ios`); the firewall is reached as root with a shell (netmiko `linux`). Password and
-keyboard-interactive logins are off; the pipeline keeps strict host-key checking on against the
-known_hosts file written here.
+keyboard-interactive logins are off, except on routers with `login: password`: those accept only a
+password, for a login user of their own lab (`<prefix>-login`) whose password is generated at `lab up`
+and kept in the lab's state dir (ssh/password, mode 0600). The pipeline keeps strict host-key checking on
+against the known_hosts file written here.
 """
 
 from __future__ import annotations
@@ -38,6 +40,40 @@ def ensure_router_user() -> None:
         run(["usermod", "-a", "-G", "frrvty,frr", ROUTER_USER])
     if not Path(pw.pw_dir).is_dir():  # sshd prints a chdir warning into the session otherwise
         ROUTER_USER_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+
+
+def password_user(prefix: str) -> str:
+    """The password-login user of one lab (each lab its own, so concurrent labs never share a password)."""
+    return f"{prefix}-login"
+
+
+def ensure_password_user(prefix: str, password: str) -> str:
+    """The lab's password-login user, in frrvty and frr like the key user, with *password* (through
+    chpasswd's stdin: never on a command line)."""
+    name = password_user(prefix)
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        ROUTER_USER_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        run(["useradd", "--system", "--shell", "/bin/sh", "--home-dir", str(ROUTER_USER_HOME), "--no-create-home",
+             "--groups", "frrvty,frr", "--comment", f"netchange lab {prefix} password login", name])
+    run(["chpasswd"], input=f"{name}:{password}\n")
+    return name
+
+
+def password_user_exists(prefix: str) -> bool:
+    try:
+        pwd.getpwnam(password_user(prefix))
+        return True
+    except KeyError:
+        return False
+
+
+def remove_password_user(prefix: str) -> bool:
+    if not password_user_exists(prefix):
+        return False
+    run(["userdel", password_user(prefix)], check=False)
+    return True
 
 
 def _shadow_locked(user: str) -> bool:
@@ -78,16 +114,22 @@ def write_known_hosts(ssh_dir: Path, addresses: dict[str, str]) -> Path:
     return path
 
 
-def write_config(ssh_dir: Path, node: str, node_dir: Path, address: str, router: bool) -> Path:
-    user = ROUTER_USER if router else "root"
+def write_config(ssh_dir: Path, node: str, node_dir: Path, address: str, router: bool,
+                 password_login: str | None = None) -> Path:
+    """sshd_config of one node; *password_login*: the only user, and password the only way in."""
+    user = password_login or (ROUTER_USER if router else "root")
+    if password_login:
+        auth = ["PubkeyAuthentication no", "PasswordAuthentication yes", "PermitEmptyPasswords no",
+                "AuthenticationMethods password"]
+    else:
+        auth = [f"AuthorizedKeysFile {ssh_dir / 'authorized_keys'}", "PubkeyAuthentication yes",
+                "PasswordAuthentication no"]
     cfg = [
         f"ListenAddress {address}",
         "Port 22",
         f"HostKey {ssh_dir / f'host_{node}'}",
         f"PidFile {node_dir / 'sshd.pid'}",
-        f"AuthorizedKeysFile {ssh_dir / 'authorized_keys'}",
-        "PubkeyAuthentication yes",
-        "PasswordAuthentication no",
+        *auth,
         "KbdInteractiveAuthentication no",
         "PermitRootLogin prohibit-password",
         "StrictModes no",  # keys live in the lab's state dir, not in the user's ~/.ssh

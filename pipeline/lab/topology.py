@@ -84,6 +84,9 @@ class Node(Strict):
     policy: str = ""  # frr: prefix-lists and route-maps, verbatim FRR syntax
     nftables: str = ""  # nftables: baseline ruleset, verbatim nft syntax
     expect: dict[str, Expect] = {}  # frr: per peer node, accepted prefixes at convergence
+    # How the pipeline logs in over SSH: the lab's key, or only a password (as TACACS+/RADIUS fleets do);
+    # the password is generated at `lab up` and kept in the lab's state dir, never in the inventory.
+    login: Literal["key", "password"] = "key"
 
     @field_validator("loopback", "networks")
     @classmethod
@@ -100,6 +103,8 @@ class Node(Strict):
             raise ValueError("asn/policy/networks/expect are only for frr nodes")
         if self.kind != "nftables" and self.nftables:
             raise ValueError("nftables ruleset given for a non-nftables node")
+        if self.kind != "frr" and self.login != "key":
+            raise ValueError("login: password is for frr nodes (the firewall and hosts log in by key)")
         return self
 
     @property

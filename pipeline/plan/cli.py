@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import safefiles
+from ..console import Messages
 from ..errors import InputError, Location, NetchangeError
 from ..inventory import Inventory
 
-err = Console(stderr=True)
+err = Messages()
+log = logging.getLogger(__name__)
 PLAN_REFUSED = 4  # exit code: a device's plan was refused (unmodelled configuration in touched objects)
 
 
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+                    console=err, transient=True, disable=not err.shows_progress)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,11 +36,14 @@ def register(app: typer.Typer) -> None:
         strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned (default: the change's)"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
         workers: int = typer.Option(20, "--workers", help="concurrent devices"),
+        detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
+                                               help="exit 0: no changes, 2: changes, 1: error (as terraform plan)"),
     ) -> None:
         """Dry run: what each target device will receive, in order, and which sessions get refreshed.
 
         Exit 0: planned; 1: a device could not be planned; 4: a device's plan was refused because the
-        change would rewrite configuration netchange cannot model (the lines are listed)."""
+        change would rewrite configuration netchange cannot model (the lines are listed). With
+        --detailed-exitcode (as Terraform's): 0 no changes, 2 changes, 1 any error or refusal."""
         from ..project import Project, load_change
         from .report import plan_document, to_json, to_markdown, to_text
         from .run import plan_live, plan_snapshots, targets
@@ -64,19 +69,24 @@ def register(app: typer.Typer) -> None:
                       else plan_live(change, inv, store, strategy, workers, progress=step))
             for r in source:
                 (errors if isinstance(r, str) else plans).append(r)
+                if not isinstance(r, str):
+                    log.info("%s: %d command(s), %d session(s) to refresh", r.host, len(r.commands), len(r.refresh))
         doc = plan_document(change, change_file, plans, errors)
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
         refused = [p.host for p in plans if p.refused]
         if output:
             safefiles.write_text(output, text + "\n", "the plan")
-            err.print(f"plan written to {output}: {sum(1 for p in plans if not p.empty and not p.refused)} device(s) "
-                      f"change, {len(refused)} refused, {len(errors)} error(s)")
+            err.info(f"plan written to {output}: {sum(1 for p in plans if not p.empty and not p.refused)} device(s) "
+                     f"change, {len(refused)} refused, {len(errors)} error(s)")
         else:
             sys.stdout.write(text + "\n")
-        if refused and not errors:
+        if errors:
+            raise typer.Exit(1)
+        if refused:
             err.print(f"refused on {', '.join(refused)}: the change would rewrite configuration netchange cannot "
                       "model (listed above)")
-        raise typer.Exit(1 if errors else PLAN_REFUSED if refused else 0)
+            raise typer.Exit(1 if detailed_exitcode else PLAN_REFUSED)
+        raise typer.Exit(2 if detailed_exitcode and any(not p.empty for p in plans) else 0)
 
     @app.command()
     def backup(
@@ -121,7 +131,7 @@ def register(app: typer.Typer) -> None:
                     failed.append(r)
         for f in failed:
             err.print(f"[red]failed[/] {f}")
-        err.print(f"{len(chosen) - len(failed)} snapshot(s) written to {output}")
+        err.info(f"{len(chosen) - len(failed)} snapshot(s) written to {output}")
         raise typer.Exit(1 if failed else 0)
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from .. import safefiles
 from ..drivers.base import get_driver
-from ..errors import InputError, Location, NetchangeError
+from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
@@ -109,8 +109,13 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
         if not path.exists() and not path.is_symlink():
             return f"{job.host.name}: no snapshot at {path} (run `netchange backup` first)"
         text = read_snapshot(path, path.parent)
+        driver = get_driver(job.host.platform)
+        refused = driver.fetch_error(text)
+        if refused:
+            return (f"{job.host.name}: snapshot {path} holds the device's error output, not its configuration: "
+                    f"{refused!r} (run `netchange backup` again)")
         routes = received_routes_from_snapshot(path.parent, job.host)
-        return plan_device(job.host, get_driver(job.host.platform), text, job.change, job.store, job.strategy, routes)
+        return plan_device(job.host, driver, text, job.change, job.store, job.strategy, routes)
     except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
         return e.plan
     except NetchangeError as e:
@@ -165,11 +170,16 @@ def fetch_running(host: Host, conn=None) -> str:
     """Running config (or `nft -j list ruleset`) of one live device over SSH (`conn`: an open session)."""
     from ..connect import connect
 
-    command = get_driver(host.platform).fetch_command
+    driver = get_driver(host.platform)
     if conn is not None:
-        return conn.send_command(command, read_timeout=60)
-    with connect(host) as own:
-        return own.send_command(command, read_timeout=60)
+        text = conn.send_command(driver.fetch_command, read_timeout=60)
+    else:
+        with connect(host) as own:
+            text = own.send_command(driver.fetch_command, read_timeout=60)
+    refused = driver.fetch_error(text)
+    if refused:
+        raise DeviceError(f"{host.name}: `{driver.fetch_command}` was answered with an error, not a configuration: {refused!r}")
+    return text
 
 
 def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, strategy: str | None = None,

@@ -10,11 +10,12 @@ import hashlib
 import os
 import shutil
 import subprocess
+from importlib.resources import files
 from pathlib import Path
 
 from .errors import TelemetryError
 
-SOURCE = Path(__file__).with_name("bpf") / "sampler.bpf.c"
+SOURCE = Path(str(files("pipeline.telemetry") / "bpf" / "sampler.bpf.c"))  # package data
 KERNEL_BTF = Path("/sys/kernel/btf/vmlinux")
 LIBBPF_INCLUDE = Path("/usr/include/bpf/bpf_helpers.h")
 

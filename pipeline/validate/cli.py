@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from .. import safefiles
+from ..console import plain_console
 from ..errors import InputError, Location, NetchangeError
 
 
@@ -79,8 +79,9 @@ def validate(
     v = Validator(project, inventory, **({"now": when} if when else {}))
     results = {v.display(p): v.validate(p) for p in paths}
     if format == Format.text:
-        console = Console(file=io.StringIO() if output else sys.stdout, no_color=output is not None,
-                          highlight=False, soft_wrap=True)
+        # plain in a file, under NO_COLOR or off a terminal
+        console = plain_console(file=io.StringIO() if output else sys.stdout, no_color=output is not None,
+                                highlight=False, soft_wrap=True)
         report.text(results, console)
         if output:
             _write(output, console.file.getvalue())
@@ -93,17 +94,22 @@ def validate(
         raise FindingsFound(f"{errors} validation error(s) in {bad} of {len(results)} file(s)")
 
 
-def schema_text() -> str:
-    from ..model.change import ChangeRequest
+def schema_text(kind: str = "change-request") -> str:
+    from .. import schemas
 
-    s = ChangeRequest.model_json_schema(by_alias=True)
-    s = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "change-request.schema.json", **s}
-    return json.dumps(s, indent=2, sort_keys=False) + "\n"
+    return schemas.text(kind)
 
 
-def schema(output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout")) -> None:
-    """Write the JSON Schema of change requests (for editors and CI)."""
-    _write(output, schema_text())
+def schema(
+    kind: str = typer.Option("change-request", "--kind", help="change-request, plan (netchange-plan/1) or deploy-report (netchange-deploy/1)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write to FILE instead of stdout"),
+) -> None:
+    """Write a JSON Schema: change requests (for editors and CI), plan files or deploy reports."""
+    from .. import schemas
+
+    if kind not in schemas.KINDS:
+        raise InputError(f"unknown schema '{kind}' ({', '.join(schemas.KINDS)})", Location("--kind"))
+    _write(output, schema_text(kind))
 
 
 def register(app: typer.Typer) -> None:

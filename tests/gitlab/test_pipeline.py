@@ -55,10 +55,11 @@ class Pipeline:
         return self.state / "artifacts" / job / rel
 
 
-def run_pipeline(work: Path, name: str, **variables: str) -> Pipeline:
+def run_pipeline(work: Path, name: str, jobs: tuple[str, ...] = (), **variables: str) -> Pipeline:
     args = [GCL, "--force-shell-executor", "--shell-isolation", "--no-artifacts-to-source", "--json-schema-validation"]
     for k, v in variables.items():
         args += ["--variable", f"{k}={v}"]
+    args += list(jobs)  # only these jobs (default: the whole pipeline)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NETCHANGE_", "CI_", "GITLAB_"))}
     shutil.rmtree(work / ".gitlab-ci-local", ignore_errors=True)
     t0 = time.monotonic()
@@ -137,6 +138,31 @@ def test_mr_pipeline_reports_plans_and_keeps_one_note(project, tmp_path):
         assert len(fake.notes[7]) == 1 and fake.notes[7][0]["id"] == first_id
         assert "CHG-0003" in fake.notes[7][0]["body"] and "open MR !9 by @bob" in fake.notes[7][0]["body"]
         assert TOKEN not in _all_text(p)
+
+
+def test_mr_validate_and_plan_jobs_install_with_pip_alone(project, tmp_path):
+    """No NETCHANGE_BIN and a scripts/bootstrap that fails: the validate and plan jobs install netchange
+    into a virtualenv with pip (the light install: no apt package, no bootstrap) and do their work."""
+    s = project
+    s.write("scripts/bootstrap", "#!/bin/sh\necho 'netchange-test: scripts/bootstrap ran' >&2\nexit 99\n")
+    (s.work / "scripts" / "bootstrap").chmod(0o755)
+    s.commit_all("this repository's bootstrap must not run in MR jobs")
+    s.git("push", "-q", "origin", "main")
+    base = s.head("main")
+    s.git("checkout", "-q", "-b", "mr-7", "main")
+    s.add_change(change("CHG-0002"))
+    s.commit_all("CHG-0002: raise local preference on r1")
+    p = run_pipeline(s.work, "mr-light", jobs=("validate", "plan"), CI_PIPELINE_SOURCE="merge_request_event",
+                     CI_MERGE_REQUEST_DIFF_BASE_SHA=base, NETCHANGE_SNAPSHOTS="snapshots", NETCHANGE_GIT_REMOTE="origin")
+    assert p.rc == 0, p.out[-4000:]
+    assert p.status("validate") == "PASS" and p.status("plan") == "PASS", p.out[-4000:]
+    for job in ("validate", "plan"):
+        assert "netchange: light install (pip install .)" in p.log(job), p.log(job)[-3000:]
+        assert "netchange 0.1.0" in p.log(job)  # the job's `$NC --version`
+    assert "netchange-test: scripts/bootstrap ran" not in p.out + p.log("validate") + p.log("plan")
+    assert 'failures="0"' in p.artifact("validate", "out/validate-junit.xml").read_text()
+    plan = json.loads(p.artifact("plan", "out/plan/CHG-0002.json").read_text())
+    assert plan["format"] == "netchange-plan/1" and plan["devices"][0]["host"] == "r1" and plan["errors"] == []
 
 
 def test_mr_pipeline_with_a_bad_change_fails_validate_and_still_reports(project, tmp_path):

@@ -1,0 +1,104 @@
+"""How netchange talks to a person: NO_COLOR, plain text off a terminal, `-q` and `-v`.
+
+Results (plans, reports, rendered configs) go to stdout untouched. Messages go to stderr through a
+`Messages` console:
+- NO_COLOR (set and not empty): no ANSI sequence at all — rich alone would drop colours but keep bold;
+- stderr not a terminal (CI logs, pipes): plain text and no progress bars (rich decides);
+- `-q`: errors and warnings only — `info()` lines and progress bars are dropped;
+- `-v`: netchange's own log on stderr (logging INFO), `-vv`: DEBUG, including netmiko and paramiko.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import weakref
+
+from rich.console import Console
+
+QUIET, NORMAL, VERBOSE, DEBUG = -1, 0, 1, 2
+_level = NORMAL
+_consoles: "weakref.WeakSet[Messages]" = weakref.WeakSet()
+
+
+def no_color() -> bool:
+    """https://no-color.org: present and not empty."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+class Messages(Console):
+    """A console for messages on stderr that follows the conventions above."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("stderr", True)
+        kwargs.setdefault("highlight", False)
+        super().__init__(**kwargs)
+        self._detected_color_system = self._color_system
+        _consoles.add(self)
+        self._follow_environment()
+
+    def _follow_environment(self) -> None:
+        # None: no styles at all (rich's own NO_COLOR handling drops colours but keeps bold)
+        self._color_system = None if no_color() else self._detected_color_system
+
+    def info(self, *objects, **kwargs) -> None:
+        """A message -q suppresses (progress, what was written where)."""
+        if _level > QUIET:
+            self.print(*objects, **kwargs)
+
+    @property
+    def shows_progress(self) -> bool:
+        return _level > QUIET and self.is_terminal
+
+
+def plain_console(**kwargs) -> Console:
+    """A console for a human-readable report (stdout or a file): no styles under NO_COLOR or off a terminal."""
+    if no_color():
+        kwargs["color_system"] = None
+    return Console(**kwargs)
+
+
+def configure(quiet: bool = False, verbose: int = 0) -> None:
+    """Apply the root options and the environment (called for every CLI invocation)."""
+    global _level
+    _level = QUIET if quiet else min(max(verbose, 0), DEBUG)
+    for c in list(_consoles):
+        c._follow_environment()
+    _typer_help_plain(no_color())
+    root = logging.getLogger()
+    if _level >= VERBOSE:
+        if not any(getattr(h, "_netchange", False) for h in root.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            handler.addFilter(_MaskSecrets())
+            handler._netchange = True  # type: ignore[attr-defined]
+            root.addHandler(handler)
+        root.setLevel(logging.DEBUG if _level >= DEBUG else logging.INFO)
+        # -v is about netchange; the SSH libraries' chatter only with -vv
+        for name in ("paramiko", "netmiko"):
+            logging.getLogger(name).setLevel(logging.DEBUG if _level >= DEBUG else logging.WARNING)
+
+
+class _MaskSecrets(logging.Filter):
+    """Every log line passes the same mask as every other message: no secret value of the environment
+    (passwords, enable secrets, tokens) reaches the terminal, whichever library logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .gitlab.secrets import mask
+
+        record.msg = mask(record.getMessage())
+        record.args = None
+        return True
+
+
+def level() -> int:
+    return _level
+
+
+def _typer_help_plain(plain: bool) -> None:
+    try:
+        from typer import rich_utils
+    except ImportError:  # typer without rich help
+        return
+    rich_utils.COLOR_SYSTEM = None if plain else "auto"

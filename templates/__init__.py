@@ -1,0 +1,1 @@
+"""Jinja2 macros, one folder per platform; installed as the package data `pipeline.templates`."""
