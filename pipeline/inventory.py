@@ -338,6 +338,20 @@ class Inventory:
                 out.append(h)
         return out
 
+    def _check_names(self) -> None:
+        """Host names become file names (snapshots, locks, received routes): refuse any that could leave
+        their folder, such as `../../x`, naming each where it is written."""
+        bad = [n for n in self.nornir.inventory.hosts if not safefiles.is_safe_name(n)]
+        if not bad:
+            return
+        node = self._nodes(max_bytes=safefiles.INVENTORY_MAX).get("hosts.yaml")
+        problems = []
+        for name in bad:
+            line, col = yamlio.position(node, (name,)) if node is not None else (None, None)
+            why = "is not text (quote it in YAML)" if not isinstance(name, str) else f"is not allowed: use only {safefiles.SAFE_NAME_RULE}"
+            problems.append((Location(str(self.hosts_file), line, col, str(name)), f"host name {name!r} {why}"))
+        raise InputError(f"{self.hosts_file}: bad host name", problems[0][0], problems)
+
 
 def _secret_keys(node: Any, role: str) -> list[tuple[str, tuple]]:
     """(what, key path) of every secret-looking key in one inventory file's YAML."""
@@ -367,17 +381,3 @@ def _secret_keys(node: Any, role: str) -> list[tuple[str, tuple]]:
         for name, el in node.items():
             element(f"{role.split('.')[0][:-1]} {name}", el, (name,))
     return found
-
-    def _check_names(self) -> None:
-        """Host names become file names (snapshots, locks, received routes): refuse any that could leave
-        their folder, such as `../../x`, naming each where it is written."""
-        bad = [n for n in self.nornir.inventory.hosts if not safefiles.is_safe_name(n)]
-        if not bad:
-            return
-        node = self._nodes(max_bytes=safefiles.INVENTORY_MAX).get("hosts.yaml")
-        problems = []
-        for name in bad:
-            line, col = yamlio.position(node, (name,)) if node is not None else (None, None)
-            why = "is not text (quote it in YAML)" if not isinstance(name, str) else f"is not allowed: use only {safefiles.SAFE_NAME_RULE}"
-            problems.append((Location(str(self.hosts_file), line, col, str(name)), f"host name {name!r} {why}"))
-        raise InputError(f"{self.hosts_file}: bad host name", problems[0][0], problems)
