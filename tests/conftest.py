@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_LAB_PREFIX = os.environ.get("NETCHANGE_TEST_LAB_PREFIX", "nclt")  # not `nc`: never touch a developer's lab
+from labsupport import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason  # noqa: F401 (re-exported to fixtures)
 
 
 class LabHandle:
@@ -77,13 +75,6 @@ class LabHandle:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def lab_unavailable_reason() -> str | None:
-    from pipeline.lab import namespaces_available
-
-    ok, reason = namespaces_available()
-    return None if ok else reason
-
-
 @pytest.fixture(scope="session")
 def lab():
     reason = lab_unavailable_reason()
@@ -109,24 +100,6 @@ def lab():
             yield LabHandle(lab)
         finally:
             lab.down()
-
-
-@contextlib.contextmanager
-def _exclusive(prefix: str, timeout: float = 600):
-    """flock on /run/lock/netchange-lab-<prefix>.lock; released by the kernel even if pytest is killed."""
-    import fcntl
-
-    with open(f"/run/lock/netchange-lab-{prefix}.lock", "w") as f:
-        t0 = time.monotonic()
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() - t0 > timeout:
-                    pytest.fail(f"lab prefix {prefix} busy for {timeout:.0f}s (another test session holds it)")
-                time.sleep(0.5)
-        yield
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason
+from labsupport import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason
 
 from pipeline import schemas
 
