@@ -10,6 +10,7 @@ inventory files (they come from the environment, see connect.py); a plugin may s
 from __future__ import annotations
 
 import ipaddress
+import os
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
@@ -230,8 +231,10 @@ class Inventory:
         if self.config.transform_function:
             inventory["transform_function"] = self.config.transform_function
             inventory["transform_function_options"] = dict(self.config.transform_function_options)
-        for f in self._files().values():  # nornir opens them itself: no FIFO, device or oversized file gets that far
-            safefiles.check_regular(f, safefiles.INVENTORY_MAX, within=f.parent)
+        for k in self._FILE_OPTIONS:  # nornir opens them itself: no FIFO, device or oversized file gets that far
+            f = self.config.options.get(k)
+            if isinstance(f, str) and (os.path.lexists(f)):
+                safefiles.check_regular(f, safefiles.INVENTORY_MAX, within=Path(f).parent)
         try:
             return InitNornir(runner={"plugin": "threaded", "options": {"num_workers": 20}},
                               inventory=inventory, logging={"enabled": False})

@@ -12,8 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from pipeline import schemas
 from pipeline.drivers import get_driver
 from pipeline.model.change import ChangeRequest
 from pipeline.plan.planner import UnmodelledConfig, plan_device
@@ -236,6 +238,9 @@ def test_refused_lines_are_in_every_format(fleet, store):
     for line in WEB_UNMODELLED:
         assert line in text and line in markdown
         assert any(r["line"] == line for r in data["devices"][0]["refused"])
+    # the published plan schema describes a refused plan too
+    errors = [e.message for e in jsonschema.Draft202012Validator(schemas.schema("plan")).iter_errors(data)]
+    assert errors == []
 
 
 def _project(tmp_path: Path, filter_name: str) -> Path:

@@ -54,10 +54,8 @@ class FakeNetmiko:
 def device(monkeypatch, fleet):
     """(fake netmiko session, connect() context for r1): connect() with the SSH part replaced."""
     fake = FakeNetmiko()
-    import netmiko
-
-    monkeypatch.setattr(connect_mod, "netmiko_params", lambda host: {"host": host.hostname, "port": 22, "username": "u"})
-    monkeypatch.setattr(netmiko, "ConnectHandler", lambda **params: fake)
+    monkeypatch.setattr(connect_mod, "netmiko_params", lambda host, creds: {"host": host.hostname, "port": 22, "username": "u"})
+    monkeypatch.setattr(connect_mod, "_open", lambda params, sock=None: fake)  # the SSH session itself
     return fake, connect_mod.connect(fleet.hosts["r1"])
 
 
