@@ -67,17 +67,35 @@ def configure(quiet: bool = False, verbose: int = 0) -> None:
         c._follow_environment()
     _typer_help_plain(no_color())
     root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h, _StderrHandler)]
+    if _level < VERBOSE:  # one process may run several commands (tests, the demo): drop an earlier -v's log
+        for h in ours:
+            root.removeHandler(h)
     if _level >= VERBOSE:
-        if not any(getattr(h, "_netchange", False) for h in root.handlers):
-            handler = logging.StreamHandler(sys.stderr)
+        if not ours:
+            handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             handler.addFilter(_MaskSecrets())
-            handler._netchange = True  # type: ignore[attr-defined]
             root.addHandler(handler)
         root.setLevel(logging.DEBUG if _level >= DEBUG else logging.INFO)
         # -v is about netchange; the SSH libraries' chatter only with -vv
         for name in ("paramiko", "netmiko"):
             logging.getLogger(name).setLevel(logging.DEBUG if _level >= DEBUG else logging.WARNING)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Logs to whatever sys.stderr is when a record is written (not the stream of the moment -v was read)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 class _MaskSecrets(logging.Filter):
