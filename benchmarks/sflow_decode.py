@@ -76,13 +76,13 @@ def bench_python(datagrams: list[bytes], samples: int) -> dict:
     c = Collector(agents=[AGENT], max_flows=10_000)
     t = time.process_time()
     for d in datagrams:
-        c.ingest(d)
+        c.ingest(d, AGENT)
     ingest_s = time.process_time() - t
     assert c.snapshot()["flow_samples"] == samples and c.malformed == 0
     tracemalloc.start()
     c2 = Collector(agents=[AGENT])
     for d in datagrams[:20000]:
-        c2.ingest(d)
+        c2.ingest(d, AGENT)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"decode": samples / decode_s, "collector": samples / ingest_s, "peak_mb": peak / 1e6}

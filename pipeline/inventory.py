@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from . import yamlio
 from .errors import InputError, Location
 from .names import FreeText, Identifier
+from .telemetry.hostdata import TelemetryHostData
 
 
 class Platform(str, Enum):
@@ -98,6 +99,7 @@ class HostData(BaseModel):
     site: Identifier = "default"
     bgp: Bgp | None = None
     firewall: Firewall = Firewall()
+    telemetry: TelemetryHostData | None = None  # sFlow agent and observation points (telemetry/hostdata.py)
 
 
 class Host(BaseModel):

@@ -22,6 +22,20 @@ def _parse_interface(text: str, default_rate: int) -> tuple[str, int]:
         raise TelemetryError(f"bad interface {text!r}: expected NAME or NAME=RATE") from None
 
 
+def parse_listen(text: str, option: str = "--listen", default_host: str = "0.0.0.0") -> tuple[str, int]:
+    """ADDRESS:PORT, [V6ADDR]:PORT or :PORT -> (address, port), with a clear error for anything else."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise TelemetryError(f"bad {option} {text!r}: expected ADDRESS:PORT")
+    return host.strip("[]") or default_host, check_port(int(port), option)
+
+
+def check_port(port: int, option: str) -> int:
+    if not 0 <= port <= 65535:
+        raise TelemetryError(f"bad {option}: port {port} is out of range (0-65535)")
+    return port
+
+
 def _on_signals(stop) -> None:
     """SIGINT and SIGTERM end the main loop, which then detaches cleanly."""
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -80,7 +94,12 @@ def collect(
     """Collect sFlow v5 from known agents: decode, aggregate, export metrics and JSON lines."""
     from .collector import Collector, agents_from_inventory
 
-    agents: dict[str, str] | None = {}
+    if max_flows < 1:
+        raise TelemetryError(f"--max-flows must be at least 1, not {max_flows}")
+    if metrics_port is not None:
+        check_port(metrics_port, "--metrics-port")
+    bind = parse_listen(listen)
+    agents: dict | None = {}
     for a in agent:
         name, _, addr = a.rpartition("=")
         agents[name or addr] = addr
@@ -92,11 +111,6 @@ def collect(
         agents = None
     elif not agents:
         raise TelemetryError("no known agents: give --agent or --inventory (or --any-agent to accept all)")
-    host, _, p = listen.rpartition(":")
-    try:
-        bind = (host.strip("[]") or "0.0.0.0", int(p))
-    except ValueError:
-        raise TelemetryError(f"bad --listen {listen!r}: expected ADDRESS:PORT") from None
 
     out = None
     if jsonl is not None:
@@ -106,7 +120,10 @@ def collect(
         if metrics_port is not None:
             from prometheus_client import start_http_server
 
-            start_http_server(metrics_port, registry=c.metrics.registry)
+            try:
+                start_http_server(metrics_port, registry=c.metrics.registry)
+            except OSError as e:
+                raise TelemetryError(f"cannot serve metrics on port {metrics_port}: {e.strerror}") from None
         if read is not None:
             n = c.read_pcap(read, port)
             print(f"read {n} datagrams from {read}", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""The sFlow collector: UDP or pcap in, known agents only, bounded flow table, listeners, metrics, JSON lines.
+"""The sFlow collector: UDP or pcap in, known agents only, bounded state, listeners, metrics, JSON lines.
+
+A datagram is accepted only when its UDP source is one of the addresses its claimed agent may send from
+(the agent address itself, or the `sources` of a multi-homed agent): the agent field inside a datagram is
+whatever the sender wrote.  Everything a sender can name (sub-agents, data sources, flows, agents in
+any-agent mode) lives in a bounded LRU table whose size and evictions are metrics.
 
 Library use (the deploy step runs it in-process):
 
@@ -14,13 +19,17 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterable, Mapping
 
+from .bounded import LRU
 from .errors import MalformedDatagram, TelemetryError
 from .metrics import CollectorMetrics
 from .sflow_codec import Datagram, FlowSample, decode_datagram
+
+MAX_AGENTS = 1024      # agents tracked at once in any-agent mode (a known list bounds itself)
+MAX_SOURCES = 4096     # (agent, sub-agent) sequence states and (agent, data source) drop gauges
 
 
 @dataclass(slots=True)
@@ -73,52 +82,79 @@ class _AgentMetrics:
     flow_samples: object
     counter_samples: object
     lost: object
-    drops: dict = field(default_factory=dict)
 
 
 Labeler = Callable[[Observation], "str | None"]
 Listener = Callable[[Observation], None]
 
 
-def _agent_map(agents: Mapping[str, str] | Iterable[str] | None) -> dict[str, str] | None:
-    """address -> name, with addresses normalized; None accepts every agent."""
+@dataclass(frozen=True)
+class KnownAgent:
+    """An sFlow agent: the address it writes into its datagrams and the UDP sources it may send them from
+    (default: that address; list every address of a multi-homed agent)."""
+
+    address: str
+    sources: tuple[str, ...] = ()
+
+
+def _address(name: str, text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise TelemetryError(f"agent {name!r}: {text!r} is not an IP address") from None
+
+
+def _agent_map(agents) -> tuple[dict[str, str], dict[str, str]] | None:
+    """(agent address -> name, UDP source -> name), normalized; None accepts every agent from its own address."""
     if agents is None:
         return None
     pairs = agents.items() if isinstance(agents, Mapping) else ((a, a) for a in agents)
-    out = {}
-    for name, addr in pairs:
-        try:
-            out[str(ipaddress.ip_address(addr))] = name
-        except ValueError:
-            raise TelemetryError(f"agent {name!r}: {addr!r} is not an IP address") from None
-    return out
+    by_address: dict[str, str] = {}
+    by_source: dict[str, str] = {}
+    for name, spec in pairs:
+        spec = spec if isinstance(spec, KnownAgent) else KnownAgent(str(spec))
+        addr = _address(name, spec.address)
+        by_address[addr] = name
+        for src in spec.sources or (addr,):
+            src = _address(name, src)
+            other = by_source.setdefault(src, name)
+            if other != name:
+                raise TelemetryError(f"agents {other!r} and {name!r} both claim source address {src}")
+    return by_address, by_source
 
 
-def agents_from_inventory(inventory) -> dict[str, str]:
-    """{host name: agent address}: host data `telemetry.agent_address`, else the host's address."""
+def agents_from_inventory(inventory) -> dict[str, KnownAgent]:
+    """{host name: KnownAgent}: host data `telemetry.agent_address` (else the host's address) and
+    `telemetry.sources`."""
     out = {}
     for name, host in inventory.hosts.items():
-        extra = (host.data.model_extra or {}).get("telemetry") or {}
-        addr = extra.get("agent_address") if isinstance(extra, dict) else None
-        addr = addr or host.hostname
+        tel = getattr(host.data, "telemetry", None)
+        addr = str(tel.agent_address) if tel is not None and tel.agent_address else host.hostname
         if not addr:
             continue
         try:
-            out[name] = str(ipaddress.ip_address(addr))
+            addr = str(ipaddress.ip_address(addr))
         except ValueError:
             try:
-                out[name] = socket.gethostbyname(addr)
+                addr = socket.gethostbyname(addr)
             except OSError:
                 continue
+        out[name] = KnownAgent(addr, tuple(str(a) for a in tel.sources) if tel is not None else ())
     return out
 
 
 class Collector:
-    def __init__(self, bind: tuple[str, int] = ("0.0.0.0", 6343), agents: Mapping[str, str] | Iterable[str] | None = (),
+    def __init__(self, bind: tuple[str, int] = ("0.0.0.0", 6343),
+                 agents: Mapping[str, "str | KnownAgent"] | Iterable[str] | None = (),
                  max_flows: int = 10_000, jsonl: IO[str] | None = None, labeler: Labeler | None = None,
-                 interfaces: Mapping[str, Mapping[str, int]] | None = None, metrics: CollectorMetrics | None = None):
-        """`agents`: {name: address} or addresses; datagrams whose agent address is not among them are
-        rejected (None accepts all).  `interfaces`: {agent name: {interface name: ifindex}} for queries by name."""
+                 interfaces: Mapping[str, Mapping[str, int]] | None = None, metrics: CollectorMetrics | None = None,
+                 max_sources: int = MAX_SOURCES, max_agents: int = MAX_AGENTS):
+        """`agents`: {name: address or KnownAgent} or addresses; a datagram is accepted only from a UDP source
+        of the agent it names (None: any agent, from its own address).  `interfaces`: {agent name:
+        {interface name: ifindex}} for queries by name."""
+        for what, n in (("--max-flows", max_flows), ("max_sources", max_sources), ("max_agents", max_agents)):
+            if not isinstance(n, int) or n < 1:
+                raise TelemetryError(f"{what} must be at least 1, not {n}")
         self.bind = bind
         self._agents = _agent_map(agents)
         self.max_flows = max_flows
@@ -126,10 +162,18 @@ class Collector:
         self.labeler = labeler
         self.interfaces = {a: dict(m) for a, m in (interfaces or {}).items()}
         self.metrics = metrics or CollectorMetrics()
+        mm = self.metrics
         self._flows: OrderedDict[FlowKey, FlowStats] = OrderedDict()
+        self._flow_evictions = mm.state_evictions.labels("flows")
         self._listeners: list[Listener] = []
-        self._last_seq: dict[tuple[str, int], int] = {}
-        self._per_agent: dict[str, _AgentMetrics] = {}
+        self._last_seq: LRU[tuple[str, int], int] = LRU("sequences", max_sources, counter=mm.state_evictions.labels("sequences"))
+        self._drops: LRU[tuple[str, int], object] = LRU("sources", max_sources, self._forget_source,
+                                                        mm.state_evictions.labels("sources"))
+        self._per_agent: LRU[str, _AgentMetrics] = LRU("agents", max_agents if self._agents is None else len(self._agents[0]) or 1,
+                                                       self._forget_agent, mm.state_evictions.labels("agents"))
+        for name, table in (("flows", self._flows), ("sequences", self._last_seq), ("sources", self._drops),
+                            ("agents", self._per_agent)):
+            mm.state_entries.labels(name).set_function(table.__len__)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -146,9 +190,10 @@ class Collector:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         try:
             sock.bind(self.bind)
-        except OSError as e:
+        except (OSError, OverflowError) as e:
             sock.close()
-            raise TelemetryError(f"cannot listen on {self.bind[0]}:{self.bind[1]}: {e.strerror}") from None
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise TelemetryError(f"cannot listen on {self.bind[0]}:{self.bind[1]}: {why}") from None
         sock.settimeout(0.2)
         self._sock = sock
         self.address = sock.getsockname()[:2]
@@ -219,8 +264,22 @@ class Collector:
                                  "(give its ifindex or an interfaces map)") from None
 
     # -- ingest --------------------------------------------------------------------------------------
-    def ingest(self, data: bytes, source: str | None = None, now: float | None = None) -> Datagram | None:
-        """Decodes and accounts one datagram; returns it, or None when rejected or malformed."""
+    def _reject(self) -> None:
+        self.rejected += 1
+        self.metrics.rejected.inc()
+
+    def accepts(self, agent_address: str, source: str | None) -> str | None:
+        """The agent's name when `source` may speak for `agent_address`, else None."""
+        if source is None:
+            return None
+        if self._agents is None:
+            return agent_address if source == agent_address else None
+        name = self._agents[0].get(agent_address)
+        return name if name is not None and self._agents[1].get(source) == name else None
+
+    def ingest(self, data: bytes, source: str | None, now: float | None = None) -> Datagram | None:
+        """Decodes and accounts one datagram received from UDP address `source`; returns it, or None when
+        rejected (unknown agent, or a source that may not speak for it) or malformed."""
         try:
             dg = decode_datagram(data)
         except MalformedDatagram:
@@ -231,10 +290,9 @@ class Collector:
             self.malformed += 1
             self.metrics.malformed.inc()
             return None
-        name = dg.agent if self._agents is None else self._agents.get(dg.agent)
+        name = self.accepts(dg.agent, source)
         if name is None:
-            self.rejected += 1
-            self.metrics.rejected.inc()
+            self._reject()
             return None
         now = time.time() if now is None else now
         m = self._agent_metrics(name)
@@ -243,7 +301,7 @@ class Collector:
         last = self._last_seq.get(seq_key)
         if last is not None and dg.sequence > last + 1:
             m.lost.inc(dg.sequence - last - 1)
-        self._last_seq[seq_key] = dg.sequence
+        self._last_seq.put(seq_key, dg.sequence)
         if dg.counters:
             m.counter_samples.inc(len(dg.counters))
             if self.jsonl is not None:
@@ -271,10 +329,12 @@ class Collector:
                     for obs in observations:
                         self._account(name, now, obs.sample, obs.label)
                 self.metrics.flows.set(len(self._flows))
-            for source, drops in {fs.source_index: fs.drops for fs in dg.flows}.items():
-                gauge = m.drops.get(source)
+            for index, drops in {fs.source_index: fs.drops for fs in dg.flows}.items():
+                key = (name, index)
+                gauge = self._drops.get(key)
                 if gauge is None:
-                    gauge = m.drops[source] = self.metrics.agent_drops.labels(name, str(source))
+                    gauge = self.metrics.agent_drops.labels(name, str(index))
+                    self._drops.put(key, gauge)
                 gauge.set(drops)
             for obs in observations or ():
                 for fn in listeners:
@@ -287,9 +347,25 @@ class Collector:
         m = self._per_agent.get(name)
         if m is None:
             mm = self.metrics
-            m = self._per_agent[name] = _AgentMetrics(mm.datagrams.labels(name), mm.flow_samples.labels(name),
-                                                      mm.counter_samples.labels(name), mm.lost_datagrams.labels(name))
+            m = _AgentMetrics(mm.datagrams.labels(name), mm.flow_samples.labels(name),
+                              mm.counter_samples.labels(name), mm.lost_datagrams.labels(name))
+            self._per_agent.put(name, m)
         return m
+
+    def _forget_agent(self, name: str, _m: "_AgentMetrics") -> None:
+        """An evicted agent takes its metric children along (a label set per sender would be a leak)."""
+        mm = self.metrics
+        for metric in (mm.datagrams, mm.flow_samples, mm.counter_samples, mm.lost_datagrams):
+            try:
+                metric.remove(name)
+            except KeyError:
+                pass
+
+    def _forget_source(self, key: tuple[str, int], _gauge) -> None:
+        try:
+            self.metrics.agent_drops.remove(key[0], str(key[1]))
+        except KeyError:
+            pass
 
     @staticmethod
     def _flow_record(obs: Observation) -> dict:
@@ -320,7 +396,7 @@ class Collector:
             if len(flows) >= self.max_flows:
                 flows.popitem(last=False)  # least recently seen goes first
                 self.evictions += 1
-                self.metrics.evictions.inc()
+                self._flow_evictions.inc()
             st = flows[key] = FlowStats(*key, label=label, first=now)
         else:
             flows.move_to_end(key)

@@ -120,9 +120,9 @@ def test_fuzzed_datagrams_never_crash_and_are_counted(data):
 
 def test_collector_rejects_unknown_agents_and_counts_malformed():
     c = Collector(agents={"fw1": "198.51.100.10"})
-    assert c.ingest(datagram([flow(udp4())], agent="198.51.100.99")) is None
-    assert c.ingest(b"\0\0\0\5garbage") is None
-    assert c.ingest(datagram([flow(udp4())])) is not None
+    assert c.ingest(datagram([flow(udp4())], agent="198.51.100.99"), "198.51.100.99") is None
+    assert c.ingest(b"\0\0\0\5garbage", "198.51.100.10") is None
+    assert c.ingest(datagram([flow(udp4())]), "198.51.100.10") is not None
     assert c.metrics.value("netchange_sflow_rejected_datagrams_total") == 1
     assert c.metrics.value("netchange_sflow_malformed_datagrams_total") == 1
     assert c.metrics.value("netchange_sflow_flow_samples_total", agent="fw1") == 1
@@ -132,10 +132,10 @@ def test_flow_table_is_bounded_scales_by_rate_and_counts_lost_datagrams():
     out = io.StringIO()
     c = Collector(agents=["198.51.100.10"], max_flows=4, jsonl=out)
     for seq, port in enumerate(range(1000, 1010), start=1):
-        c.ingest(datagram([flow(udp4(dport=port), rate=50)], seq=seq if seq < 6 else seq + 2))
+        c.ingest(datagram([flow(udp4(dport=port), rate=50)], seq=seq if seq < 6 else seq + 2), "198.51.100.10")
     assert len(c.flows()) == 4
     assert c.evictions == 6
-    assert c.metrics.value("netchange_flow_table_evictions_total") == 6
+    assert c.metrics.value("netchange_collector_state_evictions_total", table="flows") == 6
     assert c.metrics.value("netchange_sflow_lost_datagrams_total", agent="198.51.100.10") == 2
     f = c.flows()[0]
     assert (f.samples, f.packets, f.bytes) == (1, 50, 50 * 46)
@@ -146,7 +146,7 @@ def test_flow_table_is_bounded_scales_by_rate_and_counts_lost_datagrams():
 
 def test_labeler_hook_labels_flows():
     c = Collector(agents=None, labeler=lambda obs: "dns" if obs.sample.packet.dst_port == 53 else None)
-    c.ingest(datagram([flow(udp4()), flow(udp4(dport=80))]))
+    c.ingest(datagram([flow(udp4()), flow(udp4(dport=80))]), "198.51.100.10")
     assert {f.dst_port: f.label for f in c.flows()} == {53: "dns", 80: None}
 
 

@@ -143,7 +143,7 @@ def test_verifier_on_a_live_collector_stops_early():
                 # 300 pps for 20 ms, each packet sampled with probability 1/10
                 n = sum(rng.random() < 0.1 for _ in range(6))
                 samples = [enc.flow_sample(seq, 3, 10, seq * 6, 0, 0, 3, [enc.raw_header_record(udp4(), 64)])] * n
-            c.ingest(datagram(samples, seq=seq))
+            c.ingest(datagram(samples, seq=seq), "198.51.100.10")
             time.sleep(0.02)
 
     th = threading.Thread(target=agent, daemon=True)
