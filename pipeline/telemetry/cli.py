@@ -53,6 +53,8 @@ def agent(
     direction: str = typer.Option("both", help="ingress, egress or both."),
     attach: str = typer.Option("auto", help="auto (TCX, else clsact), tcx or tc."),
     duration: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
+    max_rate: Optional[float] = typer.Option(None, help="Export at most this many samples per second (the rest overflows the ring buffer and is counted as drops)."),
+    ring_kb: Optional[int] = typer.Option(None, help="Kernel ring buffer size in KiB (power of two; default 4096)."),
 ) -> None:
     """Sample packets on host interfaces with eBPF and export them as sFlow v5."""
     from .agent import Agent, Interface, parse_collector
@@ -67,15 +69,16 @@ def agent(
         raise TelemetryError("--header-bytes must be between 14 and 256")
     itfs = [Interface(*_parse_interface(t, rate)) for t in interface]
     a = Agent(itfs, [parse_collector(c) for c in collector], agent_address=agent_address, snaplen=header_bytes,
-              counter_interval=counter_interval, flush_interval=flush_interval, directions=dirs, attach=attach)
+              counter_interval=counter_interval, flush_interval=flush_interval, directions=dirs, attach=attach,
+              max_rate=max_rate, ring_bytes=ring_kb * 1024 if ring_kb is not None else None)
     _on_signals(a.stop)
     a.start()
     where = ", ".join(f"{n} {d} ({m})" for n, d, m in a.attached)
     print(f"netchange agent {a.agent_address}: sampling {where}; exporting to {', '.join(collector)}", file=sys.stderr, flush=True)
     stats = a.run(duration)
-    drops = sum(v[2] for v in stats.kernel.values())
-    print(f"netchange agent: {stats.samples} samples in {stats.datagrams} datagrams, {drops} drops; detached",
-          file=sys.stderr, flush=True)
+    pool, taken, drops = (sum(v[i] for v in stats.kernel.values()) for i in range(3))
+    print(f"netchange agent: {stats.samples} samples in {stats.datagrams} datagrams, {drops} drops; "
+          f"kernel: {pool} packets seen, {taken} samples taken; detached", file=sys.stderr, flush=True)
 
 
 def collect(
