@@ -18,15 +18,16 @@ import json
 import socket
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable, Iterable, Mapping
 
 from .bounded import LRU
 from .errors import MalformedDatagram, TelemetryError
+from .fastpath import Scanned, _slow_flow, header, scan
+from .history import Count, FlowHistory, Selector, text_address
 from .metrics import CollectorMetrics
-from .sflow_codec import Datagram, FlowSample, decode_datagram
+from .sflow_codec import FlowSample, decode_datagram
 
 MAX_AGENTS = 1024      # agents tracked at once in any-agent mode (a known list bounds itself)
 MAX_SOURCES = 4096     # (agent, sub-agent) sequence states and (agent, data source) drop gauges
@@ -148,10 +149,12 @@ class Collector:
                  agents: Mapping[str, "str | KnownAgent"] | Iterable[str] | None = (),
                  max_flows: int = 10_000, jsonl: IO[str] | None = None, labeler: Labeler | None = None,
                  interfaces: Mapping[str, Mapping[str, int]] | None = None, metrics: CollectorMetrics | None = None,
-                 max_sources: int = MAX_SOURCES, max_agents: int = MAX_AGENTS):
+                 max_sources: int = MAX_SOURCES, max_agents: int = MAX_AGENTS, resolution: float = 1.0,
+                 max_age: float = 900.0):
         """`agents`: {name: address or KnownAgent} or addresses; a datagram is accepted only from a UDP source
         of the agent it names (None: any agent, from its own address).  `interfaces`: {agent name:
-        {interface name: ifindex}} for queries by name."""
+        {interface name: ifindex}} for queries by name.  `max_flows` bounds the flow history (entries over
+        all `resolution`-second buckets of the last `max_age` seconds)."""
         for what, n in (("--max-flows", max_flows), ("max_sources", max_sources), ("max_agents", max_agents)):
             if not isinstance(n, int) or n < 1:
                 raise TelemetryError(f"{what} must be at least 1, not {n}")
@@ -163,23 +166,23 @@ class Collector:
         self.interfaces = {a: dict(m) for a, m in (interfaces or {}).items()}
         self.metrics = metrics or CollectorMetrics()
         mm = self.metrics
-        self._flows: OrderedDict[FlowKey, FlowStats] = OrderedDict()
-        self._flow_evictions = mm.state_evictions.labels("flows")
+        flow_evictions = mm.state_evictions.labels("flows")
+        self.history = FlowHistory(max_flows, resolution, max_age, on_evict=flow_evictions.inc, on_overflow=mm.overflow.inc)
+        self._labels: LRU[tuple, str] = LRU("labels", max_flows)
         self._listeners: list[Listener] = []
         self._last_seq: LRU[tuple[str, int], int] = LRU("sequences", max_sources, counter=mm.state_evictions.labels("sequences"))
         self._drops: LRU[tuple[str, int], object] = LRU("sources", max_sources, self._forget_source,
                                                         mm.state_evictions.labels("sources"))
         self._per_agent: LRU[str, _AgentMetrics] = LRU("agents", max_agents if self._agents is None else len(self._agents[0]) or 1,
                                                        self._forget_agent, mm.state_evictions.labels("agents"))
-        for name, table in (("flows", self._flows), ("sequences", self._last_seq), ("sources", self._drops),
-                            ("agents", self._per_agent)):
+        mm.state_entries.labels("flows").set_function(lambda: self.history.entries)
+        for name, table in (("sequences", self._last_seq), ("sources", self._drops), ("agents", self._per_agent)):
             mm.state_entries.labels(name).set_function(table.__len__)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._running = False
         self.address: tuple[str, int] | None = None
-        self.evictions = 0
         self.malformed = 0
         self.rejected = 0
 
@@ -277,71 +280,92 @@ class Collector:
         name = self._agents[0].get(agent_address)
         return name if name is not None and self._agents[1].get(source) == name else None
 
-    def ingest(self, data: bytes, source: str | None, now: float | None = None) -> Datagram | None:
-        """Decodes and accounts one datagram received from UDP address `source`; returns it, or None when
-        rejected (unknown agent, or a source that may not speak for it) or malformed."""
+    def ingest(self, data: bytes, source: str | None, now: float | None = None) -> Scanned | None:
+        """Decodes and accounts one datagram received from UDP address `source`; returns what it held, or
+        None when rejected (unknown agent, or a source that may not speak for it) or malformed."""
         try:
-            dg = decode_datagram(data)
+            agent, off = header(data)
+            name = self.accepts(agent, source)
+            if name is None:
+                self._reject()
+                return None
+            if self._listeners or self.jsonl is not None or self.labeler is not None:
+                return self._ingest_observed(data, name, now)
+            sc = scan(data, agent, off)
         except MalformedDatagram:
-            self.malformed += 1
-            self.metrics.malformed.inc()
+            self._malformed()
             return None
         except Exception:  # a decoder bug must not kill the collector; it shows as malformed
-            self.malformed += 1
-            self.metrics.malformed.inc()
+            self._malformed()
             return None
-        name = self.accepts(dg.agent, source)
-        if name is None:
-            self._reject()
-            return None
-        now = time.time() if now is None else now
+        self._account(name, sc, time.time() if now is None else now)
+        return sc
+
+    def _malformed(self) -> None:
+        self.malformed += 1
+        self.metrics.malformed.inc()
+
+    def _account(self, name: str, sc: Scanned, now: float, labels: list | None = None) -> None:
+        """Sequence, metrics and history of one accepted datagram."""
         m = self._agent_metrics(name)
         m.datagrams.inc()
-        seq_key = (name, dg.sub_agent)
+        seq_key = (name, sc.sub_agent)
         last = self._last_seq.get(seq_key)
-        if last is not None and dg.sequence > last + 1:
-            m.lost.inc(dg.sequence - last - 1)
-        self._last_seq.put(seq_key, dg.sequence)
-        if dg.counters:
-            m.counter_samples.inc(len(dg.counters))
+        if last is not None and sc.sequence > last + 1:
+            m.lost.inc(sc.sequence - last - 1)
+        self._last_seq.put(seq_key, sc.sequence)
+        if sc.counters:
+            m.counter_samples.inc(len(sc.counters))
+        flows = sc.flows
+        if not flows:
+            return
+        m.flow_samples.inc(len(flows))
+        h = self.history
+        with h.lock:
+            bucket = h.bucket(now)
+            add = h.add
+            for f in flows:
+                add(bucket, name, (name,) + f[:9], f[9], f[10])
+        if labels:
+            for f, label in zip(flows, labels):
+                if label is not None:
+                    self._labels.put((name,) + f[:9], label)
+        for index, drops in sc.drops.items():
+            key = (name, index)
+            gauge = self._drops.get(key)
+            if gauge is None:
+                gauge = self.metrics.agent_drops.labels(name, str(index))
+                self._drops.put(key, gauge)
+            gauge.set(drops)
+
+    def _ingest_observed(self, data: bytes, name: str, now: float | None) -> Scanned:
+        """The reference decoder with per-sample Observations, for listeners, the labeler and JSON lines."""
+        dg = decode_datagram(data)
+        now = time.time() if now is None else now
+        sc = Scanned(dg.agent, dg.sub_agent, dg.sequence)
+        sc.flows = [_slow_flow(fs) for fs in dg.flows]
+        sc.counters = dg.counters
+        sc.drops = {fs.source_index: fs.drops for fs in dg.flows}
+        observations = [Observation(now, name, fs) for fs in dg.flows]
+        if self.labeler is not None:
+            for obs in observations:
+                obs.label = self.labeler(obs)
+        self._account(name, sc, now, [o.label for o in observations])
+        if self.jsonl is not None:
+            for cs in dg.counters:
+                for c in cs.interfaces:
+                    self._write({"type": "counters", "time": now, "agent": name, "ifindex": c.ifindex,
+                                 "in_octets": c.in_octets, "in_packets": c.in_ucast + c.in_multicast + c.in_broadcast,
+                                 "out_octets": c.out_octets, "out_packets": c.out_ucast + c.out_multicast + c.out_broadcast,
+                                 "in_discards": c.in_discards, "out_discards": c.out_discards, "status": c.status})
+        with self._lock:
+            listeners = list(self._listeners)
+        for obs in observations:
+            for fn in listeners:
+                fn(obs)
             if self.jsonl is not None:
-                for cs in dg.counters:
-                    for c in cs.interfaces:
-                        self._write({"type": "counters", "time": now, "agent": name, "ifindex": c.ifindex,
-                                     "in_octets": c.in_octets, "in_packets": c.in_ucast + c.in_multicast + c.in_broadcast,
-                                     "out_octets": c.out_octets, "out_packets": c.out_ucast + c.out_multicast + c.out_broadcast,
-                                     "in_discards": c.in_discards, "out_discards": c.out_discards, "status": c.status})
-        if dg.flows:
-            m.flow_samples.inc(len(dg.flows))
-            # Observations are only built when someone looks at single samples (the hot path skips them)
-            observations = None
-            if self._listeners or self.jsonl is not None or self.labeler is not None:
-                observations = [Observation(now, name, fs) for fs in dg.flows]
-                if self.labeler is not None:
-                    for obs in observations:
-                        obs.label = self.labeler(obs)
-            with self._lock:
-                listeners = list(self._listeners)
-                if observations is None:
-                    for fs in dg.flows:
-                        self._account(name, now, fs, None)
-                else:
-                    for obs in observations:
-                        self._account(name, now, obs.sample, obs.label)
-                self.metrics.flows.set(len(self._flows))
-            for index, drops in {fs.source_index: fs.drops for fs in dg.flows}.items():
-                key = (name, index)
-                gauge = self._drops.get(key)
-                if gauge is None:
-                    gauge = self.metrics.agent_drops.labels(name, str(index))
-                    self._drops.put(key, gauge)
-                gauge.set(drops)
-            for obs in observations or ():
-                for fn in listeners:
-                    fn(obs)
-                if self.jsonl is not None:
-                    self._write(self._flow_record(obs))
-        return dg
+                self._write(self._flow_record(obs))
+        return sc
 
     def _agent_metrics(self, name: str) -> "_AgentMetrics":
         m = self._per_agent.get(name)
@@ -384,47 +408,54 @@ class Collector:
     def _write(self, rec: dict) -> None:
         self.jsonl.write(json.dumps(rec, separators=(",", ":")) + "\n")
 
-    def _account(self, agent: str, now: float, fs: FlowSample, label: str | None) -> None:
-        p = fs.packet
-        if p is not None:
-            key = (agent, fs.source_index, fs.direction, p.src, p.dst, p.protocol, p.src_port, p.dst_port)
-        else:
-            key = (agent, fs.source_index, fs.direction, None, None, None, None, None)
-        flows = self._flows
-        st = flows.get(key)
-        if st is None:
-            if len(flows) >= self.max_flows:
-                flows.popitem(last=False)  # least recently seen goes first
-                self.evictions += 1
-                self._flow_evictions.inc()
-            st = flows[key] = FlowStats(*key, label=label, first=now)
-        else:
-            flows.move_to_end(key)
-        rate = fs.sampling_rate or 1
-        st.samples += 1
-        st.packets += rate
-        st.bytes += rate * (fs.frame_length or 0)
-        st.last = now
-
     # -- queries -------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The clock the history's buckets are kept in (arrival time)."""
+        return time.time()
+
+    def span(self) -> tuple[float, float] | None:
+        return self.history.span()
+
+    def query(self, selectors: list[Selector], since: float, until: float | None = None) -> tuple[list[Count], float]:
+        """Counts per selector over [since, until) of the history; interface names resolve to ifindexes."""
+        resolved = []
+        for s in selectors:
+            changes = {}
+            for field_, agent in (("ifindex", s.agent), ("via_ifindex", s.agent), ("ref_ifindex", s.ref_agent)):
+                v = getattr(s, field_)
+                if v is not None and not isinstance(v, int):
+                    changes[field_] = self.ifindex(agent, v)
+            resolved.append(replace(s, **changes) if changes else s)
+        return self.history.query(resolved, since, until)
+
     def flows(self, agent: str | None = None, interface: str | int | None = None, direction: str | None = None,
               where: Callable[[FlowStats], bool] | None = None) -> list[FlowStats]:
-        """Flows in the table, largest estimated packet count first."""
+        """Flows in the history (summed over its buckets), largest estimated packet count first."""
         ifindex = self.ifindex(agent, interface) if interface is not None and agent is not None else interface
-        with self._lock:
-            out = [FlowStats(**f.to_dict()) for f in self._flows.values()
-                   if (agent is None or f.agent == agent) and (ifindex is None or f.ifindex == ifindex)
-                   and (direction is None or f.direction == direction) and (where is None or where(f))]
+
+        def group(key: tuple) -> tuple | None:
+            if (agent is not None and key[0] != agent) or (ifindex is not None and key[1] != ifindex) \
+                    or (direction is not None and key[2] != direction):
+                return None
+            return key
+
+        out = []
+        for key, (samples, packets, nbytes, _rate, first, last) in self.history.totals(group).items():
+            a, index, d, src, dst, proto, sport, dport, _out, _nh = key
+            f = FlowStats(a, index, d, text_address(src), text_address(dst), proto, sport, dport, self._labels.get(key),
+                          samples, packets, nbytes, first, last)
+            if where is None or where(f):
+                out.append(f)
         out.sort(key=lambda f: f.packets, reverse=True)
         return out
 
     def snapshot(self, top: int = 20) -> dict:
         m = self.metrics
-        with self._lock:
-            nflows = len(self._flows)
+        h = self.history
         return {
-            "flows": nflows,
-            "evictions": self.evictions,
+            "flows": h.entries,
+            "evictions": h.evictions,
+            "overflow": h.overflow,
             "malformed": self.malformed,
             "rejected": self.rejected,
             "datagrams": sum(s.value for mf in m.datagrams.collect() for s in mf.samples if s.name.endswith("_total")),

@@ -274,8 +274,9 @@ class TrafficVerification:
         try:
             self._send(self.baseline_seconds + 1.0)
             time.sleep(0.3)  # first packets reach the points and the agents flush
+            # the test flows started just now: count from now on, not the collector's history
             self.baseline = Verifier(self.telemetry.collector).baseline([p.expectation for p in self.prepared],
-                                                                        self.baseline_seconds)
+                                                                        self.baseline_seconds, history=False)
         finally:
             self.generator.stop()
         self.timings["baseline"] = round(time.monotonic() - t0, 2)

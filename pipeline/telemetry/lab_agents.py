@@ -104,7 +104,7 @@ class LabTelemetry:
     def start(self) -> "LabTelemetry":
         devices = self.lab.devices
         known = {n: devices[n].mgmt_address for n in self.nodes}
-        self.collector = Collector(bind=(self.gateway, 0), agents=known).start()
+        self.collector = Collector(bind=(self.gateway, 0), agents=known, resolution=0.25).start()
         self._tmp = tempfile.TemporaryDirectory(prefix="netchange-agents-")
         try:
             for node in self.nodes:

@@ -17,7 +17,7 @@ class CollectorMetrics:
         self.counter_samples = Counter("netchange_sflow_counter_samples", "counter samples decoded", ["agent"], registry=r)
         self.lost_datagrams = Counter("netchange_sflow_lost_datagrams", "datagrams missing from agents' sequence numbers", ["agent"], registry=r)
         self.agent_drops = Gauge("netchange_sflow_agent_drops", "samples the agent dropped for lack of resources (cumulative, as reported)", ["agent", "source"], registry=r)
-        self.flows = Gauge("netchange_flow_table_size", "flows in the flow table", registry=r)
+        self.overflow = Counter("netchange_flow_history_overflow_samples", "samples not kept per flow because the history was full (verdicts that rest on absence turn inconclusive)", registry=r)
         # every table a sender can name entries of is bounded: its size and what it evicted, per table
         self.state_entries = Gauge("netchange_collector_state_entries", "entries in a bounded state table", ["table"], registry=r)
         self.state_evictions = Counter("netchange_collector_state_evictions", "entries evicted from a bounded state table (least recently used first)", ["table"], registry=r)

@@ -1,10 +1,16 @@
-"""Reads UDP datagrams out of a capture file (pcap or pcapng) for offline collection."""
+"""Reads UDP datagrams out of a capture file (pcap or pcapng) for offline collection, streaming.
+
+The file is read frame by frame through a buffered reader, so memory does not depend on its size.  The
+common frame (Ethernet, IPv4 without options, UDP) is taken apart with one unpack; anything else goes
+through the general header decoder.
+"""
 
 from __future__ import annotations
 
 import struct
 from pathlib import Path
-from typing import Iterator
+from socket import AF_INET, inet_ntop
+from typing import BinaryIO, Iterator
 
 from .errors import TelemetryError
 from .packet import ETH_IPV4, ETH_IPV6, UDP, Packet, decode_ethernet, decode_ip, decode_l3
@@ -13,6 +19,10 @@ LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_SLL, LINKTYPE_IPV4, LIN
 _PCAP_MAGIC = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
                b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
 _PCAPNG_SHB = 0x0A0D0D0A
+MAX_FRAME = 256 * 1024  # a record claiming more is a damaged file, not a frame
+_BUFFER = 1 << 20
+# Ethernet (MACs skipped) + IPv4 without options + UDP header
+_ETH_IP4_UDP = struct.Struct("!12xH BBHHHBBH4s4s HHH")
 
 
 def _frame_packet(frame: bytes, linktype: int) -> Packet | None:
@@ -30,55 +40,94 @@ def _frame_packet(frame: bytes, linktype: int) -> Packet | None:
     return None
 
 
-def _frames(path: Path) -> Iterator[tuple[float, int, bytes]]:
+def _open(path: Path) -> BinaryIO:
+    if not path.is_file():
+        raise TelemetryError(f"cannot read {path}: not a regular file")
     try:
-        data = path.read_bytes()
+        return open(path, "rb", buffering=_BUFFER)
     except OSError as e:
         raise TelemetryError(f"cannot read {path}: {e.strerror}") from None
-    magic = data[:4]
-    if magic in _PCAP_MAGIC:
-        endian, unit = _PCAP_MAGIC[magic]
-        if len(data) < 24:
-            raise TelemetryError(f"{path}: truncated pcap header")
-        linktype = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
-        rec = struct.Struct(endian + "IIII")
-        off = 24
-        while off + 16 <= len(data):
-            sec, frac, incl, _orig = rec.unpack_from(data, off)
-            off += 16
-            yield sec + frac * unit, linktype, data[off:off + incl]
-            off += incl
-    elif len(data) >= 12 and struct.unpack_from("<I", data, 0)[0] == _PCAPNG_SHB:
-        yield from _pcapng(data)
-    else:
-        raise TelemetryError(f"{path} is neither pcap nor pcapng")
 
 
-def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
-    off, endian, linktypes = 0, "<", []
-    while off + 12 <= len(data):
-        btype = struct.unpack_from(endian + "I", data, off)[0]
+def _frames(path: Path) -> Iterator[tuple[float, int, bytes]]:
+    with _open(path) as f:
+        magic = f.read(4)
+        if magic in _PCAP_MAGIC:
+            yield from _pcap(f, path, magic)
+        elif len(magic) == 4 and struct.unpack("<I", magic)[0] == _PCAPNG_SHB:
+            yield from _pcapng(f, magic)
+        else:
+            raise TelemetryError(f"{path} is neither pcap nor pcapng")
+
+
+def _pcap(f: BinaryIO, path: Path, magic: bytes) -> Iterator[tuple[float, int, bytes]]:
+    endian, unit = _PCAP_MAGIC[magic]
+    head = f.read(20)
+    if len(head) < 20:
+        raise TelemetryError(f"{path}: truncated pcap header")
+    linktype = struct.unpack_from(endian + "I", head, 16)[0] & 0x0FFFFFFF
+    rec = struct.Struct(endian + "IIII")
+    read = f.read
+    while True:
+        h = read(16)
+        if len(h) < 16:
+            return
+        sec, frac, incl, _orig = rec.unpack(h)
+        if incl > MAX_FRAME:
+            raise TelemetryError(f"{path}: damaged record ({incl} bytes claimed)")
+        frame = read(incl)
+        if len(frame) < incl:
+            return  # a capture cut short: its last frame is incomplete
+        yield sec + frac * unit, linktype, frame
+
+
+def _pcapng(f: BinaryIO, first: bytes) -> Iterator[tuple[float, int, bytes]]:
+    endian, linktypes = "<", []
+    pending = first
+    while True:
+        head = pending + f.read(8 - len(pending))
+        pending = b""
+        if len(head) < 8:
+            return
+        btype = struct.unpack_from("<I", head, 0)[0]
         if btype == _PCAPNG_SHB:
-            endian = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+            bom = f.read(4)
+            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
             linktypes = []
-        blen = struct.unpack_from(endian + "I", data, off + 4)[0]
-        if blen < 12 or off + blen > len(data):
-            break
+            blen = struct.unpack_from(endian + "I", head, 4)[0]
+            body = bom + f.read(max(0, blen - 12))
+        else:
+            btype = struct.unpack_from(endian + "I", head, 0)[0]
+            blen = struct.unpack_from(endian + "I", head, 4)[0]
+            if blen < 12 or blen > MAX_FRAME + 64:
+                return
+            body = f.read(blen - 8)
+        if len(body) < blen - 8:
+            return
         if btype == 1:  # interface description
-            linktypes.append(struct.unpack_from(endian + "H", data, off + 8)[0])
+            linktypes.append(struct.unpack_from(endian + "H", body, 0)[0])
         elif btype == 6 and blen >= 32:  # enhanced packet (timestamps assumed in microseconds, the default)
-            ifid, hi, lo, caplen = struct.unpack_from(endian + "IIII", data, off + 8)
+            ifid, hi, lo, caplen = struct.unpack_from(endian + "IIII", body, 0)
             lt = linktypes[ifid] if ifid < len(linktypes) else LINKTYPE_ETHERNET
-            yield ((hi << 32) | lo) * 1e-6, lt, data[off + 28:off + 28 + caplen]
+            yield ((hi << 32) | lo) * 1e-6, lt, body[20:20 + caplen]
         elif btype == 3 and linktypes:  # simple packet
-            orig = struct.unpack_from(endian + "I", data, off + 8)[0]
-            yield 0.0, linktypes[0], data[off + 12:off + 12 + min(orig, blen - 16)]
-        off += blen
+            orig = struct.unpack_from(endian + "I", body, 0)[0]
+            yield 0.0, linktypes[0], body[4:4 + min(orig, blen - 16)]
 
 
 def udp_datagrams(path: Path | str, port: int | None = 6343) -> Iterator[tuple[float, str, bytes]]:
     """(timestamp, source address, payload) of each UDP datagram to `port` (any port when None)."""
+    common = _ETH_IP4_UDP.unpack_from
+    common_size = _ETH_IP4_UDP.size
     for ts, linktype, frame in _frames(Path(path)):
+        if linktype == LINKTYPE_ETHERNET and len(frame) >= common_size:
+            ethertype, vihl, _tos, _total, _id, frag, _ttl, proto, _sum, src, _dst, _sport, dport, ulen = common(frame, 0)
+            if ethertype == ETH_IPV4 and vihl == 0x45 and not frag & 0x1FFF:
+                if proto != UDP or (port is not None and dport != port):
+                    continue
+                # the UDP length excludes Ethernet padding of short frames
+                yield ts, inet_ntop(AF_INET, src), frame[42:34 + max(8, ulen)]
+                continue
         p = _frame_packet(frame, linktype)
         if p is None or p.protocol != UDP or p.l4_offset is None or p.dst_port is None:
             continue
@@ -86,5 +135,5 @@ def udp_datagrams(path: Path | str, port: int | None = 6343) -> Iterator[tuple[f
             continue
         if p.l4_offset + 8 > len(frame):
             continue
-        ulen = struct.unpack_from("!H", frame, p.l4_offset + 4)[0]  # excludes Ethernet padding of short frames
+        ulen = struct.unpack_from("!H", frame, p.l4_offset + 4)[0]
         yield ts, p.src or "", frame[p.l4_offset + 8:p.l4_offset + max(8, ulen)]
