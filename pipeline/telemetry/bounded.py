@@ -47,6 +47,17 @@ class LRU(Generic[K, V]):
                 self._on_evict(old_key, old)
         data[key] = value
 
+    def swap(self, key: K, value: V) -> V | None:
+        """put(key, value) and return the value it replaced (one call on the hot path)."""
+        data = self._data
+        old = data.get(key)
+        if old is not None:
+            data[key] = value
+            data.move_to_end(key)
+            return old
+        self.put(key, value)
+        return None
+
     def pop(self, key: K) -> V | None:
         return self._data.pop(key, None)
 

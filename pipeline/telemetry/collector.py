@@ -75,16 +75,6 @@ class FlowStats:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-@dataclass(slots=True)
-class _AgentMetrics:
-    """Per-agent metric children, looked up once (prometheus' labels() is slow on the hot path)."""
-
-    datagrams: object
-    flow_samples: object
-    counter_samples: object
-    lost: object
-
-
 Labeler = Callable[[Observation], "str | None"]
 Listener = Callable[[Observation], None]
 
@@ -173,8 +163,10 @@ class Collector:
         self._last_seq: LRU[tuple[str, int], int] = LRU("sequences", max_sources, counter=mm.state_evictions.labels("sequences"))
         self._drops: LRU[tuple[str, int], object] = LRU("sources", max_sources, self._forget_source,
                                                         mm.state_evictions.labels("sources"))
-        self._per_agent: LRU[str, _AgentMetrics] = LRU("agents", max_agents if self._agents is None else len(self._agents[0]) or 1,
-                                                       self._forget_agent, mm.state_evictions.labels("agents"))
+        # per agent: [datagrams, flow samples, counter samples, lost datagrams], read at scrape time
+        self._per_agent: LRU[str, list[int]] = LRU("agents", max_agents if self._agents is None else len(self._agents[0]) or 1,
+                                                   None, mm.state_evictions.labels("agents"))
+        mm.agent_counters(self._per_agent.items)
         mm.state_entries.labels("flows").set_function(lambda: self.history.entries)
         for name, table in (("sequences", self._last_seq), ("sources", self._drops), ("agents", self._per_agent)):
             mm.state_entries.labels(name).set_function(table.__len__)
@@ -291,7 +283,7 @@ class Collector:
                 return None
             if self._listeners or self.jsonl is not None or self.labeler is not None:
                 return self._ingest_observed(data, name, now)
-            sc = scan(data, agent, off)
+            sc = scan(data, agent, off, name)
         except MalformedDatagram:
             self._malformed()
             return None
@@ -306,30 +298,39 @@ class Collector:
         self.metrics.malformed.inc()
 
     def _account(self, name: str, sc: Scanned, now: float, labels: list | None = None) -> None:
-        """Sequence, metrics and history of one accepted datagram."""
-        m = self._agent_metrics(name)
-        m.datagrams.inc()
+        """Sequence, counters and history of one accepted datagram."""
+        m = self._per_agent.get(name)
+        if m is None:
+            m = [0, 0, 0, 0]
+            self._per_agent.put(name, m)
+        m[0] += 1
         seq_key = (name, sc.sub_agent)
-        last = self._last_seq.get(seq_key)
+        last = self._last_seq.swap(seq_key, sc.sequence)
         if last is not None and sc.sequence > last + 1:
-            m.lost.inc(sc.sequence - last - 1)
-        self._last_seq.put(seq_key, sc.sequence)
+            m[3] += sc.sequence - last - 1
         if sc.counters:
-            m.counter_samples.inc(len(sc.counters))
+            m[2] += len(sc.counters)
         flows = sc.flows
         if not flows:
             return
-        m.flow_samples.inc(len(flows))
+        m[1] += len(flows)
         h = self.history
         with h.lock:
             bucket = h.bucket(now)
-            add = h.add
-            for f in flows:
-                add(bucket, name, (name,) + f[:9], f[9], f[10])
+            table = bucket.flows
+            for key, rate, flen in flows:
+                v = table.get(key)
+                if v is None:
+                    h.add(bucket, name, key, rate, flen)
+                else:
+                    v[0] += 1
+                    v[1] += rate
+                    v[2] += rate * flen
+                    v[3] = rate
         if labels:
-            for f, label in zip(flows, labels):
+            for (key, _r, _f), label in zip(flows, labels):
                 if label is not None:
-                    self._labels.put((name,) + f[:9], label)
+                    self._labels.put(key, label)
         for index, drops in sc.drops.items():
             key = (name, index)
             gauge = self._drops.get(key)
@@ -343,7 +344,7 @@ class Collector:
         dg = decode_datagram(data)
         now = time.time() if now is None else now
         sc = Scanned(dg.agent, dg.sub_agent, dg.sequence)
-        sc.flows = [_slow_flow(fs) for fs in dg.flows]
+        sc.flows = [_slow_flow(name, fs) for fs in dg.flows]
         sc.counters = dg.counters
         sc.drops = {fs.source_index: fs.drops for fs in dg.flows}
         observations = [Observation(now, name, fs) for fs in dg.flows]
@@ -366,24 +367,6 @@ class Collector:
             if self.jsonl is not None:
                 self._write(self._flow_record(obs))
         return sc
-
-    def _agent_metrics(self, name: str) -> "_AgentMetrics":
-        m = self._per_agent.get(name)
-        if m is None:
-            mm = self.metrics
-            m = _AgentMetrics(mm.datagrams.labels(name), mm.flow_samples.labels(name),
-                              mm.counter_samples.labels(name), mm.lost_datagrams.labels(name))
-            self._per_agent.put(name, m)
-        return m
-
-    def _forget_agent(self, name: str, _m: "_AgentMetrics") -> None:
-        """An evicted agent takes its metric children along (a label set per sender would be a leak)."""
-        mm = self.metrics
-        for metric in (mm.datagrams, mm.flow_samples, mm.counter_samples, mm.lost_datagrams):
-            try:
-                metric.remove(name)
-            except KeyError:
-                pass
 
     def _forget_source(self, key: tuple[str, int], _gauge) -> None:
         try:
@@ -450,7 +433,6 @@ class Collector:
         return out
 
     def snapshot(self, top: int = 20) -> dict:
-        m = self.metrics
         h = self.history
         return {
             "flows": h.entries,
@@ -458,7 +440,7 @@ class Collector:
             "overflow": h.overflow,
             "malformed": self.malformed,
             "rejected": self.rejected,
-            "datagrams": sum(s.value for mf in m.datagrams.collect() for s in mf.samples if s.name.endswith("_total")),
-            "flow_samples": sum(s.value for mf in m.flow_samples.collect() for s in mf.samples if s.name.endswith("_total")),
+            "datagrams": sum(v[0] for _, v in self._per_agent.items()),
+            "flow_samples": sum(v[1] for _, v in self._per_agent.items()),
             "top": [f.to_dict() for f in self.flows()[:top]],
         }

@@ -31,7 +31,10 @@ _COUNTERS_X = struct.Struct("!IIII")
 # IPv4 header without options, then the transport ports
 _COMMON = struct.Struct("!IIIIIIII II IIII 12xH BBHHHBBH4s4s HH")
 _COMMON_SIZE = _COMMON.size
-_PORTED = (6, 17)
+# the same after a leading extended switch record (pmacct's order; its 24 bytes checked by _SWITCH_FIRST)
+_COMMON_SW = struct.Struct("!IIIIIIII 24x II IIII 12xH BBHHHBBH4s4s HH")
+_COMMON_SW_SIZE = _COMMON_SW.size
+_SWITCH_FIRST = struct.pack("!II", EXTENDED_SWITCH, 16)
 _ING, _EGR = "ingress", "egress"
 
 
@@ -42,7 +45,8 @@ class Scanned:
 
     def __init__(self, agent: str, sub_agent: int, sequence: int):
         self.agent, self.sub_agent, self.sequence = agent, sub_agent, sequence
-        # (source index, direction, src, dst, protocol, src port, dst port, output ifindex, next hop, rate, frame length)
+        # (history key, rate, frame length); key: (agent name, source index, direction, src, dst, protocol,
+        # src port, dst port, output ifindex, next hop)
         self.flows: list[tuple] = []
         self.counters: list[CounterSample] = []
         self.drops: dict[int, int] = {}
@@ -72,32 +76,27 @@ def _packed(addr: str | None) -> bytes | None:
     return inet_pton(AF_INET6 if ":" in addr else AF_INET, addr)
 
 
-def _direction(index: int, infmt: int, inval: int, outfmt: int, outval: int) -> str | None:
-    if infmt == 0 and inval == index:
-        return _ING
-    if outfmt == 0 and outval == index:
-        return _EGR
-    return None
-
-
-def _slow_flow(fs: FlowSample) -> tuple:
+def _slow_flow(name: str, fs: FlowSample) -> tuple:
     p = fs.packet
+    out_if = fs.output_if if fs.output_format == 0 else None
     if p is not None:
-        return (fs.source_index, fs.direction, _packed(p.src), _packed(p.dst), p.protocol, p.src_port, p.dst_port,
-                fs.output_if if fs.output_format == 0 else None, fs.next_hop, fs.sampling_rate, fs.frame_length or 0)
-    return (fs.source_index, fs.direction, None, None, None, None, None,
-            fs.output_if if fs.output_format == 0 else None, fs.next_hop, fs.sampling_rate, fs.frame_length or 0)
+        key = (name, fs.source_index, fs.direction, _packed(p.src), _packed(p.dst), p.protocol, p.src_port, p.dst_port,
+               out_if, fs.next_hop)
+    else:
+        key = (name, fs.source_index, fs.direction, None, None, None, None, None, out_if, fs.next_hop)
+    return key, fs.sampling_rate, fs.frame_length or 0
 
 
-def scan(buf: bytes, agent: str, off: int) -> Scanned:
-    """Flow keys and counters of one datagram whose header (agent address up to `off`) is already read."""
+def scan(buf: bytes, agent: str, off: int, name: str | None = None) -> Scanned:
+    """Flow keys and counters of one datagram whose header (agent address up to `off`) is already read;
+    `name` is the agent's name in the keys (default: its address)."""
     try:
-        return _scan(buf, agent, off)
+        return _scan(buf, agent, off, agent if name is None else name)
     except struct.error as e:
         raise MalformedDatagram(f"truncated: {e}") from None
 
 
-def _scan(buf: bytes, agent: str, off: int) -> Scanned:
+def _scan(buf: bytes, agent: str, off: int, name: str) -> Scanned:
     end = len(buf)
     sub_agent, dseq, _uptime, nsamples = _TAIL.unpack_from(buf, off)
     off += 16
@@ -108,6 +107,7 @@ def _scan(buf: bytes, agent: str, off: int) -> Scanned:
     drops_by_source = out.drops
     pair = _PAIR.unpack_from
     common = _COMMON.unpack_from
+    common_sw = _COMMON_SW.unpack_from
     for _ in range(nsamples):
         fmt, length = pair(buf, off)
         off += 8
@@ -117,49 +117,48 @@ def _scan(buf: bytes, agent: str, off: int) -> Scanned:
         if fmt == FLOW_SAMPLE:
             if off + 32 > send:
                 raise MalformedDatagram("flow sample shorter than its header")
-            if off + _COMMON_SIZE <= end:
+            if buf[off + 32:off + 40] == _SWITCH_FIRST:
+                fields, rstart, done = (common_sw(buf, off) if off + _COMMON_SW_SIZE <= end else None), off + 64, 2
+            else:
+                fields, rstart, done = (common(buf, off) if off + _COMMON_SIZE <= end else None), off + 40, 1
+            if fields is not None:
                 (_seq, source, rate, _pool, drops, inp, outp, nrec, rfmt, rlen, hproto, flen, _stripped, hlen,
-                 ethertype, vihl, _tos, _total, _id, frag, _ttl, proto, _sum, src, dst, sport, dport) = common(buf, off)
-                rstart = off + 40
+                 ethertype, vihl, _tos, _total, _id, frag, _ttl, proto, _sum, src, dst, sport, dport) = fields
                 rend = rstart + rlen
                 if (rfmt == RAW_HEADER and hproto == HEADER_ETHERNET and ethertype == 0x0800 and vihl == 0x45
                         and not frag & 0x1FFF and 38 <= hlen <= MAX_HEADER and rstart + 16 + hlen <= rend <= send
-                        and 1 <= nrec and nrec * 8 <= send - off - 32):
-                    rest_ok, off_r = True, rend
-                    for _r in range(nrec - 1):  # what may follow: extended switch or unknown records
+                        and done <= nrec and nrec * 8 <= send - off - 32):
+                    off_r = rend
+                    for _r in range(nrec - done):  # what may follow: extended switch or unknown records
                         if off_r + 8 > send:
-                            rest_ok = False
                             break
                         f2, l2 = pair(buf, off_r)
                         off_r += 8 + l2
                         if off_r > send or (f2 == EXTENDED_SWITCH and l2 < 16) or f2 in (1, 3, 4, 1002):
-                            rest_ok = False
                             break
-                    if rest_ok and send - off_r < 8:
-                        index = source & 0xFFFFFF
-                        inval, outval = inp & 0x3FFFFFFF, outp & 0x3FFFFFFF
-                        outfmt = outp >> 30
-                        if (inp >> 30) == 0 and inval == index:
-                            direction = _ING
-                        elif outfmt == 0 and outval == index:
-                            direction = _EGR
-                        else:
-                            direction = None
-                        if proto in _PORTED:
-                            flows.append((index, direction, src, dst, proto, sport, dport,
-                                          outval if outfmt == 0 else None, None, rate, flen))
-                        else:
-                            flows.append((index, direction, src, dst, proto, None, None,
-                                          outval if outfmt == 0 else None, None, rate, flen))
-                        drops_by_source[index] = drops
-                        off = send
-                        continue
+                    else:
+                        if send - off_r < 8:
+                            index = source & 0xFFFFFF
+                            if inp < 0x40000000 and inp == index:
+                                direction = _ING
+                            elif outp < 0x40000000 and outp == index:
+                                direction = _EGR
+                            else:
+                                direction = None
+                            out_if = outp if outp < 0x40000000 else None
+                            if proto == 6 or proto == 17:
+                                flows.append(((name, index, direction, src, dst, proto, sport, dport, out_if, None), rate, flen))
+                            else:
+                                flows.append(((name, index, direction, src, dst, proto, None, None, out_if, None), rate, flen))
+                            drops_by_source[index] = drops
+                            off = send
+                            continue
             # everything else: the reference decoder's own record walk
             seq, source, rate, pool, drops, inp, outp, nrec = _FLOW.unpack_from(buf, off)
             fs = FlowSample(agent, sub_agent, seq, source >> 24, source & 0xFFFFFF, rate, pool, drops,
                             inp & 0x3FFFFFFF, outp & 0x3FFFFFFF, inp >> 30, outp >> 30)
             _flow_records(buf, off + 32, send, nrec, fs, True)
-            flows.append(_slow_flow(fs))
+            flows.append(_slow_flow(name, fs))
             drops_by_source[fs.source_index] = drops
         elif fmt == FLOW_SAMPLE_X:
             seq, stype, sindex, rate, pool, drops, infmt, inval, outfmt, outval, nrec = _FLOW_X.unpack_from(buf, off)
@@ -167,7 +166,7 @@ def _scan(buf: bytes, agent: str, off: int) -> Scanned:
                 raise MalformedDatagram("expanded flow sample shorter than its header")
             fs = FlowSample(agent, sub_agent, seq, stype, sindex, rate, pool, drops, inval, outval, infmt, outfmt)
             _flow_records(buf, off + 44, send, nrec, fs, True)
-            flows.append(_slow_flow(fs))
+            flows.append(_slow_flow(name, fs))
             drops_by_source[sindex] = drops
         elif fmt == COUNTER_SAMPLE:
             seq, source, nrec = _COUNTERS.unpack_from(buf, off)

@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily
+
+# per-agent counters kept as plain integers on the hot path and read at scrape time
+AGENT_COUNTERS = (
+    ("netchange_sflow_datagrams", "sFlow datagrams accepted"),
+    ("netchange_sflow_flow_samples", "flow samples decoded"),
+    ("netchange_sflow_counter_samples", "counter samples decoded"),
+    ("netchange_sflow_lost_datagrams", "datagrams missing from agents' sequence numbers"),
+)
+
+
+class _AgentCounters:
+    """A prometheus collector over {agent: [datagrams, flow samples, counter samples, lost]}."""
+
+    def __init__(self, source: Callable[[], Iterable[tuple[str, list[int]]]]):
+        self.source = source
+
+    def describe(self):
+        return [CounterMetricFamily(n, h, labels=["agent"]) for n, h in AGENT_COUNTERS]
+
+    def collect(self):
+        families = [CounterMetricFamily(n, h, labels=["agent"]) for n, h in AGENT_COUNTERS]
+        for agent, values in self.source():
+            for fam, v in zip(families, values):
+                fam.add_metric([agent], v)
+        return families
 
 
 class CollectorMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.datagrams = Counter("netchange_sflow_datagrams", "sFlow datagrams accepted", ["agent"], registry=r)
         self.malformed = Counter("netchange_sflow_malformed_datagrams", "datagrams that failed to decode", registry=r)
         # no source label: unknown senders are unbounded, a label per sender would be a cardinality leak
         self.rejected = Counter("netchange_sflow_rejected_datagrams", "datagrams from agents not in the known list", registry=r)
-        self.flow_samples = Counter("netchange_sflow_flow_samples", "flow samples decoded", ["agent"], registry=r)
-        self.counter_samples = Counter("netchange_sflow_counter_samples", "counter samples decoded", ["agent"], registry=r)
-        self.lost_datagrams = Counter("netchange_sflow_lost_datagrams", "datagrams missing from agents' sequence numbers", ["agent"], registry=r)
         self.agent_drops = Gauge("netchange_sflow_agent_drops", "samples the agent dropped for lack of resources (cumulative, as reported)", ["agent", "source"], registry=r)
         self.overflow = Counter("netchange_flow_history_overflow_samples", "samples not kept per flow because the history was full (verdicts that rest on absence turn inconclusive)", registry=r)
         # every table a sender can name entries of is bounded: its size and what it evicted, per table
         self.state_entries = Gauge("netchange_collector_state_entries", "entries in a bounded state table", ["table"], registry=r)
         self.state_evictions = Counter("netchange_collector_state_evictions", "entries evicted from a bounded state table (least recently used first)", ["table"], registry=r)
+
+    def agent_counters(self, source: Callable[[], Iterable[tuple[str, list[int]]]]) -> None:
+        """Registers the per-agent counters, read from `source` at scrape time."""
+        self.registry.register(_AgentCounters(source))
 
     def value(self, name: str, **labels: str) -> float:
         """Current value of a metric sample (0 when absent), e.g. value('netchange_sflow_malformed_datagrams_total')."""

@@ -47,7 +47,7 @@ def _reference(buf: bytes):
         d = decode_datagram(buf)
     except MalformedDatagram:
         return "malformed"
-    return [_slow_flow(fs) for fs in d.flows], len(d.counters)
+    return [_slow_flow(d.agent, fs) for fs in d.flows], len(d.counters)
 
 
 def _fast(buf: bytes):
