@@ -277,7 +277,8 @@ class Agent:
         for itf in self.interfaces:
             seq = self._counter_seq.get(itf.ifindex, 0) + 1
             self._counter_seq[itf.ifindex] = seq
-            samples.append(enc.counter_sample(seq, itf.ifindex, [enc.generic_counters_record(interface_counters(itf.name, itf.ifindex))]))
+            samples.append(enc.counter_sample(seq, itf.ifindex, [enc.generic_counters_record(interface_counters(itf.name, itf.ifindex)),
+                                                                 enc.port_name_record(itf.name)]))
         self.stats.counter_samples += len(samples)
         self._send(samples)
 

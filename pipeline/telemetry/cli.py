@@ -90,11 +90,15 @@ def collect(
     any_agent: bool = typer.Option(False, "--any-agent", help="Accept datagrams from every agent (debugging)."),
     jsonl: Optional[Path] = typer.Option(None, help="Write samples as JSON lines to this file ('-' for stdout)."),
     metrics_port: Optional[int] = typer.Option(None, help="Serve Prometheus metrics on this port."),
-    max_flows: int = typer.Option(10_000, help="Size of the flow table (least recently seen flows are evicted)."),
+    metrics_address: str = typer.Option("127.0.0.1", help="Address the metrics are served on."),
+    api: Optional[str] = typer.Option(None, help="Serve the deploy API (queries, verdicts) on ADDRESS:PORT, e.g. 127.0.0.1:9996."),
+    max_flows: int = typer.Option(100_000, help="Entries of the flow history, over all buckets (oldest buckets go first)."),
+    history_seconds: float = typer.Option(900.0, help="Seconds of flow history kept (at most)."),
+    resolution: float = typer.Option(1.0, help="Seconds per history bucket."),
     duration: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
     top: int = typer.Option(20, help="Flows to show in the final summary."),
 ) -> None:
-    """Collect sFlow v5 from known agents: decode, aggregate, export metrics and JSON lines."""
+    """Collect sFlow v5 from known agents: decode, keep recent flow history, answer deploys, export metrics."""
     from .collector import Collector, agents_from_inventory
 
     if max_flows < 1:
@@ -102,14 +106,23 @@ def collect(
     if metrics_port is not None:
         check_port(metrics_port, "--metrics-port")
     bind = parse_listen(listen)
+    api_bind = parse_listen(api, "--api", "127.0.0.1") if api else None
+    if not (0.05 <= resolution <= 60 and resolution <= history_seconds <= 86400):
+        raise TelemetryError("--resolution must be 0.05-60 s and --history-seconds between it and 86400")
     agents: dict | None = {}
+    points = interfaces = None
     for a in agent:
         name, _, addr = a.rpartition("=")
         agents[name or addr] = addr
     if inventory is not None:
         from ..inventory import Inventory
 
-        agents.update(agents_from_inventory(Inventory(inventory)))
+        from .points import Points
+
+        inv = Inventory(inventory)
+        agents.update(agents_from_inventory(inv))
+        pts = Points(inv)
+        points, interfaces = pts.names(), pts.interfaces()
     if any_agent:
         agents = None
     elif not agents:
@@ -119,14 +132,20 @@ def collect(
     if jsonl is not None:
         out = sys.stdout if str(jsonl) == "-" else open(jsonl, "a", buffering=1)
     try:
-        c = Collector(bind=bind, agents=agents, max_flows=max_flows, jsonl=out)
+        c = Collector(bind=bind, agents=agents, max_flows=max_flows, jsonl=out, points=points, interfaces=interfaces,
+                      resolution=resolution, max_age=history_seconds)
         if metrics_port is not None:
             from prometheus_client import start_http_server
 
             try:
-                start_http_server(metrics_port, registry=c.metrics.registry)
+                start_http_server(metrics_port, metrics_address, registry=c.metrics.registry)
             except OSError as e:
                 raise TelemetryError(f"cannot serve metrics on port {metrics_port}: {e.strerror}") from None
+        server = None
+        if api_bind is not None and read is None:
+            from .api import ApiServer
+
+            server = ApiServer(api_bind, c).start()
         if read is not None:
             n = c.read_pcap(read, port)
             print(f"read {n} datagrams from {read}", file=sys.stderr)
@@ -134,8 +153,11 @@ def collect(
             stop = threading.Event()
             _on_signals(stop.set)
             c.start()
-            print(f"netchange collect: listening on {c.address[0]}:{c.address[1]}", file=sys.stderr, flush=True)
+            where = f"; API on {api_bind[0]}:{server.server_address[1]}" if server else ""
+            print(f"netchange collect: listening on {c.address[0]}:{c.address[1]}{where}", file=sys.stderr, flush=True)
             stop.wait(duration)
+            if server is not None:
+                server.stop()
             c.stop()
         print(json.dumps(c.snapshot(top), indent=2), file=sys.stderr if out is sys.stdout else sys.stdout)
     finally:

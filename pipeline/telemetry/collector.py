@@ -31,6 +31,8 @@ from .sflow_codec import FlowSample, decode_datagram
 
 MAX_AGENTS = 1024      # agents tracked at once in any-agent mode (a known list bounds itself)
 MAX_SOURCES = 4096     # (agent, sub-agent) sequence states and (agent, data source) drop gauges
+MAX_INTERFACES = 4096  # interface names learned per agent from port-name counter records
+MAX_CHECKS = 64        # verification checks whose results are exported as metrics (the latest ones)
 
 
 @dataclass(slots=True)
@@ -140,11 +142,12 @@ class Collector:
                  max_flows: int = 10_000, jsonl: IO[str] | None = None, labeler: Labeler | None = None,
                  interfaces: Mapping[str, Mapping[str, int]] | None = None, metrics: CollectorMetrics | None = None,
                  max_sources: int = MAX_SOURCES, max_agents: int = MAX_AGENTS, resolution: float = 1.0,
-                 max_age: float = 900.0):
+                 max_age: float = 900.0, points: Mapping[str, Mapping[str, str]] | None = None):
         """`agents`: {name: address or KnownAgent} or addresses; a datagram is accepted only from a UDP source
         of the agent it names (None: any agent, from its own address).  `interfaces`: {agent name:
-        {interface name: ifindex}} for queries by name.  `max_flows` bounds the flow history (entries over
-        all `resolution`-second buckets of the last `max_age` seconds)."""
+        {interface name: ifindex}} for queries by name (more are learned from port-name counter records).
+        `max_flows` bounds the flow history (entries over all `resolution`-second buckets of the last
+        `max_age` seconds).  `points`: {agent: {interface: observation point name}}, exported per point."""
         for what, n in (("--max-flows", max_flows), ("max_sources", max_sources), ("max_agents", max_agents)):
             if not isinstance(n, int) or n < 1:
                 raise TelemetryError(f"{what} must be at least 1, not {n}")
@@ -168,6 +171,13 @@ class Collector:
                                                    None, mm.state_evictions.labels("agents"))
         mm.agent_counters(self._per_agent.items)
         mm.state_entries.labels("flows").set_function(lambda: self.history.entries)
+        # observation points: (agent, ifindex) -> point name; per (point, direction) [samples, packets, bytes]
+        self._point_names = {a: dict(m) for a, m in (points or {}).items()}
+        self._points: dict[tuple[str, int], str] = {}
+        self._point_totals: dict[tuple[str, str], list[float]] = {}
+        self._refresh_points()
+        mm.point_counters(lambda: list(self._point_totals.items()))
+        self._checks: LRU[tuple[str, str], tuple] = LRU("checks", MAX_CHECKS, self._forget_check)
         for name, table in (("sequences", self._last_seq), ("sources", self._drops), ("agents", self._per_agent)):
             mm.state_entries.labels(name).set_function(table.__len__)
         self._lock = threading.Lock()
@@ -247,7 +257,16 @@ class Collector:
 
     def learn_interfaces(self, agent: str, names: Mapping[str, int]) -> None:
         with self._lock:
-            self.interfaces.setdefault(agent, {}).update(names)
+            known = self.interfaces.setdefault(agent, {})
+            for name, index in names.items():
+                if known.get(name) != index and (name in known or len(known) < MAX_INTERFACES):
+                    known[name] = index
+            self._refresh_points()
+
+    def _refresh_points(self) -> None:
+        self._points = {(agent, self.interfaces[agent][itf]): point
+                        for agent, m in self._point_names.items() for itf, point in m.items()
+                        if itf in self.interfaces.get(agent, {})}
 
     def ifindex(self, agent: str, interface: str | int) -> int:
         if isinstance(interface, int) or str(interface).isdigit():
@@ -310,6 +329,9 @@ class Collector:
             m[3] += sc.sequence - last - 1
         if sc.counters:
             m[2] += len(sc.counters)
+            names = {cs.port_name: cs.source_index for cs in sc.counters if cs.port_name}
+            if names and any(self.interfaces.get(name, {}).get(n) != i for n, i in names.items()):
+                self.learn_interfaces(name, names)
         flows = sc.flows
         if not flows:
             return
@@ -327,6 +349,17 @@ class Collector:
                     v[1] += rate
                     v[2] += rate * flen
                     v[3] = rate
+        if self._points:
+            points, totals = self._points, self._point_totals
+            for key, rate, flen in flows:
+                point = points.get((name, key[1]))
+                if point is not None:
+                    t = totals.get((point, key[2] or "unknown"))
+                    if t is None:
+                        t = totals[(point, key[2] or "unknown")] = [0, 0, 0]
+                    t[0] += 1
+                    t[1] += rate
+                    t[2] += rate * flen
         if labels:
             for (key, _r, _f), label in zip(flows, labels):
                 if label is not None:
@@ -367,6 +400,50 @@ class Collector:
             if self.jsonl is not None:
                 self._write(self._flow_record(obs))
         return sc
+
+    def _forget_check(self, key: tuple[str, str], labels: tuple) -> None:
+        mm = self.metrics
+        for metric in (mm.check_samples, mm.check_packets, mm.check_bytes):
+            try:
+                metric.remove(*labels[:3])
+            except KeyError:
+                pass
+        try:
+            mm.check_outcome.remove(*labels)
+        except KeyError:
+            pass
+
+    def report(self, body: dict) -> None:
+        """A deploy's verdicts, exported per check (the latest MAX_CHECKS checks; older ones are dropped)."""
+        change = body.get("change")
+        checks = body.get("checks")
+        if not isinstance(change, str) or not isinstance(checks, list) or len(checks) > 256:
+            raise TelemetryError("a report is {change: ID, checks: [...]} with at most 256 checks")
+        mm = self.metrics
+        for c in checks:
+            if not isinstance(c, dict):
+                raise TelemetryError("each check is an object")
+            name, point, outcome = (str(c.get(k, ""))[:100] for k in ("name", "point", "outcome"))
+            if outcome not in ("pass", "fail", "inconclusive"):
+                raise TelemetryError(f"check {name}: outcome must be pass, fail or inconclusive")
+            key = (change[:100], name)
+            old = self._checks.get(key)
+            if old is not None:
+                self._forget_check(key, old)
+            labels = (change[:100], name, point, outcome)
+            self._checks.put(key, labels)
+            mm.check_samples.labels(*labels[:3]).set(float(c.get("samples") or 0))
+            mm.check_packets.labels(*labels[:3]).set(float(c.get("packets") or 0))
+            mm.check_bytes.labels(*labels[:3]).set(float(c.get("bytes") or 0))
+            mm.check_outcome.labels(*labels).set(1)
+
+    def status(self) -> dict:
+        span = self.history.span()
+        return {"now": self.now(), "span": list(span) if span else None,
+                "agents": {n: {"datagrams": v[0], "flow_samples": v[1]} for n, v in self._per_agent.items()},
+                "interfaces": {a: dict(m) for a, m in self.interfaces.items()},
+                "flows": self.history.entries, "overflow": self.history.overflow,
+                "rejected": self.rejected, "malformed": self.malformed}
 
     def _forget_source(self, key: tuple[str, int], _gauge) -> None:
         try:

@@ -33,6 +33,28 @@ class _AgentCounters:
         return families
 
 
+POINT_COUNTERS = (
+    ("netchange_point_samples", "flow samples taken at an observation point"),
+    ("netchange_point_estimated_packets", "packets the samples at an observation point stand for"),
+    ("netchange_point_estimated_bytes", "bytes the samples at an observation point stand for"),
+)
+
+
+class _PointCounters:
+    def __init__(self, source):
+        self.source = source
+
+    def describe(self):
+        return [CounterMetricFamily(n, h, labels=["point", "direction"]) for n, h in POINT_COUNTERS]
+
+    def collect(self):
+        families = [CounterMetricFamily(n, h, labels=["point", "direction"]) for n, h in POINT_COUNTERS]
+        for (point, direction), values in self.source():
+            for fam, v in zip(families, values):
+                fam.add_metric([point, direction], v)
+        return families
+
+
 class CollectorMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
@@ -44,7 +66,16 @@ class CollectorMetrics:
         self.overflow = Counter("netchange_flow_history_overflow_samples", "samples not kept per flow because the history was full (verdicts that rest on absence turn inconclusive)", registry=r)
         # every table a sender can name entries of is bounded: its size and what it evicted, per table
         self.state_entries = Gauge("netchange_collector_state_entries", "entries in a bounded state table", ["table"], registry=r)
+        # the latest verification checks (a bounded set: older checks are removed)
+        self.check_samples = Gauge("netchange_verify_check_samples", "matching samples at the check's point in its window", ["change", "check", "point"], registry=r)
+        self.check_packets = Gauge("netchange_verify_check_estimated_packets", "packets the matching samples stand for", ["change", "check", "point"], registry=r)
+        self.check_bytes = Gauge("netchange_verify_check_estimated_bytes", "bytes the matching samples stand for", ["change", "check", "point"], registry=r)
+        self.check_outcome = Gauge("netchange_verify_check_outcome", "1 for the check's verdict (pass, fail, inconclusive)", ["change", "check", "point", "outcome"], registry=r)
         self.state_evictions = Counter("netchange_collector_state_evictions", "entries evicted from a bounded state table (least recently used first)", ["table"], registry=r)
+
+    def point_counters(self, source: Callable[[], Iterable[tuple[tuple[str, str], list]]]) -> None:
+        """Per observation point and direction: samples, estimated packets and bytes (read at scrape time)."""
+        self.registry.register(_PointCounters(source))
 
     def agent_counters(self, source: Callable[[], Iterable[tuple[str, list[int]]]]) -> None:
         """Registers the per-agent counters, read from `source` at scrape time."""
