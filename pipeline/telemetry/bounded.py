@@ -29,16 +29,19 @@ class LRU(Generic[K, V]):
         self._counter = counter  # a prometheus child counting evictions (optional)
 
     def get(self, key: K) -> V | None:
-        v = self._data.get(key)
+        data = self._data
+        v = data.get(key)
         if v is not None:
-            self._data.move_to_end(key)
+            data.move_to_end(key)
         return v
 
     def put(self, key: K, value: V) -> None:
         data = self._data
         if key in data:
+            data[key] = value
             data.move_to_end(key)
-        elif len(data) >= self.limit:
+            return
+        if len(data) >= self.limit:
             old_key, old = data.popitem(last=False)
             self.evictions += 1
             if self._counter is not None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterable, Mapping
 
 from .bounded import LRU
+from .cext import fastscan
 from .errors import MalformedDatagram, TelemetryError
 from .fastpath import Scanned, _slow_flow, header, scan
 from .history import Count, FlowHistory, Selector, text_address
@@ -162,10 +163,12 @@ class Collector:
         flow_evictions = mm.state_evictions.labels("flows")
         self.history = FlowHistory(max_flows, resolution, max_age, on_evict=flow_evictions.inc, on_overflow=mm.overflow.inc)
         self._labels: LRU[tuple, str] = LRU("labels", max_flows)
+        self._c = fastscan()  # the optional C hot path (None: pure Python, same results)
+        self._accept_cache: dict[tuple, tuple] = {}
         self._listeners: list[Listener] = []
         self._last_seq: LRU[tuple[str, int], int] = LRU("sequences", max_sources, counter=mm.state_evictions.labels("sequences"))
-        self._drops: LRU[tuple[str, int], object] = LRU("sources", max_sources, self._forget_source,
-                                                        mm.state_evictions.labels("sources"))
+        self._drops: LRU[tuple[str, int], int] = LRU("sources", max_sources, None, mm.state_evictions.labels("sources"))
+        mm.drop_gauges(self._drops.items)
         # per agent: [datagrams, flow samples, counter samples, lost datagrams], read at scrape time
         self._per_agent: LRU[str, list[int]] = LRU("agents", max_agents if self._agents is None else len(self._agents[0]) or 1,
                                                    None, mm.state_evictions.labels("agents"))
@@ -238,7 +241,7 @@ class Collector:
         from .pcap import udp_datagrams
 
         n = 0
-        for ts, src, payload in udp_datagrams(path, port):
+        for ts, src, payload in udp_datagrams(path, port, self._c):
             self.ingest(payload, src, ts)
             n += 1
         return n
@@ -295,13 +298,34 @@ class Collector:
         """Decodes and accounts one datagram received from UDP address `source`; returns what it held, or
         None when rejected (unknown agent, or a source that may not speak for it) or malformed."""
         try:
-            agent, off = header(data)
-            name = self.accepts(agent, source)
+            # (version, address type, agent address, UDP source) -> accepted name: decided once per sender
+            hkey = (data[:12] if data[4:8] == b"\0\0\0\1" else data[:24], source)
+            known = self._accept_cache.get(hkey)
+            if known is None:
+                agent, off = header(data)
+                known = (self.accepts(agent, source), agent, off)
+                if len(self._accept_cache) >= MAX_SOURCES:
+                    self._accept_cache.clear()
+                self._accept_cache[hkey] = known
+            name, agent, off = known
             if name is None:
                 self._reject()
                 return None
             if self._listeners or self.jsonl is not None or self.labeler is not None:
                 return self._ingest_observed(data, name, now)
+            if self._c is not None:
+                t = time.time() if now is None else now
+                h = self.history
+                with h.lock:
+                    bs = h.buckets
+                    bucket = bs[-1] if bs and bs[-1].start <= t < bs[-1].start + h.resolution else h.bucket(t)
+                    fast = self._c.scan_into(data, off, name, bucket.flows)
+                    if fast is not None and fast[3]:
+                        for key, rate, flen in fast[3]:  # flows new to this bucket: within the history's bound
+                            h.add(bucket, name, key, rate, flen)
+                if fast is not None:
+                    self._account_c(name, fast)
+                    return fast
             sc = scan(data, agent, off, name)
         except MalformedDatagram:
             self._malformed()
@@ -315,6 +339,35 @@ class Collector:
     def _malformed(self) -> None:
         self.malformed += 1
         self.metrics.malformed.inc()
+
+    def _account_c(self, name: str, fast: tuple) -> None:
+        """Sequence, counters, drops and points of a datagram the C path already added to the history."""
+        sub_agent, sequence, nsamples, _fresh, drops, sources = fast
+        m = self._per_agent.get(name)
+        if m is None:
+            m = [0, 0, 0, 0]
+            self._per_agent.put(name, m)
+        m[0] += 1
+        m[1] += nsamples
+        last = self._last_seq.swap((name, sub_agent), sequence)
+        if last is not None and sequence > last + 1:
+            m[3] += sequence - last - 1
+        if self._points:
+            for (index, direction), (k, packets, nbytes) in sources.items():
+                point = self._points.get((name, index))
+                if point is not None:
+                    t = self._point_totals.setdefault((point, direction or "unknown"), [0, 0, 0])
+                    t[0] += k
+                    t[1] += packets
+                    t[2] += nbytes
+        put = self._drops.put
+        for index, value in drops.items():
+            put((name, index), value)
+
+    def _set_drops(self, name: str, drops: dict) -> None:
+        put = self._drops.put
+        for index, value in drops.items():
+            put((name, index), value)
 
     def _account(self, name: str, sc: Scanned, now: float, labels: list | None = None) -> None:
         """Sequence, counters and history of one accepted datagram."""
@@ -364,13 +417,7 @@ class Collector:
             for (key, _r, _f), label in zip(flows, labels):
                 if label is not None:
                     self._labels.put(key, label)
-        for index, drops in sc.drops.items():
-            key = (name, index)
-            gauge = self._drops.get(key)
-            if gauge is None:
-                gauge = self.metrics.agent_drops.labels(name, str(index))
-                self._drops.put(key, gauge)
-            gauge.set(drops)
+        self._set_drops(name, sc.drops)
 
     def _ingest_observed(self, data: bytes, name: str, now: float | None) -> Scanned:
         """The reference decoder with per-sample Observations, for listeners, the labeler and JSON lines."""
@@ -444,12 +491,6 @@ class Collector:
                 "interfaces": {a: dict(m) for a, m in self.interfaces.items()},
                 "flows": self.history.entries, "overflow": self.history.overflow,
                 "rejected": self.rejected, "malformed": self.malformed}
-
-    def _forget_source(self, key: tuple[str, int], _gauge) -> None:
-        try:
-            self.metrics.agent_drops.remove(key[0], str(key[1]))
-        except KeyError:
-            pass
 
     @staticmethod
     def _flow_record(obs: Observation) -> dict:

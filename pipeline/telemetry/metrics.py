@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 # per-agent counters kept as plain integers on the hot path and read at scrape time
 AGENT_COUNTERS = (
@@ -55,6 +55,22 @@ class _PointCounters:
         return families
 
 
+class _DropGauges:
+    def __init__(self, source):
+        self.source = source
+
+    def describe(self):
+        return [GaugeMetricFamily("netchange_sflow_agent_drops", "", labels=["agent", "source"])]
+
+    def collect(self):
+        fam = GaugeMetricFamily("netchange_sflow_agent_drops",
+                                "samples the agent dropped for lack of resources (cumulative, as reported)",
+                                labels=["agent", "source"])
+        for (agent, index), value in self.source():
+            fam.add_metric([agent, str(index)], value)
+        return [fam]
+
+
 class CollectorMetrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
@@ -62,7 +78,6 @@ class CollectorMetrics:
         self.malformed = Counter("netchange_sflow_malformed_datagrams", "datagrams that failed to decode", registry=r)
         # no source label: unknown senders are unbounded, a label per sender would be a cardinality leak
         self.rejected = Counter("netchange_sflow_rejected_datagrams", "datagrams from agents not in the known list", registry=r)
-        self.agent_drops = Gauge("netchange_sflow_agent_drops", "samples the agent dropped for lack of resources (cumulative, as reported)", ["agent", "source"], registry=r)
         self.overflow = Counter("netchange_flow_history_overflow_samples", "samples not kept per flow because the history was full (verdicts that rest on absence turn inconclusive)", registry=r)
         # every table a sender can name entries of is bounded: its size and what it evicted, per table
         self.state_entries = Gauge("netchange_collector_state_entries", "entries in a bounded state table", ["table"], registry=r)
@@ -72,6 +87,10 @@ class CollectorMetrics:
         self.check_bytes = Gauge("netchange_verify_check_estimated_bytes", "bytes the matching samples stand for", ["change", "check", "point"], registry=r)
         self.check_outcome = Gauge("netchange_verify_check_outcome", "1 for the check's verdict (pass, fail, inconclusive)", ["change", "check", "point", "outcome"], registry=r)
         self.state_evictions = Counter("netchange_collector_state_evictions", "entries evicted from a bounded state table (least recently used first)", ["table"], registry=r)
+
+    def drop_gauges(self, source: Callable[[], Iterable[tuple[tuple[str, int], int]]]) -> None:
+        """Per agent and data source: the drops the agent reports (read at scrape time)."""
+        self.registry.register(_DropGauges(source))
 
     def point_counters(self, source: Callable[[], Iterable[tuple[tuple[str, str], list]]]) -> None:
         """Per observation point and direction: samples, estimated packets and bytes (read at scrape time)."""

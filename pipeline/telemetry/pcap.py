@@ -115,11 +115,73 @@ def _pcapng(f: BinaryIO, first: bytes) -> Iterator[tuple[float, int, bytes]]:
             yield 0.0, linktypes[0], body[4:4 + min(orig, blen - 16)]
 
 
-def udp_datagrams(path: Path | str, port: int | None = 6343) -> Iterator[tuple[float, str, bytes]]:
-    """(timestamp, source address, payload) of each UDP datagram to `port` (any port when None)."""
+def _classic_ethernet(path: Path) -> tuple[bool, bool] | None:
+    """(little endian, nanoseconds) of a classic pcap of Ethernet frames, else None."""
+    with _open(path) as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:4] not in _PCAP_MAGIC:
+        return None
+    endian, unit = _PCAP_MAGIC[head[:4]]
+    if struct.unpack_from(endian + "I", head, 20)[0] & 0x0FFFFFFF != LINKTYPE_ETHERNET:
+        return None
+    return endian == "<", unit == 1e-9
+
+
+def _fast_udp(path: Path, port: int, c, little: bool, nano: bool) -> Iterator[tuple[float, str, bytes]]:
+    """The C reader (cext) over 1 MiB chunks; frames it does not take go through the general decoder."""
+    names: dict[bytes, str] = {}
+    length = struct.Struct("<I" if little else ">I")
+
+    def check(rest: bytes) -> None:  # the same refusal as the Python reader's
+        if len(rest) >= 16 and length.unpack_from(rest, 8)[0] > MAX_FRAME:
+            raise TelemetryError(f"{path}: damaged record ({length.unpack_from(rest, 8)[0]} bytes claimed)")
+
+    with _open(path) as f:
+        f.read(24)
+        rest = b""
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                check(rest)
+                return  # an incomplete last record: a capture cut short
+            buf = rest + chunk if rest else chunk
+            items, used = c.pcap_udp(buf, little, nano, port)
+            rest = buf[used:]
+            check(rest)
+            for ts, src, payload in items:
+                if src is None:
+                    yield from _general(ts, LINKTYPE_ETHERNET, payload, port)
+                    continue
+                text = names.get(src)
+                if text is None:
+                    text = names[src] = inet_ntop(AF_INET, src)
+                yield ts, text, payload
+
+
+def _general(ts: float, linktype: int, frame: bytes, port: int | None) -> Iterator[tuple[float, str, bytes]]:
+    p = _frame_packet(frame, linktype)
+    if p is None or p.protocol != UDP or p.l4_offset is None or p.dst_port is None:
+        return
+    if port is not None and p.dst_port != port:
+        return
+    if p.l4_offset + 8 > len(frame):
+        return
+    ulen = struct.unpack_from("!H", frame, p.l4_offset + 4)[0]
+    yield ts, p.src or "", frame[p.l4_offset + 8:p.l4_offset + max(8, ulen)]
+
+
+def udp_datagrams(path: Path | str, port: int | None = 6343, c=None) -> Iterator[tuple[float, str, bytes]]:
+    """(timestamp, source address, payload) of each UDP datagram to `port` (any port when None); `c`: the
+    optional C module (cext.fastscan()) reads classic pcap files of Ethernet frames."""
+    path = Path(path)
+    if c is not None and port is not None:
+        kind = _classic_ethernet(path)
+        if kind is not None:
+            yield from _fast_udp(path, port, c, *kind)
+            return
     common = _ETH_IP4_UDP.unpack_from
     common_size = _ETH_IP4_UDP.size
-    for ts, linktype, frame in _frames(Path(path)):
+    for ts, linktype, frame in _frames(path):
         if linktype == LINKTYPE_ETHERNET and len(frame) >= common_size:
             ethertype, vihl, _tos, _total, _id, frag, _ttl, proto, _sum, src, _dst, _sport, dport, ulen = common(frame, 0)
             if ethertype == ETH_IPV4 and vihl == 0x45 and not frag & 0x1FFF:
@@ -128,12 +190,4 @@ def udp_datagrams(path: Path | str, port: int | None = 6343) -> Iterator[tuple[f
                 # the UDP length excludes Ethernet padding of short frames
                 yield ts, inet_ntop(AF_INET, src), frame[42:34 + max(8, ulen)]
                 continue
-        p = _frame_packet(frame, linktype)
-        if p is None or p.protocol != UDP or p.l4_offset is None or p.dst_port is None:
-            continue
-        if port is not None and p.dst_port != port:
-            continue
-        if p.l4_offset + 8 > len(frame):
-            continue
-        ulen = struct.unpack_from("!H", frame, p.l4_offset + 4)[0]
-        yield ts, p.src or "", frame[p.l4_offset + 8:p.l4_offset + max(8, ulen)]
+        yield from _general(ts, linktype, frame, port)

@@ -222,5 +222,5 @@ def test_read_pcap_streams_whatever_the_file_size(tmp_path):
     assert c.read_pcap(path) == 40_000
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert path.stat().st_size > 25e6 and peak < 5e6, f"reading a {path.stat().st_size / 1e6:.0f} MB capture peaked at {peak / 1e6:.1f} MB"
+    assert path.stat().st_size > 25e6 and peak < 10e6, f"reading a {path.stat().st_size / 1e6:.0f} MB capture peaked at {peak / 1e6:.1f} MB"
     assert c.snapshot()["flow_samples"] == 280_000

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.telemetry import sflow_encode as enc
+from pipeline.telemetry.cext import fastscan
 from pipeline.telemetry.errors import MalformedDatagram
 from pipeline.telemetry.fastpath import _slow_flow, header, scan
 from pipeline.telemetry.sflow_codec import decode_datagram
@@ -29,7 +30,7 @@ def fragment4() -> bytes:
 HEADERS = [udp4(), udp4(vlan=7), udp4(dport=80, sport=5), tcp6(), icmp4(), fragment4(), udp4()[:30], b"\x01" * 60]
 
 
-def _datagram(choices: list[tuple[int, int, bool, bool]]) -> bytes:
+def _datagram(choices: list[tuple[int, int, bool, bool]], counters: bool = True) -> bytes:
     samples = []
     for h, direction, switch, router in choices:
         recs = [enc.raw_header_record(HEADERS[h], len(HEADERS[h]) + 4)]
@@ -38,7 +39,8 @@ def _datagram(choices: list[tuple[int, int, bool, bool]]) -> bytes:
         if router:
             recs.append(enc.extended_router_record("198.51.100.254"))
         samples.append(enc.flow_sample(h + 1, 5, 64, 1000 + h, h, 5 if direction == 0 else 0, 5 if direction == 1 else 9, recs))
-    samples.append(enc.counter_sample(1, 5, [enc.generic_counters_record(enc.IfCounters(5))]))
+    if counters:
+        samples.append(enc.counter_sample(1, 5, [enc.generic_counters_record(enc.IfCounters(5))]))
     return enc.datagram("198.51.100.10", 1, 7, 100, samples)
 
 
@@ -50,31 +52,46 @@ def _reference(buf: bytes):
     return [_slow_flow(d.agent, fs) for fs in d.flows], len(d.counters)
 
 
+_taken: list[bool] = []
+
+
 def _fast(buf: bytes):
     try:
         agent, off = header(buf)
         s = scan(buf, agent, off)
     except MalformedDatagram:
         return "malformed"
-    return s.flows, len(s.counters)
+    result = s.flows, len(s.counters)
+    c = fastscan()
+    if c is not None:  # the C hot path, where it takes the datagram, agrees with the Python one
+        fast = c.scan(buf, off, agent)
+        _taken.append(fast is not None)
+        assert fast is None or (fast[2], 0) == result, (fast, result)
+        assert fast is None or fast[3] == s.drops
+    return result
 
 
 sample_choice = st.tuples(st.integers(0, len(HEADERS) - 1), st.integers(0, 2), st.booleans(), st.booleans())
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(sample_choice, min_size=1, max_size=6))
-def test_fast_path_equals_the_reference_decoder_on_valid_datagrams(choices):
-    buf = _datagram(choices)
+@given(st.lists(sample_choice, min_size=1, max_size=6), st.booleans())
+def test_fast_path_equals_the_reference_decoder_on_valid_datagrams(choices, counters):
+    buf = _datagram(choices, counters)
     ref = _reference(buf)
     assert ref != "malformed"
     assert _fast(buf) == ref
 
 
+def test_the_c_path_was_exercised():
+    # runs after the two property tests above (file order): many datagrams went through C, not all
+    assert fastscan() is None or (any(_taken) and not all(_taken)), f"{sum(_taken)} of {len(_taken)}"
+
+
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(sample_choice, min_size=1, max_size=4), st.data())
-def test_fast_path_refuses_what_the_reference_refuses(choices, data):
-    buf = bytearray(_datagram(choices))
+@given(st.lists(sample_choice, min_size=1, max_size=4), st.booleans(), st.data())
+def test_fast_path_refuses_what_the_reference_refuses(choices, counters, data):
+    buf = bytearray(_datagram(choices, counters))
     kind = data.draw(st.sampled_from(["word", "cut", "byte"]))
     if kind == "word":
         pos = data.draw(st.integers(0, len(buf) // 4 - 1))
@@ -85,3 +102,30 @@ def test_fast_path_refuses_what_the_reference_refuses(choices, data):
         pos = data.draw(st.integers(0, len(buf) - 1))
         buf[pos] = data.draw(st.integers(0, 255))
     assert _fast(bytes(buf)) == _reference(bytes(buf))
+
+
+def test_the_c_hot_path_is_built_here_and_takes_the_common_datagrams():
+    c = fastscan()
+    assert c is not None, "cc and the Python headers are there (scripts/bootstrap installs them)"
+    buf = _datagram([(0, 0, True, False), (2, 1, False, False)])
+    common = enc.datagram("198.51.100.10", 1, 7, 100, [enc.flow_sample(1, 5, 64, 10, 0, 5, 0,
+                                                                       [enc.raw_header_record(udp4(), 46)])])
+    agent, off = header(common)
+    assert c.scan(common, off, agent) is not None
+    assert c.scan(buf, header(buf)[1], agent) is None, "counter samples go to the Python scan"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(sample_choice, min_size=1, max_size=5), min_size=1, max_size=6), st.booleans())
+def test_the_collector_keeps_the_same_history_with_and_without_c(datagrams, counters):
+    from pipeline.telemetry.collector import Collector
+
+    def run(use_c: bool) -> tuple:
+        c = Collector(agents={"fw1": "198.51.100.10"}, points={"fw1": {"e5": "fw1:e5"}}, interfaces={"fw1": {"e5": 5}})
+        if not use_c:
+            c._c = None
+        for i, choices in enumerate(datagrams):
+            c.ingest(_datagram(choices, counters and i % 2 == 0), "198.51.100.10", now=100.0 + i * 0.4)
+        flows = sorted((f.to_dict() for f in c.flows()), key=repr)
+        return flows, sorted(c._point_totals.items()), c.snapshot()["flow_samples"], c.malformed
+    assert run(True) == run(False)
