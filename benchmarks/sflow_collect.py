@@ -8,7 +8,10 @@ here; its datagrams are written to a pcap and repeated until the file holds --sa
 Both collectors then read that pcap as separate processes, one after the other: CPU seconds (user +
 system, from the kernel's rusage of the child) and peak RSS.  sfacctd runs with the configuration in
 benchmarks/sfacctd-tuned.conf (print plugin, plugin_buffer_size 1048576, plugin_pipe_size 67108864);
-its fixed start-up cost is measured on a one-datagram pcap and subtracted, as is netchange's.
+its fixed start-up cost is measured on a one-datagram pcap and subtracted, as is netchange's.  netchange
+runs with its C hot path (pipeline/telemetry/fastscan.c, built on first use) and, for comparison, without
+it (NETCHANGE_NO_CEXT=1).  Both collectors aggregate: sfacctd per 5-tuple in its print plugin, netchange
+into its flow history (per agent, data source, direction, 5-tuple and output interface, 1 s buckets).
 """
 
 from __future__ import annotations
@@ -116,9 +119,10 @@ def run(cmd: list[str], **kw) -> tuple[float, float, float]:
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
-def netchange(pcap: Path) -> tuple[float, float, float]:
+def netchange(pcap: Path, python_only: bool = False) -> tuple[float, float, float]:
+    env = {**os.environ, **({"NETCHANGE_NO_CEXT": "1"} if python_only else {})}
     return run([sys.executable, "-m", "pipeline.cli", "collect", "--read", str(pcap), "--agent", PROBE, "--top", "3"],
-               cwd=REPO)
+               cwd=REPO, env=env)
 
 
 def sfacctd(pcap: Path, tmp: Path) -> tuple[float, float, float]:
@@ -149,7 +153,9 @@ def main() -> None:
         print(f"capture: {len(datagrams)} pmacct sfprobe datagrams ({sum(map(flow_samples, datagrams))} flow samples), "
               f"repeated to {samples:,} flow samples, {big.stat().st_size / 1e6:.0f} MB pcap")
         results = {}
-        for name, fn in (("netchange collect --read", netchange), ("sfacctd (tuned buffers)", lambda p: sfacctd(p, tmp))):
+        for name, fn in (("netchange collect --read", netchange),
+                         ("  the same, pure Python", lambda p: netchange(p, python_only=True)),
+                         ("sfacctd (tuned buffers)", lambda p: sfacctd(p, tmp))):
             w1, c1, rss = fn(big)
             w0, c0, _ = fn(one)
             results[name] = (w1 - w0, c1 - c0, rss)

@@ -13,6 +13,7 @@ Library use (the deploy step runs it in-process):
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import json
 import socket
@@ -241,10 +242,42 @@ class Collector:
         from .pcap import udp_datagrams
 
         n = 0
+        if self._c is None or self._listeners or self.jsonl is not None or self.labeler is not None:
+            for ts, src, payload in udp_datagrams(path, port, self._c):
+                self.ingest(payload, src, ts)
+                n += 1
+            return n
+        # runs of datagrams from one sender within one history bucket go to the C path in one call
+        res = self.history.resolution
+        run: list[bytes] = []
+        run_key = None
+        run_ts = 0.0
         for ts, src, payload in udp_datagrams(path, port, self._c):
-            self.ingest(payload, src, ts)
             n += 1
+            key = (payload[:12] if payload[4:8] == b"\0\0\0\1" else payload[:24], src, ts // res)
+            if key != run_key or len(run) >= 512:
+                if run:
+                    self._ingest_run(run, run_key[1], run_ts)
+                run, run_key, run_ts = [], key, ts
+            run.append(payload)
+        if run:
+            self._ingest_run(run, run_key[1], run_ts)
         return n
+
+    def _ingest_run(self, run: list[bytes], source: str, ts: float) -> None:
+        """Datagrams with the same sender and header start, within one bucket: what the C path takes in one
+        call, the first one it does not take through `ingest` (which decides: Python scan, malformed, ...)."""
+        while run:
+            accepted = self._accept_cache.get((run[0][:12] if run[0][4:8] == b"\0\0\0\1" else run[0][:24], source))
+            if accepted is None or accepted[0] is None:
+                self.ingest(run[0], source, ts)  # decides and caches the sender (or counts it rejected/malformed)
+                run = run[1:]
+                continue
+            name, _agent, off = accepted
+            taken = self._ingest_c(run, name, off, ts)
+            if taken < len(run):
+                self.ingest(run[taken], source, ts)
+            run = run[taken + 1:]
 
     # -- listeners and attribution -------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -294,9 +327,10 @@ class Collector:
         name = self._agents[0].get(agent_address)
         return name if name is not None and self._agents[1].get(source) == name else None
 
-    def ingest(self, data: bytes, source: str | None, now: float | None = None) -> Scanned | None:
-        """Decodes and accounts one datagram received from UDP address `source`; returns what it held, or
-        None when rejected (unknown agent, or a source that may not speak for it) or malformed."""
+    def ingest(self, data: bytes, source: str | None, now: float | None = None) -> Scanned | bool | None:
+        """Decodes and accounts one datagram received from UDP address `source`; returns what it held (True
+        when the C path took it), or None when rejected (unknown agent, or a source that may not speak for
+        it) or malformed."""
         try:
             # (version, address type, agent address, UDP source) -> accepted name: decided once per sender
             hkey = (data[:12] if data[4:8] == b"\0\0\0\1" else data[:24], source)
@@ -315,17 +349,8 @@ class Collector:
                 return self._ingest_observed(data, name, now)
             if self._c is not None:
                 t = time.time() if now is None else now
-                h = self.history
-                with h.lock:
-                    bs = h.buckets
-                    bucket = bs[-1] if bs and bs[-1].start <= t < bs[-1].start + h.resolution else h.bucket(t)
-                    fast = self._c.scan_into(data, off, name, bucket.flows)
-                    if fast is not None and fast[3]:
-                        for key, rate, flen in fast[3]:  # flows new to this bucket: within the history's bound
-                            h.add(bucket, name, key, rate, flen)
-                if fast is not None:
-                    self._account_c(name, fast)
-                    return fast
+                if self._ingest_c([data], name, off, t):
+                    return True
             sc = scan(data, agent, off, name)
         except MalformedDatagram:
             self._malformed()
@@ -340,18 +365,32 @@ class Collector:
         self.malformed += 1
         self.metrics.malformed.inc()
 
-    def _account_c(self, name: str, fast: tuple) -> None:
-        """Sequence, counters, drops and points of a datagram the C path already added to the history."""
-        sub_agent, sequence, nsamples, _fresh, drops, sources = fast
-        m = self._per_agent.get(name)
-        if m is None:
-            m = [0, 0, 0, 0]
-            self._per_agent.put(name, m)
-        m[0] += 1
-        m[1] += nsamples
-        last = self._last_seq.swap((name, sub_agent), sequence)
-        if last is not None and sequence > last + 1:
-            m[3] += sequence - last - 1
+    def _ingest_c(self, run: list[bytes], name: str, off: int, t: float) -> int:
+        """The C path: the leading datagrams of `run` that are all common flow samples, added to the history
+        in one call; returns how many it took (the next one is the Python scan's)."""
+        h = self.history
+        with h.lock:
+            bs = h.buckets
+            bucket = bs[-1] if bs and bs[-1].start <= t < bs[-1].start + h.resolution else h.bucket(t)
+            taken, nsamples, fresh, drops, sources, seqs = self._c.scan_many(run, off, name, bucket.flows)
+            for key, samples, packets, nbytes, rate in fresh:  # keys new to the bucket: within the bound
+                h.add_many(bucket, name, key, samples, packets, nbytes, rate)
+        if taken:
+            m = self._per_agent.get(name)
+            if m is None:
+                m = [0, 0, 0, 0]
+                self._per_agent.put(name, m)
+            m[0] += taken
+            m[1] += nsamples
+            swap = self._last_seq.swap
+            for sub_agent, sequence in seqs:
+                last = swap((name, sub_agent), sequence)
+                if last is not None and sequence > last + 1:
+                    m[3] += sequence - last - 1
+            self._account_sources(name, drops, sources)
+        return taken
+
+    def _account_sources(self, name: str, drops: dict, sources: dict) -> None:
         if self._points:
             for (index, direction), (k, packets, nbytes) in sources.items():
                 point = self._points.get((name, index))
@@ -530,8 +569,9 @@ class Collector:
         return self.history.query(resolved, since, until)
 
     def flows(self, agent: str | None = None, interface: str | int | None = None, direction: str | None = None,
-              where: Callable[[FlowStats], bool] | None = None) -> list[FlowStats]:
-        """Flows in the history (summed over its buckets), largest estimated packet count first."""
+              where: Callable[[FlowStats], bool] | None = None, top: int | None = None) -> list[FlowStats]:
+        """Flows in the history (summed over its buckets), largest estimated packet count first (the `top`
+        ones only, when given)."""
         ifindex = self.ifindex(agent, interface) if interface is not None and agent is not None else interface
 
         def group(key: tuple) -> tuple | None:
@@ -540,15 +580,17 @@ class Collector:
                 return None
             return key
 
+        totals = self.history.totals(group)
+        items = totals.items() if top is None or where is not None else heapq.nlargest(top, totals.items(), key=lambda kv: kv[1][1])
         out = []
-        for key, (samples, packets, nbytes, _rate, first, last) in self.history.totals(group).items():
+        for key, (samples, packets, nbytes, _rate, first, last) in items:
             a, index, d, src, dst, proto, sport, dport, _out, _nh = key
             f = FlowStats(a, index, d, text_address(src), text_address(dst), proto, sport, dport, self._labels.get(key),
                           samples, packets, nbytes, first, last)
             if where is None or where(f):
                 out.append(f)
         out.sort(key=lambda f: f.packets, reverse=True)
-        return out
+        return out if top is None else out[:top]
 
     def snapshot(self, top: int = 20) -> dict:
         h = self.history
@@ -560,5 +602,5 @@ class Collector:
             "rejected": self.rejected,
             "datagrams": sum(v[0] for _, v in self._per_agent.items()),
             "flow_samples": sum(v[1] for _, v in self._per_agent.items()),
-            "top": [f.to_dict() for f in self.flows()[:top]],
+            "top": [f.to_dict() for f in self.flows(top=top)],
         }

@@ -11,6 +11,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 static PyObject *ING, *EGR;
 
@@ -35,7 +36,7 @@ struct sample {
 /* Pass 1: checks every sample of the datagram; 1 when all are of the common layout, 0 otherwise (then the
  * Python scan decides).  Fills sub-agent, sequence and the samples (caller frees *out). */
 static int validate(const unsigned char *b, Py_ssize_t end, Py_ssize_t off, uint32_t *sub, uint32_t *dseq,
-		    struct sample **out, uint32_t *count)
+		    struct sample **out, uint32_t *count, uint64_t *pairs, int *pairs_out)
 {
 	*out = NULL;
 	if (off < 0 || off + 16 > end)
@@ -47,8 +48,7 @@ static int validate(const unsigned char *b, Py_ssize_t end, Py_ssize_t off, uint
 	if ((uint64_t)n * 8 > (uint64_t)(end - off))
 		return 0;
 	struct sample *s = PyMem_Malloc(sizeof(*s) * (n ? n : 1));
-	uint64_t pairs[MAXSRC];
-	int npairs = 0;
+	int npairs = *pairs_out;  /* pairs[] may already hold those of earlier datagrams of the call */
 	if (!s)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
@@ -113,6 +113,7 @@ static int validate(const unsigned char *b, Py_ssize_t end, Py_ssize_t off, uint
 	}
 	*out = s;
 	*count = n;
+	*pairs_out = npairs;
 	return 1;
 no:
 	PyMem_Free(s);
@@ -160,7 +161,9 @@ static PyObject *scan(PyObject *self, PyObject *args)
 		return NULL;
 	struct sample *s;
 	uint32_t sub, dseq, n;
-	int ok = validate(view.buf, view.len, off, &sub, &dseq, &s, &n);
+	uint64_t pairs[MAXSRC];
+	int npairs = 0;
+	int ok = validate(view.buf, view.len, off, &sub, &dseq, &s, &n, pairs, &npairs);
 	if (ok <= 0) {
 		PyBuffer_Release(&view);
 		if (ok < 0)
@@ -207,114 +210,239 @@ static int add_to(PyObject *list, Py_ssize_t i, unsigned long long v)
 	return PyList_SetItem(list, i, sum);
 }
 
-/* scan_into(buf, off, name, table) -> (sub_agent, sequence, samples, [(key, rate, frame_length) not in table],
- * {index: drops}, {(index, direction): [samples, packets, bytes]}) or None.  Samples whose key is in
- * `table` (a history bucket: key -> [samples, packets, bytes, rate]) are added there; the datagram is
- * validated whole before anything is touched. */
-static PyObject *scan_into(PyObject *self, PyObject *args)
+/* One distinct history key of a call, aggregated in C before it meets the Python dict. */
+struct ent {
+	const struct sample *first;    /* the sample the key is built from */
+	uint64_t h;
+	unsigned long long samples, packets, bytes;
+	uint32_t rate;                 /* the latest sample's */
+	int used;
+	unsigned char k[24];           /* key_fields() */
+};
+
+/* The raw fields that make the key: index, direction code, addresses, protocol, ports if ported, out_if. */
+static void key_fields(const struct sample *sm, unsigned char out[24])
 {
-	Py_buffer view;
-	Py_ssize_t off;
-	PyObject *name, *table;
-	if (!PyArg_ParseTuple(args, "y*nOO!", &view, &off, &name, &PyDict_Type, &table))
-		return NULL;
+	const unsigned char *f = sm->flow, *h = sm->hdr;
+	uint32_t index = be32(f + 4) & 0xFFFFFF, inp = be32(f + 20), outp = be32(f + 24);
+	unsigned proto = h[23];
+	memset(out, 0, 24);
+	memcpy(out, f + 5, 3);                                         /* index */
+	out[3] = (inp < 0x40000000 && inp == index) ? 1 : (outp < 0x40000000 && outp == index) ? 2 : 0;
+	memcpy(out + 4, h + 26, 8);                                    /* src, dst */
+	out[12] = (unsigned char)proto;
+	if (proto == 6 || proto == 17)
+		memcpy(out + 13, h + 34, 4);                           /* ports */
+	out[17] = outp < 0x40000000;
+	if (out[17])
+		memcpy(out + 18, f + 24, 4);
+}
+
+static uint64_t hash24(const unsigned char k[24])
+{
+	uint64_t x = 1469598103934665603ULL;
+	for (int i = 0; i < 24; i++)
+		x = (x ^ k[i]) * 1099511628211ULL;
+	return x;
+}
+
+/* The validated datagrams of one call. */
+struct dg {
 	struct sample *s;
-	uint32_t sub, dseq, n;
-	int ok = validate(view.buf, view.len, off, &sub, &dseq, &s, &n);
-	if (ok <= 0) {
-		PyBuffer_Release(&view);
-		if (ok < 0)
-			return PyErr_NoMemory();
-		Py_RETURN_NONE;
+	uint32_t n, sub, seq;
+};
+
+/* Adds the samples of `dgs` to `table` (key -> [samples, packets, bytes, rate]); keys not in it are listed
+ * in `fresh` as (key, samples, packets, bytes, rate) in order of first appearance. */
+static int aggregate(PyObject *name, struct dg *dgs, int ndg, PyObject *table, PyObject *fresh,
+		     struct srcsum *src, int *nsrc, uint32_t (*drp)[2], int *ndrp, unsigned long long *total)
+{
+	size_t count = 0;
+	for (int d = 0; d < ndg; d++)
+		count += dgs[d].n;
+	size_t cap = 16;
+	while (cap < 2 * count)
+		cap <<= 1;
+	struct ent *tab = PyMem_Calloc(cap, sizeof(*tab));
+	struct ent **order = PyMem_Malloc(sizeof(*order) * (count ? count : 1));
+	size_t norder = 0;
+	int rc = -1;
+	if (!tab || !order) {
+		PyErr_NoMemory();
+		goto out;
 	}
-	PyObject *fresh = PyList_New(0), *drops = PyDict_New(), *sources = PyDict_New();
-	struct srcsum src[MAXSRC];
-	struct { uint32_t index, drops; } drp[MAXSRC];
-	int nsrc = 0, ndrp = 0;
-	if (!fresh || !drops || !sources)
-		goto error;
-	for (uint32_t i = 0; i < n; i++) {
-		const unsigned char *f = s[i].flow;
-		uint32_t index = be32(f + 4) & 0xFFFFFF, rate = be32(f + 8), flen = be32(s[i].hdr - 12);
-		PyObject *key = make_key(name, &s[i]);
+	for (int d = 0; d < ndg; d++) {
+		for (uint32_t i = 0; i < dgs[d].n; i++) {
+			const struct sample *sm = &dgs[d].s[i];
+			const unsigned char *f = sm->flow;
+			uint32_t index = be32(f + 4) & 0xFFFFFF, rate = be32(f + 8), flen = be32(sm->hdr - 12);
+			unsigned char k[24];
+			key_fields(sm, k);
+			uint64_t h = hash24(k);
+			size_t slot = h & (cap - 1);
+			struct ent *e = NULL;
+			for (;;) {
+				struct ent *c = &tab[slot];
+				if (!c->used) {
+					c->used = 1;
+					c->h = h;
+					c->first = sm;
+					memcpy(c->k, k, 24);
+					c->samples = c->packets = c->bytes = 0;
+					order[norder++] = c;
+					e = c;
+					break;
+				}
+				if (c->h == h && memcmp(c->k, k, 24) == 0) {
+					e = c;
+					break;
+				}
+				slot = (slot + 1) & (cap - 1);
+			}
+			e->samples += 1;
+			e->packets += rate;
+			e->bytes += (unsigned long long)rate * flen;
+			e->rate = rate;
+			int dir = k[3];
+			int j = 0;
+			while (j < *nsrc && !(src[j].index == index && src[j].dir == dir))
+				j++;
+			if (j == *nsrc) {  /* room was checked while validating */
+				src[j].index = index;
+				src[j].dir = dir;
+				src[j].samples = src[j].packets = src[j].bytes = 0;
+				(*nsrc)++;
+			}
+			src[j].samples += 1;
+			src[j].packets += rate;
+			src[j].bytes += (unsigned long long)rate * flen;
+			int q = 0;  /* drops: the last sample of each source index wins, as in the Python scan */
+			while (q < *ndrp && drp[q][0] != index)
+				q++;
+			if (q == *ndrp) {
+				drp[q][0] = index;
+				(*ndrp)++;
+			}
+			drp[q][1] = be32(f + 16);
+			(*total)++;
+		}
+	}
+	for (size_t i = 0; i < norder; i++) {
+		struct ent *e = order[i];
+		PyObject *key = make_key(name, e->first);
 		if (!key)
-			goto error;
+			goto out;
 		PyObject *v = PyDict_GetItemWithError(table, key);
 		if (v && PyList_Check(v) && PyList_GET_SIZE(v) == 4) {
-			if (add_to(v, 0, 1) < 0 || add_to(v, 1, rate) < 0 || add_to(v, 2, (unsigned long long)rate * flen) < 0
-			    || PyList_SetItem(v, 3, PyLong_FromUnsignedLong(rate)) < 0) {
-				Py_DECREF(key);
-				goto error;
-			}
+			int bad = add_to(v, 0, e->samples) < 0 || add_to(v, 1, e->packets) < 0 || add_to(v, 2, e->bytes) < 0
+				  || PyList_SetItem(v, 3, PyLong_FromUnsignedLong(e->rate)) < 0;
 			Py_DECREF(key);
+			if (bad)
+				goto out;
 		} else {
 			if (PyErr_Occurred()) {
 				Py_DECREF(key);
-				goto error;
+				goto out;
 			}
-			PyObject *item = Py_BuildValue("(NkI)", key, (unsigned long)rate, flen);
+			PyObject *item = Py_BuildValue("(NKKKk)", key, e->samples, e->packets, e->bytes, (unsigned long)e->rate);
 			if (!item || PyList_Append(fresh, item) < 0) {
 				Py_XDECREF(item);
-				goto error;
+				goto out;
 			}
 			Py_DECREF(item);
 		}
-		/* per (source, direction) totals and the latest drops, in a small array (few sources a datagram) */
-		PyObject *dobj = direction_of(index, be32(f + 20), be32(f + 24));
-		int dir = dobj == ING ? 1 : dobj == EGR ? 2 : 0;
-		int j = 0;
-		while (j < nsrc && !(src[j].index == index && src[j].dir == dir))
-			j++;
-		if (j == nsrc) {
-			src[j].index = index;
-			src[j].dir = dir;
-			src[j].samples = src[j].packets = src[j].bytes = 0;
-			nsrc++;
-		}
-		src[j].samples += 1;
-		src[j].packets += rate;
-		src[j].bytes += (unsigned long long)rate * flen;
-		int d = 0;  /* drops: the last sample of each source index wins, as in the Python scan */
-		while (d < ndrp && drp[d].index != index)
-			d++;
-		if (d == ndrp) {
-			drp[d].index = index;
-			ndrp++;
-		}
-		drp[d].drops = be32(f + 16);
 	}
+	rc = 0;
+out:
+	PyMem_Free(tab);
+	PyMem_Free(order);
+	return rc;
+}
+
+/* (drops {index: drops}, sources {(index, direction): [samples, packets, bytes]}) */
+static int finish(struct srcsum *src, int nsrc, uint32_t (*drp)[2], int ndrp, PyObject **drops, PyObject **sources)
+{
+	*drops = PyDict_New();
+	*sources = PyDict_New();
+	if (!*drops || !*sources)
+		return -1;
 	for (int d = 0; d < ndrp; d++) {
-		PyObject *ki = PyLong_FromUnsignedLong(drp[d].index), *dv = PyLong_FromUnsignedLong(drp[d].drops);
-		int rc = (ki && dv) ? PyDict_SetItem(drops, ki, dv) : -1;
+		PyObject *ki = PyLong_FromUnsignedLong(drp[d][0]), *dv = PyLong_FromUnsignedLong(drp[d][1]);
+		int rc = (ki && dv) ? PyDict_SetItem(*drops, ki, dv) : -1;
 		Py_XDECREF(ki);
 		Py_XDECREF(dv);
 		if (rc < 0)
-			goto error;
+			return -1;
 	}
 	for (int j = 0; j < nsrc; j++) {
 		PyObject *dirobj = src[j].dir == 1 ? ING : src[j].dir == 2 ? EGR : Py_None;
-		PyObject *ki = PyLong_FromUnsignedLong(src[j].index);
-		int rc = 0;
-		PyObject *sk = ki ? Py_BuildValue("(NO)", ki, dirobj) : NULL;
+		PyObject *sk = Py_BuildValue("(kO)", (unsigned long)src[j].index, dirobj);
 		PyObject *t = Py_BuildValue("[KKK]", src[j].samples, src[j].packets, src[j].bytes);
-		if (sk && t)
-			rc = PyDict_SetItem(sources, sk, t);
-		else
-			rc = -1;
+		int rc = (sk && t) ? PyDict_SetItem(*sources, sk, t) : -1;
 		Py_XDECREF(sk);
 		Py_XDECREF(t);
 		if (rc < 0)
-			goto error;
+			return -1;
 	}
-	PyMem_Free(s);
-	PyBuffer_Release(&view);
-	return Py_BuildValue("(kkINNN)", (unsigned long)sub, (unsigned long)dseq, n, fresh, drops, sources);
+	return 0;
+}
+
+/* scan_many(datagrams, off, name, table) -> (taken, samples, fresh, drops, sources, [(sub_agent, sequence)])
+ * The leading datagrams of the list (bytes from one agent, for one history bucket) that are all of the
+ * common layout, validated whole, then added to `table` (key -> [samples, packets, bytes, rate]); keys
+ * not in it come back in `fresh` as (key, samples, packets, bytes, rate).  `taken` says how many
+ * datagrams were taken: the next one is the caller's (the Python scan decides it). */
+static PyObject *scan_many(PyObject *self, PyObject *args)
+{
+	PyObject *list, *name, *table, *drops = NULL, *sources = NULL, *seqs = NULL, *fresh = NULL;
+	Py_ssize_t off;
+	if (!PyArg_ParseTuple(args, "O!nOO!", &PyList_Type, &list, &off, &name, &PyDict_Type, &table))
+		return NULL;
+	Py_ssize_t total = PyList_GET_SIZE(list), taken = 0;
+	struct dg *dgs = PyMem_Malloc(sizeof(*dgs) * (total ? total : 1));
+	struct srcsum src[MAXSRC];
+	uint32_t drp[MAXSRC][2];
+	int nsrc = 0, ndrp = 0, npairs = 0;
+	uint64_t pairs[MAXSRC];
+	unsigned long long samples = 0;
+	if (!dgs)
+		return PyErr_NoMemory();
+	for (; taken < total; taken++) {
+		PyObject *item = PyList_GET_ITEM(list, taken);
+		if (!PyBytes_Check(item))
+			break;
+		struct dg *g = &dgs[taken];
+		/* distinct (source, direction) pairs of the whole call stay within MAXSRC, or the datagram waits */
+		int ok = validate((const unsigned char *)PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item), off, &g->sub, &g->seq,
+				  &g->s, &g->n, pairs, &npairs);
+		if (ok < 0) {
+			PyErr_NoMemory();
+			goto error;
+		}
+		if (ok == 0)
+			break;
+	}
+	fresh = PyList_New(0);
+	seqs = PyList_New(taken);
+	if (!fresh || !seqs)
+		goto error;
+	for (Py_ssize_t i = 0; i < taken; i++)
+		PyList_SET_ITEM(seqs, i, Py_BuildValue("(kk)", (unsigned long)dgs[i].sub, (unsigned long)dgs[i].seq));
+	if (aggregate(name, dgs, (int)taken, table, fresh, src, &nsrc, drp, &ndrp, &samples) < 0
+	    || finish(src, nsrc, drp, ndrp, &drops, &sources) < 0)
+		goto error;
+	for (Py_ssize_t i = 0; i < taken; i++)
+		PyMem_Free(dgs[i].s);
+	PyMem_Free(dgs);
+	return Py_BuildValue("(nKNNNN)", taken, samples, fresh, drops, sources, seqs);
 error:
+	for (Py_ssize_t i = 0; i < taken; i++)
+		PyMem_Free(dgs[i].s);
+	PyMem_Free(dgs);
 	Py_XDECREF(fresh);
 	Py_XDECREF(drops);
 	Py_XDECREF(sources);
-	PyMem_Free(s);
-	PyBuffer_Release(&view);
+	Py_XDECREF(seqs);
 	return NULL;
 }
 
@@ -383,7 +511,7 @@ error:
 
 static PyMethodDef methods[] = {
 	{"scan", scan, METH_VARARGS, "common sFlow datagram -> (sub_agent, sequence, flows, drops), or None"},
-	{"scan_into", scan_into, METH_VARARGS, "common sFlow datagram added to a history bucket, or None"},
+	{"scan_many", scan_many, METH_VARARGS, "the leading common datagrams of a list added to a history bucket"},
 	{"pcap_udp", pcap_udp, METH_VARARGS, "UDP datagrams of a chunk of classic pcap records"},
 	{NULL, NULL, 0, NULL},
 };
