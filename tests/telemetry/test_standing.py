@@ -185,3 +185,19 @@ def test_the_collector_learns_interface_names_from_port_name_counters():
     c.ingest(enc.datagram("127.0.0.1", 0, 2, 10, [enc.flow_sample(1, 5, 10, 1, 0, 0, 5, [enc.raw_header_record(syn(80), 58)])]),
              "127.0.0.1")
     assert c.metrics.value("netchange_point_samples_total", point="fw1:to-srv1", direction="egress") == 1
+
+
+def test_the_grafana_dashboard_plots_metrics_the_collector_exports():
+    import re
+    from pathlib import Path
+
+    dash = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana-netchange-collector.json").read_text())
+    assert all(p.get("description") for p in dash["panels"]), "every panel is described"
+    wanted = {m for p in dash["panels"] for t in p["targets"] for m in re.findall(r"netchange_[a-z_]+", t["expr"])}
+    c = Collector(agents={"fw1": "127.0.0.1"}, points={"fw1": {"e5": "fw1:e5"}}, interfaces={"fw1": {"e5": 5}})
+    c.ingest(enc.datagram("127.0.0.1", 0, 1, 10, [enc.flow_sample(1, 5, 10, 1, 0, 0, 5, [enc.raw_header_record(syn(80), 58)])]),
+             "127.0.0.1")
+    c.report({"change": "CHG-1", "checks": [{"name": "web", "point": "fw1:e5", "outcome": "pass", "samples": 1}]})
+    page = generate_latest(c.metrics.registry).decode()
+    exported = set(re.findall(r"^(netchange_[a-z_]+)", page, re.M))
+    assert wanted <= exported, f"the dashboard plots metrics nobody exports: {sorted(wanted - exported)}"
