@@ -130,6 +130,11 @@ class RemoteCollector:
     def now(self) -> float:
         return float(self.status()["now"])
 
+    def complete(self) -> float:
+        """The collector time up to which its history holds everything (behind `now` with sfacctd)."""
+        s = self.status()
+        return float(s.get("complete", s["now"]))
+
     def span(self) -> tuple[float, float] | None:
         s = self.status().get("span")
         return tuple(s) if s else None

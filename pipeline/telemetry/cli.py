@@ -92,6 +92,7 @@ def collect(
     metrics_port: Optional[int] = typer.Option(None, help="Serve Prometheus metrics on this port."),
     metrics_address: str = typer.Option("127.0.0.1", help="Address the metrics are served on."),
     api: Optional[str] = typer.Option(None, help="Serve the deploy API (queries, verdicts) on ADDRESS:PORT, e.g. 127.0.0.1:9996."),
+    from_sfacctd: Optional[Path] = typer.Option(None, "--from-sfacctd", help="pmacct sfacctd receives (on --listen) instead: write DIR/sfacctd.conf and DIR/allow.txt for it, and read its output from DIR."),
     max_flows: int = typer.Option(100_000, help="Entries of the flow history, over all buckets (oldest buckets go first)."),
     history_seconds: float = typer.Option(900.0, help="Seconds of flow history kept (at most)."),
     resolution: float = typer.Option(1.0, help="Seconds per history bucket."),
@@ -149,6 +150,25 @@ def collect(
         if read is not None:
             n = c.read_pcap(read, port)
             print(f"read {n} datagrams from {read}", file=sys.stderr)
+        elif from_sfacctd is not None:
+            from .sfacctd import SfacctdReader, allow_list, sfacctd_config
+
+            if agents is None:
+                raise TelemetryError("--from-sfacctd needs known agents (sfacctd's allow file is made from them)")
+            from_sfacctd.mkdir(parents=True, exist_ok=True)
+            (from_sfacctd / "allow.txt").write_text(allow_list(c.known_agents()))
+            conf = from_sfacctd / "sfacctd.conf"
+            conf.write_text(sfacctd_config(bind[0], bind[1], from_sfacctd.resolve(), (from_sfacctd / "allow.txt").resolve()))
+            reader = SfacctdReader(c, from_sfacctd).start()
+            stop = threading.Event()
+            _on_signals(stop.set)
+            where = f"; API on {api_bind[0]}:{server.server_address[1]}" if server else ""
+            print(f"netchange collect: reading sfacctd output in {from_sfacctd} (run: sfacctd -f {conf}){where}",
+                  file=sys.stderr, flush=True)
+            stop.wait(duration)
+            reader.stop()
+            if server is not None:
+                server.stop()
         else:
             stop = threading.Event()
             _on_signals(stop.set)

@@ -166,6 +166,8 @@ class Collector:
         self._labels: LRU[tuple, str] = LRU("labels", max_flows)
         self._c = fastscan()  # the optional C hot path (None: pure Python, same results)
         self._accept_cache: dict[tuple, tuple] = {}
+        # when another receiver feeds the history (sfacctd.SfacctdReader): the time it is complete up to
+        self.complete_until: float | None = None
         self._listeners: list[Listener] = []
         self._last_seq: LRU[tuple[str, int], int] = LRU("sequences", max_sources, counter=mm.state_evictions.labels("sequences"))
         self._drops: LRU[tuple[str, int], int] = LRU("sources", max_sources, None, mm.state_evictions.labels("sources"))
@@ -525,7 +527,7 @@ class Collector:
 
     def status(self) -> dict:
         span = self.history.span()
-        return {"now": self.now(), "span": list(span) if span else None,
+        return {"now": self.now(), "complete": self.complete(), "span": list(span) if span else None,
                 "agents": {n: {"datagrams": v[0], "flow_samples": v[1]} for n, v in self._per_agent.items()},
                 "interfaces": {a: dict(m) for a, m in self.interfaces.items()},
                 "flows": self.history.entries, "overflow": self.history.overflow,
@@ -553,8 +555,34 @@ class Collector:
         """The clock the history's buckets are kept in (arrival time)."""
         return time.time()
 
+    def known_agents(self) -> dict[str, KnownAgent]:
+        """{name: KnownAgent} as configured (empty in any-agent mode)."""
+        if self._agents is None:
+            return {}
+        by_address, by_source = self._agents
+        return {name: KnownAgent(addr, tuple(s for s, n in by_source.items() if n == name))
+                for addr, name in by_address.items()}
+
+    def complete(self) -> float:
+        """The time up to which the history holds everything that arrived (now, with our own receiver)."""
+        return self.complete_until if self.complete_until is not None else time.time()
+
     def span(self) -> tuple[float, float] | None:
         return self.history.span()
+
+    def account_record(self, name: str, key: tuple, samples: int, packets: int, nbytes: int) -> None:
+        """Counters and point totals of aggregated samples another receiver added to the history."""
+        m = self._per_agent.get(name)
+        if m is None:
+            m = [0, 0, 0, 0]
+            self._per_agent.put(name, m)
+        m[1] += samples
+        point = self._points.get((name, key[1]))
+        if point is not None:
+            t = self._point_totals.setdefault((point, key[2] or "unknown"), [0, 0, 0])
+            t[0] += samples
+            t[1] += packets
+            t[2] += nbytes
 
     def query(self, selectors: list[Selector], since: float, until: float | None = None) -> tuple[list[Count], float]:
         """Counts per selector over [since, until) of the history; interface names resolve to ifindexes."""

@@ -209,12 +209,17 @@ class Verifier:
         """Counts each expectation's flow at its point over `seconds`: the last `seconds` of the source's
         history when it holds them (a standing collector), else from now on (waits)."""
         sels = [selector(e) for e in expectations]
-        now = self.source.now()
+        complete = getattr(self.source, "complete", self.source.now)
+        now = complete()
         since = now - seconds
         span = getattr(self.source, "span", lambda: None)() if history else None
         if span is None or span[0] > since:
-            since = now
-            time.sleep(seconds)
+            since = self.source.now()
+            while complete() < since + seconds:  # the source holds the whole stretch before it is counted
+                if self.source.now() > since + seconds + MAX_LAG:
+                    raise TelemetryError(f"the collector's history is not complete past {complete():.0f} "
+                                         f"(its receiver lags more than {MAX_LAG:.0f} s)")
+                time.sleep(self.POLL)
         counts, took = self.source.query(sels, since, since + seconds)
         return Baseline(list(expectations), dict(enumerate(counts)), took)
 
@@ -232,13 +237,15 @@ class Verifier:
         start = self.source.now() + settle
         deadline = start + timeout
         verdicts: dict[int, Verdict] = {}
+        complete = getattr(self.source, "complete", self.source.now)
         while len(verdicts) < len(expectations):
-            now = self.source.now()
-            if now < start:
-                time.sleep(min(self.POLL, start - now))
+            now = complete()  # judge only what the source holds completely (behind the clock with sfacctd)
+            lagging = self.source.now() > deadline + MAX_LAG
+            if now < start and not lagging:
+                time.sleep(self.POLL)
                 continue
-            final = now >= deadline
-            counts, seconds = self.source.query(sels, start, now)
+            final = now >= deadline or lagging
+            counts, seconds = self.source.query(sels, start, max(now, start))
             for i, e in enumerate(expectations):
                 if i not in verdicts:
                     v = judge(e, counts[i], seconds, base.get(i), base_seconds, final)
@@ -248,6 +255,9 @@ class Verifier:
                 break
             time.sleep(self.POLL)
         return [verdicts[i] for i in range(len(expectations))]
+
+
+MAX_LAG = 10.0  # seconds the collector's history may stay incomplete behind its clock before we give up
 
 
 @dataclass
