@@ -201,3 +201,30 @@ def test_the_grafana_dashboard_plots_metrics_the_collector_exports():
     page = generate_latest(c.metrics.registry).decode()
     exported = set(re.findall(r"^(netchange_[a-z_]+)", page, re.M))
     assert wanted <= exported, f"the dashboard plots metrics nobody exports: {sorted(wanted - exported)}"
+
+
+def test_sfacctd_output_goes_into_the_same_history(tmp_path):
+    from pipeline.telemetry.sfacctd import SfacctdReader, allow_list, sfacctd_config
+
+    c = Collector(agents={"fw1": "127.0.0.1"}, points={"fw1": {"to-srv1": "fw1:to-srv1"}},
+                  interfaces={"fw1": {"to-srv1": 5}})
+    rec = {"event_type": "purge", "peer_ip_src": "127.0.0.1", "iface_in": 0, "iface_out": 5, "ip_src": "203.0.113.10",
+           "ip_dst": "198.51.100.130", "port_src": 40000, "port_dst": 80, "ip_proto": "tcp", "sampling_rate": 10,
+           "timestamp_arrival": "2026-12-01 10:00:00.000000", "packets": 3, "bytes": 234}
+    spoof = {**rec, "peer_ip_src": "127.0.0.9"}
+    (tmp_path / "sfacctd-1796119201.json").write_text(json.dumps(rec) + "\n" + json.dumps(spoof) + "\nnot json\n")
+    old = time.time() - 5
+    import os
+
+    os.utime(tmp_path / "sfacctd-1796119201.json", (old, old))
+    reader = SfacctdReader(c, tmp_path)
+    assert reader.step() == 1 and not list(tmp_path.glob("sfacctd-*.json")), "read and removed"
+    assert c.complete() == 1796119201.0 and c.rejected == 1
+    [f] = c.flows()
+    assert (f.agent, f.ifindex, f.direction, f.src, f.dst, f.protocol, f.dst_port) == \
+        ("fw1", 5, "egress", "203.0.113.10", "198.51.100.130", 6, 80)
+    assert (f.samples, f.packets, f.bytes) == (3, 30, 2340)
+    assert c.metrics.value("netchange_point_samples_total", point="fw1:to-srv1", direction="egress") == 3
+    conf = sfacctd_config("198.19.0.1", 6343, tmp_path, tmp_path / "allow.txt")
+    assert "sfacctd_allow_file:" in conf and "timestamp_arrival" in conf and "plugin_buffer_size" not in conf
+    assert allow_list(c.known_agents()) == "127.0.0.1\n"
