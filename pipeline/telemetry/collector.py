@@ -1,9 +1,11 @@
-"""The sFlow collector: UDP or pcap in, known agents only, bounded state, listeners, metrics, JSON lines.
+"""The sFlow collector: UDP or pcap in, known agents only, a bounded flow history, metrics, JSON lines.
 
 A datagram is accepted only when its UDP source is one of the addresses its claimed agent may send from
 (the agent address itself, or the `sources` of a multi-homed agent): the agent field inside a datagram is
-whatever the sender wrote.  Everything a sender can name (sub-agents, data sources, flows, agents in
-any-agent mode) lives in a bounded LRU table whose size and evictions are metrics.
+whatever the sender wrote.  Everything a sender can name (sub-agents, data sources, agents in any-agent
+mode, interface names) lives in a bounded LRU table whose size and evictions are metrics; samples go into
+the flow history (history.py), of fixed total size.  Hot path: the C extension (fastscan.c) where it was
+built, else the Python scan (fastpath.py); listeners, the labeler and JSON lines use the reference decoder.
 
 Library use (the deploy step runs it in-process):
 
@@ -53,9 +55,6 @@ class Observation:
     @property
     def direction(self) -> str | None:
         return self.sample.direction
-
-
-FlowKey = tuple  # (agent, ifindex, direction, src, dst, protocol, src_port, dst_port)
 
 
 @dataclass(slots=True)

@@ -15,10 +15,8 @@ import struct
 from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 
 from .errors import MalformedDatagram
-from .packet import decode_ethernet, decode_ip
 from .sflow_codec import (COUNTER_SAMPLE, COUNTER_SAMPLE_X, EXTENDED_SWITCH, FLOW_SAMPLE, FLOW_SAMPLE_X, HEADER_ETHERNET,
-                          HEADER_IPV4, HEADER_IPV6, MAX_HEADER, RAW_HEADER, CounterSample, FlowSample, _counter_records,
-                          _flow_records)
+                          MAX_HEADER, RAW_HEADER, CounterSample, FlowSample, _counter_records, _flow_records)
 
 _PAIR = struct.Struct("!II")
 _HEAD = struct.Struct("!II")
@@ -185,5 +183,3 @@ def _scan(buf: bytes, agent: str, off: int, name: str) -> Scanned:
         off = send
     return out
 
-
-__all__ = ["Scanned", "header", "scan", "HEADER_IPV4", "HEADER_IPV6", "decode_ethernet", "decode_ip"]

@@ -141,8 +141,11 @@ class StandingVerification:
         return [self._result(r, v, devices) for r, v in zip(self.resolved, self.verdicts)]
 
     def _report(self) -> None:
-        checks = [{"name": r.wanted.name, "point": r.where.split()[0] + (":" + r.where.split()[1] if len(r.where.split()) > 2 else ""),
-                   "outcome": v.outcome.value, "samples": v.samples,
+        def point(r: Resolved) -> str:
+            p = r.expectation.point
+            return f"{p.agent}:{p.interface}" if p.interface is not None else p.agent
+
+        checks = [{"name": r.wanted.name, "point": point(r), "outcome": v.outcome.value, "samples": v.samples,
                    "packets": v.counts.packets if v.counts else 0, "bytes": v.counts.bytes if v.counts else 0}
                   for r, v in zip(self.resolved, self.verdicts)]
         try:

@@ -16,7 +16,7 @@ from pipeline.telemetry import sflow_encode as enc
 from pipeline.telemetry.collector import Collector, KnownAgent
 
 from .conftest import NETCHANGE, REPO
-from .test_codec import flow, udp4
+from .test_codec import udp4
 
 FW1 = "198.51.100.10"
 R1 = "198.51.100.20"
