@@ -228,3 +228,26 @@ def test_sfacctd_output_goes_into_the_same_history(tmp_path):
     conf = sfacctd_config("198.19.0.1", 6343, tmp_path, tmp_path / "allow.txt")
     assert "sfacctd_allow_file:" in conf and "timestamp_arrival" in conf and "plugin_buffer_size" not in conf
     assert allow_list(c.known_agents()) == "127.0.0.1\n"
+
+
+def test_several_deploys_may_ask_at_once(inventory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.telemetry.history import Selector
+
+    c = Collector(agents={"fw1": "127.0.0.1"}, interfaces={"fw1": {"to-srv1": 5, "to-r1": 4}}, resolution=0.25)
+    for i in range(200):
+        c.ingest(enc.datagram("127.0.0.1", 0, i + 1, 10, [enc.flow_sample(i, 4 if i % 2 else 5, 10, i, 0, 4 if i % 2 else 0,
+                                                                           0 if i % 2 else 5, [enc.raw_header_record(syn(80 + i % 4), 58)])]),
+                 "127.0.0.1", now=1000.0 + i * 0.05)
+    api = ApiServer(("127.0.0.1", 0), c).start()
+    try:
+        remote = RemoteCollector(f"http://127.0.0.1:{api.server_address[1]}")
+        sels = [Selector(agent="fw1", src="203.0.113.0/24", dst="198.51.100.130/32", ifindex=itf, dst_port=port)
+                for itf in ("to-srv1", "to-r1") for port in (80, 81, 82, 83)]
+        expected = [c.query([s], 1000.0, 1011.0)[0][0].samples for s in sels]
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(lambda s: remote.query([s], 1000.0, 1011.0)[0][0].samples, sels * 4))
+        assert got == expected * 4 and sum(expected) == 200
+    finally:
+        api.stop()
