@@ -57,8 +57,9 @@ def test_agent_datagrams_are_valid_sflow_for_tshark(netlab, bpf_object, tmp_path
     rates = {int(r) for line in fields.splitlines() for r in line.split("\t")[0].split(",") if r}
     assert rates == {4}
     pools = [int(p) for line in fields.splitlines() for p in line.split("\t")[1].split(",") if p]
-    # 400 echo requests + 400 replies + 400 UDP datagrams crossed the interface
-    assert max(pools) >= 1200
+    # 400 echo requests + 400 replies + 400 UDP datagrams crossed the interface; a sample's pool counts the
+    # packets seen up to that sample, so the last one misses those after it (more than 40 at 1-in-4: p < 1e-5)
+    assert max(pools) >= 1200 - 40
     samples = len(pools)
     assert 1200 / 4 * 0.6 < samples < 1200 / 4 * 1.5
     assert count("sflow_245.ifindex") > 0  # generic interface counters
