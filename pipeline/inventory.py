@@ -21,6 +21,7 @@ from . import safefiles, yamlio
 from .addresses import Address
 from .errors import InputError, Location
 from .names import FreeText, Identifier
+from .telemetry.hostdata import TelemetryHostData
 
 
 class Platform(str, Enum):
@@ -118,6 +119,7 @@ class HostData(BaseModel):
     site: Identifier = "default"
     bgp: Bgp | None = None
     firewall: Firewall = Firewall()
+    telemetry: TelemetryHostData | None = None  # sFlow agent and observation points (telemetry/hostdata.py)
 
 
 class Host(BaseModel):

@@ -18,13 +18,15 @@ err = Messages()
 EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "rolled_back": 1, "rollback_failed": 1, "refused": 3}
 
 
-def traffic_verifier(change_file: Path, inventory, progress):
-    """(verifier, hooks, cleanup) judging the change's `verify.traffic` from eBPF/sFlow samples in the lab."""
+def traffic_verifier(change_file: Path, inventory, progress, collector: str | None = None):
+    """(verifier, hooks, cleanup) judging the change's `verify.traffic` from sFlow samples: via the standing
+    collector's API when `collector` is given, else with the lab's own agents."""
     from ..project import load_change
     from ..telemetry.deploy_verify import verifier_for
 
     change = load_change(change_file)[0]
-    return verifier_for(change, inventory, None, allow_inconclusive=change.verify.inconclusive == "pass", progress=progress)
+    return verifier_for(change, inventory, None, allow_inconclusive=change.verify.inconclusive == "pass", progress=progress,
+                        collector=collector)
 
 
 def register(app: typer.Typer) -> None:
@@ -47,6 +49,7 @@ def register(app: typer.Typer) -> None:
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
         pause_before_refresh: float = typer.Option(0.0, "--pause-before-refresh", help="hold N seconds between the barrier and the refresh"),
         verify_traffic: bool = typer.Option(False, "--verify-traffic", help="judge the change's traffic expectations from sampled traffic (lab inventories)"),
+        collector: Optional[str] = typer.Option(None, "--collector", envvar="NETCHANGE_COLLECTOR", help="with --verify-traffic: the standing collector's API URL (observation points from the inventory)"),
     ) -> None:
         """Deploy a change: guard, commit on every device, barrier, refresh, post-checks (rollback on failure)."""
         from ..project import Project
@@ -96,7 +99,7 @@ def register(app: typer.Typer) -> None:
         inv = Inventory(inventory) if inventory else project.inventory
         cleanup = None
         if verify_traffic:
-            opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, inv, opts.progress)
+            opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, inv, opts.progress, collector)
         try:
             rep = Deployer(change_file, project, opts, plan_file, inv).run()
         finally:

@@ -45,6 +45,7 @@ def build(topo: Topology, prefix: str, ssh_dir: Path) -> dict[str, dict]:
             }
         else:
             data["firewall"] = {"attachments": {"forward": {"hook": "forward"}}}
+        data["telemetry"] = {"points": telemetry_points(topo, name, prefix)}
         group = f"{node.kind}_password" if node.login == "password" else node.kind
         hosts[name] = {"hostname": str(addr.ip), "groups": [group], "data": data}
     groups = {
@@ -55,6 +56,28 @@ def build(topo: Topology, prefix: str, ssh_dir: Path) -> dict[str, dict]:
         groups["frr_password"] = {"platform": "cisco_ios", "username": password_user(prefix), "data": {"driver": "frr"}}
     defaults = {"port": 22, "connection_options": {"netmiko": {"extras": netmiko_extras(ssh_dir)}}}
     return {"hosts.yaml": hosts, "groups.yaml": groups, "defaults.yaml": defaults}
+
+
+def telemetry_points(topo: Topology, name: str, prefix: str) -> list[dict]:
+    """One observation point per link of a managed node: the peer it sees, the prefixes reached through it
+    (link subnets, the peer's loopbacks, what it announces over BGP on this link, the node's static routes via
+    the peer) and, for a traffic host, its probe (the lab runs probes in the host's namespace)."""
+    node = topo.nodes[name]
+    out = []
+    for ln in topo.links_of(name):
+        peer = ln.peer(name)
+        pn = topo.nodes[peer]
+        nets = [n for n in (ln.ipv4, ln.ipv6) if n is not None]
+        nets += [a.network for a in pn.loopback]
+        nets += list(pn.networks) if ln.bgp else []  # learned over the BGP session on this link
+        nets += [r.prefix for r in node.routes if peer in r.vias]
+        point: dict = {"interface": topo.interface_name(name, peer), "sees": peer,
+                       "prefixes": list(dict.fromkeys(str(n) for n in nets))}
+        if pn.kind == "host":
+            addrs = [str(a.ip) for a in pn.loopback] or [str(ln.address(peer, v).ip) for v in (4, 6) if ln.address(peer, v)]
+            point["probe"] = {"addresses": addrs, "netns": f"{prefix}-{peer}"}
+        out.append(point)
+    return out
 
 
 def render(topo: Topology, prefix: str, ssh_dir: Path, topo_name: str) -> dict[str, str]:

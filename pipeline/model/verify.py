@@ -45,6 +45,9 @@ class TrafficExpectation(Strict):
     via: Via | None = None
     at: Point | None = None
     confidence: float = Field(default=0.99, gt=0.5, lt=1.0)
+    # with a standing collector: judge the live traffic that matches (passive) or send test traffic from the
+    # source's probe host (active); in the lab (no collector) test traffic is always sent
+    mode: Literal["passive", "active"] | None = None
 
     @model_validator(mode="after")
     def _via_given(self) -> "TrafficExpectation":

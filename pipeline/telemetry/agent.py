@@ -1,8 +1,16 @@
 """The host agent: eBPF samples from chosen interfaces, exported as sFlow v5 to one or more collectors.
 
 One data source per interface (sFlow source id = ifindex); a flow sample's direction shows in which of
-input/output equals the source.  sample_pool and drops are the kernel's per-CPU counters summed when a
-datagram is built, so they cover both directions of the interface as sFlow expects.
+input/output equals the source.  sample_pool and drops are per sample, as sFlow v5 defines them: the
+packets the data source had seen (both directions, all CPUs) when that sample was taken.  Each event
+carries its own CPU's counter for its direction; the sum of the latest value of every (direction, CPU)
+therefore rises with every sample of the source (the sampled packet itself counts), and never counts a
+packet that came after the sample.  Flow sample sequence numbers count samples per source, datagram
+sequence numbers datagrams, as the spec says.
+
+Overload: samples the agent cannot export wait in the kernel's fixed-size ring buffer and, once it is
+full, are counted as drops there; the agent itself holds at most MAX_PENDING.  `max_rate` caps the
+samples exported per second (protects a collector, and lets a test force the overload).
 """
 
 from __future__ import annotations
@@ -89,7 +97,8 @@ def parse_collector(text: str) -> tuple[str, int]:
 class Agent:
     def __init__(self, interfaces: list[Interface], collectors: list[tuple[str, int]], agent_address: str | None = None,
                  snaplen: int = 128, counter_interval: float = 20.0, flush_interval: float = 0.25,
-                 directions: tuple[int, ...] = (INGRESS, EGRESS), attach: str = "auto", sub_agent: int = 0):
+                 directions: tuple[int, ...] = (INGRESS, EGRESS), attach: str = "auto", sub_agent: int = 0,
+                 max_rate: float | None = None, ring_bytes: int | None = None):
         if not interfaces:
             raise TelemetryError("the agent needs at least one interface")
         if not collectors:
@@ -106,10 +115,18 @@ class Agent:
         self.agent_address = agent_address or self._source_address(self.collectors[0])
         self.snaplen, self.counter_interval, self.flush_interval = snaplen, counter_interval, flush_interval
         self.directions, self.attach_mode, self.sub_agent = directions, attach, sub_agent
+        if max_rate is not None and max_rate <= 0:
+            raise TelemetryError("--max-rate must be positive (samples per second)")
+        self.max_rate, self.ring_bytes = max_rate, ring_bytes
+        self._tokens = float(MAX_PENDING)
+        self._last_refill = time.monotonic()
         self.stats = AgentStats()
         self.stop_event = threading.Event()
         self._pending: list[tuple] = []
         self._flow_seq: dict[int, int] = {}
+        # per data source: latest (pool, drops) of each (direction, cpu), and their running sums
+        self._seen: dict[tuple[int, int, int], tuple[int, int]] = {}
+        self._sums: dict[int, list[int]] = {}
         self._counter_seq: dict[int, int] = {}
         self._datagram_seq = 0
         self._started = time.monotonic()
@@ -137,7 +154,7 @@ class Agent:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
-        self._sampler = Sampler(build_object())
+        self._sampler = Sampler(build_object(), self.ring_bytes)
         try:
             self._sampler.on_event(self._pending_append)
             for itf in self.interfaces:
@@ -156,7 +173,19 @@ class Agent:
 
     def _pending_append(self, raw: bytes) -> bool:
         self._pending.append(parse_event(raw))
+        if self.max_rate is not None:
+            self._tokens -= 1
+            if self._tokens < 1:
+                return True  # over the export rate: the rest waits in the ring buffer (and overflows there)
         return len(self._pending) >= MAX_PENDING  # stop consuming: flush first, so memory stays bounded
+
+    def _may_poll(self, now: float) -> bool:
+        """Token bucket of the export rate (burst: MAX_PENDING samples)."""
+        if self.max_rate is None:
+            return True
+        self._tokens = min(float(MAX_PENDING), self._tokens + (now - self._last_refill) * self.max_rate)
+        self._last_refill = now
+        return self._tokens >= 1
 
     def close(self) -> None:
         if self._sampler is not None:
@@ -175,7 +204,10 @@ class Agent:
         next_counters = time.monotonic()
         try:
             while not self.stop_event.is_set():
-                self._sampler.poll(50)
+                if self._may_poll(time.monotonic()):
+                    self._sampler.poll(50)
+                else:
+                    time.sleep(min(0.05, 1.0 / self.max_rate))
                 now = time.monotonic()
                 if self._pending and (now >= next_flush or len(self._pending) >= MAX_PENDING):
                     self.flush()
@@ -185,8 +217,13 @@ class Agent:
                     next_counters = now + self.counter_interval
                 if deadline is not None and now >= deadline:
                     break
-            self._sampler.poll(0)
+            # drain what the ring holds, whatever the rate: every sample the kernel took is exported
+            self.max_rate = None
+            while self._sampler.poll(0) != 0:
+                self.flush()
             self.flush()
+            for itf in self.interfaces:
+                self._kernel_stats(itf.ifindex)
         finally:
             self.close()
         return self.stats
@@ -198,28 +235,32 @@ class Agent:
     def _uptime_ms(self) -> int:
         return int((time.monotonic() - self._started) * 1000)
 
-    def _source_totals(self, ifindex: int) -> tuple[int, int]:
-        pool = drops = 0
+    def _kernel_stats(self, ifindex: int) -> None:
         for d in (INGRESS, EGRESS):
-            p, s, dr = self._sampler.stats(ifindex, d)
-            self.stats.kernel[f"{ifindex}/{d}"] = (p, s, dr)
-            pool += p
-            drops += dr
-        return pool, drops
+            self.stats.kernel[f"{ifindex}/{d}"] = self._sampler.stats(ifindex, d)
+
+    def _pool_at(self, ifindex: int, direction: int, cpu: int, pool: int, drops: int) -> tuple[int, int]:
+        """(sample_pool, drops) of the data source when this sample was taken (see the module doc)."""
+        key = (ifindex, direction, cpu)
+        old_pool, old_drops = self._seen.get(key, (0, 0))
+        self._seen[key] = (pool, drops)
+        sums = self._sums.setdefault(ifindex, [0, 0])
+        sums[0] += pool - old_pool
+        sums[1] += drops - old_drops
+        return sums[0], sums[1]
 
     def flush(self) -> None:
         """Encodes pending samples into datagrams of at most MAX_DATAGRAM bytes and sends them."""
         pending, self._pending = self._pending, []
         if not pending:
             return
-        totals = {ifindex: self._source_totals(ifindex) for ifindex in {e[3] for e in pending}}
         batch: list[bytes] = []
         head = 28 if ":" not in self.agent_address else 40  # datagram header with an IPv4 / IPv6 agent
         size = head
-        for _ts, _pool, _drops, ifindex, frame_len, rate, _segs, _hlen, direction, header in pending:
+        for _ts, cpu_pool, cpu_drops, ifindex, frame_len, rate, _segs, _hlen, direction, cpu, header in pending:
             seq = self._flow_seq.get(ifindex, 0) + 1
             self._flow_seq[ifindex] = seq
-            pool, drops = totals[ifindex]
+            pool, drops = self._pool_at(ifindex, direction, cpu, cpu_pool, cpu_drops)
             inp, outp = (ifindex, 0) if direction == INGRESS else (0, ifindex)
             sample = enc.flow_sample(seq, ifindex, rate, pool, drops, inp, outp,
                                      [enc.raw_header_record(header, frame_len + enc.FCS_LEN)])
@@ -236,7 +277,8 @@ class Agent:
         for itf in self.interfaces:
             seq = self._counter_seq.get(itf.ifindex, 0) + 1
             self._counter_seq[itf.ifindex] = seq
-            samples.append(enc.counter_sample(seq, itf.ifindex, [enc.generic_counters_record(interface_counters(itf.name, itf.ifindex))]))
+            samples.append(enc.counter_sample(seq, itf.ifindex, [enc.generic_counters_record(interface_counters(itf.name, itf.ifindex)),
+                                                                 enc.port_name_record(itf.name)]))
         self.stats.counter_samples += len(samples)
         self._send(samples)
 

@@ -58,6 +58,8 @@ def _libbpf() -> ctypes.CDLL:
         ("bpf_object__close", None, [vp]),
         ("bpf_object__find_program_by_name", vp, [vp, ctypes.c_char_p]),
         ("bpf_object__find_map_fd_by_name", i, [vp, ctypes.c_char_p]),
+        ("bpf_object__find_map_by_name", vp, [vp, ctypes.c_char_p]),
+        ("bpf_map__set_max_entries", i, [vp, u32]),
         ("bpf_program__fd", i, [vp]),
         ("bpf_link_create", i, [i, i, i, vp]),
         ("bpf_map_update_elem", i, [i, vp, vp, ctypes.c_uint64]),
@@ -97,11 +99,23 @@ class Attachment:
 class Sampler:
     """The loaded eBPF sampler: rates per interface, attachments, stats, and the ring buffer."""
 
-    def __init__(self, obj_path: Path):
+    def __init__(self, obj_path: Path, ring_bytes: int | None = None):
+        """`ring_bytes`: size of the ring buffer between kernel and agent (a power of two, at least one page;
+        default 4 MiB as built).  Samples the agent has not consumed wait there; when it is full they are
+        counted as drops."""
         self.lib = _libbpf()
         self.obj = self.lib.bpf_object__open_file(str(obj_path).encode(), None)
         if not self.obj:
             raise TelemetryError(f"libbpf cannot open {obj_path}: {_err(0)}")
+        if ring_bytes is not None:
+            page = os.sysconf("SC_PAGE_SIZE")
+            if ring_bytes < page or ring_bytes & (ring_bytes - 1):
+                self.lib.bpf_object__close(self.obj)
+                raise TelemetryError(f"ring buffer size must be a power of two of at least {page} bytes, not {ring_bytes}")
+            m = self.lib.bpf_object__find_map_by_name(self.obj, b"events")
+            if not m or self.lib.bpf_map__set_max_entries(m, ring_bytes) != 0:
+                self.lib.bpf_object__close(self.obj)
+                raise TelemetryError(f"cannot size the ring buffer to {ring_bytes} bytes: {_err(0)}")
         rc = self.lib.bpf_object__load(self.obj)
         if rc != 0:
             self.lib.bpf_object__close(self.obj)
@@ -253,7 +267,8 @@ class Sampler:
             self.obj = None
 
 
-def parse_event(raw: bytes) -> tuple[int, int, int, int, int, int, int, int, int, bytes]:
-    """(ts_ns, pool, drops, ifindex, frame_len, rate, segs, hdr_len, direction, header)."""
-    ts, pool, drops, ifindex, frame_len, rate, segs, hdr_len, direction, _cpu, _pad = EVENT.unpack_from(raw)
-    return ts, pool, drops, ifindex, frame_len, rate, segs, hdr_len, direction, raw[EVENT.size:EVENT.size + hdr_len]
+def parse_event(raw: bytes) -> tuple[int, int, int, int, int, int, int, int, int, int, bytes]:
+    """(ts_ns, pool, drops, ifindex, frame_len, rate, segs, hdr_len, direction, cpu, header); pool and drops
+    are the sampling CPU's counters of this (ifindex, direction) at the time of the sample."""
+    ts, pool, drops, ifindex, frame_len, rate, segs, hdr_len, direction, cpu, _pad = EVENT.unpack_from(raw)
+    return ts, pool, drops, ifindex, frame_len, rate, segs, hdr_len, direction, cpu, raw[EVENT.size:EVENT.size + hdr_len]

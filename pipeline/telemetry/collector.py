@@ -1,4 +1,11 @@
-"""The sFlow collector: UDP or pcap in, known agents only, bounded flow table, listeners, metrics, JSON lines.
+"""The sFlow collector: UDP or pcap in, known agents only, a bounded flow history, metrics, JSON lines.
+
+A datagram is accepted only when its UDP source is one of the addresses its claimed agent may send from
+(the agent address itself, or the `sources` of a multi-homed agent): the agent field inside a datagram is
+whatever the sender wrote.  Everything a sender can name (sub-agents, data sources, agents in any-agent
+mode, interface names) lives in a bounded LRU table whose size and evictions are metrics; samples go into
+the flow history (history.py), of fixed total size.  Hot path: the C extension (fastscan.c) where it was
+built, else the Python scan (fastpath.py); listeners, the labeler and JSON lines use the reference decoder.
 
 Library use (the deploy step runs it in-process):
 
@@ -8,19 +15,28 @@ Library use (the deploy step runs it in-process):
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import json
 import socket
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable, Iterable, Mapping
 
+from .bounded import LRU
+from .cext import fastscan
 from .errors import MalformedDatagram, TelemetryError
+from .fastpath import Scanned, _slow_flow, header, scan
+from .history import Count, FlowHistory, Selector, text_address
 from .metrics import CollectorMetrics
-from .sflow_codec import Datagram, FlowSample, decode_datagram
+from .sflow_codec import FlowSample, decode_datagram
+
+MAX_AGENTS = 1024      # agents tracked at once in any-agent mode (a known list bounds itself)
+MAX_SOURCES = 4096     # (agent, sub-agent) sequence states and (agent, data source) drop gauges
+MAX_INTERFACES = 4096  # interface names learned per agent from port-name counter records
+MAX_CHECKS = 64        # verification checks whose results are exported as metrics (the latest ones)
 
 
 @dataclass(slots=True)
@@ -39,9 +55,6 @@ class Observation:
     @property
     def direction(self) -> str | None:
         return self.sample.direction
-
-
-FlowKey = tuple  # (agent, ifindex, direction, src, dst, protocol, src_port, dst_port)
 
 
 @dataclass(slots=True)
@@ -65,60 +78,80 @@ class FlowStats:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
-@dataclass(slots=True)
-class _AgentMetrics:
-    """Per-agent metric children, looked up once (prometheus' labels() is slow on the hot path)."""
-
-    datagrams: object
-    flow_samples: object
-    counter_samples: object
-    lost: object
-    drops: dict = field(default_factory=dict)
-
-
 Labeler = Callable[[Observation], "str | None"]
 Listener = Callable[[Observation], None]
 
 
-def _agent_map(agents: Mapping[str, str] | Iterable[str] | None) -> dict[str, str] | None:
-    """address -> name, with addresses normalized; None accepts every agent."""
+@dataclass(frozen=True)
+class KnownAgent:
+    """An sFlow agent: the address it writes into its datagrams and the UDP sources it may send them from
+    (default: that address; list every address of a multi-homed agent)."""
+
+    address: str
+    sources: tuple[str, ...] = ()
+
+
+def _address(name: str, text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise TelemetryError(f"agent {name!r}: {text!r} is not an IP address") from None
+
+
+def _agent_map(agents) -> tuple[dict[str, str], dict[str, str]] | None:
+    """(agent address -> name, UDP source -> name), normalized; None accepts every agent from its own address."""
     if agents is None:
         return None
     pairs = agents.items() if isinstance(agents, Mapping) else ((a, a) for a in agents)
-    out = {}
-    for name, addr in pairs:
-        try:
-            out[str(ipaddress.ip_address(addr))] = name
-        except ValueError:
-            raise TelemetryError(f"agent {name!r}: {addr!r} is not an IP address") from None
-    return out
+    by_address: dict[str, str] = {}
+    by_source: dict[str, str] = {}
+    for name, spec in pairs:
+        spec = spec if isinstance(spec, KnownAgent) else KnownAgent(str(spec))
+        addr = _address(name, spec.address)
+        by_address[addr] = name
+        for src in spec.sources or (addr,):
+            src = _address(name, src)
+            other = by_source.setdefault(src, name)
+            if other != name:
+                raise TelemetryError(f"agents {other!r} and {name!r} both claim source address {src}")
+    return by_address, by_source
 
 
-def agents_from_inventory(inventory) -> dict[str, str]:
-    """{host name: agent address}: host data `telemetry.agent_address`, else the host's address."""
+def agents_from_inventory(inventory) -> dict[str, KnownAgent]:
+    """{host name: KnownAgent}: host data `telemetry.agent_address` (else the host's address) and
+    `telemetry.sources`."""
     out = {}
     for name, host in inventory.hosts.items():
-        extra = (host.data.model_extra or {}).get("telemetry") or {}
-        addr = extra.get("agent_address") if isinstance(extra, dict) else None
-        addr = addr or host.hostname
+        tel = getattr(host.data, "telemetry", None)
+        addr = str(tel.agent_address) if tel is not None and tel.agent_address else host.hostname
         if not addr:
             continue
         try:
-            out[name] = str(ipaddress.ip_address(addr))
+            addr = str(ipaddress.ip_address(addr))
         except ValueError:
             try:
-                out[name] = socket.gethostbyname(addr)
+                addr = socket.gethostbyname(addr)
             except OSError:
                 continue
+        out[name] = KnownAgent(addr, tuple(str(a) for a in tel.sources) if tel is not None else ())
     return out
 
 
 class Collector:
-    def __init__(self, bind: tuple[str, int] = ("0.0.0.0", 6343), agents: Mapping[str, str] | Iterable[str] | None = (),
+    def __init__(self, bind: tuple[str, int] = ("0.0.0.0", 6343),
+                 agents: Mapping[str, "str | KnownAgent"] | Iterable[str] | None = (),
                  max_flows: int = 10_000, jsonl: IO[str] | None = None, labeler: Labeler | None = None,
-                 interfaces: Mapping[str, Mapping[str, int]] | None = None, metrics: CollectorMetrics | None = None):
-        """`agents`: {name: address} or addresses; datagrams whose agent address is not among them are
-        rejected (None accepts all).  `interfaces`: {agent name: {interface name: ifindex}} for queries by name."""
+                 interfaces: Mapping[str, Mapping[str, int]] | None = None, metrics: CollectorMetrics | None = None,
+                 max_sources: int = MAX_SOURCES, max_agents: int = MAX_AGENTS, resolution: float = 1.0,
+                 max_age: float = 900.0, points: Mapping[str, Mapping[str, str]] | None = None):
+        """`agents`: {name: address or KnownAgent} or addresses; a datagram is accepted only from a UDP source
+        of the agent it names (None: any agent, from its own address).  `interfaces`: {agent name:
+        {interface name: ifindex}} for queries by name (more are learned from port-name counter records).
+        `max_flows` bounds the flow history (entries over all `resolution`-second buckets of the last
+        `max_age` seconds).  `points`: {agent: {interface: observation point name}}, exported per point."""
+        for what, n in (("--max-flows", max_flows), ("max_sources", max_sources), ("max_agents", max_agents)):
+            if not isinstance(n, int) or n < 1:
+                raise TelemetryError(f"{what} must be at least 1, not {n}")
         self.bind = bind
         self._agents = _agent_map(agents)
         self.max_flows = max_flows
@@ -126,16 +159,37 @@ class Collector:
         self.labeler = labeler
         self.interfaces = {a: dict(m) for a, m in (interfaces or {}).items()}
         self.metrics = metrics or CollectorMetrics()
-        self._flows: OrderedDict[FlowKey, FlowStats] = OrderedDict()
+        mm = self.metrics
+        flow_evictions = mm.state_evictions.labels("flows")
+        self.history = FlowHistory(max_flows, resolution, max_age, on_evict=flow_evictions.inc, on_overflow=mm.overflow.inc)
+        self._labels: LRU[tuple, str] = LRU("labels", max_flows)
+        self._c = fastscan()  # the optional C hot path (None: pure Python, same results)
+        self._accept_cache: dict[tuple, tuple] = {}
+        # when another receiver feeds the history (sfacctd.SfacctdReader): the time it is complete up to
+        self.complete_until: float | None = None
         self._listeners: list[Listener] = []
-        self._last_seq: dict[tuple[str, int], int] = {}
-        self._per_agent: dict[str, _AgentMetrics] = {}
+        self._last_seq: LRU[tuple[str, int], int] = LRU("sequences", max_sources, counter=mm.state_evictions.labels("sequences"))
+        self._drops: LRU[tuple[str, int], int] = LRU("sources", max_sources, None, mm.state_evictions.labels("sources"))
+        mm.drop_gauges(self._drops.items)
+        # per agent: [datagrams, flow samples, counter samples, lost datagrams], read at scrape time
+        self._per_agent: LRU[str, list[int]] = LRU("agents", max_agents if self._agents is None else len(self._agents[0]) or 1,
+                                                   None, mm.state_evictions.labels("agents"))
+        mm.agent_counters(self._per_agent.items)
+        mm.state_entries.labels("flows").set_function(lambda: self.history.entries)
+        # observation points: (agent, ifindex) -> point name; per (point, direction) [samples, packets, bytes]
+        self._point_names = {a: dict(m) for a, m in (points or {}).items()}
+        self._points: dict[tuple[str, int], str] = {}
+        self._point_totals: dict[tuple[str, str], list[float]] = {}
+        self._refresh_points()
+        mm.point_counters(lambda: list(self._point_totals.items()))
+        self._checks: LRU[tuple[str, str], tuple] = LRU("checks", MAX_CHECKS, self._forget_check)
+        for name, table in (("sequences", self._last_seq), ("sources", self._drops), ("agents", self._per_agent)):
+            mm.state_entries.labels(name).set_function(table.__len__)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._running = False
         self.address: tuple[str, int] | None = None
-        self.evictions = 0
         self.malformed = 0
         self.rejected = 0
 
@@ -146,9 +200,10 @@ class Collector:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         try:
             sock.bind(self.bind)
-        except OSError as e:
+        except (OSError, OverflowError) as e:
             sock.close()
-            raise TelemetryError(f"cannot listen on {self.bind[0]}:{self.bind[1]}: {e.strerror}") from None
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise TelemetryError(f"cannot listen on {self.bind[0]}:{self.bind[1]}: {why}") from None
         sock.settimeout(0.2)
         self._sock = sock
         self.address = sock.getsockname()[:2]
@@ -188,10 +243,42 @@ class Collector:
         from .pcap import udp_datagrams
 
         n = 0
-        for ts, src, payload in udp_datagrams(path, port):
-            self.ingest(payload, src, ts)
+        if self._c is None or self._listeners or self.jsonl is not None or self.labeler is not None:
+            for ts, src, payload in udp_datagrams(path, port, self._c):
+                self.ingest(payload, src, ts)
+                n += 1
+            return n
+        # runs of datagrams from one sender within one history bucket go to the C path in one call
+        res = self.history.resolution
+        run: list[bytes] = []
+        run_key = None
+        run_ts = 0.0
+        for ts, src, payload in udp_datagrams(path, port, self._c):
             n += 1
+            key = (payload[:12] if payload[4:8] == b"\0\0\0\1" else payload[:24], src, ts // res)
+            if key != run_key or len(run) >= 512:
+                if run:
+                    self._ingest_run(run, run_key[1], run_ts)
+                run, run_key, run_ts = [], key, ts
+            run.append(payload)
+        if run:
+            self._ingest_run(run, run_key[1], run_ts)
         return n
+
+    def _ingest_run(self, run: list[bytes], source: str, ts: float) -> None:
+        """Datagrams with the same sender and header start, within one bucket: what the C path takes in one
+        call, the first one it does not take through `ingest` (which decides: Python scan, malformed, ...)."""
+        while run:
+            accepted = self._accept_cache.get((run[0][:12] if run[0][4:8] == b"\0\0\0\1" else run[0][:24], source))
+            if accepted is None or accepted[0] is None:
+                self.ingest(run[0], source, ts)  # decides and caches the sender (or counts it rejected/malformed)
+                run = run[1:]
+                continue
+            name, _agent, off = accepted
+            taken = self._ingest_c(run, name, off, ts)
+            if taken < len(run):
+                self.ingest(run[taken], source, ts)
+            run = run[taken + 1:]
 
     # -- listeners and attribution -------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -207,7 +294,16 @@ class Collector:
 
     def learn_interfaces(self, agent: str, names: Mapping[str, int]) -> None:
         with self._lock:
-            self.interfaces.setdefault(agent, {}).update(names)
+            known = self.interfaces.setdefault(agent, {})
+            for name, index in names.items():
+                if known.get(name) != index and (name in known or len(known) < MAX_INTERFACES):
+                    known[name] = index
+            self._refresh_points()
+
+    def _refresh_points(self) -> None:
+        self._points = {(agent, self.interfaces[agent][itf]): point
+                        for agent, m in self._point_names.items() for itf, point in m.items()
+                        if itf in self.interfaces.get(agent, {})}
 
     def ifindex(self, agent: str, interface: str | int) -> int:
         if isinstance(interface, int) or str(interface).isdigit():
@@ -219,77 +315,222 @@ class Collector:
                                  "(give its ifindex or an interfaces map)") from None
 
     # -- ingest --------------------------------------------------------------------------------------
-    def ingest(self, data: bytes, source: str | None = None, now: float | None = None) -> Datagram | None:
-        """Decodes and accounts one datagram; returns it, or None when rejected or malformed."""
+    def _reject(self) -> None:
+        self.rejected += 1
+        self.metrics.rejected.inc()
+
+    def accepts(self, agent_address: str, source: str | None) -> str | None:
+        """The agent's name when `source` may speak for `agent_address`, else None."""
+        if source is None:
+            return None
+        if self._agents is None:
+            return agent_address if source == agent_address else None
+        name = self._agents[0].get(agent_address)
+        return name if name is not None and self._agents[1].get(source) == name else None
+
+    def ingest(self, data: bytes, source: str | None, now: float | None = None) -> Scanned | bool | None:
+        """Decodes and accounts one datagram received from UDP address `source`; returns what it held (True
+        when the C path took it), or None when rejected (unknown agent, or a source that may not speak for
+        it) or malformed."""
         try:
-            dg = decode_datagram(data)
+            # (version, address type, agent address, UDP source) -> accepted name: decided once per sender
+            hkey = (data[:12] if data[4:8] == b"\0\0\0\1" else data[:24], source)
+            known = self._accept_cache.get(hkey)
+            if known is None:
+                agent, off = header(data)
+                known = (self.accepts(agent, source), agent, off)
+                if len(self._accept_cache) >= MAX_SOURCES:
+                    self._accept_cache.clear()
+                self._accept_cache[hkey] = known
+            name, agent, off = known
+            if name is None:
+                self._reject()
+                return None
+            if self._listeners or self.jsonl is not None or self.labeler is not None:
+                return self._ingest_observed(data, name, now)
+            if self._c is not None:
+                t = time.time() if now is None else now
+                if self._ingest_c([data], name, off, t):
+                    return True
+            sc = scan(data, agent, off, name)
         except MalformedDatagram:
-            self.malformed += 1
-            self.metrics.malformed.inc()
+            self._malformed()
             return None
         except Exception:  # a decoder bug must not kill the collector; it shows as malformed
-            self.malformed += 1
-            self.metrics.malformed.inc()
+            self._malformed()
             return None
-        name = dg.agent if self._agents is None else self._agents.get(dg.agent)
-        if name is None:
-            self.rejected += 1
-            self.metrics.rejected.inc()
-            return None
-        now = time.time() if now is None else now
-        m = self._agent_metrics(name)
-        m.datagrams.inc()
-        seq_key = (name, dg.sub_agent)
-        last = self._last_seq.get(seq_key)
-        if last is not None and dg.sequence > last + 1:
-            m.lost.inc(dg.sequence - last - 1)
-        self._last_seq[seq_key] = dg.sequence
-        if dg.counters:
-            m.counter_samples.inc(len(dg.counters))
-            if self.jsonl is not None:
-                for cs in dg.counters:
-                    for c in cs.interfaces:
-                        self._write({"type": "counters", "time": now, "agent": name, "ifindex": c.ifindex,
-                                     "in_octets": c.in_octets, "in_packets": c.in_ucast + c.in_multicast + c.in_broadcast,
-                                     "out_octets": c.out_octets, "out_packets": c.out_ucast + c.out_multicast + c.out_broadcast,
-                                     "in_discards": c.in_discards, "out_discards": c.out_discards, "status": c.status})
-        if dg.flows:
-            m.flow_samples.inc(len(dg.flows))
-            # Observations are only built when someone looks at single samples (the hot path skips them)
-            observations = None
-            if self._listeners or self.jsonl is not None or self.labeler is not None:
-                observations = [Observation(now, name, fs) for fs in dg.flows]
-                if self.labeler is not None:
-                    for obs in observations:
-                        obs.label = self.labeler(obs)
-            with self._lock:
-                listeners = list(self._listeners)
-                if observations is None:
-                    for fs in dg.flows:
-                        self._account(name, now, fs, None)
-                else:
-                    for obs in observations:
-                        self._account(name, now, obs.sample, obs.label)
-                self.metrics.flows.set(len(self._flows))
-            for source, drops in {fs.source_index: fs.drops for fs in dg.flows}.items():
-                gauge = m.drops.get(source)
-                if gauge is None:
-                    gauge = m.drops[source] = self.metrics.agent_drops.labels(name, str(source))
-                gauge.set(drops)
-            for obs in observations or ():
-                for fn in listeners:
-                    fn(obs)
-                if self.jsonl is not None:
-                    self._write(self._flow_record(obs))
-        return dg
+        self._account(name, sc, time.time() if now is None else now)
+        return sc
 
-    def _agent_metrics(self, name: str) -> "_AgentMetrics":
+    def _malformed(self) -> None:
+        self.malformed += 1
+        self.metrics.malformed.inc()
+
+    def _ingest_c(self, run: list[bytes], name: str, off: int, t: float) -> int:
+        """The C path: the leading datagrams of `run` that are all common flow samples, added to the history
+        in one call; returns how many it took (the next one is the Python scan's)."""
+        h = self.history
+        with h.lock:
+            bs = h.buckets
+            bucket = bs[-1] if bs and bs[-1].start <= t < bs[-1].start + h.resolution else h.bucket(t)
+            taken, nsamples, fresh, drops, sources, seqs = self._c.scan_many(run, off, name, bucket.flows)
+            for key, samples, packets, nbytes, rate in fresh:  # keys new to the bucket: within the bound
+                h.add_many(bucket, name, key, samples, packets, nbytes, rate)
+        if taken:
+            m = self._per_agent.get(name)
+            if m is None:
+                m = [0, 0, 0, 0]
+                self._per_agent.put(name, m)
+            m[0] += taken
+            m[1] += nsamples
+            swap = self._last_seq.swap
+            for sub_agent, sequence in seqs:
+                last = swap((name, sub_agent), sequence)
+                if last is not None and sequence > last + 1:
+                    m[3] += sequence - last - 1
+            self._account_sources(name, drops, sources)
+        return taken
+
+    def _account_sources(self, name: str, drops: dict, sources: dict) -> None:
+        if self._points:
+            for (index, direction), (k, packets, nbytes) in sources.items():
+                point = self._points.get((name, index))
+                if point is not None:
+                    t = self._point_totals.setdefault((point, direction or "unknown"), [0, 0, 0])
+                    t[0] += k
+                    t[1] += packets
+                    t[2] += nbytes
+        put = self._drops.put
+        for index, value in drops.items():
+            put((name, index), value)
+
+    def _set_drops(self, name: str, drops: dict) -> None:
+        put = self._drops.put
+        for index, value in drops.items():
+            put((name, index), value)
+
+    def _account(self, name: str, sc: Scanned, now: float, labels: list | None = None) -> None:
+        """Sequence, counters and history of one accepted datagram."""
         m = self._per_agent.get(name)
         if m is None:
-            mm = self.metrics
-            m = self._per_agent[name] = _AgentMetrics(mm.datagrams.labels(name), mm.flow_samples.labels(name),
-                                                      mm.counter_samples.labels(name), mm.lost_datagrams.labels(name))
-        return m
+            m = [0, 0, 0, 0]
+            self._per_agent.put(name, m)
+        m[0] += 1
+        seq_key = (name, sc.sub_agent)
+        last = self._last_seq.swap(seq_key, sc.sequence)
+        if last is not None and sc.sequence > last + 1:
+            m[3] += sc.sequence - last - 1
+        if sc.counters:
+            m[2] += len(sc.counters)
+            names = {cs.port_name: cs.source_index for cs in sc.counters if cs.port_name}
+            if names and any(self.interfaces.get(name, {}).get(n) != i for n, i in names.items()):
+                self.learn_interfaces(name, names)
+        flows = sc.flows
+        if not flows:
+            return
+        m[1] += len(flows)
+        h = self.history
+        with h.lock:
+            bucket = h.bucket(now)
+            table = bucket.flows
+            for key, rate, flen in flows:
+                v = table.get(key)
+                if v is None:
+                    h.add(bucket, name, key, rate, flen)
+                else:
+                    v[0] += 1
+                    v[1] += rate
+                    v[2] += rate * flen
+                    v[3] = rate
+        if self._points:
+            points, totals = self._points, self._point_totals
+            for key, rate, flen in flows:
+                point = points.get((name, key[1]))
+                if point is not None:
+                    t = totals.get((point, key[2] or "unknown"))
+                    if t is None:
+                        t = totals[(point, key[2] or "unknown")] = [0, 0, 0]
+                    t[0] += 1
+                    t[1] += rate
+                    t[2] += rate * flen
+        if labels:
+            for (key, _r, _f), label in zip(flows, labels):
+                if label is not None:
+                    self._labels.put(key, label)
+        self._set_drops(name, sc.drops)
+
+    def _ingest_observed(self, data: bytes, name: str, now: float | None) -> Scanned:
+        """The reference decoder with per-sample Observations, for listeners, the labeler and JSON lines."""
+        dg = decode_datagram(data)
+        now = time.time() if now is None else now
+        sc = Scanned(dg.agent, dg.sub_agent, dg.sequence)
+        sc.flows = [_slow_flow(name, fs) for fs in dg.flows]
+        sc.counters = dg.counters
+        sc.drops = {fs.source_index: fs.drops for fs in dg.flows}
+        observations = [Observation(now, name, fs) for fs in dg.flows]
+        if self.labeler is not None:
+            for obs in observations:
+                obs.label = self.labeler(obs)
+        self._account(name, sc, now, [o.label for o in observations])
+        if self.jsonl is not None:
+            for cs in dg.counters:
+                for c in cs.interfaces:
+                    self._write({"type": "counters", "time": now, "agent": name, "ifindex": c.ifindex,
+                                 "in_octets": c.in_octets, "in_packets": c.in_ucast + c.in_multicast + c.in_broadcast,
+                                 "out_octets": c.out_octets, "out_packets": c.out_ucast + c.out_multicast + c.out_broadcast,
+                                 "in_discards": c.in_discards, "out_discards": c.out_discards, "status": c.status})
+        with self._lock:
+            listeners = list(self._listeners)
+        for obs in observations:
+            for fn in listeners:
+                fn(obs)
+            if self.jsonl is not None:
+                self._write(self._flow_record(obs))
+        return sc
+
+    def _forget_check(self, key: tuple[str, str], labels: tuple) -> None:
+        mm = self.metrics
+        for metric in (mm.check_samples, mm.check_packets, mm.check_bytes):
+            try:
+                metric.remove(*labels[:3])
+            except KeyError:
+                pass
+        try:
+            mm.check_outcome.remove(*labels)
+        except KeyError:
+            pass
+
+    def report(self, body: dict) -> None:
+        """A deploy's verdicts, exported per check (the latest MAX_CHECKS checks; older ones are dropped)."""
+        change = body.get("change")
+        checks = body.get("checks")
+        if not isinstance(change, str) or not isinstance(checks, list) or len(checks) > 256:
+            raise TelemetryError("a report is {change: ID, checks: [...]} with at most 256 checks")
+        mm = self.metrics
+        for c in checks:
+            if not isinstance(c, dict):
+                raise TelemetryError("each check is an object")
+            name, point, outcome = (str(c.get(k, ""))[:100] for k in ("name", "point", "outcome"))
+            if outcome not in ("pass", "fail", "inconclusive"):
+                raise TelemetryError(f"check {name}: outcome must be pass, fail or inconclusive")
+            key = (change[:100], name)
+            old = self._checks.get(key)
+            if old is not None:
+                self._forget_check(key, old)
+            labels = (change[:100], name, point, outcome)
+            self._checks.put(key, labels)
+            mm.check_samples.labels(*labels[:3]).set(float(c.get("samples") or 0))
+            mm.check_packets.labels(*labels[:3]).set(float(c.get("packets") or 0))
+            mm.check_bytes.labels(*labels[:3]).set(float(c.get("bytes") or 0))
+            mm.check_outcome.labels(*labels).set(1)
+
+    def status(self) -> dict:
+        span = self.history.span()
+        return {"now": self.now(), "complete": self.complete(), "span": list(span) if span else None,
+                "agents": {n: {"datagrams": v[0], "flow_samples": v[1]} for n, v in self._per_agent.items()},
+                "interfaces": {a: dict(m) for a, m in self.interfaces.items()},
+                "flows": self.history.entries, "overflow": self.history.overflow,
+                "rejected": self.rejected, "malformed": self.malformed}
 
     @staticmethod
     def _flow_record(obs: Observation) -> dict:
@@ -308,50 +549,85 @@ class Collector:
     def _write(self, rec: dict) -> None:
         self.jsonl.write(json.dumps(rec, separators=(",", ":")) + "\n")
 
-    def _account(self, agent: str, now: float, fs: FlowSample, label: str | None) -> None:
-        p = fs.packet
-        if p is not None:
-            key = (agent, fs.source_index, fs.direction, p.src, p.dst, p.protocol, p.src_port, p.dst_port)
-        else:
-            key = (agent, fs.source_index, fs.direction, None, None, None, None, None)
-        flows = self._flows
-        st = flows.get(key)
-        if st is None:
-            if len(flows) >= self.max_flows:
-                flows.popitem(last=False)  # least recently seen goes first
-                self.evictions += 1
-                self.metrics.evictions.inc()
-            st = flows[key] = FlowStats(*key, label=label, first=now)
-        else:
-            flows.move_to_end(key)
-        rate = fs.sampling_rate or 1
-        st.samples += 1
-        st.packets += rate
-        st.bytes += rate * (fs.frame_length or 0)
-        st.last = now
-
     # -- queries -------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The clock the history's buckets are kept in (arrival time)."""
+        return time.time()
+
+    def known_agents(self) -> dict[str, KnownAgent]:
+        """{name: KnownAgent} as configured (empty in any-agent mode)."""
+        if self._agents is None:
+            return {}
+        by_address, by_source = self._agents
+        return {name: KnownAgent(addr, tuple(s for s, n in by_source.items() if n == name))
+                for addr, name in by_address.items()}
+
+    def complete(self) -> float:
+        """The time up to which the history holds everything that arrived (now, with our own receiver)."""
+        return self.complete_until if self.complete_until is not None else time.time()
+
+    def span(self) -> tuple[float, float] | None:
+        return self.history.span()
+
+    def account_record(self, name: str, key: tuple, samples: int, packets: int, nbytes: int) -> None:
+        """Counters and point totals of aggregated samples another receiver added to the history."""
+        m = self._per_agent.get(name)
+        if m is None:
+            m = [0, 0, 0, 0]
+            self._per_agent.put(name, m)
+        m[1] += samples
+        point = self._points.get((name, key[1]))
+        if point is not None:
+            t = self._point_totals.setdefault((point, key[2] or "unknown"), [0, 0, 0])
+            t[0] += samples
+            t[1] += packets
+            t[2] += nbytes
+
+    def query(self, selectors: list[Selector], since: float, until: float | None = None) -> tuple[list[Count], float]:
+        """Counts per selector over [since, until) of the history; interface names resolve to ifindexes."""
+        resolved = []
+        for s in selectors:
+            changes = {}
+            for field_, agent in (("ifindex", s.agent), ("via_ifindex", s.agent), ("ref_ifindex", s.ref_agent)):
+                v = getattr(s, field_)
+                if v is not None and not isinstance(v, int):
+                    changes[field_] = self.ifindex(agent, v)
+            resolved.append(replace(s, **changes) if changes else s)
+        return self.history.query(resolved, since, until)
+
     def flows(self, agent: str | None = None, interface: str | int | None = None, direction: str | None = None,
-              where: Callable[[FlowStats], bool] | None = None) -> list[FlowStats]:
-        """Flows in the table, largest estimated packet count first."""
+              where: Callable[[FlowStats], bool] | None = None, top: int | None = None) -> list[FlowStats]:
+        """Flows in the history (summed over its buckets), largest estimated packet count first (the `top`
+        ones only, when given)."""
         ifindex = self.ifindex(agent, interface) if interface is not None and agent is not None else interface
-        with self._lock:
-            out = [FlowStats(**f.to_dict()) for f in self._flows.values()
-                   if (agent is None or f.agent == agent) and (ifindex is None or f.ifindex == ifindex)
-                   and (direction is None or f.direction == direction) and (where is None or where(f))]
+
+        def group(key: tuple) -> tuple | None:
+            if (agent is not None and key[0] != agent) or (ifindex is not None and key[1] != ifindex) \
+                    or (direction is not None and key[2] != direction):
+                return None
+            return key
+
+        totals = self.history.totals(group)
+        items = totals.items() if top is None or where is not None else heapq.nlargest(top, totals.items(), key=lambda kv: kv[1][1])
+        out = []
+        for key, (samples, packets, nbytes, _rate, first, last) in items:
+            a, index, d, src, dst, proto, sport, dport, _out, _nh = key
+            f = FlowStats(a, index, d, text_address(src), text_address(dst), proto, sport, dport, self._labels.get(key),
+                          samples, packets, nbytes, first, last)
+            if where is None or where(f):
+                out.append(f)
         out.sort(key=lambda f: f.packets, reverse=True)
-        return out
+        return out if top is None else out[:top]
 
     def snapshot(self, top: int = 20) -> dict:
-        m = self.metrics
-        with self._lock:
-            nflows = len(self._flows)
+        h = self.history
         return {
-            "flows": nflows,
-            "evictions": self.evictions,
+            "flows": h.entries,
+            "evictions": h.evictions,
+            "overflow": h.overflow,
             "malformed": self.malformed,
             "rejected": self.rejected,
-            "datagrams": sum(s.value for mf in m.datagrams.collect() for s in mf.samples if s.name.endswith("_total")),
-            "flow_samples": sum(s.value for mf in m.flow_samples.collect() for s in mf.samples if s.name.endswith("_total")),
-            "top": [f.to_dict() for f in self.flows()[:top]],
+            "datagrams": sum(v[0] for _, v in self._per_agent.items()),
+            "flow_samples": sum(v[1] for _, v in self._per_agent.items()),
+            "top": [f.to_dict() for f in self.flows(top=top)],
         }

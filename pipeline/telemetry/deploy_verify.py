@@ -274,8 +274,9 @@ class TrafficVerification:
         try:
             self._send(self.baseline_seconds + 1.0)
             time.sleep(0.3)  # first packets reach the points and the agents flush
+            # the test flows started just now: count from now on, not the collector's history
             self.baseline = Verifier(self.telemetry.collector).baseline([p.expectation for p in self.prepared],
-                                                                        self.baseline_seconds)
+                                                                        self.baseline_seconds, history=False)
         finally:
             self.generator.stop()
         self.timings["baseline"] = round(time.monotonic() - t0, 2)
@@ -362,12 +363,19 @@ Hooks = dict[str, Callable[[list[Any]], None]]
 
 def verifier_for(change: ChangeRequest, inventory: Inventory, lab_prefix: str | None = None, *,
                  allow_inconclusive: bool = False, progress: Callable[[str], None] | None = None,
-                 **session: Any) -> tuple[Verifier_, Hooks, Callable[[], None]]:
-    """(Options.verifier, Options.hooks, cleanup) for deploying `change` on the lab behind `inventory`.
+                 collector: str | None = None, **session: Any) -> tuple[Verifier_, Hooks, Callable[[], None]]:
+    """(Options.verifier, Options.hooks, cleanup) for deploying `change`: against the standing collector at
+    `collector` (its API URL) with the inventory's observation points, or else on the lab behind `inventory`
+    with agents and test traffic of its own.
 
     Raises TelemetryError (a NetchangeError: shown without a traceback) before anything is deployed when the
     inventory is not a running lab or an expectation cannot be mapped onto it. Call cleanup() in `finally`.
     """
+    if collector:
+        from .standing import standing_verifier
+
+        return standing_verifier(change, inventory, collector, allow_inconclusive=allow_inconclusive,
+                                 progress=progress, **session)
     lab = lab_of(inventory, lab_prefix)
     tv = TrafficVerification(change, lab, allow_inconclusive=allow_inconclusive, progress=progress, **session)
     if tv.prepared:

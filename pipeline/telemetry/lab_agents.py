@@ -7,7 +7,7 @@ have no management path, so their links are watched from the router end of the s
 receives on `to-fw1` is exactly what fw1 sends on `to-srv1` (`host_point` mirrors the direction).
 
 The collector accepts a datagram only when both its sFlow agent address and its UDP source are the
-management address of an agent started here.
+management address of an agent started here (the Collector checks both for every agent).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from ..lab import Lab
 from ..lab.topology import check_prefix_allowed
 from .collector import Collector
 from .errors import TelemetryError
-from .sflow_codec import Datagram
 from .verify import Point
 
 Direction = Literal["ingress", "egress"]
@@ -40,21 +39,6 @@ MAX_SECONDS = 120.0
 
 def mirror(direction: Direction | None) -> Direction | None:
     return {"ingress": "egress", "egress": "ingress"}.get(direction) if direction else None  # type: ignore[return-value]
-
-
-class KnownSourceCollector(Collector):
-    """A Collector that also requires the UDP source to be the agent's own address (no spoofed agent field)."""
-
-    def __init__(self, *args, sources: dict[str, str], **kw):
-        super().__init__(*args, **kw)
-        self._sources = {str(ipaddress.ip_address(a)) for a in sources.values()}
-
-    def ingest(self, data: bytes, source: str | None = None, now: float | None = None) -> Datagram | None:
-        if source is not None and source not in self._sources:
-            self.rejected += 1
-            self.metrics.rejected.inc()
-            return None
-        return super().ingest(data, source, now)
 
 
 @dataclass
@@ -96,7 +80,7 @@ class LabTelemetry:
         devices = lab.devices
         wanted = nodes if nodes is not None else [n for n, d in devices.items() if d.mgmt_address]
         self.nodes = [n for n in wanted if devices[n].mgmt_address and devices[n].interfaces]
-        self.collector: KnownSourceCollector | None = None
+        self.collector: Collector | None = None
         self.agents: list[_RunningAgent] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
 
@@ -120,7 +104,7 @@ class LabTelemetry:
     def start(self) -> "LabTelemetry":
         devices = self.lab.devices
         known = {n: devices[n].mgmt_address for n in self.nodes}
-        self.collector = KnownSourceCollector(bind=(self.gateway, 0), agents=known, sources=known).start()
+        self.collector = Collector(bind=(self.gateway, 0), agents=known, resolution=0.25).start()
         self._tmp = tempfile.TemporaryDirectory(prefix="netchange-agents-")
         try:
             for node in self.nodes:

@@ -31,6 +31,7 @@ _SAMPLED_IP_TAIL = struct.Struct("!IIII")
 FLOW_SAMPLE, COUNTER_SAMPLE, FLOW_SAMPLE_X, COUNTER_SAMPLE_X = 1, 2, 3, 4
 RAW_HEADER, SAMPLED_IPV4, SAMPLED_IPV6, EXTENDED_SWITCH, EXTENDED_ROUTER = 1, 3, 4, 1001, 1002
 GENERIC_IF_COUNTERS = 1
+PORT_NAME = 1005  # counter record: the data source's interface name (as Host sFlow sends it)
 HEADER_ETHERNET, HEADER_IPV4, HEADER_IPV6 = 1, 11, 12
 MAX_HEADER = 1024  # sane bound for a sampled header; beyond it the datagram is lying
 
@@ -76,6 +77,7 @@ class CounterSample:
     source_type: int
     source_index: int
     interfaces: list[IfCounters] = field(default_factory=list)
+    port_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -225,4 +227,9 @@ def _counter_records(buf: bytes, off: int, end: int, nrec: int, cs: CounterSampl
             if length < _GENERIC.size:
                 raise _bad("short generic interface counters record")
             cs.interfaces.append(IfCounters(*_GENERIC.unpack_from(buf, off)))
+        elif fmt == PORT_NAME:
+            n = _U32.unpack_from(buf, off)[0] if length >= 4 else 256
+            if n > 255 or 4 + n > length:
+                raise _bad("bad port name record")
+            cs.port_name = buf[off + 4:off + 4 + n].decode("ascii", "replace")
         off = rend

@@ -13,6 +13,7 @@ SFLOW_VERSION = 5
 FLOW_SAMPLE, COUNTER_SAMPLE = 1, 2
 RAW_HEADER, EXTENDED_SWITCH, EXTENDED_ROUTER = 1, 1001, 1002
 GENERIC_IF_COUNTERS = 1
+PORT_NAME = 1005
 HEADER_PROTOCOL_ETHERNET = 1
 FCS_LEN = 4  # sFlow frame_length counts the FCS; the sampled header does not carry it (stripped)
 
@@ -100,3 +101,9 @@ def generic_counters_record(c: IfCounters) -> bytes:
 def counter_sample(sequence: int, source_index: int, records: list[bytes], source_type: int = 0) -> bytes:
     body = _COUNTERS.pack(sequence & 0xFFFFFFFF, (source_type << 24) | (source_index & 0xFFFFFF), len(records)) + b"".join(records)
     return _record(COUNTER_SAMPLE, body)
+
+
+def port_name_record(name: str) -> bytes:
+    """The data source's interface name (string<255>), so collectors map names to ifindexes themselves."""
+    data = name.encode("ascii")[:255]
+    return _record(PORT_NAME, struct.pack("!I", len(data)) + _pad(data))

@@ -5,7 +5,12 @@ no sample in t seconds with probability (1 - 1/N) ** (lambda * t).  Once that fa
 without a sample, "blocked" passes (and "allowed" fails); one sample decides the other way at once.  The
 rate lambda is itself estimated from k baseline samples over T seconds, so we also take the exact
 conditional test (T / (T + t)) ** k (Poisson counts, same intensity before and after) and use the larger,
-i.e. the more cautious, of the two.  No traffic to judge gives "inconclusive", never "pass".
+i.e. the more cautious, of the two.  No traffic to judge gives "inconclusive", never "pass"; neither
+does absence while the collector's history was full at the point's agent (samples it could not keep).
+
+The Verifier asks a flow source for counts over time ranges (`FlowSource.query`): the in-process
+Collector, or a standing collector over its HTTP API (`telemetry.api.RemoteCollector`); several deploys
+may ask at once.
 """
 
 from __future__ import annotations
@@ -13,14 +18,13 @@ from __future__ import annotations
 import math
 
 import ipaddress
-import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import Literal, Protocol
 
-from .collector import Collector, Observation
 from .errors import TelemetryError
+from .history import Count, Selector
 from .packet import PROTOCOLS
 
 SETTLE_SECONDS = 1.0   # samples taken before the change may still be in flight (agent flush + network)
@@ -86,19 +90,10 @@ class Verdict:
     expected_packets: float = 0.0    # packets the flow would have sent during the window at the reference rate
     p_unseen: float = 1.0            # P(no sample in the window | the flow still passes the point)
     elapsed: float = 0.0
+    counts: Count | None = None      # what the window held (samples, estimated packets and bytes, ...)
 
 
-@dataclass
-class Tally:
-    """Matching samples in one phase (baseline or window)."""
-
-    samples: int = 0
-    packets: float = 0.0             # estimated: sum of sampling rates
-    via: int = 0
-    other: int = 0
-    reference_samples: int = 0
-    reference_packets: float = 0.0
-    sampling_rate: int = 0           # latest rate seen at the point (any flow)
+Tally = Count  # matching samples in one phase (baseline or window)
 
 
 def p_unseen(rate_pps: float, seconds: float, sampling_rate: int, baseline_samples: int = 0,
@@ -112,75 +107,21 @@ def p_unseen(rate_pps: float, seconds: float, sampling_rate: int, baseline_sampl
     return p
 
 
-class Matcher:
-    """Decides whether an observation belongs to an expectation's flow, at its point or its reference."""
+def selector(exp: TrafficExpectation) -> Selector:
+    """What to ask the flow source for one expectation (interfaces by name are resolved there)."""
+    proto = PROTOCOLS[exp.protocol.lower()] if isinstance(exp.protocol, str) else exp.protocol
+    ref = exp.reference
+    return Selector(agent=exp.point.agent, src=exp.src, dst=exp.dst, ifindex=exp.point.interface,
+                    direction=exp.point.direction, protocol=proto, dst_port=exp.dst_port,
+                    via_ifindex=exp.via_interface, via_next_hop=exp.via_next_hop,
+                    ref_agent=ref.agent if ref else None, ref_ifindex=ref.interface if ref else None,
+                    ref_direction=ref.direction if ref else None)
 
-    def __init__(self, exp: TrafficExpectation, collector: Collector | None = None):
-        self.exp = exp
-        self.src = ipaddress.ip_network(exp.src, strict=False)
-        self.dst = ipaddress.ip_network(exp.dst, strict=False)
-        self.proto = PROTOCOLS[exp.protocol.lower()] if isinstance(exp.protocol, str) else exp.protocol
-        resolve = (lambda agent, i: collector.ifindex(agent, i)) if collector else (lambda agent, i: int(i))
-        self.point_if = None if exp.point.interface is None else resolve(exp.point.agent, exp.point.interface)
-        self.ref_if = None
-        if exp.reference is not None and exp.reference.interface is not None:
-            self.ref_if = resolve(exp.reference.agent, exp.reference.interface)
-        self.via_if = None if exp.via_interface is None else resolve(exp.point.agent, exp.via_interface)
-        self.via_nh = None if exp.via_next_hop is None else str(ipaddress.ip_address(exp.via_next_hop))
 
-    @staticmethod
-    def _at(obs: Observation, point: Point, ifindex: int | None) -> bool:
-        return (obs.agent == point.agent and (ifindex is None or obs.ifindex == ifindex)
-                and (point.direction is None or obs.direction == point.direction))
+class FlowSource(Protocol):
+    def now(self) -> float: ...
 
-    def at_point(self, obs: Observation) -> bool:
-        return self._at(obs, self.exp.point, self.point_if)
-
-    def at_reference(self, obs: Observation) -> bool:
-        return self.exp.reference is not None and self._at(obs, self.exp.reference, self.ref_if)
-
-    def flow(self, obs: Observation) -> bool:
-        p = obs.sample.packet
-        if p is None or p.src is None or p.dst is None:
-            return False
-        if self.proto is not None and p.protocol != self.proto:
-            return False
-        if self.exp.dst_port is not None and p.dst_port != self.exp.dst_port:
-            return False
-        try:
-            return ipaddress.ip_address(p.src) in self.src and ipaddress.ip_address(p.dst) in self.dst
-        except ValueError:
-            return False
-
-    def via(self, obs: Observation) -> bool:
-        fs = obs.sample
-        if self.via_nh is not None and fs.next_hop == self.via_nh:
-            return True
-        if self.via_if is not None:
-            if fs.output_format == 0 and fs.output_if == self.via_if:
-                return True
-            if fs.direction == "egress" and fs.source_index == self.via_if:
-                return True
-        return False
-
-    def add(self, obs: Observation, tally: Tally) -> None:
-        at_point = self.at_point(obs)
-        if at_point:
-            tally.sampling_rate = obs.sample.sampling_rate or tally.sampling_rate
-        if not self.flow(obs):
-            return
-        rate = obs.sample.sampling_rate or 1
-        if self.at_reference(obs):
-            tally.reference_samples += 1
-            tally.reference_packets += rate
-        if at_point:
-            tally.samples += 1
-            tally.packets += rate
-            if self.exp.expect == "via":
-                if self.via(obs):
-                    tally.via += 1
-                else:
-                    tally.other += 1
+    def query(self, selectors: list[Selector], since: float, until: float | None = None) -> tuple[list[Count], float]: ...
 
 
 def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tally | None, baseline_seconds: float,
@@ -203,7 +144,14 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
     expected = rate_pps * judged
 
     def verdict(outcome: Outcome, reason: str) -> Verdict:
-        return Verdict(exp, outcome, reason, window.samples, expected, p, elapsed)
+        return Verdict(exp, outcome, reason, window.samples, expected, p, elapsed, window)
+
+    def absent(outcome: Outcome, reason: str) -> Verdict:
+        """A verdict drawn from absence holds only if the collector kept every sample at the agent."""
+        if window.overflow:
+            return verdict(Outcome.INCONCLUSIVE, f"{window.overflow} samples at {exp.point.agent} were not kept "
+                                                 f"(collector history full): cannot conclude from absence; {reason}")
+        return verdict(outcome, reason)
 
     if exp.expect in ("allowed", "blocked"):
         seen = window.samples > 0
@@ -217,7 +165,7 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
             return None
         if p <= alpha:
             ok = exp.expect == "blocked"
-            return verdict(Outcome.PASS if ok else Outcome.FAIL,
+            return absent(Outcome.PASS if ok else Outcome.FAIL,
                            f"no sample where {expected:.0f} packets were expected at 1-in-{n} "
                            f"(P(unseen | passing) = {p:.2g} <= {alpha:.2g}; {source})")
         if final:
@@ -232,7 +180,7 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
     if total and binom_tail_le(window.via, total, VIA_MIN_SHARE) <= alpha:
         return verdict(Outcome.FAIL, f"only {window.via} of {total} samples of the flow take the hop")
     if window.samples == 0 and k_ref > 0 and p <= alpha:
-        return verdict(Outcome.FAIL, f"the flow no longer shows at the point (P(unseen | passing) = {p:.2g}; {source})")
+        return absent(Outcome.FAIL, f"the flow no longer shows at the point (P(unseen | passing) = {p:.2g}; {source})")
     if final:
         why = "no traffic to judge" if window.samples == 0 else f"{window.via} of {total} samples via the hop: not enough to decide"
         return verdict(Outcome.INCONCLUSIVE, why)
@@ -250,65 +198,66 @@ def binom_tail_le(k: int, n: int, p: float) -> float:
 
 
 class Verifier:
-    """Measures a baseline before a change and judges expectations after it, on a running Collector."""
+    """Measures a baseline before a change and judges expectations after it, on a flow source."""
 
-    def __init__(self, collector: Collector):
-        self.collector = collector
+    POLL = 0.1
 
-    def _collect(self, exps: list[TrafficExpectation], seconds: float, settle: float,
-                 baseline: dict[int, Tally] | None, baseline_seconds: float) -> tuple[dict[int, Tally], dict[int, Verdict], float]:
-        matchers = [Matcher(e, self.collector) for e in exps]
-        tallies = {i: Tally() for i in range(len(exps))}
-        verdicts: dict[int, Verdict] = {}
-        lock = threading.Lock()
-        start = time.time() + settle
+    def __init__(self, source: FlowSource):
+        self.source = source
 
-        def listen(obs: Observation) -> None:
-            if obs.time < start:
-                return
-            with lock:
-                for i, m in enumerate(matchers):
-                    if i not in verdicts:
-                        m.add(obs, tallies[i])
-
-        unsubscribe = self.collector.subscribe(listen)
-        try:
-            deadline = start + seconds
-            while True:
-                now = time.time()
-                final = now >= deadline
-                if baseline is not None and now >= start:
-                    with lock:
-                        for i, e in enumerate(exps):
-                            if i not in verdicts:
-                                v = judge(e, tallies[i], now - start, baseline.get(i), baseline_seconds, final)
-                                if v is not None:
-                                    verdicts[i] = v
-                    if len(verdicts) == len(exps):
-                        break
-                if final:
-                    break
-                time.sleep(0.05)
-        finally:
-            unsubscribe()
-        return tallies, verdicts, max(0.0, time.time() - start)
-
-    def baseline(self, expectations: list[TrafficExpectation], seconds: float = 10.0) -> "Baseline":
-        """Counts each expectation's flow at its point for `seconds` (run this before the change)."""
-        tallies, _, took = self._collect(expectations, seconds, 0.0, None, 0.0)
-        return Baseline(list(expectations), tallies, took)
+    def baseline(self, expectations: list[TrafficExpectation], seconds: float = 10.0, history: bool = True) -> "Baseline":
+        """Counts each expectation's flow at its point over `seconds`: the last `seconds` of the source's
+        history when it holds them (a standing collector), else from now on (waits)."""
+        sels = [selector(e) for e in expectations]
+        complete = getattr(self.source, "complete", self.source.now)
+        now = complete()
+        since = now - seconds
+        span = getattr(self.source, "span", lambda: None)() if history else None
+        if span is None or span[0] > since:
+            since = self.source.now()
+            while complete() < since + seconds:  # the source holds the whole stretch before it is counted
+                if self.source.now() > since + seconds + MAX_LAG:
+                    raise TelemetryError(f"the collector's history is not complete past {complete():.0f} "
+                                         f"(its receiver lags more than {MAX_LAG:.0f} s)")
+                time.sleep(self.POLL)
+        counts, took = self.source.query(sels, since, since + seconds)
+        return Baseline(list(expectations), dict(enumerate(counts)), took)
 
     def verify(self, expectations: list[TrafficExpectation], baseline: "Baseline | None" = None, timeout: float = 30.0,
                settle: float = SETTLE_SECONDS) -> list[Verdict]:
-        """Judges every expectation, stopping as soon as all are decided or at `timeout` seconds."""
-        base = {}
+        """Judges every expectation on what arrives from `settle` seconds on, stopping as soon as all are
+        decided or at `timeout` seconds."""
+        base: dict[int, Count] = {}
         base_seconds = 0.0
         if baseline is not None:
             index = {e: i for i, e in enumerate(baseline.expectations)}
             base = {i: baseline.tallies[index[e]] for i, e in enumerate(expectations) if e in index}
             base_seconds = baseline.seconds
-        _, verdicts, _ = self._collect(expectations, timeout, settle, base, base_seconds)
+        sels = [selector(e) for e in expectations]
+        start = self.source.now() + settle
+        deadline = start + timeout
+        verdicts: dict[int, Verdict] = {}
+        complete = getattr(self.source, "complete", self.source.now)
+        while len(verdicts) < len(expectations):
+            now = complete()  # judge only what the source holds completely (behind the clock with sfacctd)
+            lagging = self.source.now() > deadline + MAX_LAG
+            if now < start and not lagging:
+                time.sleep(self.POLL)
+                continue
+            final = now >= deadline or lagging
+            counts, seconds = self.source.query(sels, start, max(now, start))
+            for i, e in enumerate(expectations):
+                if i not in verdicts:
+                    v = judge(e, counts[i], seconds, base.get(i), base_seconds, final)
+                    if v is not None:
+                        verdicts[i] = v
+            if final:
+                break
+            time.sleep(self.POLL)
         return [verdicts[i] for i in range(len(expectations))]
+
+
+MAX_LAG = 10.0  # seconds the collector's history may stay incomplete behind its clock before we give up
 
 
 @dataclass

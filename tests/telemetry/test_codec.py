@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pipeline.telemetry import sflow_encode as enc
 from pipeline.telemetry.collector import Collector
 from pipeline.telemetry.errors import MalformedDatagram
+from pipeline.telemetry.fastpath import header
 from pipeline.telemetry.packet import decode_ethernet
 from pipeline.telemetry.sflow_codec import decode_datagram
 
@@ -114,39 +115,51 @@ def test_fuzzed_datagrams_never_crash_and_are_counted(data):
     except MalformedDatagram:
         ok = False
     c = Collector(agents=None)
-    c.ingest(data, "198.51.100.10")
+    try:
+        claimed = header(data)[0]  # any-agent mode: accepted from the address it claims
+    except MalformedDatagram:
+        claimed = "198.51.100.10"
+    c.ingest(data, claimed)
     assert c.metrics.value("netchange_sflow_malformed_datagrams_total") == (0 if ok else 1)
 
 
 def test_collector_rejects_unknown_agents_and_counts_malformed():
     c = Collector(agents={"fw1": "198.51.100.10"})
-    assert c.ingest(datagram([flow(udp4())], agent="198.51.100.99")) is None
-    assert c.ingest(b"\0\0\0\5garbage") is None
-    assert c.ingest(datagram([flow(udp4())])) is not None
+    assert c.ingest(datagram([flow(udp4())], agent="198.51.100.99"), "198.51.100.99") is None
+    assert c.ingest(b"\0\0\0\5garbage", "198.51.100.10") is None
+    assert c.ingest(datagram([flow(udp4())]), "198.51.100.10") is not None
     assert c.metrics.value("netchange_sflow_rejected_datagrams_total") == 1
     assert c.metrics.value("netchange_sflow_malformed_datagrams_total") == 1
     assert c.metrics.value("netchange_sflow_flow_samples_total", agent="fw1") == 1
 
 
-def test_flow_table_is_bounded_scales_by_rate_and_counts_lost_datagrams():
+def test_flow_history_is_bounded_scales_by_rate_and_counts_lost_datagrams():
     out = io.StringIO()
     c = Collector(agents=["198.51.100.10"], max_flows=4, jsonl=out)
-    for seq, port in enumerate(range(1000, 1010), start=1):
-        c.ingest(datagram([flow(udp4(dport=port), rate=50)], seq=seq if seq < 6 else seq + 2))
+    for seq, port in enumerate(range(1000, 1010), start=1):  # one flow a second
+        c.ingest(datagram([flow(udp4(dport=port), rate=50)], seq=seq if seq < 6 else seq + 2), "198.51.100.10", now=1000.0 + seq)
     assert len(c.flows()) == 4
-    assert c.evictions == 6
-    assert c.metrics.value("netchange_flow_table_evictions_total") == 6
+    assert c.history.evictions == 6
+    assert c.metrics.value("netchange_collector_state_evictions_total", table="flows") == 6
     assert c.metrics.value("netchange_sflow_lost_datagrams_total", agent="198.51.100.10") == 2
     f = c.flows()[0]
     assert (f.samples, f.packets, f.bytes) == (1, 50, 50 * 46)
-    assert {f.dst_port for f in c.flows()} == {1006, 1007, 1008, 1009}  # least recently seen went first
+    assert {f.dst_port for f in c.flows()} == {1006, 1007, 1008, 1009}  # the oldest seconds went first
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(lines) == 10 and lines[0]["dst_port"] == 1000 and lines[0]["rate"] == 50
 
 
+def test_a_full_history_counts_the_samples_it_cannot_keep():
+    c = Collector(agents={"fw1": "198.51.100.10"}, max_flows=4)
+    c.ingest(datagram([flow(udp4(dport=p)) for p in range(1000, 1010)]), "198.51.100.10", now=5.0)
+    assert len(c.flows()) == 4 and c.history.overflow == 6
+    assert c.metrics.value("netchange_flow_history_overflow_samples_total") == 6
+    assert c.metrics.value("netchange_sflow_flow_samples_total", agent="fw1") == 10
+
+
 def test_labeler_hook_labels_flows():
     c = Collector(agents=None, labeler=lambda obs: "dns" if obs.sample.packet.dst_port == 53 else None)
-    c.ingest(datagram([flow(udp4()), flow(udp4(dport=80))]))
+    c.ingest(datagram([flow(udp4()), flow(udp4(dport=80))]), "198.51.100.10")
     assert {f.dst_port: f.label for f in c.flows()} == {53: "dns", 80: None}
 
 
@@ -166,3 +179,48 @@ def test_read_pcap(tmp_path):
     c = Collector(agents=["198.51.100.10"])
     assert c.read_pcap(path) == 2
     assert c.flows()[0].samples == 2 and c.malformed == 0
+
+
+def _pcap_frames(payloads: list[bytes]) -> list[bytes]:
+    out = []
+    for payload in payloads:
+        udp = struct.pack("!HHHH", 40000, 6343, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([198, 51, 100, 10]), bytes([198, 51, 100, 1]))
+        out.append(MAC + b"\x08\x00" + ip + udp)
+    return out
+
+
+def test_read_pcapng(tmp_path):
+    frames = _pcap_frames([datagram([flow(udp4())], seq=1), datagram([flow(udp4()), flow(udp4())], seq=2)])
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+    data = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data += block(1, struct.pack("<HHI", 1, 0, 65535))
+    for i, f in enumerate(frames):
+        data += block(6, struct.pack("<IIIII", 0, 0, 1_700_000_000 + i, len(f), len(f)) + f)
+    path = tmp_path / "x.pcapng"
+    path.write_bytes(data)
+    c = Collector(agents=["198.51.100.10"])
+    assert c.read_pcap(path) == 2
+    assert c.flows()[0].samples == 3 and c.malformed == 0
+
+
+def test_read_pcap_streams_whatever_the_file_size(tmp_path):
+    import tracemalloc
+
+    one = _pcap_frames([datagram([flow(udp4(dport=p)) for p in range(7)], seq=1)])[0]
+    path = tmp_path / "big.pcap"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        record = struct.pack("<IIII", 1_700_000_000, 0, len(one), len(one)) + one
+        f.write(record * 40_000)  # 40 k datagrams, 280 k samples, about 30 MB
+    c = Collector(agents=["198.51.100.10"])
+    tracemalloc.start()
+    assert c.read_pcap(path) == 40_000
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert path.stat().st_size > 25e6 and peak < 10e6, f"reading a {path.stat().st_size / 1e6:.0f} MB capture peaked at {peak / 1e6:.1f} MB"
+    assert c.snapshot()["flow_samples"] == 280_000

@@ -10,11 +10,9 @@ import time
 import pytest
 
 from pipeline.telemetry import sflow_encode as enc
-from pipeline.telemetry.collector import Collector, Observation
+from pipeline.telemetry.collector import Collector
 from pipeline.telemetry.errors import TelemetryError
-from pipeline.telemetry.sflow_codec import FlowSample
-from pipeline.telemetry.packet import decode_ethernet
-from pipeline.telemetry.verify import BATCH_SECONDS, Matcher, Outcome, Point, Tally, TrafficExpectation, Verifier, judge, p_unseen
+from pipeline.telemetry.verify import BATCH_SECONDS, Outcome, Point, Tally, TrafficExpectation, Verifier, judge, p_unseen, selector
 
 from .test_codec import datagram, udp4
 
@@ -26,11 +24,20 @@ def expectation(expect="blocked", **kw) -> TrafficExpectation:
                               point=FW, **kw)
 
 
-def obs(dport=53, ifindex=3, egress=True, rate=100, out_if=0, next_hop=None, t=0.0) -> Observation:
-    fs = FlowSample("198.51.100.10", 0, 1, 0, ifindex, rate, 0, 0, 0 if egress else ifindex, ifindex if egress else out_if)
-    fs.packet = decode_ethernet(udp4(dport=dport))
-    fs.next_hop = next_hop
-    return Observation(t, "fw1", fs)
+def sample(dport=53, ifindex=3, egress=True, rate=100, out_if=0, next_hop=None) -> bytes:
+    """One flow sample of the UDP flow (or another port) at fw1's `ifindex`, leaving through `out_if` if ingress."""
+    records = [enc.raw_header_record(udp4(dport=dport), 64)]
+    if next_hop:
+        records.append(enc.extended_router_record(next_hop))
+    return enc.flow_sample(1, ifindex, rate, 0, 0, 0 if egress else ifindex, ifindex if egress else out_if, records)
+
+
+def counts(exp: TrafficExpectation, *samples: bytes) -> Tally:
+    c = Collector(agents={"fw1": "198.51.100.10"})
+    c.ingest(datagram(list(samples)), "198.51.100.10", now=100.2)
+    [t], seconds = c.query([selector(exp)], 100.0, 101.0)
+    assert seconds == 1.0
+    return t
 
 
 def test_p_unseen_formula_and_cautious_baseline():
@@ -92,29 +99,31 @@ def test_reference_point_rate_replaces_the_baseline():
     assert judge(e, upstream, 2.0, None, 0.0, final=False).outcome is Outcome.PASS
 
 
-def test_matcher_selects_flow_point_and_via():
-    m = Matcher(expectation("via", via_interface=7))
-    t = Tally()
-    m.add(obs(dport=80), t)                   # other flow
-    m.add(obs(ifindex=4), t)                  # other interface
-    m.add(obs(egress=False), t)               # other direction
-    assert (t.samples, t.sampling_rate) == (0, 100)
-    m2 = Matcher(TrafficExpectation("198.51.100.0/24", "203.0.113.0/24", "via", Point("fw1", 3, "ingress"),
-                                    protocol="udp", via_interface=7))
-    t2 = Tally()
-    m2.add(obs(egress=False, out_if=7), t2)
-    m2.add(obs(egress=False, out_if=8), t2)
-    assert (t2.samples, t2.via, t2.other) == (2, 1, 1)
+def test_selector_counts_the_flow_at_its_point_and_via_the_hop():
+    t = counts(expectation("via", via_interface=7), sample(dport=80), sample(ifindex=4), sample(egress=False))
+    assert (t.samples, t.sampling_rate) == (0, 100), "other flow, other interface, other direction"
+    e2 = TrafficExpectation("198.51.100.0/24", "203.0.113.0/24", "via", Point("fw1", 3, "ingress"), protocol="udp",
+                            via_interface=7)
+    t2 = counts(e2, sample(egress=False, out_if=7), sample(egress=False, out_if=8))
+    assert (t2.samples, t2.via, t2.other, t2.packets) == (2, 1, 1, 200)
     # One sample of two on the hop proves nothing either way: undecided, inconclusive at the deadline.
-    assert judge(m2.exp, t2, 1.0, None, 0.0, final=False) is None
-    assert judge(m2.exp, t2, 1.0, None, 0.0, final=True).outcome is Outcome.INCONCLUSIVE
+    assert judge(e2, t2, 1.0, None, 0.0, final=False) is None
+    assert judge(e2, t2, 1.0, None, 0.0, final=True).outcome is Outcome.INCONCLUSIVE
     # All of 7 on the hop: P(>= 7 of 7 | share 0.5) = 0.008 <= 0.01, so it passes; 1 of 12 fails.
-    assert judge(m2.exp, Tally(samples=7, via=7, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.PASS
-    assert judge(m2.exp, Tally(samples=6, via=6, sampling_rate=100), 1.0, None, 0.0, final=False) is None
-    assert judge(m2.exp, Tally(samples=12, via=1, other=11, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.FAIL
+    assert judge(e2, Tally(samples=7, via=7, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.PASS
+    assert judge(e2, Tally(samples=6, via=6, sampling_rate=100), 1.0, None, 0.0, final=False) is None
+    assert judge(e2, Tally(samples=12, via=1, other=11, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.FAIL
     nh = TrafficExpectation("198.51.100.0/24", "203.0.113.0/24", "via", Point("fw1"), via_next_hop="198.51.100.254")
-    assert Matcher(nh).via(obs(next_hop="198.51.100.254"))
+    assert counts(nh, sample(next_hop="198.51.100.254"), sample(next_hop="198.51.100.253")).via == 1
     assert judge(nh, Tally(samples=7, other=7, sampling_rate=100), 1.0, None, 0.0, final=False).outcome is Outcome.FAIL
+
+
+def test_absence_is_inconclusive_when_the_collector_could_not_keep_every_sample():
+    base = Tally(samples=40, packets=4000, sampling_rate=100)
+    full = Tally(sampling_rate=100, overflow=3)
+    v = judge(expectation("blocked"), full, 5.0, base, 10.0, final=False)
+    assert v.outcome is Outcome.INCONCLUSIVE and "were not kept" in v.reason
+    assert judge(expectation("blocked"), Tally(sampling_rate=100), 5.0, base, 10.0, final=False).outcome is Outcome.PASS
 
 
 def test_bad_expectations_are_refused():
@@ -143,7 +152,7 @@ def test_verifier_on_a_live_collector_stops_early():
                 # 300 pps for 20 ms, each packet sampled with probability 1/10
                 n = sum(rng.random() < 0.1 for _ in range(6))
                 samples = [enc.flow_sample(seq, 3, 10, seq * 6, 0, 0, 3, [enc.raw_header_record(udp4(), 64)])] * n
-            c.ingest(datagram(samples, seq=seq))
+            c.ingest(datagram(samples, seq=seq), "198.51.100.10")
             time.sleep(0.02)
 
     th = threading.Thread(target=agent, daemon=True)

@@ -18,7 +18,8 @@ from pipeline.telemetry import sflow_encode as enc
 from pipeline.telemetry.attribution import Flow, firewall_decision, route_map_entry
 from pipeline.telemetry.deploy_verify import path_nodes, prepare
 from pipeline.telemetry.errors import TelemetryError
-from pipeline.telemetry.lab_agents import KnownSourceCollector, LabTelemetry, TrafficGenerator, TrafficSpec, lab_addresses
+from pipeline.telemetry.collector import Collector
+from pipeline.telemetry.lab_agents import LabTelemetry, TrafficGenerator, TrafficSpec, lab_addresses
 from pipeline.telemetry.verify import Point
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,7 +129,7 @@ def test_route_map_attribution_names_the_entry_that_matched():
 
 
 def test_collector_takes_datagrams_only_from_the_agents_own_address():
-    c = KnownSourceCollector(bind=("127.0.0.1", 0), agents={"fw1": "198.19.0.13"}, sources={"fw1": "198.19.0.13"})
+    c = Collector(bind=("127.0.0.1", 0), agents={"fw1": "198.19.0.13"})
     dg = enc.datagram("198.19.0.13", 0, 1, 1000, [])
     assert c.ingest(dg, "198.19.0.13") is not None
     assert c.ingest(dg, "198.19.0.66") is None, "a known agent address sent from elsewhere is spoofed"
