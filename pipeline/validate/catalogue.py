@@ -52,6 +52,7 @@ _RULES = (
     RuleInfo("NC160", "expired-term", "error", "major", "term past its expiry date"),
     RuleInfo("NC161", "window-past", "warning", "minor", "change window already ended"),
     RuleInfo("NC170", "bad-continue", "error", "major", "route-map continue to a missing or earlier sequence"),
+    RuleInfo("NC171", "regex-super-linear", "error", "critical", "AS-path/community regex a backtracking engine runs in super-linear time"),
     # Reachability.
     RuleInfo("NC201", "shadowed-term", "error", "critical", "term can never match: earlier terms with another action cover it"),
     RuleInfo("NC202", "redundant-term", "warning", "minor", "term can never match: earlier terms with the same action cover it"),
@@ -60,6 +61,7 @@ _RULES = (
     RuleInfo("NC205", "shadowed-prefix-list-entry", "error", "major", "prefix-list entry can never match: earlier entries with another action cover it"),
     RuleInfo("NC206", "redundant-prefix-list-entry", "warning", "minor", "prefix-list entry that changes nothing"),
     RuleInfo("NC209", "analysis-incomplete", "info", "info", "reachability analysis gave up (work budget exceeded)"),
+    RuleInfo("NC210", "too-complex", "error", "major", "change too large to validate within the work budget (split it)"),
     # Guardrails (policies/guardrails.yaml).
     RuleInfo("NC301", "accept-any-any", "error", "blocker", "term accepts any protocol from any source to any destination"),
     RuleInfo("NC302", "external-prefix-length", "error", "blocker", "too-specific prefixes accepted from an external neighbor"),
