@@ -21,6 +21,7 @@ from .diff import apply_desired, diff
 from .impact import Route, impact
 from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind
+from .references import lookup_context, refuse_dangling
 from .refresh import refresh_set
 from .replay import replay
 from .versioned import logical_view, versioned_plan
@@ -125,6 +126,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
+    refuse_dangling(host, change, view, intended, touched, driver.canonical)  # nothing deleted that is still used
     ops = order(diff(view, intended, only=touched, canonical=driver.canonical))
     plan = DevicePlan(host=host.name, platform=host.platform.value, running_hash=config_hash(running_text),
                       strategy=strategy, skipped=list(running.skipped))
@@ -140,7 +142,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
     phase1, switch = split_switches(driver, commit_ops)
     # Versioned ops name objects (`X.ncN`) that only the device-side state knows: render in that context.
-    context = replay(running, commit_ops) if strategy == "versioned" else intended
+    context = replay(running, commit_ops) if strategy == "versioned" else lookup_context(intended, view)
     plan.commands = driver.render_ops(phase1, context, host) if phase1 else []
     plan.switch_commands = driver.render_ops(switch, context, host) if switch else []
     plan.gc_commands = driver.render_ops(gc_ops, replay(context, gc_ops), host) if gc_ops else []

@@ -33,7 +33,7 @@ _RULES = (
     RuleInfo("NC102", "undefined-service", "error", "major", "service object referenced but not defined"),
     RuleInfo("NC103", "undefined-routing-object", "error", "critical", "route-map matches a prefix/community/AS-path list defined nowhere"),
     RuleInfo("NC104", "undefined-route-map", "warning", "minor", "binding names a route-map that neither the change nor the shared objects define"),
-    RuleInfo("NC105", "removed-but-used", "error", "major", "object removed (state: absent) while something in the change still uses it"),
+    RuleInfo("NC105", "removed-but-used", "error", "major", "object removed or emptied while the change or the shared baseline still uses it"),
     # Structure and consistency.
     RuleInfo("NC110", "duplicate-seq", "error", "major", "two entries with the same sequence number"),
     RuleInfo("NC111", "duplicate-name", "error", "major", "two terms, objects or bindings with the same name/key"),
