@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..drivers.base import Driver
 from ..inventory import Host
@@ -55,7 +55,8 @@ class DevicePlan:
         return not (self.commands or self.switch_commands or self.gc_commands)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Shallow: the fields are already plain JSON values (asdict deep-copied a 20,000-entry expectation).
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _describe(op: Op) -> str:
