@@ -126,14 +126,14 @@ def guard(kind: str, obj: Any) -> None:
             type(obj).model_validate(obj.model_dump(by_alias=True))
     except (ValueError, TypeError) as e:
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: {e}") from None
-    if len(_GUARDED) >= 64:
+    if len(_GUARDED) >= 8:
         _GUARDED.clear()
     _GUARDED[id(obj)] = obj
 
 
 # Objects that passed `guard` (models are frozen): a plan prints one large list in several renders (commands,
 # rollback, diff), and re-validating 20,000 entries each time is most of a plan's time. Kept alive while
-# cached, so an id is never reused for another object; bounded.
+# cached, so an id is never reused for another object; at most 8 (a plan guards 2-4 objects per list).
 _GUARDED: dict[int, Any] = {}
 
 
