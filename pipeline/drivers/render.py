@@ -348,7 +348,7 @@ def _holds_at_seq(obj: Any, old: Any, new: Any, ctx: Context) -> bool:
     if seq is None or getattr(old, "seq", None) != seq:
         return False
     key = ("seq-index", id(obj))
-    cached = ctx.checked.get(key)  # type: ignore[call-overload]
+    cached = ctx.checked.get(key)
     if cached is None or cached[0] is not obj:
         cached = (obj, {getattr(e, "seq", None): e for e in obj.entries})
         ctx.checked[key] = cached
