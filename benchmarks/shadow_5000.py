@@ -25,7 +25,10 @@ from pipeline.model.firewall import Filter  # noqa: E402
 from pipeline.model.objects import ObjectStore  # noqa: E402
 from pipeline.model.resolve import term_rules  # noqa: E402
 from pipeline.validate.rules.shadowing import FW_PREFIX_DIMS, rule_boxes  # noqa: E402
+from pipeline.validate.boxes import Budget  # noqa: E402
+from pipeline.validate.rules.shadowing import LIST_SHARE  # noqa: E402
 from pipeline.validate.shadow import Item, analyse, pairwise  # noqa: E402
+from pipeline.validate.validator import WORK_LIMIT  # noqa: E402
 
 
 def generate_terms(n: int, seed: int = 7) -> tuple[list[dict], set[int], set[int]]:
@@ -121,13 +124,16 @@ def main() -> int:
     assert len(items) == len(terms)
     # Timed without tracemalloc first (it slows Python code down), then once more for the memory peak.
     t0 = time.perf_counter()
-    results = analyse(items, "deny", FW_PREFIX_DIMS["ipv4"])
+    total = Budget(10**15)  # no limit, only counted: the work units validate charges to a change
+    results = analyse(items, "deny", FW_PREFIX_DIMS["ipv4"], total)
     t_fast = time.perf_counter() - t0
+    units = 10**15 - total.left
     _, _, peak = measure(lambda: analyse(items, "deny", FW_PREFIX_DIMS["ipv4"]))
     dead = {r.index for r in results if r.verdict in ("shadowed", "redundant")}
     kinds = {v: sum(1 for r in results if r.verdict == v) for v in ("shadowed", "redundant", "fallthrough", "incomplete")}
     print(f"terms: {len(items)}  planted: {len(single)} covered by one, {len(multi)} covered only by several")
     print(f"box analysis : {t_fast:7.2f} s  peak {peak / 2**20:6.1f} MiB (tracemalloc)  findings {kinds}")
+    print(f"               work units {units:,} (validate's limit per change: {WORK_LIMIT:,}; per list: {LIST_SHARE:,})")
     print(f"               planted single found {len(single & dead)}/{len(single)}, multi found {len(multi & dead)}/{len(multi)}")
     if not a.skip_pairwise:
         t0 = time.perf_counter()

@@ -86,12 +86,21 @@ _REGEX = re.compile(r"^[0-9A-Za-z_.^$*+?()\[\]|:,\- ]{1,200}$")
 
 
 def _check_regex(v: str) -> str:
-    if not _REGEX.match(v) or "  " in v:
+    """Device regex syntax, compiled as netchange evaluates it (RE2, linear time), and refused when a
+    backtracking engine on a device would take super-linear time (see devregex)."""
+    from . import devregex
+
+    if not _REGEX.fullmatch(v) or "  " in v:
         raise ValueError("regular expression may use only digits, letters, space and _ . ^ $ * + ? ( ) [ ] | : , -")
+    if "(?" in v:
+        raise ValueError("'(?' is Python/PCRE group syntax, not a device regular expression")
     try:
-        re.compile(v.replace("_", "(?:^|$|[ ,{}()])"))
-    except re.error as e:
+        devregex.compile(v)
+    except devregex.RegexError as e:
         raise ValueError(f"not a valid regular expression: {e}") from None
+    slow = devregex.superlinear(v)
+    if slow:
+        raise ValueError(f"regular expression takes super-linear time: {slow}")
     return v
 
 

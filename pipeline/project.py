@@ -59,8 +59,12 @@ class Project:
 
 
 def load_change(path: Path | str) -> tuple[ChangeRequest, object]:
-    """Load and schema-check one change request. Returns the model and the ruamel node (for positions)."""
+    """Load and schema-check one change request. Returns the model and the ruamel node (for positions);
+    the node is None when the fast path (pipeline/yamlfast.py) read a file with nothing unusual in it."""
     path = Path(path)
+    fast = _load_change_fast(path)
+    if fast is not None:
+        return fast, None
     node = yamlio.load(path)
     if not isinstance(node, dict):
         raise InputError("a change request is a YAML mapping (id, title, targets, ...)", Location(str(path), 1, 1))
@@ -69,3 +73,23 @@ def load_change(path: Path | str) -> tuple[ChangeRequest, object]:
         line, col = yamlio.position(node, ("id",))
         raise InputError(f"id '{change.id}' must equal the file name '{path.stem}'", Location(str(path), line, col, "id"))
     return change, node
+
+
+def _load_change_fast(path: Path) -> ChangeRequest | None:
+    """libyaml + the model, when that is plainly what ruamel would give; None: take the careful path
+    (which reports every problem with file, line and field)."""
+    from pydantic import ValidationError
+
+    from . import yamlfast
+
+    text = yamlio.read_text(path)
+    if yamlio.flow_depth_problem(text):
+        return None
+    data = yamlfast.load_plain(text)
+    if not isinstance(data, dict):
+        return None
+    try:
+        change = ChangeRequest.model_validate(data)
+    except (ValidationError, RecursionError):
+        return None
+    return change if change.id == path.stem else None

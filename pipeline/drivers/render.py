@@ -183,7 +183,7 @@ def guard_identifier(value: str, what: str) -> None:
 def guard(kind: str, obj: Any) -> None:
     """Objects reach templates re-validated, so one built with model_construct (no validation) or a
     resolved filter (plain str fields) cannot smuggle a line break, quote or CLI keyword into a command."""
-    if obj is None or isinstance(obj, str):
+    if obj is None or isinstance(obj, str) or _GUARDED.get(id(obj)) is obj:
         return
     if _LINE_BREAKS.search(json.dumps(obj.model_dump(mode="json"), ensure_ascii=False)):
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: it contains a Unicode line break")
@@ -200,6 +200,15 @@ def guard(kind: str, obj: Any) -> None:
             type(obj).model_validate(obj.model_dump(by_alias=True))
     except (ValueError, TypeError) as e:
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: {e}") from None
+    if len(_GUARDED) >= 8:
+        _GUARDED.clear()
+    _GUARDED[id(obj)] = obj
+
+
+# Objects that passed `guard` (models are frozen): a plan prints one large list in several renders (commands,
+# rollback, diff), and re-validating 20,000 entries each time is most of a plan's time. Kept alive while
+# cached, so an id is never reused for another object; at most 8 (a plan guards 2-4 objects per list).
+_GUARDED: dict[int, Any] = {}
 
 
 # ---------------------------------------------------------------- what templates may look up
@@ -212,6 +221,8 @@ class Context:
     known: DevicePolicy = field(default_factory=DevicePolicy)
     platform: str = ""
     numbering: Callable[[ConcreteFilter, AFI], list["AclLine"]] | None = None
+    # Objects already checked in this render (by id; entry ops of one list share its object).
+    checked: dict[Any, Any] = field(default_factory=dict)
 
     def acl_lines(self, f: ConcreteFilter, family: AFI) -> list["AclLine"]:
         return (self.numbering or acl_lines)(f, family)
@@ -386,6 +397,8 @@ def numbered(entries: Iterable[Any], step: int = 5) -> list[tuple[int, Any]]:
 
 def seq_of(obj: Any, entry: Any) -> int:
     """The seq an entry has (or gets) within its list."""
+    if getattr(entry, "seq", None):  # its own (no scan of the list: printing n entries stays O(n))
+        return entry.seq
     for seq, e in numbered(obj.entries):
         if e == entry:
             return seq
@@ -400,6 +413,20 @@ def with_entry(obj: Any, old: Any, new: Any | None) -> Any:
         if all(getattr(e, "seq", None) for e in entries):
             entries.sort(key=lambda e: e.seq)
     return obj.model_copy(update={"entries": tuple(entries)})
+
+
+def _holds_at_seq(obj: Any, old: Any, new: Any, ctx: Context) -> bool:
+    """Is `obj` already `with_entry(obj, old, new)` (the diff's ModifyEntry carries the edited object)?
+    Answered from a per-render seq index, so n entry edits of one list cost O(n), not O(n^2)."""
+    seq = getattr(new, "seq", None)
+    if seq is None or getattr(old, "seq", None) != seq:
+        return False
+    key = ("seq-index", id(obj))
+    cached = ctx.checked.get(key)
+    if cached is None or cached[0] is not obj:
+        cached = (obj, {getattr(e, "seq", None): e for e in obj.entries})
+        ctx.checked[key] = cached
+    return cached[1].get(seq) is new
 
 
 # ---------------------------------------------------------------- the driver base
@@ -463,6 +490,12 @@ class TemplateDriver(Driver):
         if kind not in self.kinds:
             raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
 
+    def check_once(self, kind: str, obj: Any, ctx: Context) -> None:
+        """`check`, once per object per render: n entry ops on one list would otherwise re-check it n times."""
+        if ctx.checked.get(id(obj)) is not obj:
+            self.check(kind, obj, ctx)
+            ctx.checked[id(obj)] = obj
+
     def check_interface_filter(self, f: ConcreteFilter, actions: frozenset[str] = frozenset({"accept", "deny"})) -> None:
         """Interface ACL platforms: attachments need interface + direction; only the actions they can express."""
         for att in f.attachments:
@@ -523,20 +556,20 @@ class TemplateDriver(Driver):
         if kind == "filter":
             return self.filter_op(op, ctx)
         if isinstance(op, O.Create):
-            self.check(kind, op.obj, ctx)
+            self.check_once(kind, op.obj, ctx)
             return self.emit(kind, op.obj, ctx)
         if isinstance(op, O.Delete):
             if op.obj is None:
                 return self.delete_by_name(kind, op.name, ctx)
             return self.emit(f"no_{kind}", op.obj, ctx)
         if isinstance(op, O.AddEntry):
-            self.check(kind, op.obj, ctx)
+            self.check_once(kind, op.obj, ctx)
             return self.add_entry(kind, op.obj, op.entry, ctx)
         if isinstance(op, O.RemoveEntry):
             return self.remove_entry(kind, op.obj, op.entry, ctx)
         if isinstance(op, O.ModifyEntry):
-            after = with_entry(op.obj, op.old, op.new)
-            self.check(kind, after, ctx)
+            after = op.obj if _holds_at_seq(op.obj, op.old, op.new, ctx) else with_entry(op.obj, op.old, op.new)
+            self.check_once(kind, after, ctx)
             return self.modify_entry(kind, after, op.old, op.new, ctx)
         raise UnsupportedConstruct(f"{self.platform.value}: cannot print {op.verb} {kind} {op.name}")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
+from .. import devregex
 from ..model.policy import DevicePolicy
 from ..model.routing import RouteMap
 
@@ -30,10 +30,10 @@ class Route:
     large_communities: frozenset[str] = field(default_factory=frozenset)
 
 
-@lru_cache(maxsize=1024)
-def _as_regex(expr: str) -> re.Pattern:
-    # Cisco/FRR `_` matches a delimiter: start, end, space, comma, braces, parentheses.
-    return re.compile(expr.replace("_", r"(?:^|$|[ ,{}()])"))
+def _device_regex(expr: str):
+    """AS-path and community expressions as the device reads them (`_` = delimiter), run by RE2: linear
+    time whatever the pattern, so a running config's or a change's expression cannot hang a plan."""
+    return devregex.compile(expr)
 
 
 def _prefix_list_permits(policy: DevicePolicy, name: str, prefix: str, missing_matches: bool) -> bool:
@@ -58,7 +58,7 @@ def _community_list_permits(policy: DevicePolicy, name: str, route: Route) -> bo
     values = route.large_communities if cl.kind.startswith("large") else route.communities
     text = " ".join(sorted(values))
     for e in cl.entries:
-        hit = re.search(e.regex, text) is not None if e.regex else set(e.communities) <= values
+        hit = _device_regex(e.regex).search(text) is not None if e.regex else set(e.communities) <= values
         if hit:
             return e.action == "permit"
     return False
@@ -70,7 +70,7 @@ def _as_path_permits(policy: DevicePolicy, name: str, route: Route) -> bool:
         return False
     text = " ".join(str(a) for a in route.as_path)
     for e in al.entries:
-        if _as_regex(e.regex).search(text):
+        if _device_regex(e.regex).search(text):
             return e.action == "permit"
     return False
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..drivers.base import Driver
 from ..errors import NetchangeError
@@ -22,6 +22,7 @@ from .diff import apply_desired, diff
 from .impact import Route, impact
 from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind
+from .references import lookup_context, refuse_dangling
 from .refresh import refresh_set
 from .replay import replay
 from .versioned import Names, logical_view, split_version, versioned_plan
@@ -58,7 +59,8 @@ class DevicePlan:
         return not (self.commands or self.switch_commands or self.gc_commands or self.refused)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Shallow: the fields are already plain JSON values (asdict deep-copied a 20,000-entry expectation).
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class UnmodelledConfig(NetchangeError):
@@ -156,6 +158,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
+    refuse_dangling(host, change, view, intended, touched, driver.canonical)  # nothing deleted that is still used
     ops = order(diff(view, intended, only=touched, canonical=driver.canonical))
     plan = DevicePlan(host=host.name, platform=host.platform.value, running_hash=config_hash(running_text),
                       strategy=strategy, skipped=list(running.skipped))
@@ -175,7 +178,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         raise UnmodelledConfig(plan)
     phase1, switch = split_switches(driver, commit_ops)
     # Versioned ops name objects (`X.ncN`) that only the device-side state knows: render in that context.
-    context = replay(running, commit_ops) if strategy == "versioned" else intended
+    context = replay(running, commit_ops) if strategy == "versioned" else lookup_context(intended, view)
     plan.commands = driver.render_ops(phase1, context, host) if phase1 else []
     plan.switch_commands = driver.render_ops(switch, context, host) if switch else []
     plan.gc_commands = driver.render_ops(gc_ops, replay(context, gc_ops), host) if gc_ops else []

@@ -1,4 +1,8 @@
-"""Apply edit ops to a DevicePolicy: the model-level proof that a plan yields the intended policy."""
+"""Apply edit ops to a DevicePolicy: the model-level proof that a plan yields the intended policy.
+
+Entry ops on one object are collected in a working table and the object is rebuilt once, when the
+replay ends or a whole-object op replaces it: replaying n entry edits costs O(n log n), not O(n^2).
+"""
 
 from __future__ import annotations
 
@@ -10,29 +14,59 @@ def _key(e):
     return getattr(e, "seq", None)
 
 
-def _with_entries(obj, entries):
-    return obj.model_copy(update={"entries": tuple(sorted(entries, key=lambda e: (_key(e) is None, _key(e) or 0)))})
+def _sort_key(k):
+    return (k is None, k or 0)
+
+
+class _Entries:
+    """One object's entries while its entry ops are replayed: entries by seq, in arrival order per seq."""
+
+    def __init__(self, base):
+        self.base = base
+        self.by_seq: dict = {}
+        for e in base.entries:
+            self.by_seq.setdefault(_key(e), []).append(e)
+
+    def build(self):
+        entries = [e for k in sorted(self.by_seq, key=_sort_key) for e in self.by_seq[k]]
+        return self.base.model_copy(update={"entries": tuple(entries)})
 
 
 def replay(policy: DevicePolicy, ops: list[Op]) -> DevicePolicy:
     out = policy.copy()
+    pending: dict[tuple[str, object], _Entries] = {}
+
+    def entries(op: Op, missing_ok: bool = False) -> _Entries:
+        k = (op.kind, op.name)
+        if k not in pending:
+            cur = out.get(op.kind, op.name)
+            if cur is None and missing_ok:
+                cur = op.obj.model_copy(update={"entries": ()})
+            if cur is None:
+                raise KeyError(f"{op.verb} on {op.kind} {op.name}, which does not exist")
+            pending[k] = _Entries(cur)
+        return pending[k]
+
     for op in ops:
+        if isinstance(op, (Create, ReplaceFilter, Delete)):
+            pending.pop((op.kind, op.name), None)
         if isinstance(op, (Create, ReplaceFilter)):
             out.put(op.kind, op.name, op.obj if isinstance(op, Create) else op.new)
         elif isinstance(op, Delete):
             out.remove(op.kind, op.name)
         elif isinstance(op, AddEntry):
-            cur = out.get(op.kind, op.name)
-            base = cur if cur is not None else op.obj.model_copy(update={"entries": ()})
-            out.put(op.kind, op.name, _with_entries(base, [*base.entries, op.entry]))
+            entries(op, missing_ok=True).by_seq.setdefault(_key(op.entry), []).append(op.entry)
         elif isinstance(op, ModifyEntry):
-            cur = out.get(op.kind, op.name)
-            out.put(op.kind, op.name, _with_entries(cur, [op.new if _key(e) == _key(op.old) else e for e in cur.entries]))
+            t = entries(op)
+            k = _key(op.old)
+            if k in t.by_seq:
+                t.by_seq[k] = [op.new] * len(t.by_seq[k])
         elif isinstance(op, RemoveEntry):
-            cur = out.get(op.kind, op.name)
-            out.put(op.kind, op.name, _with_entries(cur, [e for e in cur.entries if _key(e) != _key(op.entry)]))
+            entries(op).by_seq.pop(_key(op.entry), None)
         elif isinstance(op, Bind):
             out.put("binding", op.binding.key, op.binding)
         elif isinstance(op, Unbind):
             out.remove("binding", op.binding.key)
+    for (kind, name), t in pending.items():
+        out.put(kind, name, t.build())
     return out

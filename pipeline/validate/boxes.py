@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 Box = tuple[int, ...]
 
@@ -65,19 +65,45 @@ def _share(b: Box, c: Box) -> float:
 
 
 class BudgetExceeded(Exception):
-    pass
+    """One analysis used its share: its answer becomes 'incomplete'."""
+
+
+class WorkLimitExceeded(Exception):
+    """The whole validation of one change used its work limit: it stops with a 'too complex' error."""
 
 
 @dataclass
 class Budget:
-    """Caps the work of one analysis so hostile input degrades into 'incomplete', never a hang."""
+    """Caps the work of one analysis so hostile input degrades into 'incomplete', never a hang.
+
+    A unit is one candidate box looked at (in an index scan or a cover test). Budgets nest: spending
+    also spends the `parent` (a filter's share, then the change's `WorkLimit`), so no phase escapes."""
 
     left: int = 2_000_000
+    parent: "Budget | None" = None
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.parent is not None:
+            self.parent.spend(n)
+        if self.left < 0:
+            raise BudgetExceeded()
+
+    @property
+    def exhausted(self) -> bool:
+        return self.left < 0 or (self.parent is not None and self.parent.exhausted)
+
+
+@dataclass
+class WorkLimit(Budget):
+    """The work limit of one change's validation (every phase spends from it)."""
+
+    left: int = 4_000_000
 
     def spend(self, n: int) -> None:
         self.left -= n
         if self.left < 0:
-            raise BudgetExceeded()
+            raise WorkLimitExceeded()
 
 
 def covered(box: Box, cands: Sequence[tuple[Box, int]], budget: Budget, used: set[int] | None = None) -> bool:
@@ -180,8 +206,14 @@ class BoxIndex:
     def build(cls, boxes: Sequence[Box], prefix_dims: Sequence[tuple[int, int]]) -> "BoxIndex":
         return cls(boxes, [PrefixIndex.build(boxes, d, w) for d, w in prefix_dims])
 
-    def overlapping(self, box: Box) -> list[int]:
+    def overlapping(self, box: Box, budget: Budget | None = None, keep: Callable[[int], bool] | None = None) -> list[int]:
+        """Ids of boxes overlapping `box` (and passing `keep`); every id scanned is charged to `budget`."""
         if not self.dims:
-            return [i for i, b in enumerate(self.boxes) if overlaps(box, b)]
-        best = min(self.dims, key=lambda ix: ix.estimate(box))
-        return [i for i in best.query(box) if overlaps(box, self.boxes[i])]
+            ids: Sequence[int] = range(len(self.boxes))
+        else:
+            best = min(self.dims, key=lambda ix: ix.estimate(box))
+            ids = best.query(box)
+        if budget is not None:  # the ids scanned, plus the look-ups (one per prefix length in use)
+            budget.spend(len(ids) + 1 + sum(len(ix.lengths) for ix in self.dims))
+        boxes = self.boxes
+        return [i for i in ids if (keep is None or keep(i)) and overlaps(box, boxes[i])]

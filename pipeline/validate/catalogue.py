@@ -33,7 +33,7 @@ _RULES = (
     RuleInfo("NC102", "undefined-service", "error", "major", "service object referenced but not defined"),
     RuleInfo("NC103", "undefined-routing-object", "error", "critical", "route-map matches a prefix/community/AS-path list defined nowhere"),
     RuleInfo("NC104", "undefined-route-map", "warning", "minor", "binding names a route-map that neither the change nor the shared objects define"),
-    RuleInfo("NC105", "removed-but-used", "error", "major", "object removed (state: absent) while something in the change still uses it"),
+    RuleInfo("NC105", "removed-but-used", "error", "major", "object removed or emptied while the change or the shared baseline still uses it"),
     # Structure and consistency.
     RuleInfo("NC110", "duplicate-seq", "error", "major", "two entries with the same sequence number"),
     RuleInfo("NC111", "duplicate-name", "error", "major", "two terms, objects or bindings with the same name/key"),
@@ -52,6 +52,7 @@ _RULES = (
     RuleInfo("NC160", "expired-term", "error", "major", "term past its expiry date"),
     RuleInfo("NC161", "window-past", "warning", "minor", "change window already ended"),
     RuleInfo("NC170", "bad-continue", "error", "major", "route-map continue to a missing or earlier sequence"),
+    RuleInfo("NC171", "regex-super-linear", "error", "critical", "AS-path/community regex a backtracking engine runs in super-linear time"),
     # Reachability.
     RuleInfo("NC201", "shadowed-term", "error", "critical", "term can never match: earlier terms with another action cover it"),
     RuleInfo("NC202", "redundant-term", "warning", "minor", "term can never match: earlier terms with the same action cover it"),
@@ -60,6 +61,7 @@ _RULES = (
     RuleInfo("NC205", "shadowed-prefix-list-entry", "error", "major", "prefix-list entry can never match: earlier entries with another action cover it"),
     RuleInfo("NC206", "redundant-prefix-list-entry", "warning", "minor", "prefix-list entry that changes nothing"),
     RuleInfo("NC209", "analysis-incomplete", "info", "info", "reachability analysis gave up (work budget exceeded)"),
+    RuleInfo("NC210", "too-complex", "error", "major", "change too large to validate within the work budget (split it)"),
     # Guardrails (policies/guardrails.yaml).
     RuleInfo("NC301", "accept-any-any", "error", "blocker", "term accepts any protocol from any source to any destination"),
     RuleInfo("NC302", "external-prefix-length", "error", "blocker", "too-specific prefixes accepted from an external neighbor"),

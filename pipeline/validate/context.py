@@ -12,6 +12,7 @@ from ..errors import Location
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
+from .boxes import WorkLimit
 from .findings import Finding
 from .guardrails import Guardrails
 
@@ -28,6 +29,13 @@ class Context:
     guardrails: Guardrails
     now: dt.datetime
     findings: list[Finding] = field(default_factory=list)
+    # Every phase's heavy work spends from one limit; `at` says what was being checked when it ran out.
+    work: WorkLimit = field(default_factory=WorkLimit)
+    at: tuple[Path_, str] = ((), "the change")
+    memo: dict = field(default_factory=dict)  # per-change caches of the checks (e.g. prefix-list boxes)
+
+    def working_on(self, path: Path_, what: str) -> None:
+        self.at = (path, what)
 
     @property
     def today(self) -> dt.date:

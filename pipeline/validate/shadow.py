@@ -36,11 +36,15 @@ class Result:
 
 
 class Analysis:
+    """`budget_per_item`: an item whose analysis needs more becomes 'incomplete'. `total`: the whole
+    list's share (nested in the change's work limit); once spent, every item left is 'incomplete'."""
+
     def __init__(self, items: Sequence[Item], default_action: str, prefix_dims: Sequence[tuple[int, int]],
-                 budget_per_item: int = 200_000):
+                 budget_per_item: int = 200_000, total: Budget | None = None):
         self.items = items
         self.default = default_action
         self.budget_per_item = budget_per_item
+        self.total = total
         self.owner: list[int] = []
         boxes: list[Box] = []
         for i, it in enumerate(items):
@@ -50,19 +54,23 @@ class Analysis:
         self.boxes = boxes
         self.index = BoxIndex.build(boxes, prefix_dims)
 
-    def _cands(self, box: Box, keep) -> list[tuple[Box, int]]:
-        return [(self.boxes[k], self.owner[k]) for k in self.index.overlapping(box) if keep(self.owner[k])]
+    def _cands(self, box: Box, keep, budget: Budget) -> list[tuple[Box, int]]:
+        owner = self.owner
+        return [(self.boxes[k], owner[k]) for k in self.index.overlapping(box, budget, lambda k: keep(owner[k]))]
 
     def _covered_by(self, boxes: Sequence[Box], keep, budget: Budget, used: set[int] | None = None) -> bool:
         for b in boxes:
-            if not covered(b, self._cands(b, keep), budget, used):
+            if not covered(b, self._cands(b, keep, budget), budget, used):
                 return False
         return True
 
     def run(self) -> list[Result]:
         out: list[Result] = []
         for i, it in enumerate(self.items):
-            budget = Budget(self.budget_per_item)
+            if self.total is not None and self.total.exhausted:
+                out.extend(Result(j, "incomplete") for j in range(i, len(self.items)))
+                break
+            budget = Budget(self.budget_per_item, parent=self.total)
             try:
                 r = self._one(i, it, budget)
             except BudgetExceeded:
@@ -82,7 +90,7 @@ class Analysis:
     def _same_fate(self, i: int, it: Item, budget: Budget) -> bool:
         """Does every packet of item i get i's action from the earlier item that decides it?"""
         for b in it.boxes:
-            cands = self._cands(b, lambda j: j < i)
+            cands = self._cands(b, lambda j: j < i, budget)
             for j in sorted({o for _, o in cands}):
                 if self.items[j].action == it.action:
                     continue
@@ -95,7 +103,7 @@ class Analysis:
     def _falls_through(self, i: int, it: Item, budget: Budget) -> bool:
         """Would removing item i leave every packet it decides with the same action?"""
         for b in it.boxes:
-            later = sorted({o for _, o in self._cands(b, lambda j: j > i)})
+            later = sorted({o for _, o in self._cands(b, lambda j: j > i, budget)})
             for j in later:
                 if self.items[j].action == it.action:
                     continue
@@ -108,8 +116,9 @@ class Analysis:
         return True
 
 
-def analyse(items: Sequence[Item], default_action: str, prefix_dims: Sequence[tuple[int, int]]) -> list[Result]:
-    return Analysis(items, default_action, prefix_dims).run()
+def analyse(items: Sequence[Item], default_action: str, prefix_dims: Sequence[tuple[int, int]],
+            total: Budget | None = None) -> list[Result]:
+    return Analysis(items, default_action, prefix_dims, total=total).run()
 
 
 def pairwise(items: Sequence[Item]) -> list[int]:

@@ -12,11 +12,16 @@ from ..errors import InputError, Location
 from ..inventory import Inventory
 from ..model.objects import ObjectStore
 from ..project import Project
+from .boxes import WorkLimit, WorkLimitExceeded
 from .context import Context
 from .findings import Finding
 from .guardrails import Guardrails
 from .rules import CHECKS
 from .rules import schema
+
+# Units cost 0.4-1.7 us of CPU each (measured, benchmarks/shadow_5000.py): at most a few seconds. A
+# 5,000-term filter spends ~420,000; see docs/benchmarks.md.
+WORK_LIMIT = 4_000_000
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Validator:
     project: Project
     inventory_dir: Path | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    work_limit: int = WORK_LIMIT  # units (boxes looked at) one change's validation may spend
 
     @cached_property
     def inventory(self) -> Inventory:
@@ -56,12 +62,19 @@ class Validator:
         change, node, findings = schema.load(path, file)
         if change is None:
             return sorted(findings, key=Finding.sort_key)
-        ctx = Context(change, node, file, self.store, self.inventory, self.guardrails, self.now)
+        ctx = Context(change, node, file, self.store, self.inventory, self.guardrails, self.now,
+                      work=WorkLimit(self.work_limit))
         for name, check in CHECKS:
             try:
                 check(ctx)
             except InputError:
                 raise
+            except WorkLimitExceeded:
+                # Fail closed: the checks left (guardrails among them) cannot vouch for this change.
+                path, what = ctx.at
+                ctx.report("NC210", f"validation stopped at its work limit while checking {what} ({name} checks): "
+                           f"the change is too complex to verify; split it or simplify {what}", path)
+                break
             except Exception as e:  # a bug of ours: say so, keep the other checks' findings
                 ctx.findings.append(Finding.of("NC900", f"{name} check failed: {type(e).__name__}: {e}", Location(file)))
         return sorted(_unique(ctx.findings), key=Finding.sort_key)

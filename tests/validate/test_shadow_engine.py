@@ -98,8 +98,8 @@ def test_incomplete_is_reported_as_NC209(check, monkeypatch):
 
     real = shadow.Analysis.__init__
 
-    def tiny(self, items, default_action, prefix_dims, budget_per_item=200_000):
-        real(self, items, default_action, prefix_dims, budget_per_item=1)
+    def tiny(self, items, default_action, prefix_dims, budget_per_item=200_000, **kw):
+        real(self, items, default_action, prefix_dims, budget_per_item=1, **kw)
 
     monkeypatch.setattr(shadow.Analysis, "__init__", tiny)
     found = check(fw(term("a", sources=["10.0.0.0/9"]), term("b", sources=["10.0.0.0/8"])))

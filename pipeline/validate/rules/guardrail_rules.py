@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...model.resolve import term_rules
 from ...model.routing import PrefixList, RouteMap
-from ..boxes import Budget, BudgetExceeded, covered
+from ..boxes import BoxIndex, Budget, BudgetExceeded, covered
 from ..context import Context
 from .references import term_resolvable
 from .shadowing import _span, prefix_entry_box
@@ -49,35 +49,49 @@ def _accept_any_any(ctx: Context) -> None:
                 break
 
 
-def _route_box(pl: PrefixList, entry_index: int):
-    e = pl.entries[entry_index]
-    return prefix_entry_box(e.prefix, e.ge, e.le)
+class _ListBoxes:
+    """One prefix-list's entries as boxes over (address, length), with an index per family: 'is this
+    route decided by entry i?' looks only at the earlier entries that overlap it."""
+
+    def __init__(self, pl: PrefixList):
+        self.boxes = [prefix_entry_box(e.prefix, e.ge, e.le) for e in pl.entries]
+        self.index: dict[int, tuple[BoxIndex, list[int]]] = {}
+        for fam, width in ((4, 32), (6, 128)):
+            ids = [i for i, e in enumerate(pl.entries) if e.prefix.version == fam and self.boxes[i] is not None]
+            self.index[fam] = (BoxIndex.build([self.boxes[i] for i in ids], ((0, width),)), ids)
 
 
-def _decided_here(pl: PrefixList, ei: int, box) -> bool:
+def _boxes_of(ctx: Context, pl: PrefixList) -> _ListBoxes:
+    cache = ctx.memo.setdefault("list_boxes", {})
+    if id(pl) not in cache:
+        ctx.work.spend(len(pl.entries))
+        cache[id(pl)] = (pl, _ListBoxes(pl))
+    return cache[id(pl)][1]
+
+
+def _decided_here(ctx: Context, pl: PrefixList, ei: int, box) -> bool:
     """Does entry ei decide some route of *box* (i.e. is box not covered by earlier entries)?"""
-    fam = pl.entries[ei].prefix.version
-    earlier = []
-    for j in range(ei):
-        e = pl.entries[j]
-        b = prefix_entry_box(e.prefix, e.ge, e.le) if e.prefix.version == fam else None
-        if b is not None:
-            earlier.append((b, j))
+    lb = _boxes_of(ctx, pl)
+    index, ids = lb.index[pl.entries[ei].prefix.version]
+    budget = Budget(200_000, parent=ctx.work)
     try:
-        return not covered(box, earlier, Budget(200_000))
+        earlier = [(index.boxes[k], ids[k]) for k in index.overlapping(box, budget, lambda k: ids[k] < ei)]
+        return not covered(box, earlier, budget)
     except BudgetExceeded:
-        return True
+        return True  # undecided counts as decided here: a guardrail errs on the side of reporting
 
 
-def _permitted_within(pl: PrefixList, target) -> list[int]:
+def _permitted_within(ctx: Context, pl: PrefixList, target) -> list[int]:
     """Permit entries of pl that decide some route inside the box *target* (address range x lengths)."""
+    lb = _boxes_of(ctx, pl)
+    ctx.work.spend(len(pl.entries))
     out = []
     for ei, e in enumerate(pl.entries):
-        b = _route_box(pl, ei)
+        b = lb.boxes[ei]
         if e.action != "permit" or b is None or len(b) != len(target):
             continue
         x = (max(b[0], target[0]), min(b[1], target[1]), max(b[2], target[2]), min(b[3], target[3]))
-        if x[0] <= x[1] and x[2] <= x[3] and _decided_here(pl, ei, x):
+        if x[0] <= x[1] and x[2] <= x[3] and _decided_here(ctx, pl, ei, x):
             out.append(ei)
     return out
 
@@ -109,6 +123,7 @@ def _external_lengths(ctx: Context) -> None:
         limit, maxlen = limits[b.afi], (32 if b.afi == "ipv4" else 128)
         who = f"external neighbor {b.neighbor} ({b.afi}, on {', '.join(external)})"
         ri = _rm_index(ctx, rm)
+        ctx.working_on(("routing", "bindings", bi, "route_map"), f"route-map {rm.name} against external neighbor {b.neighbor}")
         for ei, e in enumerate(rm.entries):
             if e.action != "permit":
                 continue
@@ -123,7 +138,7 @@ def _external_lengths(ctx: Context) -> None:
             if pl is None or pl.family != b.afi:
                 continue
             too_long = (0, (1 << maxlen) - 1, limit + 1, maxlen)
-            for pe in _permitted_within(pl, too_long):
+            for pe in _permitted_within(ctx, pl, too_long):
                 key = (rm.name, e.seq, b.afi, pl.name, pe)
                 if key in seen:
                     continue
@@ -155,11 +170,12 @@ def _protected_denied(ctx: Context, pp) -> None:
     for ri, rm in enumerate(ctx.change.routing.route_maps):
         if rm.state != "present":
             continue
+        ctx.working_on(("routing", "route_maps", ri, "name"), f"route-map {rm.name} against protected prefix {prot}")
         for ei, e in enumerate(rm.entries):
             pl = ctx.prefix_list(e.match.prefix_list) if e.action == "deny" and e.match.prefix_list else None
             if pl is None or pl.family != ("ipv4" if prot.version == 4 else "ipv6"):
                 continue
-            hits = [pe for pe in _permitted_within(pl, _protected_box(pp)) if pl.entries[pe].prefix.prefixlen > 0]
+            hits = [pe for pe in _permitted_within(ctx, pl, _protected_box(pp)) if pl.entries[pe].prefix.prefixlen > 0]
             if hits:
                 ctx.report("NC303", f"route-map {rm.name} entry {e.seq} denies protected prefix {prot}{why} "
                            f"(prefix-list {pl.name} entry {', '.join(str(pl.entries[h].seq) for h in hits)})",
@@ -179,6 +195,7 @@ def _protected_announced(ctx: Context, pp) -> None:
         if rm is None:
             continue
         ri = _rm_index(ctx, rm)
+        ctx.working_on(("routing", "route_maps", ri, "name"), f"route-map {rm.name} against protected prefix {prot}")
         for ei, e in enumerate(rm.entries):
             if e.action != "permit":
                 continue
@@ -191,7 +208,7 @@ def _protected_announced(ctx: Context, pp) -> None:
             pl = ctx.prefix_list(e.match.prefix_list) if e.match.prefix_list else None
             if pl is None or pl.family != fam:
                 continue  # attribute-only matches (communities, AS path) are not judged
-            hits = _permitted_within(pl, _protected_box(pp))
+            hits = _permitted_within(ctx, pl, _protected_box(pp))
             if hits:
                 ctx.report("NC304", f"route-map {rm.name} (bound out to {b.neighbor}) entry {e.seq} announces protected "
                            f"prefix {prot}{why} (prefix-list {pl.name} entry "

@@ -32,10 +32,6 @@ def check(ctx: Context) -> None:
     _routing(ctx)
 
 
-def _removed(ctx: Context, kind: str) -> set[str]:
-    return {o.name for o in getattr(ctx.change.routing, _KIND_ATTR[kind]) if o.state == "absent"}
-
-
 def _firewall(ctx: Context) -> None:
     for fi, f in enumerate(ctx.change.firewall.filters):
         if f.state != "present":
@@ -73,8 +69,20 @@ def _families(ctx: Context, filter_name: str, t: Term, base: tuple) -> None:
                    f"families (icmp is IPv4-only, icmpv6 IPv6-only)", base)
 
 
+def _gone(ctx: Context, kind: str) -> dict[str, tuple[str, int]]:
+    """Names the change removes (`state: absent`) or leaves without entries -> (how, index in the change)."""
+    out: dict[str, tuple[str, int]] = {}
+    for i, o in enumerate(getattr(ctx.change.routing, _KIND_ATTR[kind])):
+        if o.state == "absent":
+            out[o.name] = ("removes", i)
+        elif not o.entries:
+            out[o.name] = ("empties", i)
+    return out
+
+
 def _routing(ctx: Context) -> None:
     r = ctx.change.routing
+    gone = {kind: _gone(ctx, kind) for kind in _KIND_ATTR}
     for ri, rm in enumerate(r.route_maps):
         if rm.state != "present":
             continue
@@ -84,30 +92,55 @@ def _routing(ctx: Context) -> None:
                 name = getattr(e.match, key)
                 if not name:
                     continue
-                if name in _removed(ctx, kind) and name not in ctx.routing_names(kind):
-                    ctx.report("NC105", f"route-map {rm.name} entry {e.seq} matches {what} {name}, which this change removes",
-                               base + ("match", key))
+                if name in gone[kind]:
+                    ctx.report("NC105", f"route-map {rm.name} entry {e.seq} matches {what} {name}, which this change "
+                               f"{gone[kind][name][0]}", base + ("match", key))
                 elif name not in ctx.routing_names(kind):
                     ctx.report("NC103", f"route-map {rm.name} entry {e.seq} matches {what} {name}, defined neither in this "
                                f"change nor in policies/objects/routing.yaml; on IOS a match on a missing list silently "
                                f"matches everything", base + ("match", key))
             cd = e.set.community_delete
-            if cd and cd not in ctx.routing_names("community_list"):
-                rule = "NC105" if cd in _removed(ctx, "community_list") else "NC103"
+            if cd and (cd in gone["community_list"] or cd not in ctx.routing_names("community_list")):
+                rule = "NC105" if cd in gone["community_list"] else "NC103"
                 ctx.report(rule, f"route-map {rm.name} entry {e.seq} deletes communities matching community-list {cd}, "
                            f"which is not defined (the set would do nothing or fail to apply)", base + ("set", "community_delete"))
     maps = ctx.routing_names("route_map")
-    removed_maps = _removed(ctx, "route_map")
     for bi, b in enumerate(r.bindings):
         if b.state != "present" or not b.route_map:
             continue
-        if b.route_map in removed_maps and b.route_map not in maps:
-            ctx.report("NC105", f"binding for {b.neighbor} {b.afi} {b.direction} uses route-map {b.route_map}, which this change removes",
-                       ("routing", "bindings", bi, "route_map"))
+        if b.route_map in gone["route_map"]:
+            ctx.report("NC105", f"binding for {b.neighbor} {b.afi} {b.direction} uses route-map {b.route_map}, which this "
+                       f"change {gone['route_map'][b.route_map][0]}", ("routing", "bindings", bi, "route_map"))
         elif b.route_map not in maps:
             ctx.report("NC104", f"binding for {b.neighbor} {b.afi} {b.direction} uses route-map {b.route_map}, which this change "
                        f"does not define: it must already exist on every target (a missing route-map blocks or passes "
                        f"all routes depending on the platform)", ("routing", "bindings", bi, "route_map"))
+    _baseline_users(ctx, gone)
+
+
+def _baseline_users(ctx: Context, gone: dict[str, dict[str, tuple[str, int]]]) -> None:
+    """Users in policies/objects/routing.yaml (what every router carries) that the change leaves in place:
+    the plan would refuse on every target, so say it now. Route-maps and bindings the change redefines
+    are the change's, checked above."""
+    base, r = ctx.store.routing, ctx.change.routing
+    own_maps = {rm.name for rm in r.route_maps}
+    own_bindings = {b.key for b in r.bindings}
+    for rm in base.route_maps:
+        if rm.name in own_maps:
+            continue
+        for e in rm.entries:
+            for kind, name in e.references():
+                if name in gone[kind]:
+                    how, i = gone[kind][name]
+                    ctx.report("NC105", f"this change {how} {kind.replace('_', '-')} {name}, but route-map {rm.name} entry "
+                               f"{e.seq} of the baseline (policies/objects/routing.yaml) uses it on every router: remove "
+                               f"or change {rm.name} in this change too", ("routing", _KIND_ATTR[kind], i, "name"))
+    for b in base.bindings:
+        if b.state == "present" and b.key not in own_bindings and b.route_map in gone["route_map"]:
+            how, i = gone["route_map"][b.route_map]
+            ctx.report("NC105", f"this change {how} route-map {b.route_map}, but the baseline (policies/objects/routing.yaml) "
+                       f"binds it to neighbor {b.neighbor} {b.afi} {b.direction}: rebind or unbind that neighbor in this "
+                       f"change too", ("routing", "route_maps", i, "name"))
 
 
 def any_prefix(n: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:

@@ -16,6 +16,7 @@ from ...yamlio import MAX_FLOW_DEPTH, flow_depth_problem
 # Which rule a schema problem belongs to: (field-path pattern, message pattern, rule id); first hit wins.
 SCHEMA_RULES: tuple[tuple[str | None, str | None, str], ...] = (
     (None, r"host bits set", "NC131"),
+    (None, r"super-linear time", "NC171"),
     (r"ports", None, "NC132"),
     (None, r"port range|ports (are only|need)|is not a port|a port is", "NC132"),
     (None, r"may contain only letters|reserved CLI word|not allowed in descriptions|alone is a CLI keyword"
@@ -32,7 +33,7 @@ def schema_rule(field: str | None, message: str) -> str:
     return "NC002"
 
 
-_PRIORITY = ("NC131", "NC132", "NC004", "NC002")
+_PRIORITY = ("NC131", "NC171", "NC132", "NC004", "NC002")
 def _clean_loc(node: Any, loc: tuple) -> tuple:
     """pydantic puts union member names ('function-before[...]', 'str') into error locations;
     keep only the parts that are real keys or indices of the document."""

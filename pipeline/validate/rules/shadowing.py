@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 
 from ...errors import InputError
 from ...model.firewall import PROTOCOL_NUMBERS
 from ...model.policy import Rule
 from ...model.resolve import term_rules
 from ...model.routing import PrefixList, RouteMap
-from ..boxes import Box
+from ..boxes import Box, Budget
 from ..context import Context
 from ..shadow import Item, Result, analyse
 from .references import term_resolvable
@@ -43,16 +44,41 @@ def rule_boxes(rule: Rule) -> tuple[Box, ...]:
     return tuple(s + d + x for s in srcs for d in dsts for x in l4)
 
 
+# Reachability is advice (NC2xx): a list too large for it is analysed partly and says so (NC209), never
+# a hang. Boxes are counted before they are built (60 sources x 60 destinations x 60 ports is one
+# 2 KB term and 216,000 boxes), and each list's analysis has a share of the change's work limit.
+MAX_BOXES = 50_000
+LIST_SHARE = 2_000_000
+
+
+def rule_box_count(rule: Rule) -> int:
+    l4 = sum(max(1, len(s.source_ports)) * max(1, len(s.destination_ports)) for s in rule.specs) or 1
+    return max(1, len(rule.sources)) * max(1, len(rule.destinations)) * l4
+
+
 def check(ctx: Context) -> None:
     for fi, f in enumerate(ctx.change.firewall.filters):
         if f.state == "present" and f.terms:
+            ctx.working_on(("firewall", "filters", fi, "name"), f"filter {f.name}")
             _filter(ctx, fi, f)
     for pi, pl in enumerate(ctx.change.routing.prefix_lists):
         if pl.state == "present" and pl.entries:
+            ctx.working_on(("routing", "prefix_lists", pi, "name"), f"prefix-list {pl.name}")
             _prefix_list(ctx, pi, pl)
     for ri, rm in enumerate(ctx.change.routing.route_maps):
         if rm.state == "present":
             _route_map(ctx, ri, rm)
+
+
+def _share(ctx: Context) -> Budget:
+    """A list's share: at most half of what is left, so advice never uses up what the guardrails need."""
+    return Budget(min(LIST_SHARE, ctx.work.left // 2), parent=ctx.work)
+
+
+def _incomplete(ctx: Context, what: str, names: list[str], path: tuple) -> None:
+    """One NC209 per list: which entries were not analysed."""
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    ctx.report("NC209", f"{what}: reachability analysis stopped at its work limit; not analysed: {shown}", path)
 
 
 def _filter(ctx: Context, fi: int, f) -> None:
@@ -67,16 +93,30 @@ def _filter(ctx: Context, fi: int, f) -> None:
         return
     verdicts: dict[int, dict[str, Result]] = {}
     for fam, rules in per_family.items():
+        sizes = [rule_box_count(r) for _, r in rules]
+        if sum(sizes) > MAX_BOXES:
+            big = max(range(len(rules)), key=sizes.__getitem__)
+            ti = rules[big][0]
+            ctx.report("NC209", f"filter {f.name} ({fam}): reachability analysis skipped: its terms expand to "
+                       f"{sum(sizes):,} address x port combinations (limit {MAX_BOXES:,}); term {f.terms[ti].name} "
+                       f"alone has {sizes[big]:,}", ("firewall", "filters", fi, "terms", ti, "name"))
+            continue
         items = []
         for ti, r in rules:
             match_all = not r.sources and not r.destinations and not r.specs
             items.append(Item(rule_boxes(r), r.action, keep=r.log or r.counter or (match_all and r.action == "deny")))
-        for res in analyse(items, "deny", FW_PREFIX_DIMS[fam]):
+        for res in analyse(items, "deny", FW_PREFIX_DIMS[fam], _share(ctx)):
             ti = rules[res.index][0]
             by = tuple(dict.fromkeys(rules[j][0] for j in res.by))
             verdicts.setdefault(ti, {})[fam] = Result(ti, res.verdict, by)
+    stopped = [ti for ti, fams in verdicts.items() if all(r.verdict == "incomplete" for r in fams.values())]
+    if stopped:
+        _incomplete(ctx, f"filter {f.name}", [f.terms[ti].name for ti in stopped],
+                    ("firewall", "filters", fi, "terms", stopped[0], "name"))
     for ti, fams in verdicts.items():
         t = f.terms[ti]
+        if ti in stopped:
+            continue
         n_fams = sum(1 for _, rules in per_family.items() if any(x == ti for x, _ in rules))
         where = "" if len(fams) == n_fams else f" (its {'/'.join(sorted(fams))} part)"
         path = ("firewall", "filters", fi, "terms", ti, "name")
@@ -93,8 +133,8 @@ def _filter(ctx: Context, fi: int, f) -> None:
         elif worst.verdict == "fallthrough":
             ctx.report("NC203", f"term {t.name} of {f.name}{where} is redundant: without it the same packets get "
                        f"'{t.action}' anyway (from later terms or the filter's implicit deny)", path)
-        else:
-            ctx.report("NC209", f"term {t.name} of {f.name}: reachability analysis stopped at its work limit", path)
+        else:  # incomplete in one family, decided in the other
+            ctx.report("NC209", f"term {t.name} of {f.name}{where}: reachability analysis stopped at its work limit", path)
 
 
 def prefix_entry_box(prefix, ge: int | None, le: int | None) -> Box | None:
@@ -117,7 +157,12 @@ def _prefix_list(ctx: Context, pi: int, pl: PrefixList) -> None:
             match_all = e.prefix.prefixlen == 0 and b[2] == 0 and b[3] == e.prefix.max_prefixlen
             items.append(Item((b,), e.action, keep=match_all))
             idx.append(ei)
-        for res in analyse(items, "deny", ((0, _WIDTH[fam]),)):
+        results = analyse(items, "deny", ((0, _WIDTH[fam]),), _share(ctx))
+        stopped = [idx[r.index] for r in results if r.verdict == "incomplete"]
+        if stopped:
+            _incomplete(ctx, f"prefix-list {pl.name}", [f"seq {pl.entries[ei].seq}" for ei in stopped],
+                        ("routing", "prefix_lists", pi, "entries", stopped[0], "seq"))
+        for res in results:
             e = pl.entries[idx[res.index]]
             path = ("routing", "prefix_lists", pi, "entries", idx[res.index], "seq")
             seqs = tuple(str(pl.entries[idx[j]].seq) for j in res.by)
@@ -134,15 +179,24 @@ def _prefix_list(ctx: Context, pi: int, pl: PrefixList) -> None:
 
 def _route_map(ctx: Context, ri: int, rm: RouteMap) -> None:
     """An entry is unreachable when an earlier entry that ends evaluation (no continue) matches on a
-    subset of its conditions: whatever reaches the later entry has already been decided."""
+    subset of its conditions: whatever reaches the later entry has already been decided. The earlier
+    terminal entries are kept by condition set, and each entry looks up the subsets of its own (a match
+    has at most five conditions): linear in the number of entries."""
     order = sorted(range(len(rm.entries)), key=lambda i: rm.entries[i].seq)
-    conds = {i: set(rm.entries[i].match.model_dump(exclude_none=True).items()) for i in order}
-    for pos, i in enumerate(order):
+    terminal: dict[frozenset, int] = {}  # condition set -> first (lowest seq) terminal entry with it
+    for i in order:
         e = rm.entries[i]
-        for j in order[:pos]:
+        conds = tuple(e.match.model_dump(exclude_none=True).items())
+        hits = [terminal[k] for k in _subsets(conds) if k in terminal]
+        if hits:
+            j = min(hits, key=lambda x: rm.entries[x].seq)
             earlier = rm.entries[j]
-            if earlier.continue_ is None and conds[j] <= conds[i]:
-                what = "matches every route" if not conds[j] else "matches on a subset of its conditions"
-                ctx.report("NC204", f"route-map {rm.name} entry {e.seq} is never reached: entry {earlier.seq} {what} "
-                           f"and ends evaluation", ("routing", "route_maps", ri, "entries", i, "seq"), (str(earlier.seq),))
-                break
+            what = "matches every route" if not earlier.match.model_dump(exclude_none=True) else "matches on a subset of its conditions"
+            ctx.report("NC204", f"route-map {rm.name} entry {e.seq} is never reached: entry {earlier.seq} {what} "
+                       f"and ends evaluation", ("routing", "route_maps", ri, "entries", i, "seq"), (str(earlier.seq),))
+        if e.continue_ is None:
+            terminal.setdefault(frozenset(conds), i)
+
+
+def _subsets(items: tuple) -> list[frozenset]:
+    return [frozenset(c) for n in range(len(items) + 1) for c in itertools.combinations(items, n)]

@@ -50,10 +50,12 @@ def _duplicates(ctx: Context) -> None:
             present = [s for s in seqs if s is not None]
             if _dupes(present):
                 _report_dupes(ctx, seqs, ("routing", attr, i, "entries"), "seq", "NC110", f"{what} {o.name}: seq")
-    keys = [b.key for b in c.routing.bindings]
-    for i, k in enumerate(keys):
-        if k in keys[:i]:
+    seen_keys: set = set()
+    for i, b in enumerate(c.routing.bindings):
+        k = b.key
+        if k in seen_keys:
             ctx.report("NC111", f"binding for neighbor {k[0]} {k[1]} {k[2]} appears more than once", ("routing", "bindings", i))
+        seen_keys.add(k)
 
 
 def _filters(ctx: Context) -> None:
