@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from . import safefiles, yamlio
 from .addresses import Address
 from .errors import InputError, Location
+from .model.policy import Attachment  # a policy type (where a filter applies); hosts name their points
 from .names import FreeText, Identifier
 from .telemetry.hostdata import TelemetryHostData
 
@@ -88,20 +89,6 @@ class Bgp(Strict):
 
     def is_external(self, n: Neighbor) -> bool:
         return n.external if n.external is not None else n.remote_as != self.asn
-
-
-class Attachment(Strict):
-    """Where a filter is applied: an interface + direction, or an nftables hook chain."""
-
-    interface: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
-    direction: Literal["in", "out"] | None = None
-    hook: Literal["input", "forward", "output"] | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> "Attachment":
-        if self.hook is None and (self.interface is None or self.direction is None):
-            raise ValueError("an attachment needs interface + direction, or an nftables hook")
-        return self
 
 
 class Firewall(Strict):

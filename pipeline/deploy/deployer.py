@@ -20,7 +20,8 @@ from ..drivers.base import get_driver
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
-from ..model.policy import DevicePolicy, policy_from_json, policy_to_json, unmet
+from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
+from ..plan.expect import unmet
 from ..plan.planner import DevicePlan, config_hash, plan_device
 from ..plan.run import targets
 from ..project import Project

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from ..inventory import Platform
 from ..model.policy import DevicePolicy
 from ..model.resolve import Desired
-from ..plan.ops import Op
+from ..model.ops import Op
 
 CommitMode = Literal["line", "session", "candidate", "atomic_file"]
 RefreshMode = Literal["soft_clear", "soft_in_then_wait_out", "on_commit", "none"]

@@ -16,7 +16,7 @@ from ..model.policy import ConcreteFilter, DevicePolicy
 from ..model.resolve import Desired
 from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
 from ..parsers.nftables import attachment_order
-from ..plan import ops as O
+from ..model import ops as O
 from .base import Capabilities
 from .render import Context, TemplateDriver, UnsupportedConstruct
 

@@ -32,7 +32,7 @@ from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
-from ..plan import ops as O
+from ..model import ops as O
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):

@@ -13,21 +13,10 @@ from dataclasses import dataclass, field, replace
 
 from .. import devregex
 from ..model.policy import DevicePolicy
+from ..model.route import Route  # noqa: F401 - also this module's name for it
 from ..model.routing import RouteMap
 
 ATTRS = ("local_pref", "med", "weight", "communities", "large_communities", "as_path", "next_hop")
-
-
-@dataclass(frozen=True)
-class Route:
-    prefix: str
-    as_path: tuple[int, ...] = ()
-    next_hop: str | None = None
-    local_pref: int | None = None
-    med: int | None = None
-    weight: int | None = None
-    communities: frozenset[str] = field(default_factory=frozenset)
-    large_communities: frozenset[str] = field(default_factory=frozenset)
 
 
 def _device_regex(expr: str):
