@@ -26,7 +26,8 @@ from .telemetry.hostdata import TelemetryHostData
 
 
 class Platform(str, Enum):
-    """Platform keys: explicit strings, equal to the driver module names."""
+    """Platform keys: explicit strings, equal to the driver module names (pipeline/drivers/<key>.py, where
+    everything about the platform lives, its netmiko device type included)."""
 
     FRR = "frr"
     CISCO_IOS = "cisco_ios"
@@ -35,15 +36,6 @@ class Platform(str, Enum):
     JUNIPER_JUNOS = "juniper_junos"
     NFTABLES = "nftables"
 
-
-NETMIKO_DEVICE_TYPE = {
-    Platform.FRR: "cisco_ios",
-    Platform.CISCO_IOS: "cisco_ios",
-    Platform.ARISTA_EOS: "arista_eos",
-    Platform.ARUBA_AOSCX: "aruba_aoscx",
-    Platform.JUNIPER_JUNOS: "juniper_junos",
-    Platform.NFTABLES: "linux",
-}
 
 # nornir `platform` (netmiko, napalm and scrapli spellings) -> netchange driver, for hosts without data.driver.
 PLATFORM_DRIVERS = {

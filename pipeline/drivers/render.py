@@ -489,6 +489,9 @@ class TemplateDriver(Driver):
         guard(kind, obj)
         if kind not in self.kinds:
             raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
+        why = self.capability_refusal(kind, obj) if obj is not None and not isinstance(obj, str) else None
+        if why:
+            self.refuse(why)
 
     def check_once(self, kind: str, obj: Any, ctx: Context) -> None:
         """`check`, once per object per render: n entry ops on one list would otherwise re-check it n times."""
