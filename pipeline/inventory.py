@@ -35,6 +35,7 @@ class Platform(str, Enum):
     ARUBA_AOSCX = "aruba_aoscx"
     JUNIPER_JUNOS = "juniper_junos"
     NFTABLES = "nftables"
+    CISCO_NXOS = "cisco_nxos"
 
 
 # nornir `platform` (netmiko, napalm and scrapli spellings) -> netchange driver, for hosts without data.driver.
@@ -44,6 +45,7 @@ PLATFORM_DRIVERS = {
     "arista_eos": Platform.ARISTA_EOS, "eos": Platform.ARISTA_EOS,
     "juniper_junos": Platform.JUNIPER_JUNOS, "junos": Platform.JUNIPER_JUNOS, "juniper": Platform.JUNIPER_JUNOS,
     "aruba_aoscx": Platform.ARUBA_AOSCX, "aoscx": Platform.ARUBA_AOSCX,
+    "cisco_nxos": Platform.CISCO_NXOS, "nxos": Platform.CISCO_NXOS, "nxos_ssh": Platform.CISCO_NXOS,
     "linux": Platform.NFTABLES,
     "frr": Platform.FRR,
 }

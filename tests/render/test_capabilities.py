@@ -35,7 +35,7 @@ def test_every_driver_has_a_fleet_host():
 def test_commit_modes_and_fetch_commands():
     modes = {p: get_driver(p).commit_mode.name for p in ALL}
     assert modes == {"frr": "line", "cisco_ios": "line", "arista_eos": "session", "aruba_aoscx": "auto_checkpoint",
-                     "juniper_junos": "candidate", "nftables": "atomic_file"}
+                     "juniper_junos": "candidate", "nftables": "atomic_file", "cisco_nxos": "checkpoint_session"}
     # IOS with the configuration archive holds its commits under a revert timer
     assert get_driver("cisco_ios").commit_mode_for("archive\n path flash:archive\n").name == "revert_timer"
     assert get_driver("nftables").fetch_command == "nft -j list ruleset"
@@ -50,6 +50,7 @@ def test_commit_modes_and_fetch_commands():
     ("arista_eos", "2001:db8:12::2", "ipv6", "in", ["clear ipv6 bgp 2001:db8:12::2 soft in"]),
     ("aruba_aoscx", "198.51.100.2", "ipv4", "in", ["clear bgp ipv4 unicast 198.51.100.2 soft in"]),
     ("aruba_aoscx", "198.51.100.2", "ipv4", "out", []),
+    ("cisco_nxos", "2001:db8:12::2", "ipv6", "in", ["clear bgp ipv6 unicast 2001:db8:12::2 soft in"]),
     ("juniper_junos", "198.51.100.2", "ipv4", "in", []),
     ("nftables", "198.51.100.2", "ipv4", "in", []),
 ])
@@ -78,6 +79,8 @@ def test_aoscx_soft_out_declared_off():
     ("cisco_ios", "% Invalid input detected at '^' marker.", True), ("arista_eos", "% Invalid input", True),
     ("aruba_aoscx", "Invalid input: foo", True), ("juniper_junos", "error: syntax error: foo", True),
     ("juniper_junos", "[edit]", False), ("nftables", "/tmp/x.nft:3:1-2: Error: syntax error", True),
+    ("cisco_nxos", "% Invalid command at '^' marker.", True), ("cisco_nxos", "Verification Failed", True),
+    ("cisco_nxos", "route-map RM permit 10", False),
 ])
 def test_error_patterns(platform, output, refused):
     assert (get_driver(platform).error_in(output) is not None) == refused

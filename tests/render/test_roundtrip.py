@@ -21,7 +21,8 @@ from .conftest import EXAMPLES, PLATFORM_HOST, render_change
 IOS_STYLE = {p for p in all_platforms() if hasattr(importlib.import_module(f"pipeline.parsers.{p}"), "DIALECT")}
 # Which objects' descriptions the platform prints (a fact of each CLI: a new platform must say).
 PRINTS_DESCRIPTIONS = {"frr": {"prefix_list", "route_map"}, "cisco_ios": {"prefix_list", "route_map"},
-                       "arista_eos": {"route_map"}, "aruba_aoscx": {"route_map"}, "juniper_junos": set()}
+                       "arista_eos": {"route_map"}, "aruba_aoscx": {"route_map"}, "juniper_junos": set(),
+                       "cisco_nxos": {"prefix_list", "route_map"}}
 # Filters keep each rule's counter switch: per ACE (AOS-CX `count`) or per term (Junos, not an ACL).
 PER_RULE_COUNTERS = {p for p in all_platforms() if "filter" in get_driver(p).kinds and get_driver(p).acl_counters in ("entry", None)}
 # nftables renders edits to a table (`nft -f` input), not what the host lists: its round trip is test_nft_check's.
