@@ -39,6 +39,14 @@ def paths_from_ios_prefix(text: str) -> list[tuple[str, bool, Route]]:
     return out
 
 
+def classful(network: str) -> str:
+    """IOS prints a classful network without its length (`192.168.1.0` is /24, `10.0.0.0` is /8)."""
+    if "/" in network or ":" in network:
+        return network
+    first = int(network.split(".")[0])
+    return f"{network}/{8 if first < 128 else 16 if first < 192 else 24}"
+
+
 def routes_from_ios_table(text: str) -> list[Route]:
     """A route table (`... neighbors X routes`, `... received-routes`) through ntc-templates'
     cisco_ios_show_ip_bgp: per prefix its best path (`>`), else its first."""
@@ -46,10 +54,11 @@ def routes_from_ios_table(text: str) -> list[Route]:
     for r in textfsm_rows("ntc:cisco_ios_show_ip_bgp", text):
         if not r["network"]:
             continue
-        route = Route(prefix=r["network"], as_path=as_path_numbers(r["as_path"]), next_hop=r["next_hop"] or None,
+        prefix = classful(r["network"])
+        route = Route(prefix=prefix, as_path=as_path_numbers(r["as_path"]), next_hop=r["next_hop"] or None,
                       local_pref=_int(r["local_pref"]), med=_int(r["metric"]), weight=_int(r["weight"]))
-        if r["network"] not in best or ">" in (r["path_selection"], r["status"]):
-            best[r["network"]] = route
+        if prefix not in best or ">" in (r["path_selection"], r["status"]):
+            best[prefix] = route
     return list(best.values())
 
 

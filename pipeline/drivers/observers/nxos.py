@@ -4,6 +4,7 @@ paths, route tables and UPDATE counters through ntc-templates (IPv4: their addre
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from ...model.route import Route
 from .base import Observer, Session, afi_of, as_path_numbers, textfsm_rows
@@ -38,7 +39,9 @@ def sessions_from_nxos_json(data: dict, vrf: str = "default") -> dict[tuple[str,
 
 
 def paths_from_nxos_detail(text: str) -> list[tuple[str, bool, Route]]:
-    """(peer, best, path) of `show bgp ipv4 unicast <prefix>` via ntc-templates' detail template."""
+    """(peer, best, path) of the one prefix `show bgp ipv4 unicast <prefix>` prints, via ntc-templates' detail
+    template (listing several prefixes, that template names each prefix's last path after the next prefix:
+    the caller names the prefix it asked for)."""
     out = []
     for r in textfsm_rows("ntc:cisco_nxos_show_bgp_vrf_all_ipv4_unicast_detail", text):
         as_path = "" if r["as_path"] == "NONE" or r["as_path"].startswith("Local") else r["as_path"]
@@ -81,7 +84,8 @@ class NxosObserver(Observer):
         return paths_from_nxos_detail(self.show(f"show bgp ipv4 unicast {target}"))
 
     def route(self, prefix):
-        return next((r for _, best, r in self._paths(prefix) if best and r.prefix == prefix), None)
+        best = next((r for _, best, r in self._paths(prefix) if best), None)
+        return replace(best, prefix=prefix) if best is not None else None
 
     def best_path(self, address):
         return next(((peer, r) for peer, best, r in self._paths(address) if best), None)
