@@ -317,7 +317,10 @@ class Deployer:
             t0 = time.monotonic()
             for cmd in r["commands"]:
                 d.session.run(cmd)
-            if obs is None:
+            if driver.refresh_mode == "on_commit":  # Junos: the commit re-ran the policy, nothing to send
+                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
+                                                   f"applied by the commit itself on {d.host.platform.value}"))
+            elif obs is None:
                 d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
                                                    f"sent; no observer for {d.host.platform.value}"))
             elif r["direction"] == "in":

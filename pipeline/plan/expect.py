@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..model.policy import DevicePolicy, object_from_json
-from .diff import same_filter
+from .diff import diff_object
 
 
 def expectations(policy: DevicePolicy, keys) -> list[dict]:
@@ -20,17 +20,19 @@ def expectations(policy: DevicePolicy, keys) -> list[dict]:
 
 
 def unmet(policy: DevicePolicy, expected: list[dict], canonical: Callable[[str, Any], Any] | None = None) -> list[str]:
-    """The expectations `policy` does not meet, described for a person (`canonical`: see plan.diff)."""
+    """The expectations `policy` does not meet, described for a person (`canonical`: see plan.diff). An object
+    meets one when the planner would change nothing in it: compared as `diff` compares (a prefix-list whose
+    family the change left to be inferred equals the device's, which prints it)."""
     bad = []
     for e in expected:
         key = tuple(e["key"]) if isinstance(e["key"], list) else e["key"]
         want = object_from_json(e["kind"], e["obj"]) if e["obj"] is not None else None
         have = policy.get(e["kind"], key)
-        if e["kind"] == "filter" and want is not None and have is not None:
-            ok = same_filter(have, want, canonical)
+        name = "/".join(key) if isinstance(key, tuple) else key
+        if have is None or want is None:
+            ok = have is want
         else:
-            ok = have == want
+            ok = not diff_object(e["kind"], name, have, want, canonical)
         if not ok:
-            name = "/".join(key) if isinstance(key, tuple) else key
             bad.append(f"{e['kind']} {name} " + ("missing" if have is None else "should be absent" if want is None else "differs"))
     return bad
