@@ -244,7 +244,7 @@ class Deployer:
             raise Refused(f"{d.name}: {why}")
         obs = driver.observer(d.session.conn, d.name)
         unseen = [str(e.prefix) for e in self.change.verify.routes if e.device == d.name
-                  and (obs is None or "route" not in obs.answers)]
+                  and (obs is None or "route" not in obs.answers or f"ipv{e.prefix.version}" not in obs.route_families)]
         if unseen:
             raise Refused(f"{d.name}: route expectations ({', '.join(unseen)}) cannot be checked on {d.host.platform.value}: "
                           "its BGP paths are not read there")
@@ -549,11 +549,12 @@ class Deployer:
         originals = self.journal.originals()
         touched = [d for d in self.devices if d.name in originals]
         refreshed = self.journal.devices_with("refreshed")
+        targets = self.journal.refresh_targets()
+        holds = self._unconfirmed_holds()  # (all read from the interrupted run, before this run's own start)
         self.journal.write("start", change=self.change.id, devices=[d.name for d in touched], phase="rollback")
-        holds = self._unconfirmed_holds()
         for d in touched:
             d.original = policy_from_json(originals[d.name])
-            d.reviewed = {"commands": [], "refresh": self.journal.refresh_targets().get(d.name, []), "gc_commands": []}
+            d.reviewed = {"commands": [], "refresh": targets.get(d.name, []), "gc_commands": []}
             if d.name in holds:  # undone by the platform (or left to its timer when that is about to run out)
                 d.held, d.held_until = holds[d.name]["held"], holds[d.name]["until"]
         failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in refreshed), touched, "rollback")

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
 from typing import Any, Callable
 
 from pipeline.cmdgate import GatedConnection
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
 
 class FakeConnection:
     """Records ("config", enter, lines, leave), ("exec", command), ("timing", command), ("exit",) and, through
@@ -106,10 +102,6 @@ class JunosDevice:
     def connect(self, host) -> Any:
         self.candidate = None
         yield gated(self.conn, host.name)
-
-
-def junos_json(name: str) -> str:
-    return (FIXTURES / "junos" / name).read_text()
 
 
 def json_text(data: Any) -> str:

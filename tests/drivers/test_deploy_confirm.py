@@ -6,7 +6,6 @@ between commit and confirmation is the device's to revert, and the next run wait
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import textwrap
 from pathlib import Path
 
@@ -168,3 +167,22 @@ def test_resume_refuses_a_device_that_still_holds_the_change_after_its_timer(run
     monkeypatch.setattr(deployer_mod.time, "sleep", lambda s: None)  # the timer "ran out"; the device did not revert
     rep = run(device, revert_after=540)
     assert rep["verdict"] == "refused" and "still hold" in rep["summary"], rep
+
+
+def test_a_route_expectation_the_platform_cannot_read_is_refused_before_any_commit(tmp_path, fleet, monkeypatch):
+    """AOS-CX's observer reads sessions only: a route expectation there could never pass, so the deploy stops at
+    the guard instead of committing and rolling back."""
+    from .fakes import FakeConnection, gated
+
+    change = tmp_path / "CHG-7200.yaml"
+    change.write_text(CHANGE.replace("CHG-7100", "CHG-7200").replace("junos1", "cx1").replace("PL-T, entries: [{seq: 5", "PL-T, entries: [{seq: 10"))
+    fake = FakeConnection({"show running-config": "hostname cx1\n"})
+
+    @contextlib.contextmanager
+    def connect(host):
+        yield gated(fake, host.name)
+
+    monkeypatch.setattr(deployer_mod, "connect", connect)
+    rep = Deployer(change, Project(REPO), Options(state_dir=tmp_path / "state"), inventory=fleet).run()
+    assert rep["verdict"] == "refused" and "cannot be checked on aruba_aoscx" in rep["summary"], rep
+    assert not [c for c in fake.calls if c[0] == "config"]

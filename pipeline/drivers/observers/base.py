@@ -56,6 +56,8 @@ class Observer:
     answers: ClassVar[frozenset[str]] = frozenset()
     # Address families whose sessions `sessions()` reports (a template that reads IPv4 neighbors only: ipv4).
     families: ClassVar[frozenset[str]] = frozenset({"ipv4", "ipv6"})
+    # Address families whose paths `route()` reads.
+    route_families: ClassVar[frozenset[str]] = frozenset({"ipv4", "ipv6"})
     platform: ClassVar[str] = ""
 
     def __init__(self, conn: Any, host: str):

@@ -74,6 +74,7 @@ def updates_sent_from_nxos(text: str, neighbor: str) -> int | None:
 class NxosObserver(Observer):
     platform = "cisco_nxos"
     answers = frozenset({"sessions", "route", "received", "accepted", "updates_sent", "best_path"})
+    route_families = frozenset({"ipv4"})
 
     def sessions(self):
         return sessions_from_nxos_json(self.json("show bgp all summary | json"))
