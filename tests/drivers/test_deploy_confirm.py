@@ -186,3 +186,16 @@ def test_a_route_expectation_the_platform_cannot_read_is_refused_before_any_comm
     rep = Deployer(change, Project(REPO), Options(state_dir=tmp_path / "state"), inventory=fleet).run()
     assert rep["verdict"] == "refused" and "cannot be checked on aruba_aoscx" in rep["summary"], rep
     assert not [c for c in fake.calls if c[0] == "config"]
+
+
+def test_phase_rollback_undoes_a_held_commit_with_the_platforms_revert(run):
+    """`--phase rollback` after a kill: the journal's unconfirmed commit is undone by `rollback 1` + `commit`
+    (read from the interrupted run's records, before the rollback run's own start record)."""
+    device = junos()
+    before = list(device.active)
+    with pytest.raises(Killed):
+        run(device, revert_after=540, hooks={"after_barrier": kill_after_barrier})
+    rep = run(device, phase="rollback")
+    assert rep["verdict"] == "rolled_back", rep
+    assert configs(device)[-1] == ("config", "configure exclusive", ("rollback 1", "commit"), True)
+    assert device.active == before
