@@ -215,7 +215,7 @@ def prefix_list(g: Gen, nm=None) -> dict:
         return d
     n = g.int(0 if g.hostile else 1, 4)
     if g.chance(0.5):
-        n = g.pick([500, 2000])  # plan time must stay linear in the size of a touched list
+        n = g.pick([300, 1000])  # plan time must stay linear in the size of a touched list
     maxlen = 32 if fam == "ipv4" else 128
     entries = []
     seqs = sorted(g.rnd.sample(range(1, 1001), n)) if n <= 4 else range(5, 5 * n + 5, 5)
