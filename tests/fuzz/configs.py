@@ -20,7 +20,7 @@ import re
 
 from . import changes as C
 from .harness import FLEET, PLATFORM_HOST, REPO, find_corpus
-from .running import BGP_HOSTS, FOREIGN, IFACE, NFT_FOREIGN, ASN, bgp_policy, firewall_policy, nft_ruleset, received_routes, render_running
+from .running import ASN, FOREIGN, IFACE, NFT_FOREIGN, bgp_policy, firewall_policy, nft_ruleset, received_routes, render_running
 
 TEXT_PLATFORMS = ("frr", "cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos", "cisco_nxos")
 PLATFORMS = TEXT_PLATFORMS + ("nftables",)
@@ -116,7 +116,7 @@ def mutated_text(g: C.Gen, text: str, platform: str) -> str:
         i = g.int(0, max(n - 1, 0))
         j = g.int(0, max(n - 1, 0))
         op = g.pick(["drop", "drop", "dup", "swap", "move", "token_swap", "token_hostile", "token_hostile", "truncate",
-                           "control", "deep", "huge_number", "long_line", "crlf", "splice", "indent", "repeat_block", "empty_lines"])
+                     "control", "deep", "huge_number", "long_line", "crlf", "splice", "indent", "repeat_block", "empty_lines"])
         if not lines:
             lines = [""]
             n, i, j = 1, 0, 0
@@ -163,7 +163,7 @@ def mutated_text(g: C.Gen, text: str, platform: str) -> str:
                               lines[i], count=g.int(1, 3))
         elif op == "long_line":
             lines.insert(i, g.pick(["description ", "ip prefix-list X seq 5 permit ", "set policy-options community X members ",
-                                          " remark ", "route-map X permit "]) + "A" * g.pick([1000, 100000]))
+                                    " remark ", "route-map X permit "]) + "A" * g.pick([1000, 100000]))
         elif op == "crlf":
             lines = [ln + "\r" for ln in lines]
         elif op == "splice":
@@ -316,4 +316,4 @@ def config_case(g: C.Gen, platform: str) -> dict:
     return case
 
 
-__all__ = ["PLATFORMS", "config_case", "corpus_seeds", "BGP_HOSTS"]
+__all__ = ["PLATFORMS", "config_case", "corpus_seeds"]

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 STEP_BUDGET_S = 10.0  # issue 11: "0 hangs > 10 s"
 MEMORY_CAP_BYTES = 3 * 1024 ** 3
+SETUP_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -49,7 +50,14 @@ def _child(conn, setup: Callable[[], None] | None, stack_file: str) -> None:
     stack = open(stack_file, "w")
     faulthandler.register(signal.SIGUSR1, file=stack, all_threads=True)
     if setup is not None:
-        setup()
+        try:
+            setup()
+        except BaseException as e:  # noqa: BLE001 - reported to the parent instead of hanging it
+            import traceback
+
+            conn.send(("setup-error: " + "".join(traceback.format_exception(e)), None))
+            return
+    conn.send(("ready", None))
     while True:
         try:
             msg = conn.recv()
@@ -83,11 +91,18 @@ class Watchdog:
         self._stack_file = tempfile.NamedTemporaryFile(prefix="ncfuzz-stack-", suffix=".txt", delete=False).name
 
     def _start(self) -> None:
+        """A fresh worker, set up and warmed before any case's budget starts counting."""
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=_child, args=(child, self.setup, self._stack_file), daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent
+        if not parent.poll(SETUP_TIMEOUT_S):
+            self._kill()
+            raise RuntimeError(f"fuzz worker not ready after {SETUP_TIMEOUT_S} s")
+        kind, _ = parent.recv()
+        if kind != "ready":
+            raise RuntimeError(f"fuzz worker setup failed: {kind}")
 
     def _kill(self) -> None:
         if self._proc is not None:
@@ -109,7 +124,10 @@ class Watchdog:
             time.sleep(0.05)
             with open(self._stack_file) as f:
                 f.seek(size)
-                return f.read()
+                stack = f.read()
+            # Below the worker's loop come the frames it inherited from the parent at fork time: noise.
+            cut = stack.find(" in _child\n")
+            return stack[:cut + len(" in _child\n")] if cut >= 0 else stack
         except (OSError, ProcessLookupError):
             return ""
 
