@@ -40,7 +40,12 @@ def _project_frame(tb: TracebackType | None) -> str:
 
 def traceback_finding(step: str, exc: BaseException) -> dict:
     where = _project_frame(exc.__traceback__)
-    text = "".join(traceback.format_exception(exc))
+    frames = traceback.extract_tb(exc.__traceback__)
+    # From the first frame of the project's code below its CLI wrapper: the harness, typer and click frames say nothing.
+    start = next((i for i, f in enumerate(frames) if "/pipeline/" in f.filename.replace("\\", "/")
+                  and not f.filename.replace("\\", "/").endswith("pipeline/cli.py")), 0)
+    text = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames[start:]))
+            + "".join(traceback.format_exception_only(type(exc), exc)))
     return {"kind": "traceback", "step": step, "signature": f"traceback {_step_kind(step)} {type(exc).__name__} at {where}",
             "detail": text[-4000:]}
 
