@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 STEP_BUDGET_S = 10.0  # issue 11: "0 hangs > 10 s"
-MEMORY_CAP_BYTES = 3 * 1024 ** 3
+MEMORY_CAP_BYTES = 3 * 1024 ** 3  # address space a case may add
 SETUP_TIMEOUT_S = 300.0
 
 
@@ -40,11 +40,20 @@ class Outcome:
     seconds: float = 0.0
 
 
+def _mapped_bytes() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def _child(conn, setup: Callable[[], None] | None, stack_file: str) -> None:
     import faulthandler
 
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
+    try:  # on top of what the forked process already maps (a test runner's threads and libraries)
+        cap = _mapped_bytes() + MEMORY_CAP_BYTES
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     except (ValueError, OSError):
         pass
     stack = open(stack_file, "w")
