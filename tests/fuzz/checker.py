@@ -366,6 +366,21 @@ def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
         s = line.strip()
         if not s or s.startswith("#"):
             continue
+        one_line = re.fullmatch(r"(?:(?:add|create) )?chain (\w+) (\S+) (\S+) \{ (?P<spec>[^{}\"]*?) ?\}", s) if not stack else None
+        if one_line:  # `add chain inet netchange hook-forward { type filter hook forward priority filter; }`
+            if (one_line.group(1), one_line.group(2)) != ("inet", "netchange"):
+                problems.append(("table other than inet netchange", line))
+            name = one_line.group(3)
+            spec = re.fullmatch(r"type filter hook (?P<hook>input|forward|output) priority (?:filter|-?\d+);(?: policy (?P<policy>accept|drop);)?",
+                                one_line.group("spec"))
+            hook = _HOOK.match(name)
+            if chain_ok(name, line):
+                if not spec or not hook or hook.group(1) != spec.group("hook"):
+                    problems.append(("hook declaration in a chain that is not its base chain", line))
+                elif spec.group("policy") and running and name in running and running[name].policy \
+                        and spec.group("policy") != running[name].policy:
+                    problems.append(("base chain policy changed", f"{line}  (running: policy {running[name].policy})"))
+            continue
         if ";" in _outside_quotes(s) and not _HEADER.match(s):
             problems.append(("statement separator outside a quoted string", line))
             continue
@@ -502,6 +517,8 @@ def check_in_use(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             if not m:
                 continue
             name = m.group("name")
+            if running.get(kind, name) is None:  # not on the device (a rollback removing what the change added)
+                break
             if any((d := _DEFINES[kind].match(later)) and d.group("name") == name for later in lines[i + 1:]):
                 break
             users = []

@@ -80,6 +80,13 @@ def worker_setup(project: Path) -> None:
 
     root._register()
     root._register = lambda: None  # main() would add every sub-command again on each call
+    unexpected = getattr(root, "_unexpected", None)
+    if unexpected is not None:  # main()'s last line of defence turns any exception into exit 70: keep the exception
+        def keep(e, _real=unexpected):
+            _STATE["unexpected"] = e
+            return _real(e)
+
+        root._unexpected = keep
     command = typer.main.get_command(root.app)
     root.app = lambda *a, **k: command(*a, **k)  # what Typer.__call__ does, minus rebuilding the tree
 
@@ -151,6 +158,7 @@ def run_cli(argv: list[str]) -> tuple[int | None, str, str, BaseException | None
     out, err = io.StringIO(), io.StringIO()
     exc = None
     rc = None
+    _STATE.pop("unexpected", None)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             rc = main(argv)
@@ -158,6 +166,8 @@ def run_cli(argv: list[str]) -> tuple[int | None, str, str, BaseException | None
             if isinstance(e, KeyboardInterrupt):
                 raise
             exc = e
+    if exc is None and _STATE.get("unexpected") is not None:
+        exc = _STATE.pop("unexpected")  # caught by main() as "unexpected" (exit 70): a bug all the same
     return rc, out.getvalue(), err.getvalue(), exc
 
 
@@ -199,11 +209,16 @@ def write_case(directory: Path, case: dict) -> tuple[Path, Path]:
     return path, snap
 
 
-def _cli_findings(step: str, rc, exc, allowed=(0, 1, 2)) -> list[dict]:
+EXIT_INTERNAL = 70  # pipeline.cli: "anything netchange did not foresee"
+
+
+def _cli_findings(step: str, rc, exc) -> list[dict]:
+    """An exception escaping main() or caught by its last line of defence (exit 70) is a traceback; any other
+    exit code is netchange's own answer (0/1/2, plan's 4 = refused, ...)."""
     if exc is not None:
         return [traceback_finding(step, exc)]
-    if rc not in allowed:
-        return [finding("exit", step, f"exit code {rc}")]
+    if not isinstance(rc, int) or rc == EXIT_INTERNAL:
+        return [finding("traceback", step, f"exit code {rc} (unexpected error)")]
     return []
 
 
@@ -286,16 +301,16 @@ def _change_steps(step, case: dict, path: Path, snap: Path) -> list[dict]:
     fmt = case.get("plan_format", "json")
     step("plan")
     rc, out, _, exc = run_cli(["plan", str(path), "--snapshots", str(snap), "--inventory", inv_dir, "--format", fmt])
-    findings += _cli_findings("plan", rc, exc, allowed=(0, 1, 2))
-    if exc is None and fmt == "json" and rc in (0, 1):
-        findings += _check_plan_json(step, change, out, case.get("snapshots", {}))
+    findings += _cli_findings("plan", rc, exc)
+    if exc is None and fmt == "json" and rc != 2 and out.strip():
+        findings += _check_plan_json(step, change, out, case.get("snapshots", {}), rc)
 
     step("device-commands")
     findings += _device_commands(change)
     return findings
 
 
-def _check_plan_json(step, change, out: str, snapshots: dict) -> list[dict]:
+def _check_plan_json(step, change, out: str, snapshots: dict, rc: int | None = 0) -> list[dict]:
     from pipeline.drivers import get_driver
 
     inventory = _STATE["inventory"]
@@ -304,7 +319,9 @@ def _check_plan_json(step, change, out: str, snapshots: dict) -> list[dict]:
         doc = json.loads(out)
         devices = doc["devices"]
     except (ValueError, KeyError, TypeError):
-        return [finding("exit", "plan", "--format json output is not a plan document", out[:500])]
+        if rc in (0, 1):
+            return [finding("exit", "plan", "--format json output is not a plan document", out[:500])]
+        return []
     for d in devices:
         host = inventory.hosts[d["host"]]
         platform = host.platform.value
@@ -382,8 +399,8 @@ def run_config_case(step, case: dict) -> list[dict]:
         rc, out, _, exc = run_cli(["plan", str(path), "--snapshots", str(snap), "--inventory", str(project / "inventory"),
                                    "--format", "json"])
         findings += _cli_findings(f"plan[{platform}]", rc, exc)
-        if exc is None and rc in (0, 1):
-            findings += [f for f in _check_plan_json(step, change, out, {host: case["text"]})
+        if exc is None and rc != 2 and out.strip():
+            findings += [f for f in _check_plan_json(step, change, out, {host: case["text"]}, rc)
                          if f["step"] != f"parse[{platform}]"]  # already parsed above
     finally:
         shutil.rmtree(directory, ignore_errors=True)

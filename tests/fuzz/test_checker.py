@@ -129,6 +129,10 @@ def _running_nft() -> str:
     (["table inet netchange {", "\tchain F1 {", "\t\tjump OTHER", "\t}", "}"], "filter rule that is not a match-and-verdict line"),
     (["add rule inet netchange F1 accept; flush ruleset"], "statement separator outside a quoted string"),
     (["add rule inet netchange OTHER accept"], "nftables chain the change does not name"),
+    (["add chain inet netchange hook-input { type filter hook input priority filter; policy accept; }"], "base chain policy changed"),
+    (["add chain inet netchange F1 { type filter hook input priority filter; }"], "hook declaration in a chain that is not its base chain"),
+    (["add chain inet netchange F1 { type filter hook input priority filter; }; flush ruleset"],
+     "statement separator outside a quoted string"),
 ])
 def test_each_nftables_escape_is_flagged(fleet, lines, reason):
     h = fleet.hosts["fw1"]
@@ -141,7 +145,9 @@ def test_editing_only_the_named_chain_with_handles_passes(fleet):
     h = fleet.hosts["fw1"]
     text = _running_nft()
     scope = scope_for(_fw_change(), h, get_driver(h.platform).parse(text), text)
-    lines = ["flush chain inet netchange F1", "add rule inet netchange F1 meta l4proto tcp accept comment \"web\"",
+    lines = ["add table inet netchange", "add chain inet netchange hook-forward { type filter hook forward priority filter; }",
+             "add chain inet netchange F1", "add rule inet netchange hook-forward jump F1",
+             "flush chain inet netchange F1", "add rule inet netchange F1 meta l4proto tcp accept comment \"web\"",
              "add rule inet netchange F1 counter drop comment \"netchange-implicit-deny\"", "delete rule inet netchange F1 handle 7"]
     assert check_lines("nftables", lines, scope) == []
 
@@ -179,6 +185,11 @@ def test_removing_an_object_in_use_is_flagged_but_a_rewrite_is_not(fleet):
         "deletes a prefix_list still in use"]
     rewrite = ["no ip prefix-list PL-A", "ip prefix-list PL-A seq 10 permit 198.51.100.0/25"]
     assert check_lines("frr", rewrite, scope_for(change, h, running, R1_RUNNING)) == []
+    # a rollback removing a list the change created (the device never had it) restores the device
+    new_list = _change(prefix_lists=[{"name": "PL-NEW", "entries": [{"seq": 5, "action": "permit", "prefix": "203.0.113.0/24"}]}])
+    running.route_maps["RM-USER"] = running.route_maps["RM-USER"].model_copy(update={"entries": tuple(
+        e.model_copy(update={"match": e.match.model_copy(update={"prefix_list": "PL-NEW"})}) for e in running.route_maps["RM-USER"].entries)})
+    assert check_lines("frr", ["no ip prefix-list PL-NEW"], scope_for(new_list, h, running, R1_RUNNING)) == []
 
 
 def test_rollback_may_rebind_the_route_map_the_device_had(fleet):
