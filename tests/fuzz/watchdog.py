@@ -48,8 +48,20 @@ def _mapped_bytes() -> int:
     return 0
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills the worker when its parent goes (Ctrl-C or kill of a fuzz run), even mid-case."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(conn, setup: Callable[[], None] | None, stack_file: str) -> None:
     import faulthandler
+
+    _die_with_parent()
 
     try:  # on top of what the forked process already maps (a test runner's threads and libraries)
         cap = _mapped_bytes() + MEMORY_CAP_BYTES
