@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -36,13 +35,13 @@ def dump_yaml(doc) -> str:
         return json.dumps(doc)
 
 
-@dataclass
 class Case:
     """One fuzz input. The short repr keeps hypothesis' falsifying-example line readable (the whole case
-    is saved to disk on failure)."""
+    is saved to disk on failure); not a dataclass, which hypothesis would print field by field."""
 
-    kind: str  # "change" | "config"
-    data: dict
+    def __init__(self, kind: str, data: dict):
+        self.kind = kind  # "change" | "config"
+        self.data = data
 
     def __repr__(self) -> str:
         first = self.data.get("change", "").splitlines()[:1] if self.kind == "change" else [self.data.get("platform"), self.data.get("seed")]
