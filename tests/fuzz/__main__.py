@@ -51,6 +51,14 @@ def run_shard(args, shard: int, shards: int, out: Path) -> dict:
     started = time.monotonic()
     last_report = started
     per_target: dict[str, int] = {}
+    generator_errors: list[dict] = []  # a bug of the fuzzer, not of netchange: logged, the case skipped
+
+    def write(session) -> dict:  # after every target, so an interrupted run keeps what it found
+        report = {"shard": shard, "seed": args.seed, "targets": per_target, "seconds": round(time.monotonic() - started, 1),
+                  "generator_errors": generator_errors, **session.tally.as_dict()}
+        (out / "report.json").write_text(json.dumps(report, indent=1))
+        return report
+
     with Session(out_dir=out / "cases", budget=args.budget) as session:
         for target, total in _targets(args):
             if target == "seeds":
@@ -61,9 +69,15 @@ def run_shard(args, shard: int, shards: int, out: Path) -> dict:
                 continue
             mine = range(shard, total, shards)
             for n, i in enumerate(mine, 1):
+                case_seed = f"{args.seed}/{target}/{shard}/{i}"
                 rnd = random.Random(_case_seed(args.seed, target, shard, i))
-                case = build_change_case(rnd) if target == "changes" else build_config_case(target, rnd)
-                case.data["case_seed"] = f"{args.seed}/{target}/{shard}/{i}"
+                try:
+                    case = build_change_case(rnd) if target == "changes" else build_config_case(target, rnd)
+                except Exception as e:  # noqa: BLE001
+                    generator_errors.append({"case_seed": case_seed, "error": f"{type(e).__name__}: {e}"})
+                    print(f"[shard {shard}] generator error in case {case_seed}: {type(e).__name__}: {e}", file=sys.stderr)
+                    continue
+                case.data["case_seed"] = case_seed
                 session.execute(case)
                 if time.monotonic() - last_report > args.progress_every or n == len(mine):
                     last_report = time.monotonic()
@@ -71,10 +85,8 @@ def run_shard(args, shard: int, shards: int, out: Path) -> dict:
                     print(f"[shard {shard}] {target}: {n}/{len(mine)} cases, {t.failed_cases} failing so far, "
                           f"{len(t.counts)} signatures, {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
             per_target[target] = len(mine)
-        report = {"shard": shard, "seed": args.seed, "targets": per_target, "seconds": round(time.monotonic() - started, 1),
-                  **session.tally.as_dict()}
-    (out / "report.json").write_text(json.dumps(report, indent=1))
-    return report
+            write(session)
+        return write(session)
 
 
 def merge(reports: list[dict]) -> dict:
@@ -101,13 +113,16 @@ def merge(reports: list[dict]) -> dict:
             "by_signature": sorted(sigs.values(), key=lambda s: -s["cases"]),
             "steps": {k: {"count": v["count"], "mean_ms": round(1000 * v["total_s"] / v["count"], 1), "max_s": v["max_s"]}
                       for k, v in sorted(steps.items())},
-            "slow_steps": [s for r in reports for s in r.get("slow_steps", [])][:50]}
+            "slow_steps": [s for r in reports for s in r.get("slow_steps", [])][:50],
+            "generator_errors": [e for r in reports for e in r.get("generator_errors", [])]}
 
 
 def summary(report: dict) -> str:
     lines = [f"netchange fuzz: {report['cases']} cases ({', '.join(f'{t} {n}' for t, n in report['targets'].items())}) "
              f"in {report['seconds']:.0f} s; {report['failed_cases']} with findings",
-             "findings by kind: " + (", ".join(f"{k} {n}" for k, n in sorted(report["by_kind"].items())) or "none"), ""]
+             "findings by kind: " + (", ".join(f"{k} {n}" for k, n in sorted(report["by_kind"].items())) or "none"),
+             *([f"fuzzer's own generator errors (cases skipped): {len(report['generator_errors'])}"] if report.get("generator_errors") else []),
+             ""]
     if report["by_signature"]:
         # One row per root cause: the same reason on several platforms (`render[frr]`, `render[cisco_ios]`) is one row.
         groups: dict[str, dict] = {}
@@ -150,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=10.0, help="seconds one operation may take before it counts as a hang")
     ap.add_argument("--out", type=Path, default=Path("fuzz-out"), help="report and reproducers (default ./fuzz-out)")
     ap.add_argument("--replay", type=Path, help="run one saved case (a folder with case.json) again and print its findings")
+    ap.add_argument("--merge", action="store_true", help="only merge the shard reports already under --out")
     ap.add_argument("--progress-every", type=float, default=30.0, help=argparse.SUPPRESS)
     ap.add_argument("--shard", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -162,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         run_shard(args, args.shard, args.jobs, args.out / f"shard-{args.shard}")
         return 0
     started = time.monotonic()
-    if args.jobs <= 1:
+    if args.merge:
+        reports = [json.loads(p.read_text()) for p in sorted(args.out.glob("shard-*/report.json"))]
+    elif args.jobs <= 1:
         reports = [run_shard(args, 0, 1, args.out / "shard-0")]
     else:
         child = ["--changes", str(args.changes), "--configs", str(args.configs), "--seed", str(args.seed), "--jobs", str(args.jobs),
@@ -176,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         reports = [json.loads((args.out / f"shard-{k}" / "report.json").read_text()) for k in range(args.jobs)]
     report = merge(reports)
-    report["seconds"] = round(time.monotonic() - started, 1)
+    report["seconds"] = max((r["seconds"] for r in reports), default=0) if args.merge else round(time.monotonic() - started, 1)
     report["command"] = "python -m tests.fuzz " + " ".join(argv if argv is not None else sys.argv[1:])
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     text = summary(report)

@@ -11,6 +11,7 @@ numbers, deep nesting, duplicated and swapped items) and truncation.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib
@@ -205,7 +206,7 @@ def mutated_json(g: C.Gen, text: str) -> str:
         paths = list(_json_paths(doc))
         path = g.pick(paths[1:] or paths)
         if not path:
-            doc = g.pick(_HOSTILE_JSON)
+            doc = copy.deepcopy(g.pick(_HOSTILE_JSON))
             continue
         parent = doc
         for k in path[:-1]:
@@ -215,7 +216,7 @@ def mutated_json(g: C.Gen, text: str) -> str:
         if op == "drop":
             del parent[key]
         elif op == "retype":
-            parent[key] = g.pick(_HOSTILE_JSON)
+            parent[key] = copy.deepcopy(g.pick(_HOSTILE_JSON))  # a shared [] placed twice could become its own child
         elif op == "swap":
             other = g.pick(paths)
             node = doc
