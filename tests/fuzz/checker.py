@@ -111,7 +111,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
     return s
 
 
-# ------------------------------------------------------------------ IOS-style CLIs (FRR, IOS, EOS, AOS-CX)
+# ------------------------------------------------------------------ IOS-style CLIs (FRR, IOS, EOS, AOS-CX, NX-OS)
 
 def _p(*alternatives: str) -> re.Pattern:
     return re.compile("(?:" + "|".join(alternatives) + r")\Z")
@@ -124,10 +124,11 @@ TOP = [
     (_p(r"no ip(?:v6)? prefix-list (?P<name>\S+)"), "prefix_list"),
     (_p(r"ip(?:v6)? prefix-list (?P<name>\S+)"), "open:prefix_list"),  # EOS: entries follow indented
     (_p(r"(?:no )?bgp (?:large-)?community-list (?:standard|expanded) (?P<name>\S+)(?: seq \d+ (?:permit|deny) \S.*)?"), "community_list"),
-    (_p(r"(?:no )?ip community-list (?:standard|expanded) (?P<name>\S+)(?: (?:seq \d+ )?(?:permit|deny) \S.*)?"), "community_list"),
+    (_p(r"(?:no )?ip (?:large-)?community-list (?:standard|expanded) (?P<name>\S+)(?: (?:seq \d+ )?(?:permit|deny) \S.*)?"),
+     "community_list"),  # IOS, NX-OS (NX-OS: numbered, also large)
     (_p(r"(?:no )?ip (?:large-)?community-list (?:regexp )?(?P<name>\S+)(?: (?:permit|deny) \S.*)?"), "community_list"),
     (_p(r"(?:no )?bgp as-path access-list (?P<name>\S+)(?: seq \d+ (?:permit|deny) \S.*)?"), "as_path_list"),
-    (_p(r"(?:no )?ip as-path access-list (?P<name>\S+)(?: (?:permit|deny) \S.*)?"), "as_path_list"),
+    (_p(r"(?:no )?ip as-path access-list (?P<name>\S+)(?: (?:seq \d+ )?(?:permit|deny) \S.*)?"), "as_path_list"),
     (_p(r"(?:no )?ip aspath-list (?P<name>\S+)(?: seq \d+ (?:permit|deny) \S.*)?"), "as_path_list"),
     (_p(r"no route-map (?P<name>\S+)(?: (?:permit|deny)(?: seq)? \d+)?"), "route_map"),
     (_p(r"route-map (?P<name>\S+) (?:permit|deny)(?: seq)? \d+"), "open:route_map"),
@@ -137,19 +138,24 @@ TOP = [
 CHILD = {
     "route_map": _p(r"(?:no )?(?:match|set|description|on-match|continue|call)(?: \S.*)?"),
     "prefix_list": _p(rf"(?:no )?{_PL_ENTRY}"),
-    "filter": _p(r"(?:\d+ )?(?:remark|comment) \S.*", r"(?:\d+ )?(?:permit|deny) \S.*", r"no \d+", r"counters per-entry"),
+    "filter": _p(r"(?:\d+ )?(?:remark|comment) \S.*", r"(?:\d+ )?(?:permit|deny) \S.*", r"no \d+", r"counters per-entry",
+              r"(?:no )?statistics per-entry"),
 }
 _IFACE_FILTER = _p(r"(?:no )?(?:ip access-group|ipv6 traffic-filter|ipv6 access-group|apply access-list ip|apply access-list ipv6) "
                    r"(?P<name>\S+) (?:in|out)")
 _AF = _p(r"address-family (?P<afi>ipv4|ipv6)(?: unicast)?")
 _NEIGHBOR = _p(rf"(?P<no>no )?neighbor (?P<nbr>{ADDR}) route-map(?: (?P<rm>\S+))? (?P<dir>in|out)")
+# NX-OS: per-neighbor blocks, `neighbor X` / `address-family ipv4 unicast` / `route-map NAME in`
+_NXOS_NEIGHBOR = _p(rf"neighbor (?P<nbr>{ADDR})")
+_NXOS_BIND = _p(r"(?P<no>no )?route-map (?P<rm>\S+) (?P<dir>in|out)")
 _COMMENT = re.compile(r"\s*!(?: .*)?\Z")
 
 
-def check_ios_style(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
+def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     block: tuple[str, str | None] | None = None  # (kind, name or None when the opener was refused)
     afi: str | None = None
+    neighbor: str | None = None  # NX-OS: the open `neighbor X` block under router bgp
     for line in lines:
         if _CONTROL.search(line):
             problems.append(("control character in a line", line))
@@ -157,7 +163,7 @@ def check_ios_style(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
         if _COMMENT.match(line):
             continue
         if not line[:1].isspace():  # a top-level line
-            afi = None
+            afi = neighbor = None
             if line == "exit":
                 if block is None:
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
@@ -202,7 +208,18 @@ def check_ios_style(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
                 afi = None
             elif m := _AF.match(child):
                 afi = m.group("afi")
-            elif m := _NEIGHBOR.match(child):
+            elif nxos and (m := _NXOS_NEIGHBOR.match(child)):
+                neighbor, afi = m.group("nbr"), None
+            elif nxos and (m := _NXOS_BIND.match(child)):
+                if name is None:
+                    problems.append(("neighbor line under a foreign router bgp", line))
+                elif neighbor is None or afi is None:
+                    problems.append(("route-map binding outside a neighbor's address family", line))
+                elif not scope.has_binding(neighbor, afi, m.group("dir")):
+                    problems.append(("binding the change does not name", line))
+                elif not m.group("no") and base_name(m.group("rm")) not in scope.bind_route_maps:
+                    problems.append(("binding to a route-map the change does not bind", line))
+            elif not nxos and (m := _NEIGHBOR.match(child)):
                 if name is None:
                     problems.append(("neighbor line under a foreign router bgp", line))
                 elif not scope.has_binding(m.group("nbr"), afi, m.group("dir")):
@@ -469,12 +486,16 @@ def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ entry points
 
 CHECKERS = {"frr": check_ios_style, "cisco_ios": check_ios_style, "arista_eos": check_ios_style,
-            "aruba_aoscx": check_ios_style, "juniper_junos": check_junos, "nftables": check_nft}
+            "aruba_aoscx": check_ios_style, "juniper_junos": check_junos, "nftables": check_nft,
+            "cisco_nxos": lambda lines, scope: check_ios_style(lines, scope, nxos=True)}
 
 _REFRESH = _p(rf"clear bgp (?P<afi>ipv4|ipv6) unicast (?P<nbr>{ADDR}) soft (?P<dir>in|out)",
               rf"clear (?P<afi2>ip|ipv6) bgp (?P<nbr2>{ADDR}) soft (?P<dir2>in|out)")
-_SHOW = _p(rf"show bgp (?:ipv4|ipv6) unicast neighbors {ADDR} (?:received-routes|routes) json",
-           rf"show bgp (?:ipv4|ipv6) unicast {PFX} json", r"show bgp summary json", rf"show bgp neighbors {ADDR} json")
+# Read-only commands the observers send: `show`, then keywords, addresses and prefixes only (whatever the
+# platform's phrasing), so a value carrying a second command or a line break cannot pass.
+_SHOW_WORDS = frozenset("bgp ip ipv4 ipv6 unicast neighbors neighbor received-routes routes summary json all all-vrfs vrf "
+                        "default | display route exact protocol detail".split())
+_SHOW_ADDR = re.compile(rf"(?:{ADDR}|{PFX})\Z")
 
 
 def check_lines(platform: str, lines: list[str], scope: Scope) -> list[tuple[str, str]]:
@@ -551,4 +572,8 @@ def check_refresh(commands: list[str], scope: Scope) -> list[tuple[str, str]]:
 
 def check_show_commands(commands: list[str]) -> list[tuple[str, str]]:
     """Commands sent to a device to read state: one clean line of a known shape each."""
-    return [("device command of an unexpected shape", c) for c in commands if _CONTROL.search(c) or not _SHOW.match(c)]
+    def ok(c: str) -> bool:
+        words = c.split(" ")
+        return (not _CONTROL.search(c) and words[0] == "show" and len(words) > 1
+                and all(w in _SHOW_WORDS or (_SHOW_ADDR.match(w) and any(ch.isdigit() for ch in w)) for w in words[1:]))
+    return [("device command of an unexpected shape", c) for c in commands if not ok(c)]
