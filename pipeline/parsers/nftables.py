@@ -74,6 +74,8 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
         items = _load(text)
     except json.JSONDecodeError as e:
         return DevicePolicy(skipped=[f"nft: not JSON ({e}); expected `nft -j list ruleset` output"])
+    except RecursionError:  # json's C decoder recurses per nesting level
+        return DevicePolicy(skipped=["nft: JSON nested too deeply to read; expected `nft -j list ruleset` output"])
     chains: dict[tuple[str, str, str], _Chain] = {}
     managed_table = False
     for item in items:
@@ -81,6 +83,9 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
         if not isinstance(body, dict):
             continue
         fam, table = body.get("family", ""), body.get("table", body.get("name", ""))
+        if not (isinstance(fam, str) and isinstance(table, str) and isinstance(body.get("chain", ""), str)):
+            notes.append(f"nft {kind}: family, table or chain that is not text, not modelled")
+            continue
         if kind == "table" and (fam, table) == (MANAGED_FAMILY, MANAGED_TABLE):
             managed_table = True
         if kind == "table" and fam not in _FILTER_FAMILIES:
@@ -262,7 +267,7 @@ def _unmanaged_name(ch: _Chain) -> str:
 def _rule_name(comment: str | None, pos: int, managed: bool) -> tuple[str, str | None]:
     """`term=web` -> ('web', None). In netchange's table `web: text` -> ('web', 'text') as the driver writes
     it; elsewhere a comment is only a description of `rule-<pos>`."""
-    text = (comment or "").strip()
+    text = comment.strip() if isinstance(comment, str) else ""
     if text.startswith(_TERM_PREFIX) and text[len(_TERM_PREFIX):].strip():
         return text[len(_TERM_PREFIX):].strip(), None
     if managed and text:

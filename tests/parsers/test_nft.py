@@ -131,6 +131,27 @@ def test_not_json_is_a_note_not_an_exception():
     assert p.counts()["filter"] == 0 and "not JSON" in p.skipped[0]
 
 
+# Found by the fuzz suite (each raised on the old code: RecursionError, TypeError, AttributeError).
+_T = {"family": "inet", "table": "netchange"}
+
+
+@pytest.mark.parametrize("doc, note", [
+    ('{"nftables": ' + "[" * 100000 + "]" * 100000 + "}", "nested too deeply"),
+    (json.dumps({"nftables": [{"chain": {**_T, "name": "F1", "handle": 1}},
+                              {"rule": {**_T, "chain": {"x": 1}, "expr": [{"accept": None}]}}]}), "not text"),
+    (json.dumps({"nftables": [{"chain": {"family": ["inet"], "table": "netchange", "name": "F1"}}]}), "not text"),
+])
+def test_odd_json_shapes_are_notes_not_exceptions(doc, note):
+    p = nftables.parse(doc)
+    assert any(note in s for s in p.skipped), p.skipped
+
+
+def test_a_rule_comment_that_is_not_text_is_no_name():
+    doc = {"nftables": [{"table": {"family": "inet", "name": "netchange"}}, {"chain": {**_T, "name": "F1", "handle": 1}},
+                        {"rule": {**_T, "chain": "F1", "comment": 1.5, "expr": [{"accept": None}]}}]}
+    assert {r.name for r in nftables.parse(json.dumps(doc)).filters["F1"].rules} == {"rule-1"}
+
+
 def test_text_needs_root_with_a_clear_error(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(NftLoadError, match="needs root"):
