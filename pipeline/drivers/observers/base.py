@@ -114,4 +114,9 @@ def textfsm_rows(template: str, text: str) -> list[dict[str, str]]:
         path = resources.files(__package__) / "textfsm" / f"{template}.textfsm"
     with path.open() as f:
         fsm = textfsm.TextFSM(f)
-    return [dict(zip((h.lower() for h in fsm.header), row)) for row in fsm.ParseText(text)]
+    try:
+        rows = fsm.ParseText(text)
+    except textfsm.TextFSMError:  # the template's `Error` rule: output it does not recognise (an error message, a new format)
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        raise DeviceError(f"device output not understood ({template.removeprefix('ntc:')}): {first[:200]!r}") from None
+    return [dict(zip((h.lower() for h in fsm.header), row)) for row in rows]
