@@ -9,7 +9,7 @@ from typing import Any
 
 from ..inventory import Platform
 from ..model.firewall import PortRange
-from ..model.policy import Rule
+from ..model.policy import DevicePolicy, Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
 from .commit import CandidateMode
 from .observers.junos import JunosObserver
@@ -135,6 +135,24 @@ class JuniperJunosDriver(TemplateDriver):
             gone, come = clause_diff(old, new)
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
         return super().modify_entry(kind, obj, old, new, ctx)
+
+    def check_plan(self, view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[str, object]]) -> None:
+        """A prefix-list whose edit flips its Junos form (prefix-list <-> route-filter-list: ge/le appear or go)
+        becomes a differently named object, and its policy-statements would keep matching the old, deleted one
+        (`from prefix-list X`: the plan does not rewrite a user whose model is unchanged). Refused while any
+        route-map uses the list."""
+        for kind, key in touched:
+            before, after = view.get(kind, key), intended.get(kind, key)
+            if kind != "prefix_list" or not (before and after and before.entries and after.entries):
+                continue
+            if junos_plain(before) == junos_plain(after):
+                continue
+            users = sorted(rm.name for rm in intended.route_maps.values() if ("prefix_list", str(key)) in rm.references())
+            if users:
+                forms = ("prefix-list", "route-filter-list") if junos_plain(before) else ("route-filter-list", "prefix-list")
+                self.refuse(f"prefix-list {key} would become a {forms[1]} (Junos keeps lists with ge/le as route-filter-lists) "
+                            f"while route-map(s) {', '.join(users)} match it as a {forms[0]}: create the new entries as a "
+                            "list of another name and point those route-maps at it")
 
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)

@@ -160,6 +160,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
     refuse_dangling(host, change, view, intended, touched, driver.canonical)  # nothing deleted that is still used
+    driver.check_plan(view, intended, touched)
     ops = order(diff(view, intended, only=touched, canonical=driver.canonical))
     plan = DevicePlan(host=host.name, platform=host.platform.value, running_hash=config_hash(running_text),
                       strategy=strategy, skipped=list(running.skipped))
@@ -186,7 +187,9 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     after_commit = replay(running, phase1)
     plan.expect_after_commit = expectations(after_commit, _keys(phase1))
     plan.expect_after_switch = expectations(replay(after_commit, switch), _keys(phase1 + switch))
-    plan.rollback_commands = driver.rollback_commands(rollback_ops, view if strategy == "in_place" else running, host)
+    # in place, the undo prints `no match` clauses naming lists the change created: look them up too
+    plan.rollback_commands = driver.rollback_commands(rollback_ops, lookup_context(view, intended) if strategy == "in_place"
+                                                      else running, host)
     for t in refresh_set(view, intended, ops):
         plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,
                              "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction)})
