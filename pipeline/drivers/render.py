@@ -277,9 +277,20 @@ class Ace:
         return self.rule.action
 
 
-def expand_rule(rule: Rule) -> list[Ace]:
+# One term of a line-per-match ACL may expand to this many entries. Beyond it, printing (and diffing) the
+# cross product takes seconds per platform (60 x 60 x 60 = 216,000 lines held `render` for a minute) and
+# the ACL would not fit a device's hardware anyway; nftables keeps such a term as one rule with sets.
+MAX_TERM_ACES = 10_000
+
+
+def expand_rule(rule: Rule, where: str = "") -> list[Ace]:
     """The cross product a line-per-match ACL needs: sources x destinations x specs x ports."""
     specs: Iterable[ServiceSpec | None] = rule.specs or (None,)
+    size = max(len(rule.sources), 1) * max(len(rule.destinations), 1) * sum(
+        max(len(s.source_ports), 1) * max(len(s.destination_ports), 1) if s else 1 for s in specs)
+    if size > MAX_TERM_ACES:
+        raise UnsupportedConstruct(f"{where}term {rule.name} expands to {size:,} ACL entries (sources x destinations x services x "
+                                   f"ports; limit {MAX_TERM_ACES:,} per term): split it or use fewer, wider prefixes")
     out = []
     for src in rule.sources or (None,):
         for dst in rule.destinations or (None,):
@@ -308,7 +319,7 @@ def ace_canonical(f: ConcreteFilter, counters: str = "entry") -> ConcreteFilter:
             else:
                 label = r.name
             counter = {"entry": r.counter, "family": any_counter, "implicit": False}[counters]
-            for ace in expand_rule(r):
+            for ace in expand_rule(r, f"filter {f.name} "):
                 specs = (ServiceSpec(protocol=ace.protocol, source_ports=(ace.sport,) if ace.sport else (),
                                      destination_ports=(ace.dport,) if ace.dport else ()),) if ace.protocol else ()
                 rules.append(r.model_copy(update={
@@ -333,7 +344,7 @@ def acl_lines(f: ConcreteFilter, family: AFI, remark_takes_seq: bool = True, ste
         if remark_takes_seq:
             seq += step
         out.append(AclLine(seq if remark_takes_seq else seq + step, remark=text))
-        for ace in expand_rule(rule):
+        for ace in expand_rule(rule, f"filter {f.name} "):
             seq += step
             out.append(AclLine(seq, ace=ace))
     return out
