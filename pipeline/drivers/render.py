@@ -546,9 +546,20 @@ class TemplateDriver(Driver):
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
         ctx = self.context(host, intended)
         lines: list[str] = []
+        rewrites = self._whole_list_rewrites(ops)
         i = 0
         while i < len(ops):
             op = ops[i]
+            key = (op.kind, op.name)
+            if key in rewrites:
+                i += 1
+                if rewrites[key] is not None:  # the first of the list's entry ops prints the one rewrite
+                    before, after = rewrites[key]
+                    rewrites[key] = None
+                    if after.entries:
+                        self.check_once(op.kind, after, ctx)
+                    lines += self.rewrite(op.kind, before, after, ctx)
+                continue
             if isinstance(op, (O.Bind, O.Unbind)):
                 group = []
                 while i < len(ops) and isinstance(ops[i], (O.Bind, O.Unbind)):
@@ -559,6 +570,31 @@ class TemplateDriver(Driver):
             lines += self.op_lines(op, ctx)
             i += 1
         return lines
+
+    def _whole_list_rewrites(self, ops: list[O.Op]) -> dict[tuple[str, str], tuple[Any, Any] | None]:
+        """(kind, name) -> (before, after) of each list this platform rewrites whole (no addressable seq) that
+        several entry ops edit. Printed one op at a time, each rewrite starts from its own op's object: a
+        removal's (the list before the change), printed after an addition, deleted the whole new list."""
+        groups: dict[tuple[str, str], list[O.Op]] = {}
+        for op in ops:
+            if isinstance(op, (O.AddEntry, O.RemoveEntry, O.ModifyEntry)) and not self.entry_addressable(op.kind):
+                groups.setdefault((op.kind, op.name), []).append(op)
+        out: dict[tuple[str, str], tuple[Any, Any] | None] = {}
+        for key, group in groups.items():
+            if len(group) < 2:
+                continue
+            before = next((op.obj for op in group if isinstance(op, O.RemoveEntry)), None)  # ops carry whole objects:
+            after = next((op.obj for op in group if not isinstance(op, O.RemoveEntry)), None)  # removals the old one
+            if before is None:
+                before = after
+                for op in group:
+                    before = with_entry(before, op.entry, None) if isinstance(op, O.AddEntry) else with_entry(before, op.new, op.old)
+            if after is None:
+                after = before
+                for op in group:
+                    after = with_entry(after, op.entry, None)
+            out[key] = (before, after)
+        return out
 
     # -- one op
     def op_lines(self, op: O.Op, ctx: Context) -> list[str]:
