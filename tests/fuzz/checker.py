@@ -570,10 +570,21 @@ def check_refresh(commands: list[str], scope: Scope) -> list[tuple[str, str]]:
     return problems
 
 
+def _is_address(word: str) -> bool:
+    """An address or prefix as ipaddress reads it (`::` included); the scope-id form only as ADDR allows it."""
+    if not _SHOW_ADDR.match(word):
+        return False
+    try:
+        ipaddress.ip_network(word.split("%")[0], strict=False)
+        return True
+    except ValueError:
+        return False
+
+
 def check_show_commands(commands: list[str]) -> list[tuple[str, str]]:
     """Commands sent to a device to read state: one clean line of a known shape each."""
     def ok(c: str) -> bool:
         words = c.split(" ")
         return (not _CONTROL.search(c) and words[0] == "show" and len(words) > 1
-                and all(w in _SHOW_WORDS or (_SHOW_ADDR.match(w) and any(ch.isdigit() for ch in w)) for w in words[1:]))
+                and all(w in _SHOW_WORDS or _is_address(w) for w in words[1:]))
     return [("device command of an unexpected shape", c) for c in commands if not ok(c)]

@@ -177,8 +177,9 @@ def test_refresh_and_device_commands(fleet):
     assert check_show_commands(["show bgp ipv4 unicast neighbors fe80::1%x\nno router bgp 1 received-routes json"])
     assert check_show_commands(["show bgp vrf default ipv4 unicast neighbors 198.51.100.2 received-routes",  # NX-OS
                                 "show bgp all summary | json", "show ip bgp neighbors 198.51.100.2",
-                                "show route 198.51.100.0/24 exact protocol bgp detail | display json"]) == []
-    assert len(check_show_commands(["show ip bgp neighbors 198.51.100.2 reload", "show bgp ipv4 unicast 198.51.100.0/24 | json\r"])) == 2
+                                "show route 198.51.100.0/24 exact protocol bgp detail | display json",
+                                "show bgp ipv6 unicast neighbors :: received-routes json"]) == []
+    assert len(check_show_commands(["show ip bgp neighbors 198.51.100.2 reload", "show ip bgp neighbors dead", "show bgp ipv4 unicast 198.51.100.0/24 | json\r"])) == 3
 
 
 R1_RUNNING = """ip prefix-list PL-A seq 10 permit 198.51.100.0/24
