@@ -124,7 +124,7 @@ def read_rule(exprs: list[dict]) -> NftRule:
                 r.blockers.append(f"statement {kind}")
             else:  # limit, quota, ct helper, ... : shape traffic without changing which packets match
                 r.unmodelled.append(f"statement {kind}")
-        except (ValueError, KeyError, TypeError, OSError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # a member of an unexpected JSON type
             r.blockers.append(f"{kind}: {e}")
     if "th" in r.ports and not r.protocols:
         r.unmodelled.append("th (any transport) ports without a protocol")

@@ -146,6 +146,16 @@ def test_odd_json_shapes_are_notes_not_exceptions(doc, note):
     assert any(note in s for s in p.skipped), p.skipped
 
 
+@pytest.mark.parametrize("expr", [[{"match": 1.5}, {"accept": None}],
+                                  [{"match": {"op": "==", "left": {"payload": 7}, "right": 1}}, {"accept": None}],
+                                  [{"jump": "F2"}]])
+def test_a_statement_of_an_unexpected_type_skips_the_rule_with_a_note(expr):
+    doc = {"nftables": [{"table": {"family": "inet", "name": "netchange"}}, {"chain": {**_T, "name": "F1", "handle": 1}},
+                        {"rule": {**_T, "chain": "F1", "comment": "x", "expr": expr}}]}
+    p = nftables.parse(json.dumps(doc))
+    assert any("not modelled, rule skipped" in s for s in p.skipped), p.skipped
+
+
 def test_a_rule_comment_that_is_not_text_is_no_name():
     doc = {"nftables": [{"table": {"family": "inet", "name": "netchange"}}, {"chain": {**_T, "name": "F1", "handle": 1}},
                         {"rule": {**_T, "chain": "F1", "comment": 1.5, "expr": [{"accept": None}]}}]}
