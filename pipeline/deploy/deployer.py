@@ -314,6 +314,10 @@ class Deployer:
         policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
         for r in d.refresh:
             before = obs.updates_sent(r["neighbor"]) if obs and r["direction"] == "out" else None
+            # inbound: the counters before the command tell whether an Adj-RIB-In is kept and, where it is
+            # not, are how the refresh is confirmed (ROUTE-REFRESH sent, the peer's EoRR received)
+            counters = (obs.counters(r["neighbor"]) if obs and "counters" in obs.answers and r["direction"] == "in"
+                        and driver.refresh_mode != "on_commit" else None)
             t0 = time.monotonic()
             for cmd in r["commands"]:
                 d.session.run(cmd)
@@ -325,7 +329,7 @@ class Deployer:
                                                    f"sent; no observer for {d.host.platform.value}"))
             elif r["direction"] == "in":
                 d.checks.append(checks.confirm_refresh_in(obs, policy, r["neighbor"], r["afi"], self.opts.refresh_timeout,
-                                                          driver.missing_prefix_list_matches))
+                                                          driver.missing_prefix_list_matches, counters))
             else:
                 d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], before, self.opts.refresh_timeout))
             d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
@@ -361,7 +365,7 @@ class Deployer:
         results = []
         if d.baseline:
             results += checks.postcheck_sessions(obs, d.baseline, self.change.verify.max_prefix_loss, POSTCHECK_SETTLE)
-        results += checks.route_expectations(obs, self.change, d.name)
+        results += checks.route_expectations(obs, self.change, d.name, self.opts.refresh_timeout)
         d.checks += results
         bad = [r for r in results if not r.ok]
         if bad:
