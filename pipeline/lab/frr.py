@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from ..errors import LabError
 from .netns import in_ns, run
+from .options import frr_global, frr_neighbor, frr_switch
 from .topology import Topology, route_map_names
 
 FRR_BIN = Path("/usr/lib/frr")
@@ -28,8 +29,8 @@ def render_config(topo: Topology, name: str) -> str:
         f"hostname {name}",
         "service integrated-vtysh-config",
         "!",
-        # With delay-timer 0 policy edits wait for an explicit `clear bgp ... soft`: the deploy step relies on it.
-        "bgp route-map delay-timer 0",
+        # With delay-timer 0 policy edits wait for an explicit `clear bgp ... soft` (options: "default" keeps 5 s).
+        *frr_global(node.options),
         "!",
     ]
     for r in node.routes:
@@ -60,12 +61,20 @@ def render_config(topo: Topology, name: str) -> str:
         for peer, addr in peers:
             rm_in, rm_out = route_map_names(peer, v)
             out += [f"  neighbor {addr} activate",
-                    f"  neighbor {addr} soft-reconfiguration inbound",
+                    *frr_neighbor(node.options, str(addr)),
                     f"  neighbor {addr} route-map {rm_in} in",
                     f"  neighbor {addr} route-map {rm_out} out"]
         out.append(" exit-address-family")
     out += ["exit", "!", "end"]
     return "\n".join(out) + "\n"
+
+
+def switch_options(topo: Topology, new: Topology, name: str) -> list[str]:
+    """vtysh lines turning router *name* of the running *topo* into *new*'s options (empty: nothing to do)."""
+    afs: dict[str, list[str]] = {}
+    for _peer, v, addr in topo.bgp_sessions(name):
+        afs.setdefault("ipv4 unicast" if v == 4 else "ipv6 unicast", []).append(str(addr))
+    return frr_switch(topo.nodes[name].options, new.nodes[name].options, topo.nodes[name].asn, afs)
 
 
 def start_command(name: str, rdir: Path, sshd_config: Path | None) -> str:
