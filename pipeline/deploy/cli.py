@@ -15,7 +15,11 @@ from ..console import Messages
 from ..errors import InputError, Location
 
 err = Messages()
-EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "rolled_back": 1, "rollback_failed": 1, "refused": 3}
+# Exit codes (README "Deploy exit codes"): 0 done or nothing to do; 1 rolled back (nothing of the change
+# remains); 3 refused before any device was touched; 5 a person must act (a device may hold part of the change:
+# the report's `action` names them and the command that finishes the job).
+EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "undone": 0, "rolled_back": 1, "refused": 3,
+        "rollback_failed": 5, "undo_failed": 5}
 
 
 def traffic_verifier(change_file: Path, inventory, progress, collector: str | None = None):

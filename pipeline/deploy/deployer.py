@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..drivers.base import get_driver
 from ..drivers.commit import Held
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
+from ..liveness import SessionLost, lost
 from ..model.change import ChangeRequest
 from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
 from ..plan.expect import unmet
@@ -37,6 +39,7 @@ from .restore import restore
 from .runner import PooledRunner
 
 Phase = str  # all | commit | refresh | rollback | gc
+NEEDS_A_PERSON = {"rollback_failed"}  # verdicts after which devices may be left half-changed
 # What the derived revert timer adds to the deploy's own timeouts (a held commit must outlast its checks).
 HOLD_MARGIN = 120.0
 POSTCHECK_SETTLE = 5.0
@@ -83,6 +86,8 @@ class Device:
     post_policy: DevicePolicy | None = None  # as read at the barrier
     held: Held | None = None  # phase 1 waits on the device for its confirmation
     held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
+    unreachable: str | None = None  # the step during which its SSH session was lost
+    step_error: str | None = None  # the error of its last failed step alone (`error` holds them all)
     _connection: Any = None  # the context manager behind `session`
 
     @property
@@ -113,6 +118,7 @@ class Device:
                 "events": self.events, "checks": [c.as_dict() for c in self.checks]}
 
 
+RECONNECT_TIMEOUT = 3.0  # seconds a rollback waits to reach a device whose session died
 REVERT_GRACE = 30.0  # what a device may take, after its timer ran out, to put the old configuration back
 
 
@@ -138,6 +144,7 @@ class Deployer:
         self.project = project
         self.opts = opts
         self.inventory = inventory or project.inventory
+        self.inventory_given = inventory is not None
         self.store = project.objects
         self.reviewed = self._load_plan(plan_file) if plan_file else None
         hosts = targets(self.change, self.inventory)
@@ -185,10 +192,16 @@ class Deployer:
             d = by_name[task.host.name]
             try:
                 fn(d)
-            except NetchangeError as e:
-                d.error = str(e)
-            except Exception as e:  # an unexpected failure of one device must not stop the others
-                d.error = f"{type(e).__name__}: {e}"
+            except Exception as e:  # a failure of one device must not stop the others
+                why = lost(d.session.conn) if d.session is not None else None
+                if (why or isinstance(e, SessionLost)) and not d.unreachable:
+                    d.unreachable = label
+                    msg = f"{d.name} became unreachable during {label}: {why or str(e).split('unreachable: ')[-1]}"
+                else:
+                    msg = str(e) if isinstance(e, NetchangeError) else f"{type(e).__name__}: {e}"
+                # the first failure is what the row is about; what failed after it (the rollback) is added
+                d.error = f"{d.error}; {label}: {msg}" if d.error and d.error != msg else msg
+                d.step_error = msg
             else:
                 return Result(host=task.host)
             failed.append(d)  # errors are returned, not raised: nornir would log a traceback
@@ -210,8 +223,8 @@ class Deployer:
             raise HookFailed(f"{point}: {e}") from None
 
     # ---- phases --------------------------------------------------------------------------------
-    def _connect(self, d: Device) -> None:
-        cm = connect(d.host)
+    def _connect(self, d: Device, conn_timeout: float | None = None) -> None:
+        cm = connect(d.host, conn_timeout)
         d.session = DeviceSession(d.host, cm.__enter__())
         d._connection = cm
 
@@ -258,6 +271,7 @@ class Deployer:
 
     def _commit(self, d: Device) -> None:
         hold = self.hold if self.opts.phase == "all" else None  # a phased deploy commits for good (one job each)
+        d.status = "committing"  # (a failure now leaves the device's state unknown until it is read again)
         res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}", hold=hold)
         if res.held is not None:
             d.held = res.held
@@ -374,6 +388,13 @@ class Deployer:
     def _rollback(self, d: Device, refresh: bool) -> None:
         """Undo a held commit with the platform's own mechanism, then restore the pre-change policy objects
         (dependency order: whatever the platform did not undo); refresh again if we had refreshed."""
+        if d.session is not None and (d.unreachable or lost(d.session.conn)):
+            self._close(d)  # a session that died: one quick new attempt (the device may be back, sshd restarted)
+            d.session = None
+            try:
+                self._connect(d, RECONNECT_TIMEOUT)
+            except NetchangeError as e:
+                raise DeviceError(f"{d.name}: still unreachable for its rollback ({e})") from None
         if d.session is None:
             self._connect(d)
         reverted = self._revert_held(d)
@@ -562,6 +583,8 @@ class Deployer:
             if d.name in holds:  # undone by the platform (or left to its timer when that is about to run out)
                 d.held, d.held_until = holds[d.name]["held"], holds[d.name]["until"]
         failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in refreshed), touched, "rollback")
+        for d in failed:
+            d.status = "rollback_failed"
         if failed:
             return self._finish("rollback_failed", "; ".join(d.error for d in failed))
         return self._finish("rolled_back", f"restored {len(touched)} device(s) from the journal")
@@ -570,8 +593,15 @@ class Deployer:
         self._say(f"rolling back: {why}")
         names = {d.name for d in refreshed}
         failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in names), touched, "rollback")
+        for d in failed:
+            # lost mid-commit: nobody knows what it holds; else it holds the change (or part of the rollback)
+            d.status = "unknown" if d.status == "committing" else "rollback_failed"
+        touched_names = {d.name for d in touched}
+        for d in self.devices:
+            if d.name not in touched_names and d.status == "pending":
+                d.status = "untouched"
         if failed:
-            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.error for d in failed))
+            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.step_error for d in failed))
         return self._finish("rolled_back", why)
 
     def hold_seconds(self) -> float | None:
@@ -664,8 +694,28 @@ class Deployer:
             self.journal.archive()
         return self.report()
 
+    def finish_command(self) -> str:
+        """The command that finishes an interrupted job from the journal (the `--phase rollback` run)."""
+        argv = ["netchange", "deploy", str(self.change_file), "--phase", "rollback"]
+        if self.opts.journal_dir is not None:
+            argv += ["--journal-dir", str(self.opts.journal_dir)]
+        own = Path(self.inventory.directory).resolve()
+        if self.inventory_given and own != (self.project.root / "inventory").resolve():
+            argv += ["--inventory", str(own)]
+        if self.opts.shard:
+            argv += ["--shard", f"{self.opts.shard[0]}/{self.opts.shard[1]}"]
+        return shlex.join(argv)
+
     def report(self) -> dict:
+        action = None
+        if self.verdict in NEEDS_A_PERSON:
+            bad = [d.name for d in self.devices if d.status in ("rollback_failed", "unknown")]
+            action = {"devices": bad, "command": self.finish_command(),
+                      "why": f"{', '.join(bad) or 'some devices'} may still hold (part of) {self.change.id}: fix what "
+                             "their rows say (unreachable, a daemon down), then run this command: it restores them "
+                             "from the journal and refreshes"}
         return {"format": "netchange-deploy/1", "change": self.change.id, "verdict": self.verdict, "summary": self.summary,
+                **({"action": action} if action else {}),
                 "seconds": round(time.monotonic() - self.started, 3),
                 "timings": {k: round(v, 3) for k, v in self.timings.items()},
                 "checks": [c.as_dict() for c in self.run_checks],

@@ -453,6 +453,13 @@ class Lab:
         self.wait_converged(converge_timeout)
         return changed
 
+    def restart_daemon(self, node: str, daemon: str) -> None:
+        """Start a router's crashed (or killed) FRR daemon again with the baseline config (fault tests)."""
+        d = self.device(node)
+        if d.kind != "frr" or daemon not in frr.DAEMONS:
+            raise LabError(f"{node}: no FRR daemon {daemon}")
+        frr.restart_daemon(d.namespace, node, d.directory, daemon)
+
     def bgp_peers(self, node: str) -> dict[str, dict]:
         return frr.bgp_peers(self.device(node).directory)
 
