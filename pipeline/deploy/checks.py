@@ -121,15 +121,17 @@ def predicted_accepted(policy: DevicePolicy, neighbor: str, afi: str, received,
 
 
 def confirm_refresh_in(obs: Observer, policy: DevicePolicy, neighbor: str, afi: str, timeout: float,
-                       missing_prefix_list_matches: bool = False, before: Counters | None = None) -> CheckResult:
+                       missing_prefix_list_matches: bool = False, before: Counters | None = None,
+                       refreshes: int = 1) -> CheckResult:
     """With an Adj-RIB-In: the received routes run through the policy now on the device must equal what BGP
     accepted. Without one (no soft-reconfiguration inbound, as most production routers): the neighbor's
     counters (`before`, read before the refresh command) must show the ROUTE-REFRESH sent and the peer's
-    re-send finished (its EoRR counted, with Enhanced Route Refresh), then the accepted routes stable."""
+    re-send finished (its EoRR counted, with Enhanced Route Refresh; else the accepted routes stable).
+    `refreshes`: inbound refreshes sent to this neighbor together (one per address family)."""
     t0 = time.monotonic()
     name = f"refresh {neighbor} {afi} in"
     if before is not None and afi not in before.adj_rib_in:
-        return _confirm_by_counters(obs, neighbor, afi, timeout, before, t0)
+        return _confirm_by_counters(obs, neighbor, afi, timeout, before, t0, refreshes)
     if not {"received", "accepted"} <= obs.answers:
         return CheckResult(name, True, f"sent; not confirmable on {obs.platform} "
                            "(received and accepted routes are not read there)")
@@ -155,11 +157,11 @@ POLL = 0.1
 
 
 def _confirm_by_counters(obs: Observer, neighbor: str, afi: str, timeout: float, before: Counters,
-                         t0: float) -> CheckResult:
+                         t0: float, refreshes: int = 1) -> CheckResult:
     name = f"refresh {neighbor} {afi} in"
     deadline = t0 + timeout
     now = obs.counters(neighbor)
-    while now is None or now.refresh_sent <= before.refresh_sent:
+    while now is None or now.refresh_sent < before.refresh_sent + refreshes:
         if time.monotonic() > deadline:
             return CheckResult(name, False, f"no ROUTE-REFRESH was sent to {neighbor} within {timeout:.0f} s "
                                "(no soft-reconfiguration inbound: the refresh needs one)")
@@ -167,14 +169,18 @@ def _confirm_by_counters(obs: Observer, neighbor: str, afi: str, timeout: float,
         now = obs.counters(neighbor)
     how = "route-refresh sent"
     if before.enhanced:  # the peer frames its re-send with BoRR ... EoRR, both counted as ROUTE-REFRESH
-        while now.refresh_received < before.refresh_received + 2:
+        while now.refresh_received < before.refresh_received + 2 * refreshes:
             if time.monotonic() > deadline:
                 return CheckResult(name, False, f"route-refresh sent, but {neighbor} did not finish re-sending its "
                                    f"routes (no End-of-RIB marker within {timeout:.0f} s)")
             time.sleep(POLL)
             now = obs.counters(neighbor)
-        how += f", {neighbor}'s re-send complete (EoRR)"
-    elif now.updates_received > before.updates_received:
+        # bgpd runs each UPDATE through the inbound policy as it reads it, in order: when the EoRR is
+        # counted, every re-sent route carries the new policy's result (best-path selection may still run:
+        # route expectations wait for it)
+        return CheckResult(name, True, f"{how}, {neighbor}'s re-send complete (EoRR) after "
+                           f"{time.monotonic() - t0:.2f} s (no Adj-RIB-In)")
+    if now.updates_received > before.updates_received:
         how += f", {now.updates_received - before.updates_received} UPDATE(s) re-received"
     # The re-sent routes are in; bgpd re-runs best-path selection asynchronously: wait for a stable table.
     seen: list = []
@@ -182,10 +188,8 @@ def _confirm_by_counters(obs: Observer, neighbor: str, afi: str, timeout: float,
         table = sorted((r.prefix, r.local_pref, r.med, r.next_hop, tuple(sorted(r.communities)), r.as_path)
                        for r in obs.accepted(neighbor, afi) or ())
         count = obs.counters(neighbor)
-        # after the peer's EoRR its routes are all in (TCP order): two equal reads; without it, three
-        need = 2 if before.enhanced else STABLE_READS
-        seen = (seen + [(table, count.updates_received if count else None)])[-need:]
-        if len(seen) == need and all(s == seen[0] for s in seen):
+        seen = (seen + [(table, count.updates_received if count else None)])[-STABLE_READS:]
+        if len(seen) == STABLE_READS and all(s == seen[0] for s in seen):
             return CheckResult(name, True, f"{how}; table stable at {len(table)} accepted route(s) "
                                f"({time.monotonic() - t0:.2f} s, no Adj-RIB-In)")
         if time.monotonic() > deadline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections import Counter
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from .lock import DeployLock
 from .restore import restore
 from .runner import PooledRunner
 
-Phase = str  # all | commit | refresh | rollback | gc
+Phase = str  # all | commit | refresh | rollback | gc | undo
 NEEDS_A_PERSON = {"rollback_failed"}  # verdicts after which devices may be left half-changed
 # What the derived revert timer adds to the deploy's own timeouts (a held commit must outlast its checks).
 HOLD_MARGIN = 120.0
@@ -88,6 +89,7 @@ class Device:
     held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
     unreachable: str | None = None  # the step during which its SSH session was lost
     step_error: str | None = None  # the error of its last failed step alone (`error` holds them all)
+    final_policy: DevicePolicy | None = None  # as read by the post-check (and after GC)
     _connection: Any = None  # the context manager behind `session`
 
     @property
@@ -326,31 +328,38 @@ class Deployer:
             d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
             self.journal.write("switched", d.name)
         policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
-        for r in d.refresh:
-            before = obs.updates_sent(r["neighbor"]) if obs and r["direction"] == "out" else None
-            # inbound: the counters before the command tell whether an Adj-RIB-In is kept and, where it is
-            # not, are how the refresh is confirmed (ROUTE-REFRESH sent, the peer's EoRR received)
-            counters = (obs.counters(r["neighbor"]) if obs and "counters" in obs.answers and r["direction"] == "in"
-                        and driver.refresh_mode != "on_commit" else None)
-            t0 = time.monotonic()
+        # What each confirmation compares with, read before any refresh command: outbound, the UPDATE counter;
+        # inbound, the neighbor's counters (whether an Adj-RIB-In is kept and, where it is not, how the refresh
+        # is confirmed: ROUTE-REFRESH sent, the peer's EoRR received).
+        counted = obs is not None and driver.refresh_mode != "on_commit"
+        before = [obs.updates_sent(r["neighbor"]) if counted and r["direction"] == "out" else
+                  obs.counters(r["neighbor"]) if counted and "counters" in obs.answers else None for r in d.refresh]
+        inbound = Counter(r["neighbor"] for r in d.refresh if r["direction"] == "in")
+        t0 = time.monotonic()
+        for r in d.refresh:  # all sent first, then confirmed: the peers re-send in parallel
             for cmd in r["commands"]:
                 d.session.run(cmd)
+        if d.refresh:
+            self.journal.write("refreshed", d.name)  # the new policy may be live from here: a rollback refreshes again
+        sent = time.monotonic() - t0
+        for r, b in zip(d.refresh, before):
+            t1 = time.monotonic()
+            name = f"refresh {r['neighbor']} {r['afi']} {r['direction']}"
             if driver.refresh_mode == "on_commit":  # Junos: the commit re-ran the policy, nothing to send
-                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
-                                                   f"applied by the commit itself on {d.host.platform.value}"))
+                d.checks.append(checks.CheckResult(name, True, f"applied by the commit itself on {d.host.platform.value}"))
             elif obs is None:
-                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
-                                                   f"sent; no observer for {d.host.platform.value}"))
+                d.checks.append(checks.CheckResult(name, True, f"sent; no observer for {d.host.platform.value}"))
             elif r["direction"] == "in":
                 d.checks.append(checks.confirm_refresh_in(obs, policy, r["neighbor"], r["afi"], self.opts.refresh_timeout,
-                                                          driver.missing_prefix_list_matches, counters))
+                                                          driver.missing_prefix_list_matches, b, inbound[r["neighbor"]]))
             else:
-                d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], before, self.opts.refresh_timeout))
+                d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], b, self.opts.refresh_timeout))
             d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
-                    seconds=round(time.monotonic() - t0, 3))
+                    seconds=round(sent + time.monotonic() - t1, 3))
         self._await_own_resend(d)
         bad = [c for c in d.checks if c.name.startswith("refresh") and not c.ok]
-        self.journal.write("refreshed", d.name)
+        if not d.refresh:
+            self.journal.write("refreshed", d.name)
         d.status = "refreshed"
         if bad:
             raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
@@ -368,7 +377,10 @@ class Deployer:
                 f"no soft out on this platform: waited {wait} s for its own re-send to {len(outs)} neighbor(s)"))
 
     def _postcheck(self, d: Device) -> None:
-        final = plan_device(d.host, d.session.driver, d.session.fetch(), self.change, self.store, d.plan.strategy if d.plan else None)
+        text = d.session.fetch()
+        d.final_policy = d.session.driver.parse(text)
+        final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None,
+                            parsed=d.session.driver.parse(text))
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
                                            "re-plan is empty" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
@@ -436,6 +448,7 @@ class Deployer:
     def _gc(self, d: Device) -> None:
         res = d.session.push(d.gc_commands, tag=f"{self.change.id}-{d.name}-gc")
         d.event("gc", commands=res.sent)
+        d.final_policy = d.session.driver.parse(d.session.fetch())
 
     # ---- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -461,6 +474,13 @@ class Deployer:
             self._say(f"resuming an interrupted deploy of {self.change.id} (journal {self.journal.path.name})")
         if self.opts.phase == "rollback":
             return self._rollback_from_journal()
+        if self.opts.phase == "undo":
+            if resume:
+                return self._finish("refused", f"{self.change.id} has an unfinished deploy: finish it first "
+                                    f"(`{self.finish_command()}`), there is nothing completed to undo")
+            from .undo import Undo
+
+            return Undo(self).run()
         holds = self._unconfirmed_holds() if resume else {}
         self.journal.write("start", change=self.change.id, devices=[d.name for d in self.devices], phase=self.opts.phase, resume=resume)
         self.resuming = resume
@@ -551,6 +571,8 @@ class Deployer:
             self._parallel(self._gc, gc, "gc")
         for d in done:
             d.status = "deployed"
+            if d.final_policy is not None:  # what `netchange undo` checks for drift and takes back
+                self.journal.write("applied", d.name, policy=policy_to_json(d.final_policy))
         return self._finish("deployed", f"{len(done)} device(s) changed, {sum(len(d.refresh) for d in done)} session(s) refreshed")
 
     def _continue_phase(self) -> dict:
@@ -573,6 +595,10 @@ class Deployer:
     def _rollback_from_journal(self) -> dict:
         originals = self.journal.originals()
         touched = [d for d in self.devices if d.name in originals]
+        if not touched:  # (it used to say "restored 0 device(s)", exit 0, and change nothing)
+            return self._finish("refused", f"nothing to roll back: no unfinished deploy of {self.change.id} in "
+                                f"{self.journal.path.parent}; to take back a completed deploy run "
+                                f"`netchange undo {self.change_file}`")
         refreshed = self.journal.devices_with("refreshed")
         targets = self.journal.refresh_targets()
         holds = self._unconfirmed_holds()  # (all read from the interrupted run, before this run's own start)
@@ -686,11 +712,11 @@ class Deployer:
         self.verdict, self.summary = verdict, summary
         # ("committed" must not reuse the per-device "committed" step: Journal.refresh_targets reads those.)
         step = {"deployed": "done", "no_op": "no_op", "refused": "refused", "rolled_back": "rolled_back",
-                "committed": "phase_committed"}.get(verdict, verdict)
+                "committed": "phase_committed", "undone": "undone"}.get(verdict, verdict)
         if step == "refused" and getattr(self, "resuming", False):
             step, final = "refused_attempt", False  # keep the interrupted deploy resumable
         self.journal.write(step, summary=summary)
-        if final and step in ("done", "no_op", "refused", "rolled_back"):
+        if final and step in ("done", "no_op", "refused", "rolled_back", "undone"):
             self.journal.archive()
         return self.report()
 
