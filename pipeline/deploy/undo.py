@@ -100,8 +100,11 @@ class Undo:
         keys = touched_keys(self.before[d.name], self.applied[d.name], driver.canonical)
         drift = touched_keys(self.applied[d.name], current, driver.canonical) & keys
         if drift:
-            names = ", ".join(sorted(describe(k, key) for k, key in drift))
-            raise DeviceError(f"{d.name}: {names} changed since {dep.change.id} was deployed (drift); "
+            def how(k, key) -> str:
+                was, now = self.applied[d.name].get(k, key), current.get(k, key)
+                return "removed" if now is None else "added" if was is None else "edited"
+            names = ", ".join(sorted(f"{describe(k, key)} ({how(k, key)})" for k, key in drift))
+            raise DeviceError(f"{d.name}: changed since {dep.change.id} was deployed (drift): {names}; "
                               "undo refused, nothing was sent")
         self.keys[d.name] = keys
         # what a failed undo restores: the device as the change left it

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.lab
 def change_text(cid: str, strategy: str, lp: int) -> str:
     return f"""
 id: {cid}
-title: Prefer r3 inbound with new objects, prepend towards r3
+title: Prefer r3 inbound and prepend towards r3, with new route-maps
 requested_by: tests
 strategy: {strategy}
 targets: {{hosts: [r1]}}
@@ -26,11 +26,12 @@ routing:
   route_maps:
     - name: RM-UNDO
       entries: [{{seq: 10, action: permit, match: {{prefix_list: PL-UNDO}}, set: {{local_preference: {lp}}}}}]
-    - name: RM-R3-OUT
+    - name: RM-UNDO-OUT
       entries:
         - {{seq: 10, action: permit, match: {{prefix_list: PL-LOCAL-OUT}}, set: {{as_path_prepend: [65001]}}}}
   bindings:
     - {{neighbor: 198.18.1.3, afi: ipv4, direction: in, route_map: RM-UNDO}}
+    - {{neighbor: 198.18.1.3, afi: ipv4, direction: out, route_map: RM-UNDO-OUT}}
 verify:
   routes:
     - {{device: r1, prefix: 203.0.113.0/24, attributes: {{local_preference: {lp}}}}}
@@ -87,21 +88,22 @@ def test_undo_puts_every_device_and_table_back(env, lab, lab_profile):
     assert configs(lab) == before
 
 
-def test_undo_after_a_later_change_on_the_same_objects_is_refused_with_the_drift_named(env, lab):
-    first = env.change(change_text("CHG-9702", "in_place", 250))
+def test_undo_after_a_later_change_on_the_same_objects_is_refused_with_the_drift_named(env, lab, lab_profile):
+    first = env.change(change_text("CHG-9702", strategy_for(lab_profile), 250))
     assert env.deployer(first).run()["verdict"] == "deployed"
-    later = env.change(change_text("CHG-9703", "in_place", 260))
+    later = env.change(change_text("CHG-9703", strategy_for(lab_profile), 260))
     assert env.deployer(later).run()["verdict"] == "deployed"
     after_later = configs(lab)
     rep = env.deployer(first, phase="undo").run()
     assert rep["verdict"] == "refused" and EXIT[rep["verdict"]] == 3, rep["summary"]
-    assert "route-map RM-UNDO changed since CHG-9702 was deployed (drift)" in rep["summary"]
+    assert "r1: changed since CHG-9702 was deployed (drift): " in rep["summary"]
+    assert "route-map RM-UNDO" in rep["summary"] and "undo refused, nothing was sent" in rep["summary"]
     assert not any(e["phase"] == "commit" for d in rep["devices"] for e in d["events"])
     assert configs(lab) == after_later, "nothing was sent"
 
 
-def test_journal_rollback_after_a_completed_deploy_says_so_instead_of_claiming_a_restore(env, lab):
-    change = env.change(change_text("CHG-9704", "in_place", 250))
+def test_journal_rollback_after_a_completed_deploy_says_so_instead_of_claiming_a_restore(env, lab, lab_profile):
+    change = env.change(change_text("CHG-9704", strategy_for(lab_profile), 250))
     assert env.deployer(change).run()["verdict"] == "deployed"
     after = configs(lab)
     rep = env.deployer(change, phase="rollback").run()
