@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from pipeline.deploy.cli import EXIT
 
 pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
 
 
 def change_text(cid: str, strategy: str, lp: int) -> str:
@@ -103,6 +107,7 @@ def test_undo_after_a_later_change_on_the_same_objects_is_refused_with_the_drift
 
 
 def test_journal_rollback_after_a_completed_deploy_says_so_instead_of_claiming_a_restore(env, lab, lab_profile):
+    before = configs(lab)
     change = env.change(change_text("CHG-9704", strategy_for(lab_profile), 250))
     assert env.deployer(change).run()["verdict"] == "deployed"
     after = configs(lab)
@@ -110,3 +115,12 @@ def test_journal_rollback_after_a_completed_deploy_says_so_instead_of_claiming_a
     assert rep["verdict"] == "refused", rep["summary"]  # it said `rolled_back: restored 0 device(s)`, exit 0
     assert "nothing to roll back" in rep["summary"] and "netchange undo" in rep["summary"]
     assert configs(lab) == after
+
+    # the command the message names, as an operator runs it: undone (exit 0), then nothing left (exit 3)
+    argv = [sys.executable, "-m", "pipeline.cli", "undo", str(change), "--journal-dir", str(env.tmp / "state" / "journal"),
+            "--inventory", str(env.inventory.directory)]
+    first = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "undone" in first.stderr, first.stderr
+    assert configs(lab) == before
+    second = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 3 and "nothing to undo" in second.stderr, second.stderr
