@@ -226,7 +226,7 @@ class Deployer:
 
     # ---- phases --------------------------------------------------------------------------------
     def _connect(self, d: Device, conn_timeout: float | None = None) -> None:
-        cm = connect(d.host, conn_timeout)
+        cm = connect(d.host) if conn_timeout is None else connect(d.host, conn_timeout)
         d.session = DeviceSession(d.host, cm.__enter__())
         d._connection = cm
 
