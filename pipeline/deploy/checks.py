@@ -169,7 +169,7 @@ def _confirm_by_counters(obs: Observer, neighbor: str, afi: str, timeout: float,
         now = obs.counters(neighbor)
     how = "route-refresh sent"
     if before.enhanced:  # the peer frames its re-send with BoRR ... EoRR, both counted as ROUTE-REFRESH
-        while now.refresh_received < before.refresh_received + 2 * refreshes:
+        while now is None or now.refresh_received < before.refresh_received + 2 * refreshes:
             if time.monotonic() > deadline:
                 return CheckResult(name, False, f"route-refresh sent, but {neighbor} did not finish re-sending its "
                                    f"routes (no End-of-RIB marker within {timeout:.0f} s)")
@@ -180,7 +180,7 @@ def _confirm_by_counters(obs: Observer, neighbor: str, afi: str, timeout: float,
         # route expectations wait for it)
         return CheckResult(name, True, f"{how}, {neighbor}'s re-send complete (EoRR) after "
                            f"{time.monotonic() - t0:.2f} s (no Adj-RIB-In)")
-    if now.updates_received > before.updates_received:
+    if now is not None and now.updates_received > before.updates_received:
         how += f", {now.updates_received - before.updates_received} UPDATE(s) re-received"
     # The re-sent routes are in; bgpd re-runs best-path selection asynchronously: wait for a stable table.
     seen: list = []
