@@ -7,7 +7,9 @@ sshd, a cut management link or a crashed box all looked like a slow command, and
   - SSH keepalives every second while idle, so there are always bytes in flight for that timer to watch;
   - a channel read that raises SessionLost as soon as the transport or channel is closed (a killed sshd,
     a reset, the timer above) instead of polling an empty buffer until the read timeout.
-A device that is merely slow keeps acknowledging TCP, so none of this cuts a long command short.
+A device that is merely slow keeps acknowledging TCP, so none of this cuts a long command short. Through a
+ProxyJump / ProxyCommand the socket is the proxy's pipe: there only the closed-transport check applies (the
+proxy's ssh notices a dead path with its own ServerAliveInterval, if set).
 """
 
 from __future__ import annotations
