@@ -29,6 +29,7 @@ class FrrDriver(TemplateDriver):
         r"Can't find (community-list|specified)",
         r"^Failure to communicate",
         r"^line \d+: ",
+        r"^\w+d is not running$",  # vtysh when the daemon behind a command is dead (e.g. bgpd): nothing applied
     )
     # vtysh with its daemons down prints this instead of a configuration
     fetch_error_patterns = (*Driver.fetch_error_patterns, r"^Exiting: failed to connect")
