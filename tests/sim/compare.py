@@ -1,0 +1,61 @@
+"""When two configurations of one platform say the same thing: the normal form round-trip tests compare.
+
+A device prints its own normal form of what it was given; these are the differences a real device
+introduces and that a comparison must forgive (each listed in docs/SIMULATORS.md):
+- separators (`!`), blank lines, comments, `end`, runs of spaces;
+- sequence numbers it assigns (ACEs, prefix-list entries) where the input had none;
+- `no ...` lines at the top level (a config file's commands, not state);
+- two blocks with one header (`router bgp 1` twice) merged into one;
+- a match clause naming several lists printed as one line (`match as-path 1 2`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_SEQ_ACE = re.compile(r"^(\d+) (permit|deny|remark|comment) ")
+_PL_SEQ = re.compile(r"^((?:ip|ipv6) prefix-list \S+) seq \d+ ")
+_SEQ_ONLY = re.compile(r"^seq \d+ ")
+_MULTI = re.compile(r"^(match (?:ip address prefix-list|ipv6 address prefix-list|ip address|ipv6 address|community|as-path|aspath-list|community-list)) (.+)$")
+
+
+def _norm(line: str) -> list[str]:
+    s = " ".join(line.split())
+    s = _SEQ_ACE.sub(r"\2 ", s)
+    s = _PL_SEQ.sub(r"\1 ", s)
+    s = _SEQ_ONLY.sub("", s)
+    m = _MULTI.match(s)
+    if m:
+        names = [n for n in m.group(2).split() if n != "exact-match"]
+        tail = " exact-match" if "exact-match" in m.group(2).split() else ""
+        return [f"{m.group(1)} {n}{tail}" for n in names]
+    return [s]
+
+
+def blocks(text: str, comment: str = "!") -> Counter:
+    """Top-level blocks (header + every nested line, normalised), blocks of one header merged."""
+    merged: dict[str, list[str]] = {}
+    order: list[str] = []
+    current: str | None = None
+    for raw in text.splitlines():
+        s = raw.strip()
+        if not s or s.startswith(comment) or s in ("end", "exit-address-family") or s.startswith(("Building configuration", "Current configuration")):
+            continue
+        if raw[:1] not in (" ", "\t"):
+            if s.startswith("no "):
+                current = None
+                continue
+            for head in _norm(s):
+                current = head
+                if head not in merged:
+                    merged[head] = []
+                    order.append(head)
+        elif current is not None:
+            merged[current] += _norm(s)
+    return Counter({(h,) + tuple(sorted(merged[h])): 1 for h in order})
+
+
+def diff(a: str, b: str, comment: str = "!") -> tuple[list, list]:
+    ba, bb = blocks(a, comment), blocks(b, comment)
+    return sorted(ba - bb), sorted(bb - ba)
