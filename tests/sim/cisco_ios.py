@@ -276,7 +276,7 @@ class CiscoIos(IosLike):
         raise Rejected(line, "% Incomplete command")
 
     def add_pl_entry(self, key, pl: PrefixList, seq: int | None, toks: list[str], line: str) -> None:
-        action, p, opts = parse_prefix_entry(toks, line)
+        action, p, opts = parse_prefix_entry(toks, line, ge_eq_len=self.ge_may_equal_len)
         if (p.version == 4) != (key[0] == "ipv4"):
             raise Rejected(line, "% Invalid input detected (address family)")
         if seq is None:
@@ -554,7 +554,7 @@ class CiscoIos(IosLike):
 
     def peer_group_of(self, bgp: Line, who: str) -> str | None:
         for c in bgp.children:
-            m = re.fullmatch(rf"neighbor {re.escape(who)} peer-group (\S+)", c.text)
+            m = re.fullmatch(rf"neighbor {re.escape(who)} (?:peer-group|peer group) (\S+)", c.text)
             if m:
                 return m.group(1)
         return None
@@ -658,31 +658,50 @@ class CiscoIos(IosLike):
         """Neighbor address -> its peer group (None)."""
         out: dict[str, str | None] = {}
         for c in bgp.children:
-            m = re.fullmatch(r"neighbor (\S+) (remote-as \S+|peer-group(?: (\S+))?)", c.text)
+            m = re.fullmatch(r"neighbor (\S+) (remote-as \S+|(?:peer-group|peer group)(?: (\S+))?)", c.text)
             if m and is_address(m.group(1)):
                 out.setdefault(m.group(1), None)
                 if m.group(3):
                     out[m.group(1)] = m.group(3)
         return out
 
+    global_binding_afis: tuple[str, ...] = ("ipv4",)  # router-level `neighbor X route-map` binds these families
+
+    def direct_bindings(self, block: Line) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        for c in block.children:
+            m = re.fullmatch(r"neighbor (\S+) route-map (\S+) (in|out)", c.text)
+            if m:
+                out[(m.group(1), m.group(3))] = m.group(2)
+        return out
+
+    def bgp_bindings(self, bgp: Line) -> dict[tuple, tuple[str, str]]:
+        """(\"bgp\", neighbor, afi, direction) -> ("route_map", name), peer-group inheritance applied."""
+        att: dict[tuple, tuple[str, str]] = {}
+        nbrs = self.neighbors(bgp)
+        top = self.direct_bindings(bgp)
+        per_af = {afi: self.direct_bindings(block) for afi, block in self.bgp_scopes(bgp) if block is not bgp}
+        for afi in ("ipv4", "ipv6"):
+            layers = [per_af.get(afi, {})] + ([top] if afi in self.global_binding_afis else [])
+            for nbr, group in nbrs.items():
+                for d in ("in", "out"):
+                    for layer in layers:
+                        rm = layer.get((nbr, d)) or (layer.get((group, d)) if group else None)
+                        if rm:
+                            att[("bgp", nbr, afi, d)] = ("route_map", rm)
+                            break
+        return att
+
     def attachments(self) -> tuple[dict, list[Ref]]:
         att: dict[tuple, tuple[str, str]] = {}
         refs: list[Ref] = []
         bgp = self.bgp_line()
         if bgp is not None:
-            nbrs = self.neighbors(bgp)
-            for afi, block in self.bgp_scopes(bgp):
-                direct: dict[tuple[str, str], str] = {}
-                for line in self.walk(block, deep=block is not bgp):
-                    m = re.fullmatch(r"neighbor (\S+) route-map (\S+) (in|out)", line)
-                    if m:
-                        direct[(m.group(1), m.group(3))] = m.group(2)
-                        refs.append(Ref(f"bgp {m.group(1)} {afi} {m.group(3)}", "route_map", m.group(2)))
-                for nbr, group in nbrs.items():
-                    for d in ("in", "out"):
-                        rm = direct.get((nbr, d)) or (direct.get((group, d)) if group else None)
-                        if rm:
-                            att[("bgp", nbr, afi, d)] = ("route_map", rm)
+            att.update(self.bgp_bindings(bgp))
+            for text in self.walk(bgp):
+                m = re.fullmatch(r"neighbor (\S+) route-map (\S+) (in|out)", text)
+                if m:
+                    refs.append(Ref(f"bgp neighbor {m.group(1)} {m.group(3)}", "route_map", m.group(2)))
             refs += self.other_bgp_refs(bgp, att)
         for node in self.state.top(r"interface "):
             ifname = node.text.split(None, 1)[1]

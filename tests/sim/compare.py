@@ -17,6 +17,7 @@ from collections import Counter
 _SEQ_ACE = re.compile(r"^(\d+) (permit|deny|remark|comment) ")
 _PL_SEQ = re.compile(r"^((?:ip|ipv6) prefix-list \S+) seq \d+ ")
 _SEQ_ONLY = re.compile(r"^seq \d+ ")
+_PL_LINE = re.compile(r"^((?:ip|ipv6) prefix-list \S+) ((?:permit|deny|description) .*)$")
 _MULTI = re.compile(r"^(match (?:ip address prefix-list|ipv6 address prefix-list|ip address|ipv6 address|community|as-path|aspath-list|community-list)) (.+)$")
 
 
@@ -45,6 +46,15 @@ def blocks(text: str, comment: str = "!") -> Counter:
         if raw[:1] not in (" ", "\t"):
             if s.startswith("no "):
                 current = None
+                continue
+            one = _PL_LINE.match(_norm(s)[0])
+            if one:  # a one-line prefix-list entry is the block form's header + entry
+                head = one.group(1)
+                if head not in merged:
+                    merged[head] = []
+                    order.append(head)
+                merged[head].append(one.group(2))
+                current = head
                 continue
             for head in _norm(s):
                 current = head

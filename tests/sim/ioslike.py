@@ -156,7 +156,10 @@ class IosLike:
     acl_keyword = {"ipv4": "ip access-list", "ipv6": "ipv6 access-list"}
     live_each_command = True  # line mode: every accepted command is live at once
 
+    ge_may_equal_len = False
+
     def __init__(self, text: str = ""):
+        self.loading = False
         self.state = State()
         self.stack: list[tuple] = [("global",)]
         self.in_config = True
@@ -168,6 +171,7 @@ class IosLike:
     def load(self, text: str) -> None:
         """A running configuration as printed by the device (lenient: unknown lines kept verbatim)."""
         stack: list[tuple[int, tuple]] = [(-1, ("global",))]
+        self.loading = True
         for raw in text.splitlines():
             stripped = raw.strip()
             if not stripped or self.is_comment(stripped):
@@ -186,6 +190,7 @@ class IosLike:
             if res is not STAY:
                 stack.append((ind, res))
         self.stack = [("global",)]
+        self.loading = False
 
     def apply(self, command: str) -> None:
         """One configuration command, as sent to the device in configuration mode."""
@@ -358,7 +363,7 @@ def next_seq(entries: Iterable[Any], step: int) -> int:
     return (max(seqs) // step + 1) * step if seqs else step
 
 
-def parse_prefix_entry(toks: list[str], line: str, max_len_check: bool = True) -> tuple[str, Any, dict]:
+def parse_prefix_entry(toks: list[str], line: str, max_len_check: bool = True, ge_eq_len: bool = False) -> tuple[str, Any, dict]:
     """`permit|deny P [ge N] [le N] [eq N]` -> (action, network, {ge, le, eq}); raises Rejected if malformed."""
     if len(toks) < 2 or toks[0] not in ("permit", "deny"):
         raise Rejected(line, "% Invalid input detected")
@@ -378,8 +383,9 @@ def parse_prefix_entry(toks: list[str], line: str, max_len_check: bool = True) -
         top = p.max_prefixlen
         # IOS: "len < ge-value <= le-value <= 32" (Cisco IOS IP Configuration Guide, Configuring a
         # Prefix List Entry); a range outside it is refused.
-        if (lo is not None and not p.prefixlen < lo <= top) or (hi is not None and not p.prefixlen <= hi <= top) \
-                or (lo is not None and hi is not None and lo > hi):
+        ge_ok = lo is None or ((p.prefixlen <= lo) if ge_eq_len else (p.prefixlen < lo)) and lo <= top
+        le_ok = hi is None or p.prefixlen <= hi <= top
+        if not ge_ok or not le_ok or (lo is not None and hi is not None and lo > hi):
             raise Rejected(line, "% Invalid prefix range")
     return toks[0], p, opts
 
