@@ -356,6 +356,28 @@ class CiscoIos(IosLike):
     def print_as_path_list(self, al: AsPathList) -> list[str]:
         return [f"ip as-path access-list {al.name} {e.action} {e.value}" for e in al.entries]
 
+    # numbered list entries (`... NAME seq N permit VALUE`: AOS-CX, NX-OS)
+    def seq_list(self, kind: str, name: str, obj: Any, no: str | None, seq: str | None, action: str | None, value: str | None, line: str):
+        if no:
+            if obj is None:
+                return STAY
+            if seq is None and action is None:
+                self.state.drop(kind, name)
+                return STAY
+            rest = tuple(e for e in obj.entries if not (e.seq == int(seq) if seq else (e.action, e.value) == (action, value)))
+            self.state.drop(kind, name) if not rest else self.state.put(kind, name, replace(obj, entries=rest))
+            return STAY
+        if action is None:
+            raise Rejected(line, "% Incomplete command")
+        n = int(seq) if seq else max((e.seq or 0 for e in obj.entries), default=0) + 10
+        new = ListEntry(n, action, value)
+        have = next((e for e in obj.entries if e.seq == n), None)
+        if have is not None and have != new:
+            raise Rejected(line, "% Sequence number already exists")
+        entries = tuple(sorted({e.seq: e for e in obj.entries + (new,)}.values(), key=lambda e: e.seq))
+        self.state.put(kind, name, replace(obj, entries=entries))
+        return STAY
+
     # ---------------------------------------------------------------- route-maps
     def cmd_route_map(self, line: str, m: re.Match, strict: bool) -> Any:
         no, name, action, seq_s = m.groups()

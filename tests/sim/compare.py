@@ -3,7 +3,8 @@
 A device prints its own normal form of what it was given; these are the differences a real device
 introduces and that a comparison must forgive (each listed in docs/SIMULATORS.md):
 - separators (`!`), blank lines, comments, `end`, runs of spaces;
-- sequence numbers it assigns (ACEs, prefix-list entries) where the input had none;
+- sequence numbers it assigns (ACEs, prefix-list, community-list and AS-path entries) where the input had none;
+- a one-line prefix-list entry and the block form (`ip prefix-list X` + `seq N permit P`);
 - `no ...` lines at the top level (a config file's commands, not state);
 - two blocks with one header (`router bgp 1` twice) merged into one;
 - a match clause naming several lists printed as one line (`match as-path 1 2`).
@@ -17,6 +18,7 @@ from collections import Counter
 _SEQ_ACE = re.compile(r"^(\d+) (permit|deny|remark|comment) ")
 _PL_SEQ = re.compile(r"^((?:ip|ipv6) prefix-list \S+) seq \d+ ")
 _SEQ_ONLY = re.compile(r"^seq \d+ ")
+_LIST_SEQ = re.compile(r"^(ip (?:community-list|large-community-list) (?:standard |expanded |regexp )?\S+|ip as-path access-list \S+|ip aspath-list \S+) seq \d+ ")
 _PL_LINE = re.compile(r"^((?:ip|ipv6) prefix-list \S+) ((?:permit|deny|description) .*)$")
 _MULTI = re.compile(r"^(match (?:ip address prefix-list|ipv6 address prefix-list|ip address|ipv6 address|community|as-path|aspath-list|community-list)) (.+)$")
 
@@ -26,6 +28,7 @@ def _norm(line: str) -> list[str]:
     s = _SEQ_ACE.sub(r"\2 ", s)
     s = _PL_SEQ.sub(r"\1 ", s)
     s = _SEQ_ONLY.sub("", s)
+    s = _LIST_SEQ.sub(r"\1 ", s)
     m = _MULTI.match(s)
     if m:
         names = [n for n in m.group(2).split() if n != "exact-match"]
@@ -41,7 +44,7 @@ def blocks(text: str, comment: str = "!") -> Counter:
     current: str | None = None
     for raw in text.splitlines():
         s = raw.strip()
-        if not s or s.startswith(comment) or s in ("end", "exit-address-family") or s.startswith(("Building configuration", "Current configuration")):
+        if not s or s.startswith((comment, "#")) or s in ("end", "exit-address-family") or s.startswith(("Building configuration", "Current configuration")):
             continue
         if raw[:1] not in (" ", "\t"):
             if s.startswith("no "):
