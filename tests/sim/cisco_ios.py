@@ -69,6 +69,8 @@ def clause_key(c: str) -> str:
     m = split_match(c)
     if m:
         return m[0]
+    if c.startswith("set comm-list "):
+        return "set comm-list" if c.endswith(" delete") else c
     for k in _SET_KEYS:
         if c == k or c.startswith(k + " "):
             return k
@@ -276,12 +278,13 @@ class CiscoIos(IosLike):
         raise Rejected(line, "% Incomplete command")
 
     def add_pl_entry(self, key, pl: PrefixList, seq: int | None, toks: list[str], line: str) -> None:
-        action, p, opts = parse_prefix_entry(toks, line, ge_eq_len=self.ge_may_equal_len)
+        action, p, opts = parse_prefix_entry(toks, line, ge_eq_len=self.ge_may_equal_len,
+                                             any_family="0.0.0.0/0" if key[0] == "ipv4" else "::/0")
         if (p.version == 4) != (key[0] == "ipv4"):
             raise Rejected(line, "% Invalid input detected (address family)")
         if seq is None:
             seq = next_seq(pl.entries, self.pl_seq_step)
-        new = PLEntry(seq, action, p, opts.get("ge"), opts.get("le"), opts.get("eq"))
+        new = PLEntry(seq, action, p, opts.get("ge"), opts.get("le"), opts.get("eq"), any=opts.get("any", False))
         have = next((e for e in pl.entries if e.seq == seq), None)
         if have is not None and have != new and not self.prefix_list_overwrite:
             raise Rejected(line, "% Duplicate sequence number")  # [ANS-PL]
@@ -294,6 +297,8 @@ class CiscoIos(IosLike):
             self.state.put("prefix_list", key, pl)
 
     def pl_entry_text(self, e: PLEntry) -> str:
+        if e.any:
+            return f"seq {e.seq} {e.action} any"
         s = f"seq {e.seq} {e.action} {e.prefix}"
         for k in ("ge", "le", "eq"):
             if getattr(e, k) is not None:

@@ -7,24 +7,35 @@ introduces and that a comparison must forgive (each listed in docs/SIMULATORS.md
 - a one-line prefix-list entry and the block form (`ip prefix-list X` + `seq N permit P`);
 - `no ...` lines at the top level (a config file's commands, not state);
 - two blocks with one header (`router bgp 1` twice) merged into one;
-- a match clause naming several lists printed as one line (`match as-path 1 2`).
+- a match clause naming several lists printed as one line (`match as-path 1 2`);
+- a prefix typed with host bits set (`10.1.1.1/8`), printed masked (`10.0.0.0/8`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 
 _SEQ_ACE = re.compile(r"^(\d+) (permit|deny|remark|comment) ")
 _PL_SEQ = re.compile(r"^((?:ip|ipv6) prefix-list \S+) seq \d+ ")
 _SEQ_ONLY = re.compile(r"^seq \d+ ")
-_LIST_SEQ = re.compile(r"^(ip (?:community-list|large-community-list) (?:standard |expanded |regexp )?\S+|ip as-path access-list \S+|ip aspath-list \S+) seq \d+ ")
+_LIST_SEQ = re.compile(r"^((?:ip|bgp) (?:community-list|large-community-list) (?:standard |expanded |regexp )?\S+|(?:ip|bgp) as-path access-list \S+|ip aspath-list \S+) seq \d+ ")
 _PL_LINE = re.compile(r"^((?:ip|ipv6) prefix-list \S+) ((?:permit|deny|description) .*)$")
 _MULTI = re.compile(r"^(match (?:ip address prefix-list|ipv6 address prefix-list|ip address|ipv6 address|community|as-path|aspath-list|community-list)) (.+)$")
 
 
+def _net(tok: str) -> str:
+    if "/" in tok and tok[0].isalnum():
+        try:
+            return str(ipaddress.ip_network(tok, strict=False))
+        except ValueError:
+            return tok
+    return tok
+
+
 def _norm(line: str) -> list[str]:
-    s = " ".join(line.split())
+    s = " ".join(_net(t) for t in line.split())
     s = _SEQ_ACE.sub(r"\2 ", s)
     s = _PL_SEQ.sub(r"\1 ", s)
     s = _SEQ_ONLY.sub("", s)
@@ -44,7 +55,7 @@ def blocks(text: str, comment: str = "!") -> Counter:
     current: str | None = None
     for raw in text.splitlines():
         s = raw.strip()
-        if not s or s.startswith((comment, "#")) or s in ("end", "exit-address-family") or s.startswith(("Building configuration", "Current configuration")):
+        if not s or s.startswith((comment, "#")) or s in ("end", "exit-address-family", "exit") or s.startswith(("Building configuration", "Current configuration")):
             continue
         if raw[:1] not in (" ", "\t"):
             if s.startswith("no "):

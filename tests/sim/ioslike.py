@@ -363,15 +363,18 @@ def next_seq(entries: Iterable[Any], step: int) -> int:
     return (max(seqs) // step + 1) * step if seqs else step
 
 
-def parse_prefix_entry(toks: list[str], line: str, max_len_check: bool = True, ge_eq_len: bool = False) -> tuple[str, Any, dict]:
+def parse_prefix_entry(toks: list[str], line: str, max_len_check: bool = True, ge_eq_len: bool = False,
+                       any_family: str = "0.0.0.0/0") -> tuple[str, Any, dict]:
     """`permit|deny P [ge N] [le N] [eq N]` -> (action, network, {ge, le, eq}); raises Rejected if malformed."""
     if len(toks) < 2 or toks[0] not in ("permit", "deny"):
         raise Rejected(line, "% Invalid input detected")
+    opts: dict[str, Any] = {}
+    if toks[1] == "any" and len(toks) == 2:
+        return toks[0], net(any_family), {"le": 32 if any_family.startswith("0") else 128, "any": True}
     try:
         p = net(toks[1])
     except ValueError:
         raise Rejected(line, "% Invalid input detected (prefix)") from None
-    opts: dict[str, int] = {}
     rest = toks[2:]
     while rest:
         if len(rest) < 2 or rest[0] not in ("ge", "le", "eq") or not rest[1].isdigit():

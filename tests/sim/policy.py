@@ -27,6 +27,7 @@ class PLEntry:
     ge: int | None = None
     le: int | None = None
     eq: int | None = None  # EOS `eq N`
+    any: bool = False  # typed as `any` (FRR): 0.0.0.0/0 le 32 or ::/0 le 128
 
     def length_range(self) -> tuple[int, int]:
         if self.eq is not None:
