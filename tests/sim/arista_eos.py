@@ -48,6 +48,7 @@ class AristaEos(CiscoIos):
     global_binding_afis = ("ipv4", "ipv6")
     af_footer = None
     af_header = {"ipv4": "address-family ipv4", "ipv6": "address-family ipv6"}
+    peer_group_words = ("peer group", "peer-group")
     live_each_command = True  # outside a session; inside one nothing is live until `commit`
 
     def __init__(self, text: str = ""):

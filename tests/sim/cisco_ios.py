@@ -64,7 +64,7 @@ def split_match(clause: str) -> tuple[str, tuple[str, ...], str, bool] | None:
 def clause_key(c: str) -> str:
     if c.startswith("description"):
         return "description"
-    if c.startswith("continue"):
+    if c.startswith(("continue", "on-match ")):
         return "continue"
     m = split_match(c)
     if m:
@@ -499,6 +499,8 @@ class CiscoIos(IosLike):
                 matches.append(Match(kind, names, afi, exact))
             elif c.startswith("match "):
                 matches.append(Match("opaque", text=c))
+            elif c.startswith("on-match "):
+                pass  # FRR's spelling of continue: read by its simulator
             elif c.startswith("continue"):
                 parts = c.split()
                 cont = int(parts[1]) if len(parts) > 1 else "next"
@@ -546,7 +548,38 @@ class CiscoIos(IosLike):
         if m:
             self.bind(bgp, bgp, "ipv4", m, line)
             return STAY
+        if strict and self.define_neighbor(bgp, line):
+            return STAY
         return NOT_HERE if strict else self.keep_line(bgp, line)
+
+    peer_group_words = ("peer-group",)
+
+    def define_neighbor(self, bgp: Line, line: str) -> bool:
+        """`neighbor X remote-as N`, `neighbor G peer-group`, `neighbor X peer-group G` (the ways to declare one)."""
+        pg = "|".join(self.peer_group_words)
+        m = re.fullmatch(r"neighbor (\S+) remote-as (\S+)", line)
+        if m:
+            rx = re.compile(rf"neighbor {re.escape(m.group(1))} remote-as \S+")
+            for c in bgp.children:
+                if rx.fullmatch(c.text):
+                    c.text = line
+                    return True
+            self.insert_neighbor_line(bgp, Line(line))
+            return True
+        m = re.fullmatch(rf"neighbor (\S+) ({pg})", line)
+        if m:
+            if not any(c.text == line for c in bgp.children):
+                self.insert_neighbor_line(bgp, Line(line))
+            return True
+        m = re.fullmatch(rf"neighbor (\S+) ({pg}) (\S+)", line)
+        if m:
+            if not any(re.fullmatch(rf"neighbor {re.escape(m.group(3))} ({pg})", c.text) for c in bgp.children):
+                raise Rejected(line, "% Create the peer-group first")
+            rx = re.compile(rf"neighbor {re.escape(m.group(1))} ({pg}) \S+")
+            bgp.children = [c for c in bgp.children if not rx.fullmatch(c.text)]
+            self.insert_neighbor_line(bgp, Line(line))
+            return True
+        return False
 
     af_footer = "exit-address-family"
 

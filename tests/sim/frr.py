@@ -116,6 +116,33 @@ class Frr(CiscoIos):
         return [f"bgp as-path access-list {al.name} seq {e.seq} {e.action} {e.value}" for e in al.entries]
 
     # ---------------------------------------------------------------- route-maps
+    def in_route_map(self, mode: tuple, line: str, strict: bool) -> Any:
+        """`continue N` is stored and printed as `on-match goto N`; a deny entry takes neither."""
+        m = re.fullmatch(r"(no )?(?:continue|on-match goto)(?: (\d+))?|(no )?on-match next", line)
+        entry = self.rm_entry(mode)
+        if m and entry is not None:
+            no = m.group(1) or m.group(3)
+            if no:
+                self.put_rm_entry(mode, replace(entry, clauses=tuple(c for c in entry.clauses if not c.startswith("on-match "))))
+                return STAY
+            if line == "continue":
+                raise Rejected(line, "% Command incomplete: continue")
+            if entry.action == "deny":
+                raise Rejected(line, "% Configuration failed. Error type: validation")
+            clause = "on-match next" if line == "on-match next" else f"on-match goto {m.group(2)}"
+            self.put_rm_entry(mode, replace(entry, clauses=self.add_clause(entry.clauses, clause)))
+            return STAY
+        return super().in_route_map(mode, line, strict)
+
+    def route_map_semantics(self, rm, e):
+        sem = super().route_map_semantics(rm, e)
+        for c in e.clauses:
+            if c.startswith("on-match goto "):
+                sem = replace(sem, cont=int(c.split()[2]))
+            elif c == "on-match next":
+                sem = replace(sem, cont="next")
+        return sem
+
     def print_route_map(self, rm: RouteMap) -> list[str]:
         out: list[str] = []
         for e in rm.entries:
@@ -134,6 +161,9 @@ class Frr(CiscoIos):
             where.children = [c for c in where.children if not rx.fullmatch(c.text)]
             return
         super().bind(bgp, where, afi, m, line)
+        if rm not in self.state.route_maps:
+            # applied all the same (the binding is in the running config, and denies everything)
+            self.warnings.append((line, f"The route-map '{rm}' does not exist."))
 
     def print_line(self, line: Line, depth: int) -> list[str]:
         out = super().print_line(line, depth)
@@ -148,6 +178,11 @@ class Frr(CiscoIos):
 
     def in_bgp(self, mode: tuple, line: str, strict: bool) -> Any:
         if line == "exit" and self.loading:
+            return STAY
+        m = re.fullmatch(r"(no )?neighbor (\S+) route-map (\S+) (in|out)", line)
+        if m and strict:  # FRR keeps router-level neighbor policy in its IPv4 unicast block
+            res = super().in_bgp(mode, "address-family ipv4 unicast", strict)
+            self.bind(mode[1], res[2], "ipv4", m, line)
             return STAY
         return super().in_bgp(mode, line, strict)
 

@@ -164,6 +164,7 @@ class IosLike:
         self.stack: list[tuple] = [("global",)]
         self.in_config = True
         self.log: list[str] = []
+        self.warnings: list[tuple[str, str]] = []  # (command, message) the device printed but applied
         if text:
             self.load(text)
 
@@ -500,7 +501,7 @@ def with_clause(clauses: tuple[str, ...], new: str, key: Callable[[str], str], o
 
 
 def clause_group(c: str) -> int:
-    return 0 if c.startswith("description") else 1 if c.startswith("match") else 2 if c.startswith(("continue", "sub-route-map")) else 3
+    return 0 if c.startswith("description") else 1 if c.startswith("match") else 2 if c.startswith(("continue", "sub-route-map", "on-match")) else 3
 
 
 def replace_entries(obj: Any, entries: Iterable[Any]) -> Any:
