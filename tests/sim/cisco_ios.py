@@ -491,7 +491,10 @@ class CiscoIos(IosLike):
         matches: list[Match] = []
         sets: list[tuple[str, str]] = []
         cont: int | str | None = None
+        desc = None
         for c in e.clauses:
+            if c.startswith("description "):
+                desc = c[len("description "):]
             sm = split_match(c)
             if sm:
                 head, names, _, exact = sm
@@ -509,7 +512,7 @@ class CiscoIos(IosLike):
             elif c.startswith("set "):
                 key = clause_key(c)
                 sets.append((key, c[len(key):].strip() if key != c else c))
-        return RMEntry(e.seq, e.action, tuple(matches), tuple(sets), cont)
+        return RMEntry(e.seq, e.action, tuple(matches), tuple(sets), cont, desc)
 
     # ---------------------------------------------------------------- router bgp
     def bgp_line(self) -> Line | None:

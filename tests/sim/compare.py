@@ -53,8 +53,21 @@ def blocks(text: str, comment: str = "!") -> Counter:
     merged: dict[str, list[str]] = {}
     order: list[str] = []
     current: str | None = None
+    banner: str | None = None
     for raw in text.splitlines():
         s = raw.strip()
+        if banner is not None:  # banner text is compared as is, up to its delimiter
+            merged[current].append(raw)
+            if banner in raw:
+                banner = None
+            continue
+        m = re.match(r"banner (\S+) (\^C|\S)(.*)$", s) if raw[:1] not in (" ", "\t") else None
+        if m:
+            current = s
+            merged.setdefault(s, [])
+            order.append(s)
+            banner = m.group(2) if m.group(2) not in m.group(3) else None
+            continue
         if not s or s.startswith((comment, "#")) or s in ("end", "exit-address-family", "exit") or s.startswith(("Building configuration", "Current configuration")):
             continue
         if raw[:1] not in (" ", "\t"):

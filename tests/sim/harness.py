@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.drivers import get_driver
+from pipeline.drivers.render import UnsupportedConstruct
 from pipeline.inventory import Host, HostData
 from pipeline.model import ObjectStore
 from pipeline.model.change import ChangeRequest
@@ -47,6 +48,7 @@ class Run:
     problems: list[Problem] = field(default_factory=list)
     final: str = ""
     replan_ops: list[str] = field(default_factory=list)
+    refused: str | None = None  # netchange refused the change (UnsupportedConstruct): nothing to deliver
 
     def kinds(self) -> set[str]:
         return {p.kind for p in self.problems}
@@ -73,7 +75,7 @@ def host_for(platform: str, sim: Any, name: str = "dut", attachments: dict | Non
     """An inventory host matching what the running config declares (ASN, neighbors, interfaces)."""
     facts = sim.bgp_facts()
     data: dict[str, Any] = {"driver": platform, **(extra or {})}
-    if facts is not None:
+    if facts is not None and facts[0] > 0:
         asn, nbrs = facts
         data["bgp"] = {"asn": asn, "neighbors": [
             {"address": a, "remote_as": ras, "afis": [f"{'ipv4' if ipaddress.ip_address(a).version == 4 else 'ipv6'}_unicast"]}
@@ -94,7 +96,7 @@ class Checks:
     def __init__(self, sim: Any, old_view: Any, new_view: Any):
         self.sim = sim
         self.before = old_view.dangling()
-        self.windows = WindowCheck(old_view, new_view) if sim.live_each_command or True else None
+        self.windows = WindowCheck(old_view, new_view)
         self.problems: list[Problem] = []
         self._seen_dangling: set = set()
         self._seen_points: set = set()
@@ -118,7 +120,10 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
     driver = get_driver(platform)
     try:
         run.plan = plan_device(host, driver, running, change, store, strategy=strategy)
-    except Exception as e:  # noqa: BLE001 - the report says what netchange refused
+    except UnsupportedConstruct as e:
+        run.refused = str(e)  # refused visibly, before anything is sent: what netchange promises
+        return run
+    except Exception as e:  # noqa: BLE001 - the report says what went wrong instead of a plan
         run.problems.append(Problem("plan_error", f"{type(e).__name__}: {e}"))
         return run
     plan = run.plan

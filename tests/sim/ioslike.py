@@ -36,6 +36,7 @@ class Line:
 
     text: str
     children: list["Line"] = field(default_factory=list)
+    raw: bool = False  # printed exactly as read (banner text)
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,22 @@ class IosLike:
         """A running configuration as printed by the device (lenient: unknown lines kept verbatim)."""
         stack: list[tuple[int, tuple]] = [(-1, ("global",))]
         self.loading = True
+        banner: tuple[Line, str] | None = None
         for raw in text.splitlines():
+            if banner is not None:  # banner text runs verbatim up to its delimiter
+                banner[0].children.append(Line(raw, raw=True))
+                if banner[1] in raw:
+                    banner = None
+                continue
             stripped = raw.strip()
+            m = re.match(r"banner (\S+) (\^C|\S)(.*)$", stripped) if not raw.startswith(" ") else None
+            if m:
+                node = Line(stripped, raw=True)
+                self.state.order.append(node)
+                if m.group(2) not in m.group(3):
+                    banner = (node, m.group(2))
+                stack = [(-1, ("global",))]
+                continue
             if not stripped or self.is_comment(stripped):
                 continue
             if stripped == "end" and not raw.startswith(" "):
@@ -299,6 +314,8 @@ class IosLike:
         return " " * (self.indent_step * depth)
 
     def print_line(self, line: Line, depth: int) -> list[str]:
+        if line.raw:
+            return [line.text] + [c.text for c in line.children]
         out = [self.pad(depth) + line.text]
         for c in line.children:
             out += self.print_line(c, depth + 1)

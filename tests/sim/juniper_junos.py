@@ -24,7 +24,6 @@ validation of values, `replace:`/`protect:` semantics (kept as tokens stripped o
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -38,6 +37,9 @@ class Node:
     children: dict[str, "Node"] = field(default_factory=dict)
     inactive: bool = False
     explicit: bool = False  # set as a statement of its own (printed even when it has children)
+
+    def clone(self) -> "Node":
+        return Node({k: c.clone() for k, c in self.children.items()}, self.inactive, self.explicit)
 
 
 # Identifier-taking keywords: the token after them names an entry, which stays when emptied.
@@ -244,7 +246,7 @@ class JunosSim:
         if not line or line.startswith("#"):
             return
         if self.candidate is None:
-            self.candidate = copy.deepcopy(self.active)
+            self.candidate = self.active.clone()
         toks = tokens(line)
         verb, rest = toks[0], toks[1:]
         if verb == "set":
@@ -267,7 +269,7 @@ class JunosSim:
             versions = [self.active] + self.history
             if n >= len(versions):
                 raise Rejected(line, f"error: Cannot find rollback {n}")
-            self.candidate = copy.deepcopy(versions[n])
+            self.candidate = versions[n].clone()
         elif verb in ("configure", "exit", "top", "up"):
             return
         else:
@@ -281,14 +283,14 @@ class JunosSim:
         if rest[:1] == ["check"]:
             return
         if rest[:1] == ["confirmed"]:
-            self.pending_confirm = self.pending_confirm or copy.deepcopy(self.active)
+            self.pending_confirm = self.pending_confirm or self.active  # committed versions are never edited again
         elif rest and rest[0] not in ("and-quit", "comment"):
             raise Unmodelled(line, "junos simulator: commit option not modelled")
         else:
             self.pending_confirm = None  # a plain commit confirms a pending `commit confirmed`
         if cand is not self.active:
             self.history.insert(0, self.active)
-            self.active = copy.deepcopy(cand)
+            self.active = cand
         self.candidate = None
 
     def expire_confirm(self) -> None:

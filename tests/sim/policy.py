@@ -68,6 +68,7 @@ class RMEntry:
     matches: tuple[Match, ...] = ()
     sets: tuple[tuple[str, str], ...] = ()  # (what, value): the effect, compared as such
     cont: int | str | None = None  # continue N | "next" | None
+    description: str | None = None  # no effect on routes; kept so a change can carry it over
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class View:
     others: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def exists(self, kind: str, name: str) -> bool:
+        if kind in self.others:
+            return name in self.others[kind]
         if kind == "prefix_list":
             return ("ipv4", name) in self.prefix_lists or ("ipv6", name) in self.prefix_lists
         if kind == "acl":
