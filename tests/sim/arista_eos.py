@@ -162,13 +162,16 @@ class AristaEos(CiscoIos):
 
     def add_acl_entry(self, acl: Acl, seq: int | None, text: str, line: str):
         # [EOS-ACL] remarks are numbered like every other entry
-        entries = list(acl.entries)
+        last = acl.last
         if seq is None:
-            seq = max((e.seq for e in entries if e.seq is not None), default=0) + self.acl_seq_step
+            seq = last + self.acl_seq_step
             if seq > 4294967295:
                 if self.loading:  # a generated config beyond the last number: kept as written, unnumbered
-                    return tuple(entries) + (AclEntry(None, text),)
+                    return acl.entries + (AclEntry(None, text),)
                 raise Rejected(line, "% Error: sequence number out of range")
+        if seq > last:
+            return acl.entries + (AclEntry(seq, text),)
+        entries = list(acl.entries)
         if any(e.seq == seq for e in entries):
             raise Rejected(line, "% Error: Duplicate sequence number")
         entries.append(AclEntry(seq, text))

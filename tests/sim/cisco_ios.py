@@ -193,12 +193,15 @@ class CiscoIos(IosLike):
         return tuple(e for e in acl.entries if e.seq != seq)
 
     def add_acl_entry(self, acl: Acl, seq: int | None, text: str, line: str) -> tuple[AclEntry, ...]:
-        entries = list(acl.entries)
         if text.startswith("remark") and seq is None:
             # a remark belongs to the ACE typed after it; it takes no sequence number of its own
-            return tuple(entries + [AclEntry(None, text)])
+            return acl.entries + (AclEntry(None, text),)
+        last = acl.last
         if seq is None:
-            seq = next_seq(entries, self.acl_seq_step)
+            seq = (last // self.acl_seq_step + 1) * self.acl_seq_step
+        if seq > last:
+            return acl.entries + (AclEntry(seq, text),)
+        entries = list(acl.entries)
         if any(e.seq == seq for e in entries):
             raise Rejected(line, "% Duplicate sequence number")  # [ANS-PL] (acls.py)
         # insert before the first entry with a higher seq, keeping the remarks typed right before it

@@ -75,9 +75,12 @@ class CiscoNxos(CiscoIos):
         return super().in_acl(mode, line, strict)
 
     def add_acl_entry(self, acl: Acl, seq: int | None, text: str, line: str):
-        entries = list(acl.entries)
+        last = acl.last
         if seq is None:
-            seq = max((e.seq for e in entries if e.seq is not None), default=0) + self.acl_seq_step
+            seq = last + self.acl_seq_step
+        if seq > last:
+            return acl.entries + (AclEntry(seq, text),)
+        entries = list(acl.entries)
         if any(e.seq == seq for e in entries):
             raise Rejected(line, "ERROR: duplicate sequence number")
         entries.append(AclEntry(seq, text))

@@ -19,6 +19,7 @@ Platform modules subclass `IosLike` and override the grammar pieces that differ.
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
@@ -61,6 +62,14 @@ class Acl:
     kind: str  # extended | standard | numbered | "" (platform default)
     entries: tuple[AclEntry, ...] = ()
     options: tuple[str, ...] = ()  # e.g. `counters per-entry`, `statistics per-entry`
+
+    @property
+    def last(self) -> int:
+        """The highest sequence number (entries are kept sorted, unnumbered remarks aside)."""
+        for e in reversed(self.entries):
+            if e.seq is not None:
+                return e.seq
+        return 0
 
 
 @dataclass(frozen=True)
@@ -468,6 +477,7 @@ def address(tokens: list[str], i: int, version: int) -> tuple[tuple[int, int] | 
     return (int(addr), 0), i + 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_ace(text: str, version: int, harmless: frozenset[str] = frozenset({"log", "log-input", "count"}),
               standard: bool = False) -> Ace | None:
     """An ACE in the common Cisco-style grammar; remarks/comments -> None; anything else unknown -> opaque."""

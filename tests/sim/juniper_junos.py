@@ -245,10 +245,10 @@ class JunosSim:
         self.log.append(line)
         if not line or line.startswith("#"):
             return
-        if self.candidate is None:
-            self.candidate = self.active.clone()
         toks = tokens(line)
         verb, rest = toks[0], toks[1:]
+        if self.candidate is None and verb in ("set", "delete", "insert", "deactivate", "activate"):
+            self.candidate = self.active.clone()
         if verb == "set":
             self._set(self.candidate, rest, line)
         elif verb == "delete":
