@@ -163,6 +163,9 @@ def _widen(entry: dict) -> dict:
         return entry_range(entry, lo, hi + 1)
     if lo > p.prefixlen:
         return entry_range(entry, lo - 1, hi)
+    if p.prefixlen > 0:  # a host route: its covering /len-1 and everything up to the host
+        wider = p.supernet()
+        return entry_range(dict(entry, prefix=str(wider)), wider.prefixlen, p.max_prefixlen)
     return dict(entry, action="deny" if entry["action"] == "permit" else "permit")
 
 
@@ -279,8 +282,7 @@ def junos_candidates(sim: Any, rng: random.Random) -> list[Candidate]:
             continue
         afi = "ipv4" if nets[0].version == 4 else "ipv6"
         entries = [{"seq": 5 * (i + 1), "action": "permit", "prefix": str(n)} for i, n in enumerate(nets)]
-        widenable = [j for j, n in enumerate(nets) if n.prefixlen < n.max_prefixlen] or [0]
-        i = rng.choice(widenable)
+        i = rng.randrange(len(entries))
         add(f"prefix_list_edit: {name} {entries[i]['prefix']} widened",
             {"prefix_lists": [{"name": name, "afi": afi, "entries": [_widen(e) if j == i else e for j, e in enumerate(entries)]}]})
         extra = "198.18.64.0/24" if afi == "ipv4" else "2001:db8:64::/48"

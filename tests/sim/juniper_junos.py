@@ -388,7 +388,7 @@ class JunosSim:
 
     def check(self, root: Node) -> list[str]:
         refs, have = self.references(root)
-        errors = []
+        errors = self.duplicate_neighbors(root)
         for r in refs:
             if r.name not in have.get(r.kind, set()):
                 label = {"prefix_list": "Prefix list", "route_filter_list": "Route filter list", "community": "Community",
@@ -397,6 +397,23 @@ class JunosSim:
                          "filter_unit": "Firewall filter"}[r.kind]
                 errors.append(f"error: Policy error: {label} {r.name} referenced in {r.source} is not defined")
         return sorted(set(errors))
+
+    def duplicate_neighbors(self, root: Node) -> list[str]:
+        """A BGP peer address belongs to one group of a routing instance (assumption, docs/SIMULATORS.md):
+        `neighbor X` under two groups is refused at commit."""
+        groups = self._find(root, ["protocols", "bgp", "group"])
+        seen: dict[str, str] = {}
+        errors = []
+        for g, gnode in (groups.children.items() if groups else []):
+            if gnode.inactive:
+                continue
+            for addr, n in (gnode.children.get("neighbor") or Node()).children.items():
+                if n.inactive:
+                    continue
+                if addr in seen:
+                    errors.append(f"error: BGP neighbor {addr} is configured in groups {seen[addr]} and {g}")
+                seen.setdefault(addr, g)
+        return errors
 
     # ---------------------------------------------------------------- views
     def _view(self, root: Node) -> View:

@@ -35,10 +35,10 @@ def changes_for(platform: str, sim, seed: object) -> list[Candidate]:
     return junos_candidates(sim, rng) if platform == "juniper_junos" else candidates(sim.view(), platform, rng)
 
 
-def check(platform: str, running: str, cands: list[Candidate], sim, label: str) -> None:
+def check(platform: str, running: str, cands: list[Candidate], sim, label: str, strategy: str = "in_place") -> None:
     failures = []
     for c in cands:
-        run = run_change(platform, running, c.change, host_for(platform, sim, attachments=c.attachments))
+        run = run_change(platform, running, c.change, host_for(platform, sim, attachments=c.attachments), strategy=strategy)
         if run.problems:
             failures.append(f"--- {label}: {c.what}\n{run.report()}")
     assert not failures, "\n".join(failures)
@@ -50,20 +50,21 @@ def corpus_cases() -> list:
     out = []
     for platform in PLATFORMS:
         for f in corpus_files(platform):
-            out.append(pytest.param(platform, f, id=f"{platform}/{f.name}"))
+            for strategy in ("in_place", "versioned"):
+                out.append(pytest.param(platform, f, strategy, id=f"{platform}/{f.name}/{strategy}"))
     return out
 
 
 @pytest.mark.skipif(corpus_dir() is None, reason="shared corpus not found beside the checkout (set NETCHANGE_CORPUS)")
-@pytest.mark.parametrize("platform, path", corpus_cases() or [pytest.param(None, None, marks=pytest.mark.skip("no corpus"))])
-def test_corpus_changes_converge_without_windows(platform, path):
+@pytest.mark.parametrize("platform, path, strategy", corpus_cases() or [pytest.param(None, None, None, marks=pytest.mark.skip("no corpus"))])
+def test_corpus_changes_converge_without_windows(platform, path, strategy):
     text = path.read_text(errors="surrogateescape")
     sim = simulator(platform, text)
     running = sim.show() if platform == "juniper_junos" else text  # netchange reads Junos as `display set`
     cands = changes_for(platform, sim, path.name)
     if not cands:
         pytest.skip(f"{path.name}: holds nothing a change can touch (no prefix-list, bound route-map, neighbor or ACL)")
-    check(platform, running, cands, sim, f"{platform} {path.name}")
+    check(platform, running, cands, sim, f"{platform} {path.name} ({strategy})", strategy)
 
 
 # ---------------------------------------------------------------- generated configs

@@ -161,3 +161,18 @@ def test_aoscx_acl_sequence_edit_never_opens_the_interface():
         {"name": "web", "destinations": ["203.0.113.10/32"], "protocols": ["tcp"], "destination_ports": [443], "action": "accept"},
         {"name": "rest", "sources": ["0.0.0.0/0"], "action": "deny"}]}]}), attachments={"edge": {"interface": "1/1/1", "direction": "out"}})
     assert not r.problems, r.report()
+
+
+def test_versioned_gc_keeps_route_maps_peer_groups_and_redistribution_still_use():
+    """Versioned strategy: the switch re-points the neighbor's own binding at RM-UP-IN.nc1, but the peer
+    group's binding and `redistribute connected route-map RM-UP-IN` still name the old map, which the GC
+    then deletes (IOS: a neighbor route-map naming no route-map denies everything)."""
+    running = ("router bgp 65101\n neighbor UPSTREAM peer-group\n neighbor UPSTREAM remote-as 65002\n"
+               " neighbor 198.51.100.2 peer-group UPSTREAM\n address-family ipv4\n  neighbor UPSTREAM route-map RM-UP-IN in\n"
+               "  redistribute connected route-map RM-UP-IN\n exit-address-family\n!\n"
+               "ip prefix-list PL-UP-IN seq 10 permit 203.0.113.0/24\n!\n"
+               "route-map RM-UP-IN permit 10\n match ip address prefix-list PL-UP-IN\n set local-preference 150\n")
+    chg = change(routing={"prefix_lists": [{"name": "PL-UP-IN", "afi": "ipv4", "entries": [
+        {"seq": 10, "action": "permit", "prefix": "203.0.113.0/24", "le": 25}]}]})
+    r = run_change("cisco_ios", running, chg, host_for("cisco_ios", simulator("cisco_ios", running)), strategy="versioned")
+    assert not r.problems, r.report()
