@@ -29,8 +29,8 @@ import re
 from dataclasses import replace
 from typing import Any, Iterator
 
-from .cisco_ios import CiscoIos, split_match
-from .errors import Rejected, Unmodelled
+from .cisco_ios import CiscoIos
+from .errors import Rejected
 from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, ListEntry, PrefixList, RouteMap, RouteMapEntry, State
 from .policy import CLEntry, Match, Rules, View
 

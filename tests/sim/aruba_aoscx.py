@@ -24,7 +24,7 @@ from typing import Any
 
 from .cisco_ios import CiscoIos
 from .errors import Rejected
-from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, ListEntry, RouteMap, RouteMapEntry, parse_ace
+from .ioslike import STAY, Acl, AclEntry, AsPathList, CommunityList, Line, RouteMap, RouteMapEntry, parse_ace
 from .policy import Ace, Rules
 
 

@@ -169,12 +169,13 @@ def _widen(entry: dict) -> dict:
     return dict(entry, action="deny" if entry["action"] == "permit" else "permit")
 
 
-def candidates(view: View, platform: str, rng: random.Random, kinds: set[str] | None = None) -> list[Candidate]:
-    """Every applicable mutation of this config, one change each."""
+def candidates(view: View, platform: str, rng: random.Random, kinds: set[str] | None = None,
+               neighbors: dict[str, int] | None = None) -> list[Candidate]:
+    """Every applicable mutation of this config, one change each (`neighbors`: the simulator's bgp_facts)."""
     out: list[Candidate] = []
     lists = community_kinds(view)
     bound = _bound_route_maps(view)
-    nbrs = sorted({p[1] for p in view.attachments if p[0] == "bgp"} | set(getattr(view, "neighbors", ())))
+    nbrs = sorted({p[1] for p in view.attachments if p[0] == "bgp"} | set(neighbors or ()))
 
     def add(what: str, routing=None, firewall=None, attachments=None):
         if kinds is not None and what.split(":")[0] not in kinds:
@@ -203,8 +204,8 @@ def candidates(view: View, platform: str, rng: random.Random, kinds: set[str] | 
             add(f"prefix_list_remove: {name} seq {entries[i]['seq']}",
                 {"prefix_lists": [dict(data, entries=[e for j, e in enumerate(entries) if j != i])]})
         break
-    # route-maps bound to a neighbor: change or add a local-preference; add an entry
-    for point, rm in bound:
+    # route-maps bound to a neighbor (else any): change or add a local-preference; add an entry
+    for _point, rm in bound + [(None, n) for n in sorted(view.route_maps) if n not in {b for _, b in bound}]:
         data = route_map_data(view, rm, lists)
         if not data:
             continue
@@ -216,6 +217,8 @@ def candidates(view: View, platform: str, rng: random.Random, kinds: set[str] | 
             lp = (e.get("set") or {}).get("local_preference")
             e["set"] = dict(e.get("set") or {}, local_preference=250 if lp != 250 else 260)
             add(f"route_map_set: {rm} seq {e['seq']}", {"route_maps": [dict(data, entries=entries[:j] + [e] + entries[j + 1:])]})
+        if not entries:
+            continue
         pl = next((n for a, n in _lists_used_by(view, rm) if (a, n) in view.prefix_lists and ident(n)), None)
         free = next((s for s in range(5, 65535, 5) if s not in {x["seq"] for x in entries} and s > min(x["seq"] for x in entries)), None)
         if pl and free:
@@ -223,7 +226,7 @@ def candidates(view: View, platform: str, rng: random.Random, kinds: set[str] | 
             add(f"route_map_add: {rm} seq {free}", {"route_maps": [dict(data, entries=sorted(entries + [new], key=lambda x: x["seq"]))]})
         break
     # a neighbor pointed at a new route-map (with its own new prefix-list)
-    for point, rm in bound[:1] or ([(("bgp", nbrs[0], "ipv4", "in"), None)] if nbrs else []):
+    for point, _rm in bound[:1] or ([(("bgp", nbrs[0], "ipv4", "in"), None)] if nbrs else []):
         nbr, afi, direction = point[1], point[2], point[3]
         fam = "ipv4" if ipaddress.ip_address(nbr).version == 4 else "ipv6"
         afi = fam
@@ -236,7 +239,7 @@ def candidates(view: View, platform: str, rng: random.Random, kinds: set[str] | 
         add(f"binding_switch: {nbr} {afi} {direction} -> RM-SIM-NEW", routing)
     # an interface ACL replaced
     if platform != "frr":
-        for point, (kind, acl) in sorted(view.attachments.items(), key=str):
+        for point, (_kind, acl) in sorted(view.attachments.items(), key=str):
             if point[0] != "interface" or not ident(acl) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}", point[1]):
                 continue
             fam = point[2]

@@ -672,7 +672,7 @@ class CiscoIos(IosLike):
         if line == "exit":
             return EXIT
         node: Line = mode[1]
-        for pat, afi, word in self.acl_attach:
+        for pat, _afi, word in self.acl_attach:
             m = re.fullmatch(pat, line)
             if m:
                 no, name, direction = m.groups()

@@ -25,7 +25,7 @@ from typing import Any
 
 from .cisco_ios import CiscoIos, is_address
 from .errors import Rejected, Unmodelled
-from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, ListEntry, parse_ace
+from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, parse_ace
 from .policy import Ref, Rules
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from .cisco_ios import CiscoIos
 from .errors import Rejected
-from .ioslike import EXIT, NOT_HERE, STAY, AsPathList, CommunityList, Line, RouteMap
+from .ioslike import STAY, AsPathList, CommunityList, Line, RouteMap
 from .policy import Rules
 
 

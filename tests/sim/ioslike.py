@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from .errors import Rejected, Unmodelled
-from .policy import REF_KIND, Ace, CLEntry, Match, PLEntry, Ref, RMEntry, Rules, View
+from .policy import REF_KIND, Ace, CLEntry, PLEntry, Ref, RMEntry, Rules, View
 
 
 # ---------------------------------------------------------------- state

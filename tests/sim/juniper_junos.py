@@ -439,7 +439,8 @@ class JunosSim:
             la = self._find(bgp, ["local-as"])
             asn = int(next(iter(la.children))) if la and la.children else 0
         out: dict[str, int] = {}
-        for g, gnode in self._find(bgp, ["group"]).children.items() if self._find(bgp, ["group"]) else []:
+        groups = self._find(bgp, ["group"])
+        for gnode in (groups.children.values() if groups else []):
             gpeer = self._find(gnode, ["peer-as"])
             for addr, nnode in (gnode.children.get("neighbor") or Node()).children.items():
                 npeer = self._find(nnode, ["peer-as"])

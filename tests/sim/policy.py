@@ -475,7 +475,7 @@ class WindowCheck:
             views = (self.old, self.new, mid)
             rms = [v.attachments.get(point, (None, None))[1] for v in views]
             if point[0] == "interface":
-                acls = [v.acls.get((point[2], n), ()) for v, n in zip(views, rms) if n]
+                acls = [v.acls.get((point[2], n), ()) for v, n in zip(views, rms, strict=True) if n]
                 self._samples[point] = ([], packet_samples(acls))
             else:
                 self._samples[point] = (route_samples(views, rms), [])
@@ -494,7 +494,7 @@ class WindowCheck:
             b_old, b_new = self._known[(point, "old")], self._known[(point, "new")]
             b_mid = behaviour(mid, point, routes, packets)
             sample = packets if point[0] == "interface" else routes
-            for i, (o, m, n) in enumerate(zip(b_old, b_mid, b_new)):
+            for i, (o, m, n) in enumerate(zip(b_old, b_mid, b_new, strict=True)):
                 if m != o and m != n:
                     out.append(Window(command, point, _show(sample[i]), _show(o), _show(m), _show(n)))
                     break  # one witness per point is enough to act on

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -32,7 +31,10 @@ KINDS = ("prefix_list_edit", "prefix_list_add", "prefix_list_remove", "route_map
 
 def changes_for(platform: str, sim, seed: object) -> list[Candidate]:
     rng = random.Random(str(seed))
-    return junos_candidates(sim, rng) if platform == "juniper_junos" else candidates(sim.view(), platform, rng)
+    if platform == "juniper_junos":
+        return junos_candidates(sim, rng)
+    facts = sim.bgp_facts()
+    return candidates(sim.view(), platform, rng, neighbors=facts[1] if facts and facts[0] > 0 else None)
 
 
 def check(platform: str, running: str, cands: list[Candidate], sim, label: str, strategy: str = "in_place") -> None:
