@@ -24,7 +24,6 @@ a route-map naming a missing list does not match; a binding naming a missing rou
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import replace
 from typing import Any, Iterator
@@ -69,7 +68,7 @@ class AristaEos(CiscoIos):
                 self.pending = None
                 return
             if name not in self.sessions:
-                self.sessions[name] = copy.deepcopy(self.running)
+                self.sessions[name] = self.running.clone()
             self.session = name
             self.state = self.sessions[name]
             self.stack = [("global",)]
@@ -127,8 +126,13 @@ class AristaEos(CiscoIos):
         finally:
             self.state = saved
 
+    def fork(self):
+        other = type(self)()
+        other.state = other.running = self.running.clone()
+        return other
+
     def snapshot(self) -> State:
-        return copy.deepcopy(self.running)
+        return self.running.clone()
 
     # ---------------------------------------------------------------- global grammar
     def global_commands(self) -> list[tuple[str, Any]]:

@@ -129,8 +129,9 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
     plan = run.plan
     batches = [("phase1", plan.commands), ("switch", plan.switch_commands)]
     # 1st pass: where the plan ends up (the "new" side of every window)
-    final = simulator(platform, running)
-    old_view = final.view()
+    base = simulator(platform, running)
+    final = base.fork()
+    old_view = base.view()
     try:
         for tag, cmds in batches:
             deliver(final, cmds, tag, None)
@@ -141,7 +142,7 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
     new_view = final.view()
     # 2nd pass: every step checked against the old and the final behaviour
     if check_steps:
-        sim = simulator(platform, running)
+        sim = base.fork()
         checks = Checks(sim, old_view, new_view)
         for tag, cmds in batches:
             deliver(sim, cmds, tag, checks)

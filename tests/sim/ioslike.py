@@ -18,7 +18,6 @@ Platform modules subclass `IosLike` and override the grammar pieces that differ.
 
 from __future__ import annotations
 
-import copy
 import functools
 import ipaddress
 import re
@@ -38,6 +37,9 @@ class Line:
     text: str
     children: list["Line"] = field(default_factory=list)
     raw: bool = False  # printed exactly as read (banner text)
+
+    def clone(self) -> "Line":
+        return Line(self.text, [c.clone() for c in self.children], self.raw)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,12 @@ class State:
     def drop(self, kind: str, key: Any) -> None:
         if self.table(kind).pop(key, None) is not None:
             self.order.remove((kind, key))
+
+    def clone(self) -> "State":
+        """A copy to edit apart (sessions, snapshots): policy objects are immutable and shared, line trees copied."""
+        order = [x.clone() if isinstance(x, Line) else x for x in self.order]
+        return State(order, dict(self.prefix_lists), dict(self.acls), dict(self.community_lists), dict(self.as_path_lists),
+                     dict(self.route_maps), list(self.trailer))
 
     def top(self, pattern: str) -> list[Line]:
         rx = re.compile(pattern)
@@ -281,11 +289,17 @@ class IosLike:
         out += self.state.trailer
         return "\n".join(out) + "\n"
 
+    def fork(self):
+        """An independent simulator holding the same running configuration (cheaper than loading it again)."""
+        other = type(self)()
+        other.state = self.state.clone()
+        return other
+
     def snapshot(self) -> State:
-        return copy.deepcopy(self.state)
+        return self.state.clone()
 
     def restore(self, state: State) -> None:
-        self.state = copy.deepcopy(state)
+        self.state = state.clone()
 
     # -- dispatch ----------------------------------------------------------------------------
     def is_comment(self, line: str) -> bool:

@@ -293,6 +293,13 @@ class JunosSim:
             self.active = cand
         self.candidate = None
 
+    def fork(self) -> "JunosSim":
+        """An independent simulator with the same active configuration (committed versions are never
+        edited in place: a candidate is always a clone)."""
+        other = JunosSim()
+        other.active = self.active
+        return other
+
     def expire_confirm(self) -> None:
         """The `commit confirmed` timer ran out without a confirming `commit`: Junos rolls back by itself."""
         if self.pending_confirm is not None:
