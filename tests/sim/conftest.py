@@ -1,0 +1,41 @@
+"""Shared bits of the simulator tests: which platforms can be planned and simulated, the corpus, the modes."""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+from pathlib import Path
+
+import pipeline.drivers
+
+from sim import PLATFORMS
+
+ROOT = Path(__file__).resolve().parents[2]
+# NETCHANGE_SIM_LONG=1: many more generated examples (and hypothesis shrinks each failure to a minimal one)
+LONG = os.environ.get("NETCHANGE_SIM_LONG") == "1"
+
+
+def corpus_dir() -> Path | None:
+    """../shared/corpus beside the checkout (a worktree: two levels up), or $NETCHANGE_CORPUS."""
+    env = os.environ.get("NETCHANGE_CORPUS")
+    for p in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus"]:
+        if p.is_dir():
+            return p
+    return None
+
+
+def driver_platforms() -> list[str]:
+    """Platforms netchange has a driver for (derived from pipeline/drivers, so a new driver joins by itself)."""
+    return sorted(m.name for m in pkgutil.iter_modules(pipeline.drivers.__path__) if m.name not in ("base", "cli", "render"))
+
+
+def planned_platforms() -> list[str]:
+    """Platforms with both a driver and a simulator: the property tests run on these."""
+    return [p for p in PLATFORMS if p in driver_platforms()]
+
+
+def corpus_files(platform: str) -> list[Path]:
+    d = corpus_dir()
+    if d is None or not (d / platform).is_dir():
+        return []
+    return sorted(f for f in (d / platform).iterdir() if f.is_file())
