@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pipeline.drivers
 
+from corpus import CORPUS
 from sim import PLATFORMS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,13 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LONG = os.environ.get("NETCHANGE_SIM_LONG") == "1"
 
 
-def corpus_dir() -> Path | None:
-    """../shared/corpus beside the checkout (a worktree: two levels up), or $NETCHANGE_CORPUS."""
-    env = os.environ.get("NETCHANGE_CORPUS")
-    for p in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus"]:
-        if p.is_dir():
-            return p
-    return None
+def corpus_dir() -> Path:
+    """The corpus kept in the repository (tests/fixtures/corpus), or $NETCHANGE_CORPUS."""
+    return CORPUS
 
 
 def driver_platforms() -> list[str]:
@@ -35,7 +32,5 @@ def planned_platforms() -> list[str]:
 
 
 def corpus_files(platform: str) -> list[Path]:
-    d = corpus_dir()
-    if d is None or not (d / platform).is_dir():
-        return []
-    return sorted(f for f in (d / platform).iterdir() if f.is_file())
+    d = corpus_dir() / platform
+    return sorted(f for f in d.iterdir() if f.is_file()) if d.is_dir() else []
