@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from sim import simulator
 from sim.changes import Candidate, candidates, junos_candidates
-from sim.conftest import LONG, ROOT, corpus_dir, corpus_files, planned_platforms
+from sim.conftest import LONG, ROOT, corpus_files, planned_platforms
 from sim.generate import Spec, commands, running_config, specs
 from sim.harness import host_for, run_change
 

@@ -11,7 +11,7 @@ from pipeline.drivers import get_driver
 
 from sim import PLATFORMS, simulator
 from sim.compare import diff
-from sim.conftest import corpus_dir, corpus_files, driver_platforms
+from sim.conftest import corpus_files, driver_platforms
 from sim.juniper_junos import tokens
 
 CASES = [pytest.param(p, f, id=f"{p}/{f.name}") for p in PLATFORMS for f in corpus_files(p)]
