@@ -1,7 +1,8 @@
 """Plan with netchange, deliver into a simulator, check every step (test support, imports pipeline).
 
 `run_change` is the property the tests assert over corpus and generated configs:
-1. netchange plans the change against the running text (`plan_device` with the platform's driver);
+1. netchange plans the change against the running text (`plan_device` with the platform's driver); a visible
+   refusal (the platform cannot express it, or it would rewrite lines netchange cannot model) sends nothing;
 2. the simulator takes phase 1, then the held-back switch commands, then the GC commands, each batch with
    the platform's commit semantics (line by line; EOS `configure session` + `commit`; Junos candidate +
    `commit confirmed` + `commit`, whose commit check refuses dangling references);
@@ -23,7 +24,7 @@ from pipeline.drivers.render import UnsupportedConstruct
 from pipeline.inventory import Host, HostData
 from pipeline.model import ObjectStore
 from pipeline.model.change import ChangeRequest
-from pipeline.plan.planner import DevicePlan, plan_device
+from pipeline.plan.planner import DevicePlan, UnmodelledConfig, plan_device
 
 from . import simulator
 from .errors import Rejected, Unmodelled
@@ -48,7 +49,7 @@ class Run:
     problems: list[Problem] = field(default_factory=list)
     final: str = ""
     replan_ops: list[str] = field(default_factory=list)
-    refused: str | None = None  # netchange refused the change (UnsupportedConstruct): nothing to deliver
+    refused: str | None = None  # netchange refused the change (UnsupportedConstruct, UnmodelledConfig): nothing sent
 
     def kinds(self) -> set[str]:
         return {p.kind for p in self.problems}
@@ -120,8 +121,10 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
     driver = get_driver(platform)
     try:
         run.plan = plan_device(host, driver, running, change, store, strategy=strategy)
-    except UnsupportedConstruct as e:
-        run.refused = str(e)  # refused visibly, before anything is sent: what netchange promises
+    except (UnsupportedConstruct, UnmodelledConfig) as e:
+        # refused visibly, before anything is sent: what netchange promises (the platform cannot express the
+        # change; or the change would rewrite lines netchange cannot model, which it never does)
+        run.refused = str(e)
         return run
     except Exception as e:  # noqa: BLE001 - the report says what went wrong instead of a plan
         run.problems.append(Problem("plan_error", f"{type(e).__name__}: {e}"))
