@@ -22,7 +22,8 @@ class CiscoIosDriver(TemplateDriver):
                                 acl_sequence_edits=False, soft_out=True, route_map_continue=True,
                                 extra=frozenset({"as_path_lists_numbered", "filter_replace_versioned", "no_reject"}))
     error_patterns = (r"^%",)  # % Invalid input detected, % Incomplete command, % Ambiguous command
-    prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: remove, then add
+    prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: a changed entry is staged (order.staged_edit)
+    match_names_accumulate = True  # `match ip address prefix-list B` after `... A` matches A or B
     community_list_seq = False
     as_path_list_seq = False
     # Replacing a whole ACL in place (`no ip access-list extended X` + redefine) leaves the interface

@@ -10,6 +10,7 @@ from ..inventory import Platform
 from ..model.firewall import PortRange
 from ..model.policy import Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
+from ..parsers import canonical as canonical_lists
 from .base import Capabilities
 from .render import Context, TemplateDriver, guard_identifier
 
@@ -121,8 +122,17 @@ class JuniperJunosDriver(TemplateDriver):
     def canonical(self, kind: str, obj: Any) -> Any:
         """Filters as Junos keeps them: one filter per family (`family inet` terms, then `inet6`), terms
         without a description in set form, and an interface without a unit is unit 0 (`ge-0/0/1` is
-        configured and read back as `ge-0/0/1 unit 0`)."""
-        if kind != "filter" or obj is None:
+        configured and read back as `ge-0/0/1 unit 0`). Prefix-lists, route-filter-lists and as-path-groups
+        are sets (sorted, numbered 5, 10, ... as the parser reads them); a community has no sequence number."""
+        if obj is None:
+            return obj
+        if kind == "prefix_list":
+            return canonical_lists.as_set(canonical_lists.prefix_list(obj), canonical_lists.prefix_key)
+        if kind == "as_path_list":
+            return canonical_lists.as_set(obj, lambda e: e.regex)
+        if kind == "community_list":
+            return canonical_lists.unnumbered(obj)
+        if kind != "filter":
             return obj
         rules = [r.model_copy(update={"description": None}) for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
         return obj.model_copy(update={

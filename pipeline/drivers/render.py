@@ -32,7 +32,9 @@ from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
+from ..parsers import canonical as canonical_lists
 from ..plan import ops as O
+from ..plan.order import NoRoom, staged_edit
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
@@ -361,6 +363,19 @@ def is_host(net: Network | None) -> bool:
 
 # ---------------------------------------------------------------- route-map entry diffs
 
+# How IOS-style CLIs key route-map clauses: a line with the same key replaces the clause (or, for a match on
+# IOS, adds a name to it); anything else is a clause of its own.
+_CLAUSE_KEYS = sorted(("match ip address prefix-list", "match ipv6 address prefix-list", "match ip next-hop prefix-list",
+                       "match ipv6 next-hop prefix-list", "match community", "match large-community", "match as-path",
+                       "match aspath-list", "match community-list", "set local-preference", "set metric", "set weight",
+                       "set as-path prepend", "set comm-list", "set community", "set large-community", "set ip next-hop",
+                       "set ipv6 next-hop", "description", "continue", "on-match goto"), key=len, reverse=True)
+
+
+def clause_key(line: str) -> str:
+    return next((k for k in _CLAUSE_KEYS if line == k or line.startswith(k + " ")), line)
+
+
 def clause_diff(old: RouteMapEntry, new: RouteMapEntry) -> tuple[RouteMapEntry, RouteMapEntry]:
     """(clauses only in old or changed, clauses only in new or changed) as partial entries of the same seq."""
     def split(a, b, cls):
@@ -448,6 +463,8 @@ class TemplateDriver(Driver):
     kinds: ClassVar[frozenset[str]] = frozenset(KIND_ORDER)
     # Line-mode platforms that reject a duplicate prefix-list seq need remove-then-add for a changed entry.
     prefix_list_seq_overwrite: ClassVar[bool] = False
+    # A second `match ... prefix-list|community|as-path` adds its name to the clause (IOS) instead of replacing it.
+    match_names_accumulate: ClassVar[bool] = False
     # Community/AS-path entries addressable by seq; otherwise an entry edit rewrites the whole list.
     community_list_seq: ClassVar[bool] = True
     as_path_list_seq: ClassVar[bool] = True
@@ -530,7 +547,10 @@ class TemplateDriver(Driver):
         return "\n".join(lines) + "\n" if lines else ""
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
+        """Ops in their order, except that the entry ops of one list print together where its first one
+        stands (`list_edit`: staged where every line is live, one rewrite where entries have no seq)."""
         ctx = self.context(host, intended)
+        lists = _list_edits(ops)
         lines: list[str] = []
         i = 0
         while i < len(ops):
@@ -542,9 +562,59 @@ class TemplateDriver(Driver):
                     i += 1
                 lines += self.binding_lines(group, ctx)
                 continue
-            lines += self.op_lines(op, ctx)
+            key = (op.kind, op.name)
+            if key in lists:
+                lines += self.list_edit(op.kind, lists.pop(key), ctx)
+            elif not _entry_op(op) or op.kind not in LIST_KINDS:
+                lines += self.op_lines(op, ctx)
             i += 1
         return lines
+
+    # -- lists, line by line
+    @property
+    def live_lines(self) -> bool:
+        """Every line is live as it is typed (no configure session, no candidate, no atomic file)."""
+        return self.commit_mode == "line"
+
+    def list_edit(self, kind: str, ops: list[O.Op], ctx: Context) -> list[str]:
+        """All entry ops of one list. Where lines apply one by one they are staged (plan.order.staged_edit):
+        no input ever gets a result neither version of the list gives; where a commit applies them at once,
+        one op after the other. Lists without addressable entries are rewritten once, old to new."""
+        old, new = _before_after(ops)
+        if not self.entry_addressable(kind):
+            return self.rewrite_list(kind, old, new, ctx)
+        if not self.live_lines:
+            return [line for op in ops for line in self.op_lines(op, ctx)]
+        self.check_once(kind, new, ctx)
+        try:
+            steps = staged_edit({e.seq: e for e in old.entries}, {e.seq: e for e in new.entries},
+                                lambda o, n: self.prefix_list_seq_overwrite, _same_match)
+        except NoRoom as e:
+            self.refuse(f"{kind.replace('_', '-')} {new.name}: the entry at seq {e.seq} changes, and without a free "
+                        "sequence number beside it the edit cannot be made without a moment where the list matches "
+                        "what neither version matches; leave gaps between sequence numbers, or use strategy: versioned")
+        out: list[str] = []
+        for st in steps:
+            e = st.entry if st.entry.seq == st.seq else st.entry.model_copy(update={"seq": st.seq})
+            out += self.emit(f"{kind}_entry", new, e, ctx) if st.verb == "add" else self.emit(f"no_{kind}_entry", old, e, ctx)
+        return out
+
+    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+        """A list whose entries the device keeps without sequence numbers, from `old` to `new`. Where a commit
+        applies the lines at once: delete and define. Line by line, such lists only take entries at their end:
+        new entries are appended; anything else would leave the list missing while route-maps match it (on
+        IOS a route-map matching a missing list matches every route), so it is refused while in use."""
+        self.check_once(kind, new, ctx)
+        if not self.live_lines:
+            return self.rewrite(kind, old, new, ctx)
+        if list(new.entries[:len(old.entries)]) == list(old.entries):
+            return [line for e in new.entries[len(old.entries):] for line in self.emit(f"{kind}_entry", new, e, ctx)]
+        users = ctx.known.route_maps_using(kind, new.name)
+        if users:
+            self.refuse(f"{kind.replace('_', '-')} {new.name}: its entries have no sequence numbers, so a line-by-line CLI "
+                        "only appends to it; removing or reordering entries means rewriting the list, which route-map "
+                        f"{', '.join(users)} would meanwhile see missing; use strategy: versioned")
+        return self.rewrite(kind, old, new, ctx)
 
     # -- one op
     def op_lines(self, op: O.Op, ctx: Context) -> list[str]:
@@ -553,6 +623,8 @@ class TemplateDriver(Driver):
             return self.note(f"{kind.replace('_', '-')} {op.name} absent: {self.platform.value} carries none, nothing to remove")
         if isinstance(op, O.ReplaceFilter):
             return self.replace_filter(op.old, op.new, ctx)
+        if isinstance(op, O.Rewrite):
+            return self.rewrite_list(kind, op.old, op.new, ctx)
         if kind == "filter":
             return self.filter_op(op, ctx)
         if isinstance(op, O.Create):
@@ -591,8 +663,10 @@ class TemplateDriver(Driver):
         return self.emit(f"no_{kind}_entry", obj, entry, ctx)
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
+        if kind == "route_map" and self.live_lines:
+            return self.route_map_entry_in_place(obj, old, new, ctx)
         if kind == "route_map":
-            if old.action != new.action:  # a changed action recreates the entry on every CLI
+            if old.action != new.action:  # inside a session or candidate: recreate the entry
                 return self.emit("no_route_map_entry", obj, old, ctx) + self.emit("route_map_entry", obj, new, ctx)
             gone, come = clause_diff(old, new)
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
@@ -601,6 +675,31 @@ class TemplateDriver(Driver):
         if kind == "prefix_list" and self.prefix_list_seq_overwrite:
             return self.emit("prefix_list_entry", obj, new, ctx)
         return self.emit(f"no_{kind}_entry", obj, old, ctx) + self.emit(f"{kind}_entry", obj, new, ctx)
+
+    def clause_lines(self, e: RouteMapEntry, ctx: Context) -> list[str]:
+        """An entry's clauses as the platform prints them, one line each."""
+        return [ln.strip() for ln in str(self.macros.entry_clauses(e, ctx)).split("\n") if ln.strip()]
+
+    def route_map_entry_in_place(self, rm: Any, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> list[str]:
+        """Where each line is live: enter the entry with its new action (an existing entry keeps its clauses),
+        write each changed or new clause (a `set`, a description, a continue, and on CLIs whose match takes one
+        name a `match`, replace their old value where they stand), then take away what went (on IOS, where a
+        second `match ... prefix-list` adds a name, the old name after the new one is in)."""
+        before = {clause_key(ln): ln for ln in self.clause_lines(old, ctx)}
+        after = self.clause_lines(new, ctx)
+        edits: list[tuple[str, str]] = []
+        gone: list[tuple[str, str]] = []
+        for ln in after:
+            k = clause_key(ln)
+            was = before.get(k)
+            if was == ln:
+                continue
+            edits.append(("add", ln))
+            if was is not None and k.startswith("match ") and self.match_names_accumulate:
+                gone.append(("no", was))
+        keys = {clause_key(ln) for ln in after}
+        gone += [("no", ln) for k, ln in before.items() if k not in keys]
+        return self.emit("route_map_entry_lines", rm, new.seq, new.action, edits + gone, ctx)
 
     def delete_by_name(self, kind: str, name: str, ctx: Context) -> list[str]:
         """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""
@@ -704,9 +803,21 @@ class TemplateDriver(Driver):
 
     # -- parse delegates to pipeline.parsers.<platform>
     def canonical(self, kind: str, obj: Any) -> Any:
-        if kind == "filter" and obj is not None and self.acl_counters is not None:
-            return ace_canonical(obj, self.acl_counters)
+        """Filters as the platform's ACLs keep them (ace_canonical); prefix-lists with one spelling of each
+        length range; community and AS-path lists without the sequence numbers a platform does not keep."""
+        if obj is None:
+            return obj
+        if kind == "filter":
+            return ace_canonical(obj, self.acl_counters) if self.acl_counters is not None else obj
+        if kind == "prefix_list":
+            return canonical_lists.prefix_list(obj)
+        if kind in ("community_list", "as_path_list") and not self.keeps_seq(kind):
+            return canonical_lists.unnumbered(obj)
         return obj
+
+    def keeps_seq(self, kind: str) -> bool:
+        """Whether the device keeps (and prints) the entries' sequence numbers of this list kind."""
+        return {"community_list": self.community_list_seq, "as_path_list": self.as_path_list_seq}.get(kind, True)
 
     def prepare(self) -> None:
         import importlib
@@ -722,6 +833,55 @@ class TemplateDriver(Driver):
         if focus is not None and hasattr(module, "Focus"):
             return module.parse(text, focus=focus)
         return module.parse(text)
+
+
+LIST_KINDS = ("prefix_list", "community_list", "as_path_list")
+
+
+def _entry_op(op: O.Op) -> bool:
+    return isinstance(op, (O.AddEntry, O.RemoveEntry, O.ModifyEntry))
+
+
+def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[O.Op]]:
+    """Entry ops of each list, in order; a list whose entries lack sequence numbers is left to op_lines."""
+    out: dict[tuple[str, str], list[O.Op]] = {}
+    for op in ops:
+        if _entry_op(op) and op.kind in LIST_KINDS:
+            out.setdefault((op.kind, op.name), []).append(op)
+    return {k: v for k, v in out.items()
+            if all(getattr(e, "seq", None) is not None for op in v for e in (getattr(op, "entry", None) or op.new,))}
+
+
+def _same_match(old: Any, new: Any) -> bool:
+    """Two versions of one list entry that match the same routes (only the action or description differ)."""
+    return old.model_copy(update={"action": new.action, "seq": new.seq, "description": getattr(new, "description", None)}
+                          if hasattr(new, "description") else {"action": new.action, "seq": new.seq}) == new
+
+
+def _before_after(ops: list[O.Op]) -> tuple[Any, Any]:
+    """The list before and after its entry ops (each op carries one of the two versions)."""
+    base = next((op.obj for op in ops if isinstance(op, (O.AddEntry, O.ModifyEntry))), None)
+    if base is not None:
+        entries = {e.seq: e for e in base.entries}
+        for op in ops:
+            if isinstance(op, O.AddEntry):
+                entries.pop(op.entry.seq, None)
+            elif isinstance(op, O.ModifyEntry):
+                entries[op.old.seq] = op.old
+            else:
+                entries[op.entry.seq] = op.entry
+    else:
+        base = ops[0].obj
+        entries = {e.seq: e for e in base.entries}
+    old = dict(entries)
+    for op in ops:
+        if isinstance(op, (O.AddEntry, O.ModifyEntry)):
+            e = op.entry if isinstance(op, O.AddEntry) else op.new
+            entries[e.seq] = e
+        else:
+            entries.pop(op.entry.seq, None)
+    order = lambda d: tuple(d[k] for k in sorted(d))  # noqa: E731
+    return base.model_copy(update={"entries": order(old)}), base.model_copy(update={"entries": order(entries)})
 
 
 def next_version(device_name: str, base: str) -> str:

@@ -30,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..inventory import Attachment
 from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
+from .canonical import canonical_bounds
 from .focus import Focus
 from .ios_sections import SECTIONERS, Node, nest, sections_focused, wanted_header
 from ..model.policy import ConcreteFilter, DevicePolicy, Kind, Rule, Skipped
@@ -295,25 +296,6 @@ class _Notes:
 # ---- prefix-lists -----------------------------------------------------------------------------------
 
 _MAX_LEN = {"ipv4": 32, "ipv6": 128}
-
-
-def canonical_bounds(prefixlen: int, family: AFI, ge: int | None, le: int | None, eq: int | None) -> tuple[int | None, int | None]:
-    """One spelling per matched length range: `/24 ge 24` == `/24 le 32`, `/32 ge 32 le 32` == `/32`.
-
-    Canonical form: no bounds for an exact match; otherwise `ge` only when the range starts above the
-    prefix length, `le` only when needed (a lone `ge` already extends to the family maximum).
-    """
-    top = _MAX_LEN[family]
-    if eq is not None:
-        lo, hi = eq, eq
-    else:
-        lo = ge if ge is not None else prefixlen
-        hi = le if le is not None else (top if ge is not None else prefixlen)
-    if lo == prefixlen and hi == prefixlen:
-        return None, None
-    if lo == prefixlen:
-        return None, hi
-    return lo, (None if hi == top else hi)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """JunOS policy-options and BGP -> prefix-lists, community-lists, as-path lists, route-maps, bindings.
 
 Mapping (JunOS semantics differ from route-maps; every approximation is written to `skipped`):
-* `prefix-list NAME { P; }` -> PrefixList of exact permit entries, seq 5, 10, ...
+* `prefix-list NAME { P; }` -> PrefixList of exact permit entries in address order (a Junos list is a set),
+  seq 5, 10, ...
 * `community NAME members [ .. ]` -> CommunityList with one entry (JunOS members are ANDed): standard, `large:`
   members -> large, anything else that is a valid regex -> expanded (the regex is JunOS syntax, kept verbatim).
 * `as-path NAME "re"` -> AsPathList with one entry; `as-path-group G as-path N "re"` -> AsPathList G, one entry
@@ -29,6 +30,7 @@ from typing import Iterator
 from ..model.base import Network, afi_of
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
+from .canonical import as_set, canonical_bounds, prefix_key
 from .junos_common import bad_name, build, junos_prefix
 from .junos_setlines import Node
 from .notes import Notes
@@ -67,8 +69,7 @@ def _entry_bounds(net: Network, how: list[str]) -> tuple[int | None, int | None]
         return None
     if ge > top or le > top or le < ge or ge < length:
         return None
-    # prefix-list form: ge only when above the prefix length, le only when it widens the match
-    return (ge if ge > length else None), (le if le > length or ge > length else None)
+    return canonical_bounds(length, "ipv4" if net.version == 4 else "ipv6", ge, le, None)
 
 
 class PolicyMapper:
@@ -91,6 +92,10 @@ class PolicyMapper:
             with self.notes.inside("route_map", name):  # its generated lists belong to it too
                 self._policy(name, self.po.child("policy-statement", name))
         self._bgp()
+        # Prefix-lists, route-filter-lists and as-path-groups are sets on Junos (no order, no sequence
+        # numbers): read in one canonical order, numbered 5, 10, ... (pipeline/parsers/canonical.py).
+        self.prefix_lists = {n: as_set(pl, prefix_key) for n, pl in self.prefix_lists.items()}
+        self.as_path_lists = {n: as_set(al, lambda e: e.regex) for n, al in self.as_path_lists.items()}
 
     # --- prefix-lists --------------------------------------------------------------------------------
     def static_prefixes(self) -> dict[str, list[Network]]:

@@ -18,7 +18,7 @@ from ..model.objects import ObjectStore
 from ..model.policy import DevicePolicy, expectations
 from ..model.resolve import Desired, resolve
 from ..parsers.focus import Focus
-from .diff import apply_desired, diff
+from .diff import SEQUENCED, apply_desired, diff
 from .impact import Route, impact
 from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind
@@ -153,7 +153,10 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
                 parsed: DevicePolicy | None = None) -> DevicePlan:
     """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects)."""
     strategy = strategy or change.strategy
-    desired = resolve(change, store, host)
+    # Lists and route-maps in the form the platform keeps them (bounds, sequence numbers): what the device will
+    # print back, so that planning again after the deploy finds nothing to do.
+    desired = [Desired(d.kind, d.key, driver.canonical(d.kind, d.obj)) if d.obj is not None and d.kind in SEQUENCED else d
+               for d in resolve(change, store, host)]
     running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)

@@ -288,13 +288,14 @@ set policy-options policy-statement P term t from route-filter 172.16.0.0/12 pre
 set policy-options policy-statement P term t from prefix-list-filter PL orlonger
 set policy-options policy-statement P term t then accept
 """)
+    # Junos matches route-filters as a set: read in one canonical order and spelling (parsers/canonical.py)
     assert p.prefix_lists["P.t"] == PrefixList(name="P.t", afi="ipv4", entries=(
         PrefixListEntry(seq=5, action="permit", prefix="10.0.0.0/8"),
-        PrefixListEntry(seq=10, action="permit", prefix="10.0.0.0/8", le=32),
-        PrefixListEntry(seq=15, action="permit", prefix="10.0.0.0/8", ge=9, le=32),
-        PrefixListEntry(seq=20, action="permit", prefix="10.0.0.0/8", le=24),
-        PrefixListEntry(seq=25, action="permit", prefix="172.16.0.0/12", ge=20, le=24),
-        PrefixListEntry(seq=30, action="permit", prefix="10.1.0.0/16", le=32),
+        PrefixListEntry(seq=10, action="permit", prefix="10.0.0.0/8", le=24),
+        PrefixListEntry(seq=15, action="permit", prefix="10.0.0.0/8", le=32),
+        PrefixListEntry(seq=20, action="permit", prefix="10.0.0.0/8", ge=9),
+        PrefixListEntry(seq=25, action="permit", prefix="10.1.0.0/16", le=32),
+        PrefixListEntry(seq=30, action="permit", prefix="172.16.0.0/12", ge=20, le=24),
     ))
     assert p.route_maps["P"].entries == (RouteMapEntry(seq=10, action="permit", match=Match(prefix_list="P.t")),)
 
