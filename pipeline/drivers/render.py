@@ -56,6 +56,12 @@ def junos_quote(text: object) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def junos_word(text: object) -> str:
+    """A token of a Junos statement read from the device, printed back: bare when it can be, else quoted."""
+    s = str(text)
+    return s if re.fullmatch(r"[A-Za-z0-9_./:+@-]+", s) else junos_quote(s)
+
+
 def nft_quote(text: object, limit: int = 127) -> str:
     """An nftables string (comment, log prefix), length capped. nft strings have no escape for '"' (a quote
     ends the string whatever precedes it): such text is refused, never silently changed."""
@@ -145,7 +151,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
         finalize=print_gate,
     )
-    env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
+    env.filters.update(junos_quote=junos_quote, junos_word=junos_word, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
                        netmask=netmask)
     env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto)
     return env
@@ -562,6 +568,10 @@ class TemplateDriver(Driver):
                     i += 1
                 lines += self.binding_lines(group, ctx)
                 continue
+            if isinstance(op, O.Repoint):
+                lines += self.repoint(op, ctx)
+                i += 1
+                continue
             key = (op.kind, op.name)
             if key in lists:
                 lines += self.list_edit(op.kind, lists.pop(key), ctx)
@@ -705,6 +715,15 @@ class TemplateDriver(Driver):
         """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""
         guard_identifier(name, f"{kind} name")
         return self.emit(f"no_{kind}_named", name, ctx)
+
+    # -- lines that name objects
+    def repoint(self, op: O.Repoint, ctx: Context) -> list[str]:
+        """The device's own line (and the lines that open its mode), re-issued naming `op.to`."""
+        if not op.use.repointable:
+            self.refuse(f"{op.use.who} names {op.use.kind.replace('_', '-')} {op.use.name} in a way netchange "
+                        "cannot re-point (a policy expression)")
+        guard_identifier(op.to, f"{op.use.kind} name")
+        return self.emit("repoint", op.use, op.to, ctx)
 
     # -- bindings
     def binding_lines(self, group: list[O.Op], ctx: Context) -> list[str]:

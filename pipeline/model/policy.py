@@ -82,11 +82,15 @@ class Use:
     kind: Kind  # what it names
     name: str  # the name, as the device has it
     context: tuple[str, ...]  # the device's own lines that open the mode the line sits in (IOS-style); () on Junos
-    line: tuple[str, ...]  # the line, as tokens (Junos: the statement's path without `set`)
-    at: int  # where the name is in `line`
+    line: tuple[str, ...]  # the line, as tokens (Junos: the statement's path without `set`); () if not re-pointable
+    at: int  # where the name is in `line` (-1: a reference that cannot be re-pointed, e.g. a Junos policy expression)
     covers: tuple[tuple[str, str, str], ...] = ()  # the model bindings (neighbor, afi, direction) this line decides
     who: str = ""  # for a person
     chain_next: str | None = None  # a Junos policy chain: the policy after this one (re-pointing keeps the order)
+
+    @property
+    def repointable(self) -> bool:
+        return self.at >= 0
 
     def renamed(self, name: str) -> "Use":
         line = self.line[:self.at] + (name,) + self.line[self.at + 1:]

@@ -21,11 +21,11 @@ from ..parsers.focus import Focus
 from .diff import SEQUENCED, apply_desired, diff
 from .impact import Route, impact
 from .order import order
-from .ops import Bind, Create, Delete, Op, Unbind
+from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .references import lookup_context, refuse_dangling
 from .refresh import refresh_set
 from .replay import replay
-from .versioned import Names, logical_view, split_version, versioned_plan
+from .versioned import Names, collectable, logical_view, split_version, versioned_plan
 
 
 def config_hash(text: str) -> str:
@@ -99,6 +99,8 @@ def _describe(op: Op) -> str:
     if op.kind == "binding":
         b = op.binding
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
+    if isinstance(op, Repoint):
+        return f"Repoint {op.use.who}: {op.use.name} -> {op.to}"
     return f"{op.verb} {op.kind} {op.name}{detail}"
 
 
@@ -115,7 +117,7 @@ def split_switches(driver: Driver, ops: list[Op]) -> tuple[list[Op], list[Op]]:
     """Where a binding switch applies at once, it (and the tear-down ordered after it) waits for phase 2."""
     if not driver.binding_switch_is_refresh:
         return ops, []
-    idx = next((i for i, o in enumerate(ops) if isinstance(o, (Bind, Unbind))), len(ops))
+    idx = next((i for i, o in enumerate(ops) if isinstance(o, (Bind, Unbind, Repoint))), len(ops))
     return ops[:idx], ops[idx:]
 
 
@@ -127,6 +129,8 @@ def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
             undo.append(Bind(op.kind, op.name, op.old, op.binding) if op.old is not None else Unbind(op.kind, op.name, op.binding))
         elif isinstance(op, Unbind):
             undo.append(Bind(op.kind, op.name, op.binding))
+        elif isinstance(op, Repoint):
+            undo.append(Repoint(op.kind, op.use.name, op.use.renamed(op.to), op.use.name))
         elif isinstance(op, Create):
             undo.append(Delete(op.kind, op.name, op.obj))
     return order(undo)
@@ -170,11 +174,13 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     if strategy == "versioned":
         commit_ops, gc_ops = versioned_plan(view, intended, ops, names)
         commit_ops, gc_ops = order(commit_ops), order(gc_ops)
+        gc_ops, kept = collectable(replay(running, commit_ops), gc_ops)
         rollback_ops = _undo_versioned(commit_ops)
     else:
-        commit_ops, gc_ops = ops, []
+        commit_ops, gc_ops, kept = ops, [], []
         rollback_ops = order(diff(intended, view, only=touched, canonical=driver.canonical))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
+    plan.ops += [f"(after verification) {k}" for k in kept]
     refused = running.unmodelled_in(_rewritten(commit_ops + gc_ops, names))
     if refused:
         plan.refused = [s.as_dict() for s in refused]

@@ -16,6 +16,9 @@ Sources (behaviour relied on, cited where used):
   "% Invalid command for a peer-group member"; inbound policy can be set per member.
 - [O'R-RM] Cisco IOS in a Nutshell, "neighbor route-map" (oreilly.com re641): `neighbor {address|peer-group}
   route-map map {in|out}` and its `no` form name the map.
+- [IOS-RD] Cisco IOS IP Routing: BGP Command Reference, `redistribute (BGP)`: one redistribution per source
+  protocol (and process) with an optional `route-map map-tag`; configuring it again with another route-map
+  changes the map of that redistribution (the running config keeps one `redistribute connected ...` line).
 - Corpus: tests/../shared/corpus/cisco_ios (show running-config of IOS 12.x-15.x and IOS-XE): the printed form.
 
 Assumptions (not found in a source, kept conservative and listed in docs/SIMULATORS.md):
@@ -519,7 +522,8 @@ class CiscoIos(IosLike):
 
     # ---------------------------------------------------------------- router bgp
     def bgp_line(self) -> Line | None:
-        found = self.state.top(r"router bgp ")
+        """The default instance's `router bgp` (FRR also has `router bgp ASN vrf NAME` blocks)."""
+        found = [x for x in self.state.top(r"router bgp ") if " vrf " not in x.text]
         return found[0] if found else None
 
     def cmd_router_bgp(self, line: str, m: re.Match, strict: bool) -> Any:
@@ -555,6 +559,8 @@ class CiscoIos(IosLike):
             self.bind(bgp, bgp, "ipv4", m, line)
             return STAY
         if strict and self.define_neighbor(bgp, line):
+            return STAY
+        if strict and self.reissue(bgp, line):
             return STAY
         return NOT_HERE if strict else self.keep_line(bgp, line)
 
@@ -609,7 +615,28 @@ class CiscoIos(IosLike):
         if m and afi in ("ipv4", "ipv6"):
             self.bind(bgp, af, afi, m, line)
             return STAY
+        if strict and self.reissue(af, line):
+            return STAY
         return NOT_HERE if strict else self.keep_line(af, line)
+
+    # Words after which a `router bgp` line names a route-map ([O'R-RM], [IOS-RD]).
+    route_map_words = ("route-map", "table-map", "attribute-map", "suppress-map", "unsuppress-map", "advertise-map",
+                       "exist-map", "non-exist-map")
+
+    def reissue(self, block: Line, line: str) -> bool:
+        """[IOS-RD] a statement naming a route-map typed again with another name replaces the statement that
+        differs only in that name (`redistribute connected route-map B` after `... route-map A`: one
+        redistribution per source, one table-map, one default-originate per neighbor)."""
+        toks = line.split()
+        for i, t in enumerate(toks[:-1]):
+            if t not in self.route_map_words:
+                continue
+            for c in block.children:
+                have = c.text.split()
+                if len(have) == len(toks) and have[:i + 1] == toks[:i + 1] and have[i + 2:] == toks[i + 2:]:
+                    c.text = line
+                    return True
+        return False
 
     def keep_bgp_af(self, mode: tuple, line: str) -> Any:
         return self.keep_line(mode[2], line)
@@ -769,6 +796,12 @@ class CiscoIos(IosLike):
                 if m:
                     refs.append(Ref(f"bgp neighbor {m.group(1)} {m.group(3)}", "route_map", m.group(2)))
             refs += self.other_bgp_refs(bgp, att)
+        for vrf in self.state.top(r"router bgp \S+ vrf "):  # FRR's per-VRF instances: references only
+            for text in self.walk(vrf):
+                m = re.fullmatch(r"neighbor (\S+) route-map (\S+) (in|out)", text)
+                if m:
+                    refs.append(Ref(f"{vrf.text}: neighbor {m.group(1)} {m.group(3)}", "route_map", m.group(2)))
+            refs += [Ref(f"{vrf.text}: {r.source}", r.kind, r.name) for r in self.other_bgp_refs(vrf, {})]
         for node in self.state.top(r"interface "):
             ifname = node.text.split(None, 1)[1]
             for c in node.children:

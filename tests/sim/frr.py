@@ -55,7 +55,18 @@ class Frr(CiscoIos):
             (r"(no )?route-map (\S+) (permit|deny) (\d+)", self.cmd_route_map),
             (r"no route-map (\S+)", self.cmd_no_route_map),
             (r"router bgp (\S+)", self.cmd_router_bgp),
+            (r"router bgp (\S+) vrf (\S+)", self.cmd_router_bgp_vrf),
         ]
+
+    def cmd_router_bgp_vrf(self, line: str, m: re.Match, strict: bool) -> Any:
+        """`router bgp ASN vrf NAME`: the VRF's own BGP instance, a block of its own (its bindings are not
+        attachment points here: the model's samples are the default instance's unicast routes)."""
+        for x in self.state.top(r"router bgp "):
+            if x.text == line:
+                return ("bgp", x)
+        node = Line(line)
+        self.state.order.append(node)
+        return ("bgp", node)
 
     def cmd_no_route_map(self, line: str, m: re.Match, strict: bool) -> Any:
         self.state.drop("route_map", m.group(1))
