@@ -3,6 +3,7 @@ changes itself (no soft clear), and a candidate is all-or-nothing, so whole obje
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from .base import Capabilities
 from .render import Context, TemplateDriver, guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
+_VERSION = re.compile(r"\.nc\d+$")  # versioned names (plan/versioned.py): X.nc3 is a version of X
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,11 @@ def junos_unit(interface: str) -> tuple[str, str]:
 
 
 def junos_group(ctx: Context, b: NeighborBinding) -> str:
-    """The BGP group a neighbor sits in: host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    """The BGP group a neighbor sits in: the running config's (a neighbor in two groups fails the commit),
+    else host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    device = getattr(ctx.known.device, "bgp_groups", None) or {}
+    if str(b.neighbor) in device:
+        return device[str(b.neighbor)]
     groups = ctx.extra("bgp_groups", {}) or {}
     if str(b.neighbor) in groups:
         name = str(groups[str(b.neighbor)])
@@ -143,6 +149,18 @@ class JuniperJunosDriver(TemplateDriver):
     def entry_addressable(self, kind: str) -> bool:
         return kind == "route_map"  # lists are rewritten whole (candidate + commit makes that atomic)
 
+    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+        """A prefix-list that gains (or loses) length ranges turns into a route-filter-list (or back): the
+        policies' `from prefix-list X` statements become `from route-filter-list X` in the same candidate
+        (they are found as the device names its terms: JunosLayout.list_refs)."""
+        lines = super().rewrite_list(kind, old, new, ctx)
+        if kind == "prefix_list" and new.entries and junos_plain(old) != junos_plain(new):
+            word = "prefix-list" if junos_plain(new) else "route-filter-list"
+            for stmt in getattr(ctx.known.device, "list_refs", {}).get(new.name, ()):
+                if stmt[-2] != word:
+                    lines += self.emit("list_ref_switch", stmt, word, ctx)
+        return lines
+
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
         if kind == "route_map":  # `then accept` replaces `then reject`: an action change is an edit too
             from .render import clause_diff
@@ -156,6 +174,14 @@ class JuniperJunosDriver(TemplateDriver):
         getattr(self, f"_check_{kind}", lambda o, c: None)(obj, ctx)
 
     def _check_prefix_list(self, pl: PrefixList, ctx: Context) -> None:
+        if not junos_plain(pl):
+            base = _VERSION.sub("", pl.name)
+            fw = [u.who for u in ctx.known.uses if u.kind == "prefix_list" and _VERSION.sub("", u.name) == base
+                  and u.line[:1] == ("firewall",)]
+            if fw:
+                self.refuse(f"prefix-list {pl.name} has length ranges (ge/le), which makes it a route-filter-list on "
+                            f"Junos, but firewall filters name it as a prefix-list ({'; '.join(sorted(set(fw)))}): "
+                            "a filter matches exact prefixes only; use another list for the ranges")
         for e in pl.entries:
             if e.action == "deny":
                 self.refuse(f"prefix-list {pl.name} seq {e.seq} is deny: Junos prefix-lists and route-filter-lists are "

@@ -77,9 +77,12 @@ def _entry_bounds(net: Network, how: list[str]) -> tuple[int | None, int | None]
 @dataclass(frozen=True)
 class JunosLayout:
     """Where things sit on a Junos device (DevicePolicy.device): the BGP group of each neighbor, so that a
-    binding is written in the group that holds the neighbor."""
+    binding is written in the group that holds the neighbor; and each policy `from prefix-list X` /
+    `from route-filter-list X` statement as the device names its term, so that a list that turns from one
+    kind into the other takes its policies' matches along."""
 
     bgp_groups: dict[str, str] = field(default_factory=dict)
+    list_refs: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
 
 class PolicyMapper:
@@ -94,6 +97,7 @@ class PolicyMapper:
         self.bindings: dict[tuple[str, str, str], NeighborBinding] = {}
         self.uses: list[Use] = []  # statements naming a policy or a prefix-list (BGP import/export, firewall terms)
         self.bgp_groups: dict[str, str] = {}  # neighbor address -> the BGP group holding it (default instance)
+        self.list_refs: dict[str, list[tuple[str, ...]]] = {}  # prefix-list -> policy `from` statements naming it
 
     def run(self) -> None:
         self._prefix_lists()
@@ -273,6 +277,10 @@ class PolicyMapper:
         if node.has("to"):
             self.notes.append(f"{where}: 'to' conditions not modelled")
         match = self._route_match(where, f"{policy}.{term}", node.child("from") or Node())
+        stmt = ("policy-options", "policy-statement", policy) + (() if term == FINAL_TERM_NAME else ("term", term))
+        for key in ("prefix-list", "route-filter-list"):
+            for ref in (node.child("from") or Node()).keys(key):
+                self.list_refs.setdefault(ref, []).append(stmt + ("from", key, ref))
         then = node.child("then") or Node()
         sets = self._sets(where, then)
         if then.has("accept"):
