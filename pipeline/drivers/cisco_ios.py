@@ -27,7 +27,8 @@ class CiscoIosDriver(TemplateDriver):
     community_list_seq = False
     as_path_list_seq = False
     # Replacing a whole ACL in place (`no ip access-list extended X` + redefine) leaves the interface
-    # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface, drop the old one.
+    # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface at it, redefine X while
+    # nothing uses it, re-point back, drop X-v<N+1> (TemplateDriver.versioned_swap).
     filter_replace = "versioned"
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ahp", "ospf": "ospf"},
                       "ipv6": {"icmpv6": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ahp", "sctp": "sctp"}}

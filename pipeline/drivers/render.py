@@ -804,12 +804,19 @@ class TemplateDriver(Driver):
         return acl_lines(f, family)
 
     def versioned_swap(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
-        """Define NAME-v<N+1>, re-point every attachment at it (one command each), then drop the old one."""
-        fresh = next_version(old.name, new.name)
-        return (self.define_filter(new, ctx, fresh) + self.attach_all(new, fresh, ctx)
-                + [line for att in old.attachments if att not in new.attachments for fam in families(old)
-                   for line in self.emit("detach_filter", old.name, att, fam, ctx)]
-                + self.undefine_filter(old, old.name, ctx))
+        """Replace a filter through a temporary copy: define NAME-v<N> with the new rules and point every
+        attachment at it (one command each), redefine NAME while nothing uses it, point the attachments back
+        and drop the copy. At every moment an interface is filtered by the old or the new rules, and the device
+        keeps the change's name, so planning again finds nothing (a swap that kept NAME-v<N> never converged)."""
+        taken = set(ctx.known.filters) | {old.name, new.name}
+        tmp = next_version(old.name, new.name)
+        while tmp in taken:
+            tmp = next_version(tmp, new.name)
+        gone = [line for att in old.attachments if att not in new.attachments for fam in families(old)
+                for line in self.emit("detach_filter", old.name, att, fam, ctx)]
+        return (self.define_filter(new, ctx, tmp) + self.attach_all(new, tmp, ctx) + gone
+                + self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
+                + self.undefine_filter(new, tmp, ctx))
 
     # -- refresh
     def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:

@@ -174,14 +174,19 @@ def test_filter_create_delete_replace(platform, fleet):
         assert d.render_ops([op], intended, h), (platform, op.verb)
 
 
-def test_ios_replace_filter_is_a_versioned_swap(fleet):
+def test_ios_replace_filter_swaps_through_a_copy_and_keeps_the_name(fleet):
+    """IOS has no ACL sequence edits in its running config: the new rules go into EDGE-v1, the interface is
+    pointed at it, EDGE is redefined while unused, the interface is pointed back, EDGE-v1 goes. The device ends
+    with EDGE (the name the change uses), and no interface is ever left without one of the two versions."""
     att = Attachment(interface="Gi0/1", direction="in")
-    old = fw("EDGE-v3", rule("web", 80), att=att)
+    old = fw("EDGE", rule("web", 80), att=att)
     new = fw("EDGE", rule("web", 443), att=att)
     lines = get_driver("cisco_ios").render_ops([O.ReplaceFilter("filter", "EDGE", old, new)], policy(("filter", new)), host(fleet, "cisco_ios"))
-    assert lines[0] == "ip access-list extended EDGE-v4"
-    assert "no ip access-list extended EDGE" not in lines  # never rewritten in place while attached
-    assert lines.index(" ip access-group EDGE-v4 in") < lines.index("no ip access-list extended EDGE-v3") == len(lines) - 1
+    assert lines[0] == "ip access-list extended EDGE-v1"
+    attach = [i for i, ln in enumerate(lines) if ln.strip().startswith("ip access-group")]
+    assert [lines[i].strip() for i in attach] == ["ip access-group EDGE-v1 in", "ip access-group EDGE in"]
+    assert attach[0] < lines.index("no ip access-list extended EDGE") < lines.index("ip access-list extended EDGE") < attach[1]
+    assert lines[-1] == "no ip access-list extended EDGE-v1"
     assert next_version("EDGE", "EDGE") == "EDGE-v1" and next_version("EDGE-v9", "EDGE") == "EDGE-v10"
 
 
