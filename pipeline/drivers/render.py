@@ -14,6 +14,7 @@ a control character or an unbalanced quote.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -776,7 +777,10 @@ class TemplateDriver(Driver):
         return self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
 
     def sequence_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
-        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL."""
+        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL (inside a
+        configure session: the commit applies them at once). Where every line is live: `staged_acl_edit`."""
+        if self.live_lines:
+            return self.staged_acl_edit(old, new, ctx)
         out: list[str] = []
         for fam in ("ipv4", "ipv6"):
             # keyed by (seq, is-remark): on AOS-CX a comment shares its ACE's seq number
@@ -802,6 +806,48 @@ class TemplateDriver(Driver):
 
     def numbered_acl(self, f: ConcreteFilter, family: AFI) -> list[AclLine]:
         return acl_lines(f, family)
+
+    def staged_acl_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
+        """Sequence edits of an attached ACL where each line is live at once (AOS-CX): the sequence numbers
+        are positions of a first-match list, staged like a list edit (plan.order.staged_edit): new lines and
+        copies of changed ones (at a free number beside them) go in first, ascending; old lines go after,
+        descending. No packet is ever judged by a list neither version of the filter would be."""
+        out: list[str] = []
+        for fam in ("ipv4", "ipv6"):
+            before = _acl_positions(self.numbered_acl(old, fam))
+            after = _acl_positions(self.numbered_acl(new, fam))
+            if not after:
+                if before:
+                    out += self.emit("no_acl", old, fam, old.name, ctx)
+                continue
+
+            def text(pos: tuple[AclLine, ...]) -> tuple[str, ...]:
+                return tuple(line for ln in pos for line in self.emit("acl_line", ln, fam, ctx))
+
+            b_text = {s: text(p) for s, p in before.items()}
+            a_text = {s: text(p) for s, p in after.items()}
+            try:
+                steps = staged_edit({s: (b_text[s], p) for s, p in before.items()}, {s: (a_text[s], p) for s, p in after.items()},
+                                    in_place=lambda o, n: _remark_of(o[1]) is None or _remark_of(n[1]) is not None,
+                                    same_match=lambda o, n: _ace_match(o[1]) == _ace_match(n[1]) is not None,
+                                    max_seq=4294967295)
+            except NoRoom as e:
+                self.refuse(f"filter {new.name}: line {e.seq} changes and no free sequence number is next to it for a "
+                            "copy; without one the edit opens a moment where the ACL is neither version; renumber it")
+            edits: list[tuple[str, int | AclLine]] = []
+            for st in steps:
+                if st.verb == "remove":
+                    edits.append(("no", st.seq))
+                    continue
+                lines = st.entry[1] if st.seq in after and after[st.seq] is st.entry[1] else \
+                    tuple(dataclasses.replace(ln, seq=st.seq) for ln in st.entry[1] if ln.remark is None)
+                edits += [("line", ln) for ln in lines]
+            if edits:
+                out += self.emit("acl_staged", new, fam, edits, ctx)
+        old_atts = {(a.interface, a.direction, a.hook) for a in old.attachments}
+        out += [line for att in new.attachments if (att.interface, att.direction, att.hook) not in old_atts
+                for fam in families(new) for line in self.emit("attach_filter", new.name, att, fam, ctx)]
+        return out
 
     def versioned_swap(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
         """Replace a filter through a temporary copy: define NAME-v<N> with the new rules and point every
@@ -876,6 +922,24 @@ def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[O.Op]]:
             out.setdefault((op.kind, op.name), []).append(op)
     return {k: v for k, v in out.items()
             if all(getattr(e, "seq", None) is not None for op in v for e in (getattr(op, "entry", None) or op.new,))}
+
+
+def _acl_positions(lines: list[AclLine]) -> dict[int, tuple[AclLine, ...]]:
+    """Numbered ACL lines by sequence number (an AOS-CX comment shares its ACE's number), remark first."""
+    out: dict[int, tuple[AclLine, ...]] = {}
+    for ln in lines:
+        out[ln.seq] = tuple(sorted(out.get(ln.seq, ()) + (ln,), key=lambda x: x.remark is None))
+    return out
+
+
+def _remark_of(pos: tuple[AclLine, ...]) -> str | None:
+    return next((ln.remark for ln in pos if ln.remark is not None), None)
+
+
+def _ace_match(pos: tuple[AclLine, ...]) -> tuple | None:
+    """What an ACL position matches (its ACE without action, log or counter), None for a remark alone."""
+    a = next((ln.ace for ln in pos if ln.ace is not None), None)
+    return None if a is None else (a.src, a.dst, a.protocol, a.sport, a.dport)
 
 
 def _same_match(old: Any, new: Any) -> bool:

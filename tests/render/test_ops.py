@@ -199,7 +199,9 @@ def test_sequence_edits_touch_only_changed_lines(platform, fleet):
     header = "ip access-list EDGE" if platform == "arista_eos" else "access-list ip EDGE"
     assert lines[0] == header
     body = [ln.strip() for ln in lines[1:]]
-    assert [ln for ln in body if ln.startswith("no ")] == ["no 20" if platform == "arista_eos" else "no 10"]
+    # EOS (inside a session) removes the changed line and writes it again; on AOS-CX every line is live, so the
+    # changed ACE is typed over its own number: no moment without it
+    assert [ln for ln in body if ln.startswith("no ")] == (["no 20"] if platform == "arista_eos" else [])
     assert len([ln for ln in body if "permit" in ln]) == 1 and "eq 443" in " ".join(body) and "eq 22" not in " ".join(body)
 
 
