@@ -691,26 +691,64 @@ class TemplateDriver(Driver):
         """An entry's clauses as the platform prints them, one line each."""
         return [ln.strip() for ln in str(self.macros.entry_clauses(e, ctx)).split("\n") if ln.strip()]
 
-    def route_map_entry_in_place(self, rm: Any, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> list[str]:
-        """Where each line is live: enter the entry with its new action (an existing entry keeps its clauses),
-        write each changed or new clause (a `set`, a description, a continue, and on CLIs whose match takes one
-        name a `match`, replace their old value where they stand), then take away what went (on IOS, where a
-        second `match ... prefix-list` adds a name, the old name after the new one is in)."""
+    def clause_edits(self, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> tuple[list[tuple[str, str]], int]:
+        """The lines that make entry `old` into `new` in place, (verb, clause) with verb "add" | "no", and how
+        many of them change what a route gets (a description changes nothing; on IOS a match that swaps one
+        name for another takes two lines but one step: routes match the old name or the new one throughout)."""
         before = {clause_key(ln): ln for ln in self.clause_lines(old, ctx)}
         after = self.clause_lines(new, ctx)
         edits: list[tuple[str, str]] = []
         gone: list[tuple[str, str]] = []
+        steps = int(old.action != new.action)
         for ln in after:
             k = clause_key(ln)
             was = before.get(k)
             if was == ln:
                 continue
             edits.append(("add", ln))
+            steps += k != "description"
             if was is not None and k.startswith("match ") and self.match_names_accumulate:
                 gone.append(("no", was))
         keys = {clause_key(ln) for ln in after}
-        gone += [("no", ln) for k, ln in before.items() if k not in keys]
-        return self.emit("route_map_entry_lines", rm, new.seq, new.action, edits + gone, ctx)
+        for k, ln in before.items():
+            if k not in keys:
+                gone.append(("no", ln))
+                steps += k != "description"
+        return edits + gone, steps
+
+    def route_map_entry_in_place(self, rm: Any, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> list[str]:
+        """Where each line is live: enter the entry with its new action (an existing entry keeps its clauses),
+        write each changed or new clause (a `set`, a description, a continue, and on CLIs whose match takes one
+        name a `match`, replace their old value where they stand), then take away what went (on IOS, where a
+        second `match ... prefix-list` adds a name, the old name after the new one is in)."""
+        edits, _ = self.clause_edits(old, new, ctx)
+        return self.emit("route_map_entry_lines", rm, new.seq, new.action, edits, ctx)
+
+    def route_map_edit_in_place(self, old: Any, new: Any, ctx: Context) -> bool:
+        """Whether route-map `old` becomes `new` line by line with every intermediate route-map giving each
+        route its old or its new result: one step (an entry removed, an entry without clauses added, one
+        clause of one entry written or taken away, an action flipped), or several entries each changing one
+        `set` clause only, where no entry continues to another (each route then meets one changed entry).
+        A new entry with clauses never is: its header line makes it match every route before its `match`
+        arrives. Otherwise plan/shadow.py edits the route-map while nothing uses it."""
+        olds, news = {e.seq: e for e in old.entries}, {e.seq: e for e in new.entries}
+        changed = sorted(s for s in olds.keys() | news.keys() if olds.get(s) != news.get(s))
+        steps, set_only = [], True
+        for s in changed:
+            o, n = olds.get(s), news.get(s)
+            if o is None:
+                steps.append(1 if not self.clause_lines(n, ctx) else 2)
+                set_only = False
+            elif n is None:
+                steps.append(1)
+                set_only = False
+            else:
+                steps.append(self.clause_edits(o, n, ctx)[1])
+                set_only = set_only and o.action == n.action and o.match == n.match and o.continue_ == n.continue_
+        if len(changed) <= 1:
+            return sum(steps) <= 1
+        no_continue = all(e.continue_ is None for e in (*old.entries, *new.entries))
+        return set_only and no_continue and all(n <= 1 for n in steps)
 
     def delete_by_name(self, kind: str, name: str, ctx: Context) -> list[str]:
         """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""

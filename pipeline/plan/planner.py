@@ -25,6 +25,7 @@ from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .references import lookup_context, refuse_dangling
 from .refresh import refresh_set
 from .replay import replay
+from .shadow import shadowed
 from .versioned import Names, collectable, logical_view, split_version, versioned_plan
 
 
@@ -177,8 +178,9 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         gc_ops, kept = collectable(replay(running, commit_ops), gc_ops)
         rollback_ops = _undo_versioned(commit_ops)
     else:
-        commit_ops, gc_ops, kept = ops, [], []
-        rollback_ops = order(diff(intended, view, only=touched, canonical=driver.canonical))
+        # where every line is live, a route-map edit that is not one safe step is made on a copy (plan/shadow.py)
+        commit_ops, gc_ops, kept = shadowed(driver, host, view, intended, ops), [], []
+        rollback_ops = shadowed(driver, host, intended, view, order(diff(intended, view, only=touched, canonical=driver.canonical)))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
     plan.ops += [f"(after verification) {k}" for k in kept]
     refused = running.unmodelled_in(_rewritten(commit_ops + gc_ops, names))
