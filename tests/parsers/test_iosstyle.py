@@ -466,3 +466,29 @@ def test_aoscx_route_map_matches_on_community_and_aspath_lists():
     ]) + "\n")
     m = p.route_maps["RM-A"].entries[0].match
     assert (m.community_list, m.as_path) == ("CL-A", "AS-A")
+
+
+# ---- lines that name objects (DevicePolicy.uses) ----------------------------------------------------
+
+def test_lines_naming_route_maps_are_kept_where_they_stand():
+    """A peer group's binding decides its members' bindings; redistribution and a neighbor's prefix-list name
+    objects too. Each is kept with the lines that open its mode, so a plan can re-point it in one command."""
+    p = parse_both(cisco_ios, "router bgp 65101\n neighbor UP peer-group\n neighbor 198.51.100.2 peer-group UP\n"
+                              " neighbor 198.51.100.6 remote-as 65003\n address-family ipv4\n  neighbor UP route-map RM-UP in\n"
+                              "  neighbor 198.51.100.6 prefix-list PL-FILTER in\n  redistribute connected route-map RM-CONN\n"
+                              " exit-address-family\n")
+    uses = {(u.kind, u.name): u for u in p.uses}
+    group = uses[("route_map", "RM-UP")]
+    assert group.context == ("router bgp 65101", "address-family ipv4")
+    assert group.line == ("neighbor", "UP", "route-map", "RM-UP", "in") and group.at == 3
+    assert group.covers == (("198.51.100.2", "ipv4", "in"),)  # the member's binding comes from this line
+    assert group.renamed("RM-UP.nc1").line == ("neighbor", "UP", "route-map", "RM-UP.nc1", "in")
+    assert uses[("route_map", "RM-CONN")].line == ("redistribute", "connected", "route-map", "RM-CONN")
+    assert uses[("prefix_list", "PL-FILTER")].covers == ()
+
+
+def test_eos_router_level_binding_is_a_use_at_router_level():
+    p = parse_both(arista_eos, "router bgp 65000\n   neighbor 192.168.200.4 remote-as 65533\n"
+                               "   neighbor 192.168.200.4 route-map HSN in\n")
+    [u] = p.uses
+    assert u.context == ("router bgp 65000",) and u.covers == (("192.168.200.4", "ipv4", "in"),)
