@@ -574,9 +574,11 @@ class TemplateDriver(Driver):
                 i += 1
                 continue
             key = (op.kind, op.name)
-            if key in lists:
-                lines += self.list_edit(op.kind, lists.pop(key), ctx)
-            elif not _entry_op(op) or op.kind not in LIST_KINDS:
+            if _entry_op(op) and key in lists:
+                group = lists[key]
+                if op is group[0]:  # the list's other entry ops print with it
+                    lines += self.list_edit(op.kind, group, ctx)
+            else:
                 lines += self.op_lines(op, ctx)
             i += 1
         return lines
@@ -958,8 +960,12 @@ def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[O.Op]]:
     for op in ops:
         if _entry_op(op) and op.kind in LIST_KINDS:
             out.setdefault((op.kind, op.name), []).append(op)
-    return {k: v for k, v in out.items()
-            if all(getattr(e, "seq", None) is not None for op in v for e in (getattr(op, "entry", None) or op.new,))}
+    return {k: v for k, v in out.items() if all(_edited(op).seq is not None for op in v)}
+
+
+def _edited(op: O.Op) -> Any:
+    """The entry an entry op writes or removes."""
+    return op.new if isinstance(op, O.ModifyEntry) else op.entry
 
 
 def _acl_positions(lines: list[AclLine]) -> dict[int, tuple[AclLine, ...]]:

@@ -225,14 +225,14 @@ def staged_edit(old: dict[int, Any], new: dict[int, Any], in_place: Callable[[An
     temps: dict[int, int] = {}
     grow: list[Step] = []
     direct = {s for s in changed if s in old and s in new and in_place(old[s], new[s]) and same_match(old[s], new[s])}
+    last = 0  # the highest copy placed so far: every earlier copy sits below the position now placed
     for s in changed:
         o, n = old.get(s), new.get(s)
         if o is None:
             grow.append(Step("add", s, n))
         elif n is not None and s not in direct:
-            t = _beside(s, positions, temps, max_seq)
-            temps[s] = t
-            grow.append(Step("add", t, n))
+            last = temps[s] = _beside(s, positions, last, max_seq)
+            grow.append(Step("add", last, n))
     shrink: list[Step] = []
     for s in reversed(changed):
         o, n = old.get(s), new.get(s)
@@ -246,11 +246,11 @@ def staged_edit(old: dict[int, Any], new: dict[int, Any], in_place: Callable[[An
     return grow + shrink
 
 
-def _beside(s: int, positions: list[int], temps: dict[int, int], max_seq: int) -> int:
-    """A free sequence number with nothing between it and `s`: just before `s` (after any copy placed
-    earlier), else just after it."""
+def _beside(s: int, positions: list[int], last: int, max_seq: int) -> int:
+    """A free sequence number with nothing between it and `s`: just before `s` (after the copy placed last),
+    else just after it."""
     i = bisect.bisect_left(positions, s)
-    before = max([positions[i - 1] if i else 0] + [t for t in temps.values() if t < s])
+    before = max(positions[i - 1] if i else 0, last)
     if s - before >= 2:
         return (before + s) // 2
     after = positions[i + 1] if i + 1 < len(positions) else min(max_seq + 1, s + 10)

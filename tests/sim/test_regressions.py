@@ -1,6 +1,6 @@
-"""Bugs the device simulators find in netchange's plans, each as the smallest running config + change that
+"""Bugs the device simulators found in netchange's plans, each as the smallest running config + change that
 shows it. Issue 15's three first; then what the property tests found (docs/SIMULATORS.md, "Findings").
-They fail until the drivers are fixed (issue 15's driver work): that is their purpose."""
+Every one failed on the code before the fixes (commit cd950e2); they guard the fixes now."""
 
 from __future__ import annotations
 
