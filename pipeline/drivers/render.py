@@ -33,9 +33,9 @@ from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
+from ..model import ops as O
+from ..model.staging import NoRoom, staged_edit
 from ..parsers import canonical as canonical_lists
-from ..plan import ops as O
-from ..plan.order import NoRoom, staged_edit
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
@@ -513,6 +513,9 @@ class TemplateDriver(Driver):
         guard(kind, obj)
         if kind not in self.kinds:
             raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
+        why = self.capability_refusal(kind, obj) if obj is not None and not isinstance(obj, str) else None
+        if why:
+            self.refuse(why)
 
     def check_once(self, kind: str, obj: Any, ctx: Context) -> None:
         """`check`, once per object per render: n entry ops on one list would otherwise re-check it n times."""
@@ -587,10 +590,10 @@ class TemplateDriver(Driver):
     @property
     def live_lines(self) -> bool:
         """Every line is live as it is typed (no configure session, no candidate, no atomic file)."""
-        return self.commit_mode == "line"
+        return not self.commit_mode.atomic
 
     def list_edit(self, kind: str, ops: list[O.Op], ctx: Context) -> list[str]:
-        """All entry ops of one list. Where lines apply one by one they are staged (plan.order.staged_edit):
+        """All entry ops of one list. Where lines apply one by one they are staged (model.staging.staged_edit):
         no input ever gets a result neither version of the list gives; where a commit applies them at once,
         one op after the other. Lists without addressable entries are rewritten once, old to new."""
         old, new = _before_after(ops)
@@ -849,7 +852,7 @@ class TemplateDriver(Driver):
 
     def staged_acl_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
         """Sequence edits of an attached ACL where each line is live at once (AOS-CX): the sequence numbers
-        are positions of a first-match list, staged like a list edit (plan.order.staged_edit): new lines and
+        are positions of a first-match list, staged like a list edit (model.staging.staged_edit): new lines and
         copies of changed ones (at a free number beside them) go in first, ascending; old lines go after,
         descending. No packet is ever judged by a list neither version of the filter would be."""
         out: list[str] = []

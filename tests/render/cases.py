@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pipeline.model.change import ChangeRequest
 
-ALL_HOSTS = ["r1", "fw1", "ios1", "eos1", "cx1", "junos1"]
+from .conftest import PLATFORM_HOST
+
+ALL_HOSTS = list(PLATFORM_HOST.values())
 
 
 def change(id_: str, **sections) -> ChangeRequest:
@@ -50,7 +52,7 @@ CASES: dict[str, ChangeRequest] = {
 
 # (case, platform) -> a fragment of the refusal message. Everything else must render.
 REFUSED: dict[tuple[str, str], str] = {
-    ("large-communities", "cisco_ios"): "no large-community lists",
+    ("large-communities", "cisco_ios"): "large-community lists are not supported",
     ("large-communities", "aruba_aoscx"): "large-community lists are not supported",
     ("as-path-lists", "juniper_junos"): "",  # placeholder removed below: '^65002 .*' is valid on Junos
 }
