@@ -1025,7 +1025,10 @@ class _BgpState:
             elif head in ("template", "neighbor-group", "session-template"):
                 self._walk(n.children, d, notes, afi, " ".join(t[:3]), neighbor, here)
             elif head == "neighbor" and len(t) >= 2:
-                if len(t) == 2 and d.nxos_neighbor_blocks:  # NX-OS: `neighbor X` block
+                if d.nxos_neighbor_blocks and (len(t) == 2 or n.children):
+                    # NX-OS: a `neighbor X [remote-as N]` block (both forms open one; its lines are the neighbor's)
+                    if len(t) > 2:
+                        self._neighbor_line(t[1], t[2:], n.text, afi, context, notes, path, offset=2)
                     self._walk(n.children, d, notes, afi, context, t[1], here)
                 else:
                     self._neighbor_line(t[1], t[2:], n.text, afi, context, notes, path, offset=2)

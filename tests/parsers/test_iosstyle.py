@@ -442,6 +442,22 @@ router bgp 65500
     assert f.bindings == {} and skipped_with(f, "bgp vrf red")
 
 
+def test_nxos_neighbor_block_opened_with_its_remote_as():
+    """NX-OS accepts and prints `neighbor X remote-as N` as the block's own line (corpus ciscoconfparse2
+    sample_01): its address families are the neighbor's. Read as a one-line neighbor setting, the bindings
+    under it were lost and every plan re-bound them (found by tests/sim)."""
+    nx = parse_both(cisco_nxos, """\
+router bgp 65500
+  neighbor 192.0.2.2 remote-as 65501
+    address-family ipv4 unicast
+      route-map IN in
+  neighbor 2001:db8::2 remote-as 65501
+    address-family ipv6 unicast
+      route-map IN6 out
+""")
+    assert nx.bindings == dict([binding("192.0.2.2", "ipv4", "in", "IN"), binding("2001:db8::2", "ipv6", "out", "IN6")])
+
+
 # ---- text handling ----------------------------------------------------------------------------------
 
 def test_crlf_no_final_newline_comments_and_banners():
