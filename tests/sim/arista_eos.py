@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
 from .cisco_ios import CiscoIos
 from .errors import Rejected
-from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, ListEntry, PrefixList, RouteMap, RouteMapEntry, State
+from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, ListEntry, PrefixList, RouteMap, RouteMapEntry
 from .policy import CLEntry, Match, Rules, View
+from .sessions import Sessions
 
 
-class AristaEos(CiscoIos):
+class AristaEos(Sessions, CiscoIos):
     platform = "arista_eos"
     indent_step = 3
     rules = Rules(missing_list_in_match="nomatch", missing_route_map_binding="deny", missing_acl_attached="permit",
@@ -49,90 +50,7 @@ class AristaEos(CiscoIos):
     af_header = {"ipv4": "address-family ipv4", "ipv6": "address-family ipv6"}
     peer_group_words = ("peer group", "peer-group")
     live_each_command = True  # outside a session; inside one nothing is live until `commit`
-
-    def __init__(self, text: str = ""):
-        self.sessions: dict[str, State] = {}
-        self.session: str | None = None
-        self.pending: State | None = None  # what `commit timer` rolls back to
-        super().__init__(text)
-        self.running = self.state
-
-    # ---------------------------------------------------------------- sessions [EOS-SES]
-    def apply(self, command: str) -> None:
-        line = " ".join(command.strip().split())
-        m = re.fullmatch(r"configure session (\S+)( commit)?", line)
-        if m:
-            self.log.append(line)
-            name, confirm = m.groups()
-            if confirm:
-                self.pending = None
-                return
-            if name not in self.sessions:
-                self.sessions[name] = self.running.clone()
-            self.session = name
-            self.state = self.sessions[name]
-            self.stack = [("global",)]
-            self.in_config = True
-            return
-        if self.session is not None:
-            if line in ("commit",) or re.fullmatch(r"commit timer (\d+):(\d+):(\d+)", line):
-                self.log.append(line)
-                if line != "commit":
-                    self.pending = self.running
-                self.running = self.sessions.pop(self.session)
-                self.state = self.running
-                self.session = None
-                self.in_config = False
-                return
-            if line == "abort":
-                self.log.append(line)
-                self.sessions.pop(self.session)
-                self.session, self.state, self.in_config = None, self.running, False
-                return
-            if line.startswith("show session-config"):
-                self.log.append(line)
-                return
-        super().apply(line)
-
-    def expire_timer(self) -> None:
-        """The commit timer ran out unconfirmed: EOS restores the configuration from before the commit."""
-        if self.pending is not None:
-            self.running = self.state = self.pending
-            self.pending = None
-
-    def push(self, commands: list[str], tag: str) -> Iterator[str]:
-        """As the deployer does on EOS: `configure session TAG`, the lines, `commit`."""
-        self.enter_config()
-        self.apply(f"configure session {tag}")
-        for c in commands:
-            self.apply(c)
-            yield c
-        self.apply("commit")
-        yield "commit"
-
-    def live_view(self) -> View:
-        saved = self.state
-        self.state = self.running
-        try:
-            return self.view()
-        finally:
-            self.state = saved
-
-    def show(self) -> str:
-        saved = self.state
-        self.state = self.running
-        try:
-            return super().show()
-        finally:
-            self.state = saved
-
-    def fork(self):
-        other = type(self)()
-        other.state = other.running = self.running.clone()
-        return other
-
-    def snapshot(self) -> State:
-        return self.running.clone()
+    commit_timer = True
 
     # ---------------------------------------------------------------- global grammar
     def global_commands(self) -> list[tuple[str, Any]]:

@@ -11,6 +11,9 @@ Sources:
 - Corpus: shared/corpus/cisco_nxos (batfish, ciscoconfparse2, netutils, aerleon): `ip prefix-list NAME
   [seq N] permit P [ge|le|eq N]`, `ip as-path access-list NAME seq N permit "RE"`, `ip community-list
   standard|expanded NAME seq N permit ...`, `route-map NAME permit SEQ`.
+- [NX-RP] Cisco Nexus 9000 NX-OS Unicast Routing Configuration Guide, "Configuring Route Policy Manager":
+  `ip large-community-list standard|expanded NAME [seq N] permit|deny ...`, `match large-community NAME`.
+- Sessions and checkpoints: sessions.py [NX-SES].
 
 Assumptions (docs/SIMULATORS.md): an existing prefix-list or list `seq` is refused (remove it first);
 `match ip address prefix-list A` then `... B` leaves `A B`; a route-map naming a missing list does not
@@ -27,9 +30,10 @@ from .cisco_ios import CiscoIos, is_address
 from .errors import Rejected, Unmodelled
 from .ioslike import EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, Line, parse_ace
 from .policy import Ref, Rules
+from .sessions import Sessions
 
 
-class CiscoNxos(CiscoIos):
+class CiscoNxos(Sessions, CiscoIos):
     platform = "cisco_nxos"
     indent_step = 2
     separator = ""
@@ -40,6 +44,8 @@ class CiscoNxos(CiscoIos):
     bgp_af_words = {"ipv4 unicast": "ipv4", "ipv6 unicast": "ipv6"}
     af_header = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
     af_footer = None
+    session_end = ("verify", "commit")  # [NX-SES]
+    checkpoints_exec = True
 
     def is_comment(self, line: str) -> bool:
         return line.startswith(("!", "#"))
@@ -48,7 +54,8 @@ class CiscoNxos(CiscoIos):
         return [
             (r"(no )?(ip|ipv6) access-list (\S+)", self.cmd_nx_acl),
             (r"(no )?(ip|ipv6) prefix-list (\S+)(?: (.*))?", self.cmd_prefix_list),
-            (r"(no )?ip community-list (standard|expanded) (\S+)(?: seq (\d+))?(?: (permit|deny) (.+))?", self.cmd_nx_list),
+            (r"(no )?ip (community-list|large-community-list) (standard|expanded) (\S+)(?: seq (\d+))?(?: (permit|deny) (.+))?",
+             self.cmd_nx_list),
             (r"(no )?ip as-path access-list (\S+)(?: seq (\d+))?(?: (permit|deny) (.+))?", self.cmd_nx_aspath),
             (r"(no )?route-map (\S+)(?: (permit|deny))?(?: (\d+))?", self.cmd_route_map),
             (r"router bgp (\S+)", self.cmd_router_bgp),
@@ -95,14 +102,16 @@ class CiscoNxos(CiscoIos):
 
     # ---------------------------------------------------------------- lists with numbered entries
     def cmd_nx_list(self, line: str, m: re.Match, strict: bool) -> Any:
-        no, kind, name, seq, action, value = m.groups()
+        no, which, word, name, seq, action, value = m.groups()
+        kind = ("large-" if which.startswith("large") else "") + word
         cl = self.state.community_lists.get(name)
         if cl is not None and cl.kind != kind:
             raise Rejected(line, "% Community list of a different type already exists")
         return self.seq_list("community_list", name, cl or CommunityList(name, kind), no, seq, action, value, line)
 
     def print_community_list(self, cl: CommunityList) -> list[str]:
-        return [f"ip community-list {cl.kind} {cl.name} seq {e.seq} {e.action} {e.value}" for e in cl.entries]
+        which = "large-community-list" if cl.kind.startswith("large-") else "community-list"
+        return [f"ip {which} {cl.kind.removeprefix('large-')} {cl.name} seq {e.seq} {e.action} {e.value}" for e in cl.entries]
 
     def cmd_nx_aspath(self, line: str, m: re.Match, strict: bool) -> Any:
         no, name, seq, action, value = m.groups()

@@ -92,7 +92,8 @@ def commands(platform: str, spec: Spec) -> list[str]:
     out.append(f"router bgp {spec.asn}")
     if platform == "cisco_nxos":
         for addr, (ras, rin, rout) in spec.neighbors.items():
-            out += [f"neighbor {addr} remote-as {ras}", "address-family ipv4 unicast"]
+            fam = "ipv6" if ":" in addr else "ipv4"
+            out += [f"neighbor {addr} remote-as {ras}", f"address-family {fam} unicast"]
             out += [f"route-map {rm} {d}" for rm, d in ((rin, "in"), (rout, "out")) if rm]
             out.append("exit")
             out.append("exit")

@@ -203,6 +203,31 @@ def test_nxos_binds_route_maps_per_neighbor_and_address_family_and_inherits_temp
     assert sim.bgp_facts() == (65001, {"198.51.100.2": 65002})
 
 
+def test_nxos_session_is_not_live_until_commit_and_a_checkpoint_rolls_back():
+    """[NX-SES]: the deployer's CheckpointSessionMode sends `checkpoint NAME`, `configure session NAME`, the
+    lines, `verify`, `commit`; `rollback running-config checkpoint NAME` restores what the checkpoint saw."""
+    text = ("ip prefix-list PL seq 10 permit 203.0.113.0/24\nroute-map RM permit 10\n  match ip address prefix-list PL\n"
+            "router bgp 65001\n  neighbor 198.51.100.2 remote-as 65002\n    address-family ipv4 unicast\n      route-map RM in\n")
+    sim = typed("cisco_nxos", text, "checkpoint nc-1", "configure session nc-1", "no ip prefix-list PL seq 10",
+                "ip prefix-list PL seq 10 permit 203.0.113.0/25", "verify")
+    assert "203.0.113.0/24" in sim.show() and "203.0.113.0/25" not in sim.show()
+    sim.apply("commit")
+    assert "203.0.113.0/25" in sim.show() and "203.0.113.0/24" not in sim.show()
+    sim.apply("rollback running-config checkpoint nc-1")
+    assert "203.0.113.0/24" in sim.show() and "203.0.113.0/25" not in sim.show()
+    sim = typed("cisco_nxos", text, "configure session s2", "no route-map RM", "abort")
+    assert "route-map RM permit 10" in sim.show()
+
+
+def test_nxos_neighbor_remote_as_line_opens_the_block_and_large_community_lists():
+    text = "router bgp 65001\n  neighbor 198.51.100.2 remote-as 65002\n"
+    sim = typed("cisco_nxos", text, "ip large-community-list standard CL seq 5 permit 65001:1:3", "router bgp 65001",
+                "neighbor 198.51.100.2", "address-family ipv4 unicast", "route-map RM in")
+    assert sim.show().splitlines()[:4] == ["router bgp 65001", "  neighbor 198.51.100.2 remote-as 65002",
+                                           "    address-family ipv4 unicast", "      route-map RM in"]
+    assert "ip large-community-list standard CL seq 5 permit 65001:1:3" in sim.show()
+
+
 # ---------------------------------------------------------------- Junos
 
 JUNOS = """set routing-options autonomous-system 65104
