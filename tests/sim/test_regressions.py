@@ -176,3 +176,44 @@ def test_versioned_gc_keeps_route_maps_peer_groups_and_redistribution_still_use(
         {"seq": 10, "action": "permit", "prefix": "203.0.113.0/24", "le": 25}]}]})
     r = run_change("cisco_ios", running, chg, host_for("cisco_ios", simulator("cisco_ios", running)), strategy="versioned")
     assert not r.problems, r.report()
+
+
+def test_junos_binding_goes_to_the_group_that_holds_the_neighbor():
+    """Finding 10: the binding was written in group AS<remote-as>, a second group for a neighbor the running
+    config holds in UPSTREAM; Junos refuses a neighbor in two groups at commit."""
+    running = JUNOS_EDGE.replace("group AS65002", "group UPSTREAM")
+    r = run("juniper_junos", running, change(routing={
+        "route_maps": [{"name": "RM-NEW", "entries": [{"seq": 10, "action": "permit", "match": {"prefix_list": "PL-UP-IN"},
+                                                        "set": {"local_preference": 300}}]}],
+        "bindings": [{"neighbor": "198.51.100.2", "direction": "in", "route_map": "RM-NEW"}]}))
+    assert not r.problems, r.report()
+    assert "set protocols bgp group UPSTREAM neighbor 198.51.100.2 import RM-NEW" in r.final and "AS65002" not in r.final
+
+
+def test_eos_versioned_switch_repoints_the_router_level_binding():
+    """Finding 11: EOS binds at the router level (corpus canu sw-edge-001); the versioned switch wrote an
+    address-family binding beside it and left the router-level line naming the old route-map, which GC
+    then deleted (a binding naming a missing route-map)."""
+    running = ("router bgp 65102\n   neighbor 198.51.100.2 remote-as 65002\n   neighbor 198.51.100.2 route-map RM-UP-IN in\n"
+               "!\nip prefix-list PL-UP-IN\n   seq 10 permit 203.0.113.0/24\n!\n"
+               "route-map RM-UP-IN permit 10\n   match ip address prefix-list PL-UP-IN\n   set local-preference 150\n")
+    chg = change(routing={"prefix_lists": [{"name": "PL-UP-IN", "afi": "ipv4", "entries": [
+        {"seq": 10, "action": "permit", "prefix": "203.0.113.0/24", "le": 25}]}]})
+    r = run_change("arista_eos", running, chg, host_for("arista_eos", simulator("arista_eos", running)), strategy="versioned")
+    assert not r.problems, r.report()
+    assert "neighbor 198.51.100.2 route-map RM-UP-IN.nc1 in" in r.final and "address-family" not in r.final, r.final
+
+
+def test_nxos_binding_in_a_neighbor_block_opened_with_remote_as_converges():
+    """Finding 12: NX-OS prints `neighbor X remote-as N` as the neighbor block's own line (corpus ciscoconfparse2
+    sample_01); the parser read it as a one-line setting and lost the bindings under it, so every plan bound
+    the route-map again and the re-plan was never empty."""
+    running = ("router bgp 65105\n  neighbor 198.51.100.2 remote-as 65002\n    address-family ipv4 unicast\n"
+               "      route-map RM-UP-IN in\nip prefix-list PL-UP-IN seq 10 permit 203.0.113.0/24\n"
+               "route-map RM-UP-IN permit 10\n  match ip address prefix-list PL-UP-IN\n  set local-preference 150\n")
+    r = run("cisco_nxos", running, change(routing={"bindings": [
+        {"neighbor": "198.51.100.2", "direction": "in", "route_map": "RM-UP-IN"}]}))
+    assert r.plan is not None and r.plan.empty, r.plan.ops if r.plan else r.refused
+    r = run("cisco_nxos", running, change(routing={"prefix_lists": [{"name": "PL-UP-IN", "afi": "ipv4", "entries": [
+        {"seq": 10, "action": "permit", "prefix": "203.0.113.0/24", "le": 25}]}]}))
+    assert not r.problems, r.report()
