@@ -6,6 +6,9 @@ Sources:
   configuration for outbound route map will override the neighbor's configuration".
 - [CX-MPL] AOS-CX 10.04 CLI guide, "match ip address prefix-list" (techhub GUID-C9587280...): one list
   per clause, `no match ip address prefix-list NAME`, context config-route-map.
+- [CX-CP] AOS-CX 10.x Fundamentals guide, "Checkpoint auto mode": `checkpoint auto MINUTES` (1-60) before
+  the changes, `checkpoint auto confirm` keeps them; unconfirmed, the switch goes back to the configuration
+  from before when the timer runs out.
 - Corpus: shared/corpus/aruba_aoscx (canu, aoscx-dcn-workflows, netutils): `access-list ip NAME` with
   `SEQ permit|deny|comment ...` (a comment shares its ACE's sequence number), `apply access-list ip NAME
   in|out` on interfaces, `ip prefix-list NAME seq N permit P ge N le N` (ge may equal the length),
@@ -24,7 +27,7 @@ from typing import Any
 
 from .cisco_ios import CiscoIos
 from .errors import Rejected
-from .ioslike import STAY, Acl, AclEntry, AsPathList, CommunityList, Line, RouteMap, RouteMapEntry, parse_ace
+from .ioslike import STAY, Acl, AclEntry, AsPathList, CommunityList, Line, RouteMap, RouteMapEntry, State, parse_ace
 from .policy import Ace, Rules
 
 
@@ -40,6 +43,24 @@ class ArubaAoscx(CiscoIos):
     peer_group_out_refused = False
     af_header = {"ipv4": "address-family ipv4 unicast", "ipv6": "address-family ipv6 unicast"}
     bgp_af_words = {"ipv4 unicast": "ipv4", "ipv6 unicast": "ipv6"}
+    revert_timer = False
+    auto_point: State | None = None
+
+    # ---------------------------------------------------------------- auto checkpoint [CX-CP]
+    def exec_command(self, line: str) -> bool:
+        m = re.fullmatch(r"checkpoint auto (confirm|\d+)", line)
+        if not m:
+            return super().exec_command(line)
+        if m.group(1) == "confirm":
+            self.auto_point = None
+        else:
+            self.auto_point = self.auto_point or self.state.clone()
+        return True
+
+    def expire_checkpoint(self) -> None:
+        """`checkpoint auto N` ran out unconfirmed: the switch restores the configuration from before."""
+        if self.auto_point is not None:
+            self.state, self.auto_point = self.auto_point, None
 
     def global_commands(self) -> list[tuple[str, Any]]:
         return [

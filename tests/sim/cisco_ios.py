@@ -19,6 +19,9 @@ Sources (behaviour relied on, cited where used):
 - [IOS-RD] Cisco IOS IP Routing: BGP Command Reference, `redistribute (BGP)`: one redistribution per source
   protocol (and process) with an optional `route-map map-tag`; configuring it again with another route-map
   changes the map of that redistribution (the running config keeps one `redistribute connected ...` line).
+- [IOS-CR] Cisco IOS Configuration Fundamentals, "Configuration Replace and Configuration Rollback":
+  `configure terminal revert timer MINUTES` (needs `archive` with a `path`), `configure confirm` keeps the
+  changes, `configure revert now` (or the timer running out) restores the configuration from before.
 - Corpus: tests/../shared/corpus/cisco_ios (show running-config of IOS 12.x-15.x and IOS-XE): the printed form.
 
 Assumptions (not found in a source, kept conservative and listed in docs/SIMULATORS.md):
@@ -39,7 +42,7 @@ from typing import Any
 
 from .errors import Rejected, Unmodelled
 from .ioslike import (EXIT, NOT_HERE, STAY, Acl, AclEntry, AsPathList, CommunityList, IosLike, Line, ListEntry, PrefixList,
-                      RouteMap, RouteMapEntry, clause_group, insert_by_seq, next_seq, parse_ace, parse_prefix_entry, with_clause)
+                      RouteMap, RouteMapEntry, State, clause_group, insert_by_seq, next_seq, parse_ace, parse_prefix_entry, with_clause)
 from .policy import Ace, Match, PLEntry, Ref, RMEntry, Rules
 
 # clause key: which existing clause a new one replaces or extends
@@ -91,6 +94,32 @@ class CiscoIos(IosLike):
     bgp_af_words = {"ipv4": "ipv4", "ipv4 unicast": "ipv4", "ipv6": "ipv6", "ipv6 unicast": "ipv6"}
     af_header = {"ipv4": "address-family ipv4", "ipv6": "address-family ipv6"}
     peer_group_out_refused = True  # [NL-PG]
+    revert_timer = True  # [IOS-CR]; the other IOS-family simulators have their own commit mechanisms
+    revert_point: State | None = None
+
+    # ---------------------------------------------------------------- configuration archive [IOS-CR]
+    def enter_with(self, line: str) -> bool:
+        if not (self.revert_timer and re.fullmatch(r"configure terminal revert timer (\d+)", line)):
+            return super().enter_with(line)
+        archive = next(iter(self.state.top(r"archive$")), None)
+        if archive is None or not any(c.text.startswith("path ") for c in archive.children):
+            raise Rejected(line, "% Rollback: archive path is not configured")
+        self.revert_point = self.revert_point or self.state.clone()
+        return True
+
+    def exec_command(self, line: str) -> bool:
+        if self.revert_timer and line == "configure confirm":
+            self.revert_point = None
+            return True
+        if self.revert_timer and line == "configure revert now":
+            self.expire_revert()
+            return True
+        return super().exec_command(line)
+
+    def expire_revert(self) -> None:
+        """The revert timer ran out unconfirmed (or `configure revert now`): the archived configuration is back."""
+        if self.revert_point is not None:
+            self.state, self.revert_point = self.revert_point, None
 
     # ---------------------------------------------------------------- global mode
     def in_global(self, mode: tuple, line: str, strict: bool) -> Any:

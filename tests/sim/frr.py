@@ -30,6 +30,7 @@ from .policy import Rules
 
 
 class Frr(CiscoIos):
+    revert_timer = False  # vtysh takes lines as they come; nothing to confirm or revert
     platform = "frr"
     indent_step = 1
     rules = Rules(missing_list_in_match="nomatch", missing_route_map_binding="deny", missing_acl_attached="permit",

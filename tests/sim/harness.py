@@ -3,9 +3,10 @@
 `run_change` is the property the tests assert over corpus and generated configs:
 1. netchange plans the change against the running text (`plan_device` with the platform's driver); a visible
    refusal (the platform cannot express it, or it would rewrite lines netchange cannot model) sends nothing;
-2. the simulator takes phase 1, then the held-back switch commands, then the GC commands, each batch with
-   the platform's commit semantics (line by line; EOS `configure session` + `commit`; Junos candidate +
-   `commit confirmed` + `commit`, whose commit check refuses dangling references);
+2. the simulator takes phase 1 (held, where the platform can), then the held-back switch commands, the
+   confirmation, then the GC commands, each batch sent by the driver's own commit mode (`SimCli`: line by
+   line, IOS revert timer, AOS-CX auto checkpoint; EOS and NX-OS configure sessions; Junos candidate +
+   `commit check` + `commit confirmed`, whose commit check refuses dangling references);
 3. after every command: no reference dangles that did not dangle before, and every live attachment point
    (BGP binding, interface ACL, redistribution) behaves on sample routes/packets as it did before or as it
    does at the end - never a third way (a window);
@@ -86,11 +87,61 @@ def host_for(platform: str, sim: Any, name: str = "dut", attachments: dict | Non
     return Host(name=name, hostname=None, data=HostData.model_validate(data))
 
 
-def deliver(sim: Any, commands: list[str], tag: str, checks: "Checks | None") -> None:
-    """Push one batch with the platform's commit semantics; check the live state after each command."""
-    for command in sim.push(commands, tag):
-        if checks is not None:
-            checks.after(command)
+HOLD = 600.0  # seconds the deployer holds phase 1 (commit-confirm) where the platform can
+
+
+class SimCli:
+    """The deployer's `Cli` (pipeline/drivers/commit.py) over a simulator: the driver's own commit mode decides
+    every command sent (how configuration mode is entered, sessions, commit, timers, confirm), so the
+    simulators take exactly the sequences a deploy sends. `after(command)` runs after each one."""
+
+    name = "dut"
+
+    def __init__(self, sim: Any, checks: "Checks | None"):
+        self.sim = sim
+        self.checks = checks
+        self.sent: list[str] = []
+
+    def _after(self, command: str) -> None:
+        self.sent.append(command)
+        if self.checks is not None:
+            self.checks.after(command)
+
+    def configure(self, lines, *, enter: str | None = None, leave: bool = True) -> str:
+        self.sim.enter_config(enter)
+        if enter is not None:
+            self.sent.append(enter)
+        for line in lines:
+            self.sim.apply(line)
+            self._after(line)
+        if leave:
+            self.sim.leave_config()
+        return ""
+
+    def execute(self, command: str, *, checked: bool = True) -> str:
+        self.sim.execute(command)
+        self._after(command)
+        return ""
+
+    def abandon(self, commands) -> None:
+        raise AssertionError("a commit mode abandons only after a device error; the simulator raises Rejected instead")
+
+    def upload(self, path: str, text: str) -> None:
+        raise AssertionError("no simulated platform uploads files")
+
+
+def deliver(sim: Any, mode: Any, commands: list[str], tag: str, checks: "Checks | None", hold: float | None = None) -> Any:
+    """Push one batch through the driver's commit mode (held when *hold*); check the live state after each
+    command. Returns the held commit (or None) for `confirm`."""
+    if not commands:
+        return None
+    _, held = mode.push(SimCli(sim, checks), commands, tag, hold if mode.holds() else None)
+    return held
+
+
+def confirm(sim: Any, mode: Any, held: Any, checks: "Checks | None") -> None:
+    if held is not None:
+        mode.confirm(SimCli(sim, checks), held)
 
 
 class Checks:
@@ -130,14 +181,17 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
         run.problems.append(Problem("plan_error", f"{type(e).__name__}: {e}"))
         return run
     plan = run.plan
-    batches = [("phase1", plan.commands), ("switch", plan.switch_commands)]
+    # the deployer: phase 1 held (commit-confirm) where the platform can, the switches, then the confirmation
+    mode = driver.commit_mode_for(running)
+    batches = [("phase1", plan.commands, HOLD), ("switch", plan.switch_commands, None)]
     # 1st pass: where the plan ends up (the "new" side of every window)
     base = simulator(platform, running)
     final = base.fork()
     old_view = base.view()
     try:
-        for tag, cmds in batches:
-            deliver(final, cmds, tag, None)
+        helds = [deliver(final, mode, cmds, tag, None, hold) for tag, cmds, hold in batches]
+        for held in helds:
+            confirm(final, mode, held, None)
     except Rejected as e:
         run.problems.append(Problem("unmodelled" if isinstance(e, Unmodelled) else "rejected",
                                     f"{e.command!r} refused: {e.message}"))
@@ -147,8 +201,9 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
     if check_steps:
         sim = base.fork()
         checks = Checks(sim, old_view, new_view)
-        for tag, cmds in batches:
-            deliver(sim, cmds, tag, checks)
+        helds = [deliver(sim, mode, cmds, tag, checks, hold) for tag, cmds, hold in batches]
+        for held in helds:
+            confirm(sim, mode, held, checks)
         run.problems += checks.problems
     run.final = final.show()
     again = plan_device(host, driver, run.final, change, store, strategy=strategy)
@@ -158,7 +213,7 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
                                     + " | commands: " + " | ".join((again.commands + again.switch_commands)[:12])))
     if plan.gc_commands:
         try:
-            deliver(final, plan.gc_commands, "gc", None)
+            deliver(final, mode, plan.gc_commands, "gc", None)
         except Rejected as e:
             run.problems.append(Problem("rejected", f"gc: {e.command!r} refused: {e.message}"))
             return run

@@ -273,10 +273,35 @@ class IosLike:
         """(local ASN, {neighbor address: remote AS}) as configured, for building an inventory host."""
         return None
 
-    def enter_config(self) -> None:
-        """`configure terminal`."""
+    def enter_config(self, command: str | None = None) -> None:
+        """`configure terminal`, or the platform's other way in (*command*, as a commit mode sends it)."""
         self.in_config = True
         self.stack = [("global",)]
+        if command is not None and " ".join(command.split()) != "configure terminal":
+            line = " ".join(command.split())
+            self.log.append(line)
+            if not self.enter_with(line):
+                raise Unmodelled(line, f"{self.platform} simulator: this way into configuration mode is not modelled")
+
+    def enter_with(self, line: str) -> bool:
+        """Hook: a platform's other way into configuration mode (True: taken)."""
+        return False
+
+    def leave_config(self) -> None:
+        """`end`: back to exec mode."""
+        self.in_config = False
+        self.stack = [("global",)]
+
+    def execute(self, command: str) -> None:
+        """One exec-mode command (outside configuration mode), as a commit mode sends it."""
+        line = " ".join(command.split())
+        self.log.append(line)
+        if not self.exec_command(line):
+            raise Unmodelled(line, f"{self.platform} simulator: exec command not modelled")
+
+    def exec_command(self, line: str) -> bool:
+        """Hook: a platform's exec commands (True: taken)."""
+        return False
 
     def show(self) -> str:
         out: list[str] = []

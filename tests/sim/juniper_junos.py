@@ -307,6 +307,17 @@ class JunosSim:
             self.active = self.pending_confirm
             self.pending_confirm = None
 
+    def enter_config(self, command: str | None = None) -> None:
+        """`configure` (or `configure exclusive`, `configure private`: one candidate here)."""
+        self.apply(command or "configure")
+
+    def leave_config(self) -> None:
+        """`exit configuration-mode`: the candidate stays as it is until the next commit or rollback."""
+
+    def execute(self, command: str) -> None:
+        """Operational mode: the commit modes send nothing there for Junos."""
+        raise Unmodelled(command, "junos simulator: operational-mode command not modelled")
+
     def push(self, commands: list[str], tag: str) -> Iterator[str]:
         """As the deployer does: the lines into the candidate, then `commit confirmed 5` and `commit`."""
         self.apply("configure")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from .errors import Rejected
 from .ioslike import State
 from .policy import View
 
@@ -26,6 +27,7 @@ class Sessions:
     commit_timer = False  # EOS: `commit timer hh:mm:ss` and `configure session NAME commit`
     session_end: tuple[str, ...] = ("commit",)  # what the deployer sends after the lines
     checkpoints_exec = False  # NX-OS: `checkpoint NAME` / `rollback running-config checkpoint NAME`
+    revert_timer = False  # IOS's archive revert timer is not theirs
 
     def __init__(self, text: str = ""):
         self.sessions: dict[str, State] = {}
@@ -35,22 +37,50 @@ class Sessions:
         super().__init__(text)  # type: ignore[call-arg]
         self.running = self.state
 
+    def enter_with(self, line: str) -> bool:
+        """`configure session NAME`: into the session (created from the running configuration)."""
+        m = re.fullmatch(r"configure session (\S+)", line)
+        if not m:
+            return super().enter_with(line)  # type: ignore[misc]
+        name = m.group(1)
+        if name not in self.sessions:
+            self.sessions[name] = self.running.clone()
+        self.session = name
+        self.state = self.sessions[name]
+        self.stack = [("global",)]
+        self.in_config = True
+        return True
+
+    def exec_command(self, line: str) -> bool:
+        """EOS `configure session NAME commit` (confirms a commit timer); NX-OS checkpoints [NX-SES]."""
+        if self.commit_timer and re.fullmatch(r"configure session (\S+) commit", line):
+            self.pending = None
+            return True
+        m = re.fullmatch(r"(no )?checkpoint (\S+)|rollback running-config checkpoint (\S+)", line)
+        if self.checkpoints_exec and self.session is None and m:
+            no, name, back = m.groups()
+            if back:
+                if back not in self.checkpoints:
+                    raise Rejected(line, f"ERROR: checkpoint {back} does not exist")
+                self.running = self.state = self.checkpoints[back].clone()
+            elif no:
+                self.checkpoints.pop(name, None)
+            else:
+                self.checkpoints[name] = self.running.clone()
+            return True
+        return super().exec_command(line)  # type: ignore[misc]
+
     def apply(self, command: str) -> None:
         line = " ".join(command.strip().split())
-        m = re.fullmatch(r"configure session (\S+)( commit)?", line)
-        if m:
+        if re.fullmatch(r"configure session (\S+)", line):
             self.log.append(line)
-            name, confirm = m.groups()
-            if confirm and self.commit_timer:
-                self.pending = None
-                return
-            if name not in self.sessions:
-                self.sessions[name] = self.running.clone()
-            self.session = name
-            self.state = self.sessions[name]
-            self.stack = [("global",)]
-            self.in_config = True
+            self.enter_with(line)
             return
+        if re.fullmatch(r"configure session (\S+) commit", line) or self.session is None and re.fullmatch(
+                r"(no )?checkpoint (\S+)|rollback running-config checkpoint (\S+)", line):
+            self.log.append(line)
+            if self.exec_command(line):
+                return
         if self.session is not None:
             if line == "commit" or self.commit_timer and re.fullmatch(r"commit timer (\d+):(\d+):(\d+)", line):
                 self.log.append(line)
@@ -69,19 +99,12 @@ class Sessions:
             if line == "verify" or line.startswith("show session-config"):
                 self.log.append(line)
                 return
-        if self.checkpoints_exec and self.session is None:
-            m = re.fullmatch(r"(no )?checkpoint (\S+)|rollback running-config checkpoint (\S+)", line)
-            if m:
-                self.log.append(line)
-                no, name, back = m.groups()
-                if back:
-                    self.running = self.state = self.checkpoints[back].clone()
-                elif no:
-                    self.checkpoints.pop(name, None)
-                else:
-                    self.checkpoints[name] = self.running.clone()
-                return
         super().apply(line)  # type: ignore[misc]
+
+    def leave_config(self) -> None:
+        """`end`: a session left uncommitted stays pending (not live); editing goes back to the running config."""
+        self.session, self.state = None, self.running
+        super().leave_config()  # type: ignore[misc]
 
     def expire_timer(self) -> None:
         """The commit timer ran out unconfirmed: EOS restores the configuration from before the commit."""

@@ -297,3 +297,42 @@ def test_every_simulator_prints_what_it_loaded_and_reports_its_bgp(platform):
     assert simulator(platform, sim.show()).show() == sim.show()
     assert sim.bgp_facts() == (65010, {"198.51.100.2": 65020})
     assert not sim.view().dangling()
+
+
+# ---------------------------------------------------------------- the drivers' commit modes, delivered
+
+HELD_PLATFORMS = {
+    # platform: (running config, how the held commit goes away unconfirmed)
+    "cisco_ios": ("archive\n path flash:cfg-\n!\nip prefix-list PL seq 10 permit 203.0.113.0/24\n", "expire_revert"),
+    "aruba_aoscx": ("ip prefix-list PL seq 10 permit 203.0.113.0/24\n", "expire_checkpoint"),
+    "arista_eos": ("ip prefix-list PL\n   seq 10 permit 203.0.113.0/24\n", "expire_timer"),
+    "juniper_junos": ("set policy-options prefix-list PL 203.0.113.0/24\n", "expire_confirm"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(HELD_PLATFORMS))
+@pytest.mark.parametrize("confirmed", [True, False])
+def test_a_held_commit_sent_by_the_drivers_commit_mode_stays_only_when_confirmed(platform, confirmed):
+    """The harness delivers plans through the driver's own commit mode (sim.harness.SimCli): the simulator
+    takes every command of the held push (revert timer, auto checkpoint, session commit timer, commit
+    confirmed) and of the confirmation, and reverts by itself when the confirmation never comes."""
+    from pipeline.drivers import get_driver
+    from sim.harness import confirm, deliver
+
+    running, expire = HELD_PLATFORMS[platform]
+    sim = simulator(platform, running)
+    mode = get_driver(platform).commit_mode_for(running)
+    line = ("delete policy-options prefix-list PL" if platform == "juniper_junos" else
+            "no ip prefix-list PL seq 10 permit 203.0.113.0/24" if platform == "aruba_aoscx" else "no ip prefix-list PL")
+    held = deliver(sim, mode, [line], "t1", None, hold=300)
+    assert held is not None and "203.0.113.0/24" not in sim.show()
+    if confirmed:
+        confirm(sim, mode, held, None)
+    getattr(sim, expire)()
+    assert ("203.0.113.0/24" in sim.show()) is not confirmed
+
+
+def test_ios_refuses_a_revert_timer_without_an_archive_path():
+    sim = simulator("cisco_ios", "hostname r1\n")
+    with pytest.raises(Rejected, match="archive"):
+        sim.enter_config("configure terminal revert timer 5")
