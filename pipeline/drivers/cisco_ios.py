@@ -37,11 +37,13 @@ class CiscoIosDriver(TemplateDriver):
     missing_prefix_list_matches = True  # a route-map matching a missing or empty prefix-list matches everything
     capabilities = Capabilities(large_communities=False)
     error_patterns = (r"^%",)  # % Invalid input detected, % Incomplete command, % Ambiguous command
-    prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: remove, then add
+    prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: a changed entry is staged (order.staged_edit)
+    match_names_accumulate = True  # `match ip address prefix-list B` after `... A` matches A or B
     community_list_seq = False
     as_path_list_seq = False
     # Replacing a whole ACL in place (`no ip access-list extended X` + redefine) leaves the interface
-    # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface, drop the old one.
+    # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface at it, redefine X while
+    # nothing uses it, re-point back, drop X-v<N+1> (TemplateDriver.versioned_swap).
     filter_replace = "versioned"
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ahp", "ospf": "ospf"},
                       "ipv6": {"icmpv6": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ahp", "sctp": "sctp"}}

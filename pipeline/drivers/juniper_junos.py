@@ -4,6 +4,7 @@ changes itself (no soft clear), and a candidate is all-or-nothing, so whole obje
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +12,13 @@ from ..inventory import Platform
 from ..model.firewall import PortRange
 from ..model.policy import DevicePolicy, Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
+from ..parsers import canonical as canonical_lists
 from .commit import CandidateMode
 from .observers.junos import JunosObserver
 from .render import Context, TemplateDriver, guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
+_VERSION = re.compile(r"\.nc\d+$")  # versioned names (plan/versioned.py): X.nc3 is a version of X
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,11 @@ def junos_unit(interface: str) -> tuple[str, str]:
 
 
 def junos_group(ctx: Context, b: NeighborBinding) -> str:
-    """The BGP group a neighbor sits in: host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    """The BGP group a neighbor sits in: the running config's (a neighbor in two groups fails the commit),
+    else host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    device = getattr(ctx.known.device, "bgp_groups", None) or {}
+    if str(b.neighbor) in device:
+        return device[str(b.neighbor)]
     groups = ctx.extra("bgp_groups", {}) or {}
     if str(b.neighbor) in groups:
         name = str(groups[str(b.neighbor)])
@@ -116,8 +123,17 @@ class JuniperJunosDriver(TemplateDriver):
     def canonical(self, kind: str, obj: Any) -> Any:
         """Filters as Junos keeps them: one filter per family (`family inet` terms, then `inet6`), terms
         without a description in set form, and an interface without a unit is unit 0 (`ge-0/0/1` is
-        configured and read back as `ge-0/0/1 unit 0`)."""
-        if kind != "filter" or obj is None:
+        configured and read back as `ge-0/0/1 unit 0`). Prefix-lists, route-filter-lists and as-path-groups
+        are sets (sorted, numbered 5, 10, ... as the parser reads them); a community has no sequence number."""
+        if obj is None:
+            return obj
+        if kind == "prefix_list":
+            return canonical_lists.as_set(canonical_lists.prefix_list(obj), canonical_lists.prefix_key)
+        if kind == "as_path_list":
+            return canonical_lists.as_set(obj, lambda e: e.regex)
+        if kind == "community_list":
+            return canonical_lists.unnumbered(obj)
+        if kind != "filter":
             return obj
         rules = [r.model_copy(update={"description": None}) for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
         return obj.model_copy(update={
@@ -127,6 +143,18 @@ class JuniperJunosDriver(TemplateDriver):
 
     def entry_addressable(self, kind: str) -> bool:
         return kind == "route_map"  # lists are rewritten whole (candidate + commit makes that atomic)
+
+    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+        """A prefix-list that gains (or loses) length ranges turns into a route-filter-list (or back): the
+        policies' `from prefix-list X` statements become `from route-filter-list X` in the same candidate
+        (they are found as the device names its terms: JunosLayout.list_refs)."""
+        lines = super().rewrite_list(kind, old, new, ctx)
+        if kind == "prefix_list" and new.entries and junos_plain(old) != junos_plain(new):
+            word = "prefix-list" if junos_plain(new) else "route-filter-list"
+            for stmt in getattr(ctx.known.device, "list_refs", {}).get(new.name, ()):
+                if stmt[-2] != word:
+                    lines += self.emit("list_ref_switch", stmt, word, ctx)
+        return lines
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
         if kind == "route_map":  # `then accept` replaces `then reject`: an action change is an edit too
@@ -159,6 +187,14 @@ class JuniperJunosDriver(TemplateDriver):
         getattr(self, f"_check_{kind}", lambda o, c: None)(obj, ctx)
 
     def _check_prefix_list(self, pl: PrefixList, ctx: Context) -> None:
+        if not junos_plain(pl):
+            base = _VERSION.sub("", pl.name)
+            fw = [u.who for u in ctx.known.uses if u.kind == "prefix_list" and _VERSION.sub("", u.name) == base
+                  and u.line[:1] == ("firewall",)]
+            if fw:
+                self.refuse(f"prefix-list {pl.name} has length ranges (ge/le), which makes it a route-filter-list on "
+                            f"Junos, but firewall filters name it as a prefix-list ({'; '.join(sorted(set(fw)))}): "
+                            "a filter matches exact prefixes only; use another list for the ranges")
         for e in pl.entries:
             if e.action == "deny":
                 self.refuse(f"prefix-list {pl.name} seq {e.seq} is deny: Junos prefix-lists and route-filter-lists are "

@@ -14,6 +14,7 @@ a control character or an unbalanced quote.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -33,6 +34,8 @@ from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
 from ..model import ops as O
+from ..model.staging import NoRoom, staged_edit
+from ..parsers import canonical as canonical_lists
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
@@ -52,6 +55,12 @@ def junos_quote(text: object) -> str:
     """A Junos string token: always double-quoted, with quote and backslash escaped."""
     s = _one_line(str(text), "juniper_junos")
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def junos_word(text: object) -> str:
+    """A token of a Junos statement read from the device, printed back: bare when it can be, else quoted."""
+    s = str(text)
+    return s if re.fullmatch(r"[A-Za-z0-9_./:+@-]+", s) else junos_quote(s)
 
 
 def nft_quote(text: object, limit: int = 127) -> str:
@@ -143,7 +152,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
         finalize=print_gate,
     )
-    env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
+    env.filters.update(junos_quote=junos_quote, junos_word=junos_word, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
                        netmask=netmask)
     env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto)
     return env
@@ -372,6 +381,19 @@ def is_host(net: Network | None) -> bool:
 
 # ---------------------------------------------------------------- route-map entry diffs
 
+# How IOS-style CLIs key route-map clauses: a line with the same key replaces the clause (or, for a match on
+# IOS, adds a name to it); anything else is a clause of its own.
+_CLAUSE_KEYS = sorted(("match ip address prefix-list", "match ipv6 address prefix-list", "match ip next-hop prefix-list",
+                       "match ipv6 next-hop prefix-list", "match community", "match large-community", "match as-path",
+                       "match aspath-list", "match community-list", "set local-preference", "set metric", "set weight",
+                       "set as-path prepend", "set comm-list", "set community", "set large-community", "set ip next-hop",
+                       "set ipv6 next-hop", "description", "continue", "on-match goto"), key=len, reverse=True)
+
+
+def clause_key(line: str) -> str:
+    return next((k for k in _CLAUSE_KEYS if line == k or line.startswith(k + " ")), line)
+
+
 def clause_diff(old: RouteMapEntry, new: RouteMapEntry) -> tuple[RouteMapEntry, RouteMapEntry]:
     """(clauses only in old or changed, clauses only in new or changed) as partial entries of the same seq."""
     def split(a, b, cls):
@@ -459,6 +481,8 @@ class TemplateDriver(Driver):
     kinds: ClassVar[frozenset[str]] = frozenset(KIND_ORDER)
     # Line-mode platforms that reject a duplicate prefix-list seq need remove-then-add for a changed entry.
     prefix_list_seq_overwrite: ClassVar[bool] = False
+    # A second `match ... prefix-list|community|as-path` adds its name to the clause (IOS) instead of replacing it.
+    match_names_accumulate: ClassVar[bool] = False
     # Community/AS-path entries addressable by seq; otherwise an entry edit rewrites the whole list.
     community_list_seq: ClassVar[bool] = True
     as_path_list_seq: ClassVar[bool] = True
@@ -544,22 +568,14 @@ class TemplateDriver(Driver):
         return "\n".join(lines) + "\n" if lines else ""
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
+        """Ops in their order, except that the entry ops of one list print together where its first one
+        stands (`list_edit`: staged where every line is live, one rewrite where entries have no seq)."""
         ctx = self.context(host, intended)
+        lists = _list_edits(ops)
         lines: list[str] = []
-        rewrites = self._whole_list_rewrites(ops)
         i = 0
         while i < len(ops):
             op = ops[i]
-            key = (op.kind, op.name)
-            if key in rewrites:
-                i += 1
-                if rewrites[key] is not None:  # the first of the list's entry ops prints the one rewrite
-                    before, after = rewrites[key]
-                    rewrites[key] = None
-                    if after.entries:
-                        self.check_once(op.kind, after, ctx)
-                    lines += self.rewrite(op.kind, before, after, ctx)
-                continue
             if isinstance(op, (O.Bind, O.Unbind)):
                 group = []
                 while i < len(ops) and isinstance(ops[i], (O.Bind, O.Unbind)):
@@ -567,34 +583,65 @@ class TemplateDriver(Driver):
                     i += 1
                 lines += self.binding_lines(group, ctx)
                 continue
-            lines += self.op_lines(op, ctx)
+            if isinstance(op, O.Repoint):
+                lines += self.repoint(op, ctx)
+                i += 1
+                continue
+            key = (op.kind, op.name)
+            if _entry_op(op) and key in lists:
+                group = lists[key]
+                if op is group[0]:  # the list's other entry ops print with it
+                    lines += self.list_edit(op.kind, group, ctx)
+            else:
+                lines += self.op_lines(op, ctx)
             i += 1
         return lines
 
-    def _whole_list_rewrites(self, ops: list[O.Op]) -> dict[tuple[str, str], tuple[Any, Any] | None]:
-        """(kind, name) -> (before, after) of each list this platform rewrites whole (no addressable seq) that
-        several entry ops edit. Printed one op at a time, each rewrite starts from its own op's object: a
-        removal's (the list before the change), printed after an addition, deleted the whole new list."""
-        groups: dict[tuple[str, str], list[O.Op]] = {}
-        for op in ops:
-            if isinstance(op, (O.AddEntry, O.RemoveEntry, O.ModifyEntry)) and not self.entry_addressable(op.kind):
-                groups.setdefault((op.kind, op.name), []).append(op)
-        out: dict[tuple[str, str], tuple[Any, Any] | None] = {}
-        for key, group in groups.items():
-            if len(group) < 2:
-                continue
-            before = next((op.obj for op in group if isinstance(op, O.RemoveEntry)), None)  # ops carry whole objects:
-            after = next((op.obj for op in group if not isinstance(op, O.RemoveEntry)), None)  # removals the old one
-            if before is None:
-                before = after
-                for op in group:
-                    before = with_entry(before, op.entry, None) if isinstance(op, O.AddEntry) else with_entry(before, op.new, op.old)
-            if after is None:
-                after = before
-                for op in group:
-                    after = with_entry(after, op.entry, None)
-            out[key] = (before, after)
+    # -- lists, line by line
+    @property
+    def live_lines(self) -> bool:
+        """Every line is live as it is typed (no configure session, no candidate, no atomic file)."""
+        return not self.commit_mode.atomic
+
+    def list_edit(self, kind: str, ops: list[O.Op], ctx: Context) -> list[str]:
+        """All entry ops of one list. Where lines apply one by one they are staged (model.staging.staged_edit):
+        no input ever gets a result neither version of the list gives; where a commit applies them at once,
+        one op after the other. Lists without addressable entries are rewritten once, old to new."""
+        old, new = _before_after(ops)
+        if not self.entry_addressable(kind):
+            return self.rewrite_list(kind, old, new, ctx)
+        if not self.live_lines:
+            return [line for op in ops for line in self.op_lines(op, ctx)]
+        self.check_once(kind, new, ctx)
+        try:
+            steps = staged_edit({e.seq: e for e in old.entries}, {e.seq: e for e in new.entries},
+                                lambda o, n: self.prefix_list_seq_overwrite, _same_match)
+        except NoRoom as e:
+            self.refuse(f"{kind.replace('_', '-')} {new.name}: the entry at seq {e.seq} changes, and without a free "
+                        "sequence number beside it the edit cannot be made without a moment where the list matches "
+                        "what neither version matches; leave gaps between sequence numbers, or use strategy: versioned")
+        out: list[str] = []
+        for st in steps:
+            e = st.entry if st.entry.seq == st.seq else st.entry.model_copy(update={"seq": st.seq})
+            out += self.emit(f"{kind}_entry", new, e, ctx) if st.verb == "add" else self.emit(f"no_{kind}_entry", old, e, ctx)
         return out
+
+    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+        """A list whose entries the device keeps without sequence numbers, from `old` to `new`. Where a commit
+        applies the lines at once: delete and define. Line by line, such lists only take entries at their end:
+        new entries are appended; anything else would leave the list missing while route-maps match it (on
+        IOS a route-map matching a missing list matches every route), so it is refused while in use."""
+        self.check_once(kind, new, ctx)
+        if not self.live_lines:
+            return self.rewrite(kind, old, new, ctx)
+        if list(new.entries[:len(old.entries)]) == list(old.entries):
+            return [line for e in new.entries[len(old.entries):] for line in self.emit(f"{kind}_entry", new, e, ctx)]
+        users = ctx.known.route_maps_using(kind, new.name)
+        if users:
+            self.refuse(f"{kind.replace('_', '-')} {new.name}: its entries have no sequence numbers, so a line-by-line CLI "
+                        "only appends to it; removing or reordering entries means rewriting the list, which route-map "
+                        f"{', '.join(users)} would meanwhile see missing; use strategy: versioned")
+        return self.rewrite(kind, old, new, ctx)
 
     # -- one op
     def op_lines(self, op: O.Op, ctx: Context) -> list[str]:
@@ -603,6 +650,8 @@ class TemplateDriver(Driver):
             return self.note(f"{kind.replace('_', '-')} {op.name} absent: {self.platform.value} carries none, nothing to remove")
         if isinstance(op, O.ReplaceFilter):
             return self.replace_filter(op.old, op.new, ctx)
+        if isinstance(op, O.Rewrite):
+            return self.rewrite_list(kind, op.old, op.new, ctx)
         if kind == "filter":
             return self.filter_op(op, ctx)
         if isinstance(op, O.Create):
@@ -641,8 +690,10 @@ class TemplateDriver(Driver):
         return self.emit(f"no_{kind}_entry", obj, entry, ctx)
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
+        if kind == "route_map" and self.live_lines:
+            return self.route_map_entry_in_place(obj, old, new, ctx)
         if kind == "route_map":
-            if old.action != new.action:  # a changed action recreates the entry on every CLI
+            if old.action != new.action:  # inside a session or candidate: recreate the entry
                 return self.emit("no_route_map_entry", obj, old, ctx) + self.emit("route_map_entry", obj, new, ctx)
             gone, come = clause_diff(old, new)
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
@@ -652,10 +703,82 @@ class TemplateDriver(Driver):
             return self.emit("prefix_list_entry", obj, new, ctx)
         return self.emit(f"no_{kind}_entry", obj, old, ctx) + self.emit(f"{kind}_entry", obj, new, ctx)
 
+    def clause_lines(self, e: RouteMapEntry, ctx: Context) -> list[str]:
+        """An entry's clauses as the platform prints them, one line each."""
+        return [ln.strip() for ln in str(self.macros.entry_clauses(e, ctx)).split("\n") if ln.strip()]
+
+    def clause_edits(self, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> tuple[list[tuple[str, str]], int]:
+        """The lines that make entry `old` into `new` in place, (verb, clause) with verb "add" | "no", and how
+        many of them change what a route gets (a description changes nothing; on IOS a match that swaps one
+        name for another takes two lines but one step: routes match the old name or the new one throughout)."""
+        before = {clause_key(ln): ln for ln in self.clause_lines(old, ctx)}
+        after = self.clause_lines(new, ctx)
+        edits: list[tuple[str, str]] = []
+        gone: list[tuple[str, str]] = []
+        steps = int(old.action != new.action)
+        for ln in after:
+            k = clause_key(ln)
+            was = before.get(k)
+            if was == ln:
+                continue
+            edits.append(("add", ln))
+            steps += k != "description"
+            if was is not None and k.startswith("match ") and self.match_names_accumulate:
+                gone.append(("no", was))
+        keys = {clause_key(ln) for ln in after}
+        for k, ln in before.items():
+            if k not in keys:
+                gone.append(("no", ln))
+                steps += k != "description"
+        return edits + gone, steps
+
+    def route_map_entry_in_place(self, rm: Any, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> list[str]:
+        """Where each line is live: enter the entry with its new action (an existing entry keeps its clauses),
+        write each changed or new clause (a `set`, a description, a continue, and on CLIs whose match takes one
+        name a `match`, replace their old value where they stand), then take away what went (on IOS, where a
+        second `match ... prefix-list` adds a name, the old name after the new one is in)."""
+        edits, _ = self.clause_edits(old, new, ctx)
+        return self.emit("route_map_entry_lines", rm, new.seq, new.action, edits, ctx)
+
+    def route_map_edit_in_place(self, old: Any, new: Any, ctx: Context) -> bool:
+        """Whether route-map `old` becomes `new` line by line with every intermediate route-map giving each
+        route its old or its new result: one step (an entry removed, an entry without clauses added, one
+        clause of one entry written or taken away, an action flipped), or several entries each changing one
+        `set` clause only, where no entry continues to another (each route then meets one changed entry).
+        A new entry with clauses never is: its header line makes it match every route before its `match`
+        arrives. Otherwise plan/shadow.py edits the route-map while nothing uses it."""
+        olds, news = {e.seq: e for e in old.entries}, {e.seq: e for e in new.entries}
+        changed = sorted(s for s in olds.keys() | news.keys() if olds.get(s) != news.get(s))
+        steps, set_only = [], True
+        for s in changed:
+            o, n = olds.get(s), news.get(s)
+            if o is None:
+                steps.append(1 if not self.clause_lines(n, ctx) else 2)
+                set_only = False
+            elif n is None:
+                steps.append(1)
+                set_only = False
+            else:
+                steps.append(self.clause_edits(o, n, ctx)[1])
+                set_only = set_only and o.action == n.action and o.match == n.match and o.continue_ == n.continue_
+        if len(changed) <= 1:
+            return sum(steps) <= 1
+        no_continue = all(e.continue_ is None for e in (*old.entries, *new.entries))
+        return set_only and no_continue and all(n <= 1 for n in steps)
+
     def delete_by_name(self, kind: str, name: str, ctx: Context) -> list[str]:
         """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""
         guard_identifier(name, f"{kind} name")
         return self.emit(f"no_{kind}_named", name, ctx)
+
+    # -- lines that name objects
+    def repoint(self, op: O.Repoint, ctx: Context) -> list[str]:
+        """The device's own line (and the lines that open its mode), re-issued naming `op.to`."""
+        if not op.use.repointable:
+            self.refuse(f"{op.use.who} names {op.use.kind.replace('_', '-')} {op.use.name} in a way netchange "
+                        "cannot re-point (a policy expression)")
+        guard_identifier(op.to, f"{op.use.kind} name")
+        return self.emit("repoint", op.use, op.to, ctx)
 
     # -- bindings
     def binding_lines(self, group: list[O.Op], ctx: Context) -> list[str]:
@@ -708,7 +831,10 @@ class TemplateDriver(Driver):
         return self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
 
     def sequence_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
-        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL."""
+        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL (inside a
+        configure session: the commit applies them at once). Where every line is live: `staged_acl_edit`."""
+        if self.live_lines:
+            return self.staged_acl_edit(old, new, ctx)
         out: list[str] = []
         for fam in ("ipv4", "ipv6"):
             # keyed by (seq, is-remark): on AOS-CX a comment shares its ACE's seq number
@@ -735,13 +861,62 @@ class TemplateDriver(Driver):
     def numbered_acl(self, f: ConcreteFilter, family: AFI) -> list[AclLine]:
         return acl_lines(f, family)
 
+    def staged_acl_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
+        """Sequence edits of an attached ACL where each line is live at once (AOS-CX): the sequence numbers
+        are positions of a first-match list, staged like a list edit (model.staging.staged_edit): new lines and
+        copies of changed ones (at a free number beside them) go in first, ascending; old lines go after,
+        descending. No packet is ever judged by a list neither version of the filter would be."""
+        out: list[str] = []
+        for fam in ("ipv4", "ipv6"):
+            before = _acl_positions(self.numbered_acl(old, fam))
+            after = _acl_positions(self.numbered_acl(new, fam))
+            if not after:
+                if before:
+                    out += self.emit("no_acl", old, fam, old.name, ctx)
+                continue
+
+            def text(pos: tuple[AclLine, ...]) -> tuple[str, ...]:
+                return tuple(line for ln in pos for line in self.emit("acl_line", ln, fam, ctx))
+
+            b_text = {s: text(p) for s, p in before.items()}
+            a_text = {s: text(p) for s, p in after.items()}
+            try:
+                steps = staged_edit({s: (b_text[s], p) for s, p in before.items()}, {s: (a_text[s], p) for s, p in after.items()},
+                                    in_place=lambda o, n: _remark_of(o[1]) is None or _remark_of(n[1]) is not None,
+                                    same_match=lambda o, n: _ace_match(o[1]) == _ace_match(n[1]) is not None,
+                                    max_seq=4294967295)
+            except NoRoom as e:
+                self.refuse(f"filter {new.name}: line {e.seq} changes and no free sequence number is next to it for a "
+                            "copy; without one the edit opens a moment where the ACL is neither version; renumber it")
+            edits: list[tuple[str, int | AclLine]] = []
+            for st in steps:
+                if st.verb == "remove":
+                    edits.append(("no", st.seq))
+                    continue
+                lines = st.entry[1] if st.seq in after and after[st.seq] is st.entry[1] else \
+                    tuple(dataclasses.replace(ln, seq=st.seq) for ln in st.entry[1] if ln.remark is None)
+                edits += [("line", ln) for ln in lines]
+            if edits:
+                out += self.emit("acl_staged", new, fam, edits, ctx)
+        old_atts = {(a.interface, a.direction, a.hook) for a in old.attachments}
+        out += [line for att in new.attachments if (att.interface, att.direction, att.hook) not in old_atts
+                for fam in families(new) for line in self.emit("attach_filter", new.name, att, fam, ctx)]
+        return out
+
     def versioned_swap(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
-        """Define NAME-v<N+1>, re-point every attachment at it (one command each), then drop the old one."""
-        fresh = next_version(old.name, new.name)
-        return (self.define_filter(new, ctx, fresh) + self.attach_all(new, fresh, ctx)
-                + [line for att in old.attachments if att not in new.attachments for fam in families(old)
-                   for line in self.emit("detach_filter", old.name, att, fam, ctx)]
-                + self.undefine_filter(old, old.name, ctx))
+        """Replace a filter through a temporary copy: define NAME-v<N> with the new rules and point every
+        attachment at it (one command each), redefine NAME while nothing uses it, point the attachments back
+        and drop the copy. At every moment an interface is filtered by the old or the new rules, and the device
+        keeps the change's name, so planning again finds nothing (a swap that kept NAME-v<N> never converged)."""
+        taken = set(ctx.known.filters) | {old.name, new.name}
+        tmp = next_version(old.name, new.name)
+        while tmp in taken:
+            tmp = next_version(tmp, new.name)
+        gone = [line for att in old.attachments if att not in new.attachments for fam in families(old)
+                for line in self.emit("detach_filter", old.name, att, fam, ctx)]
+        return (self.define_filter(new, ctx, tmp) + self.attach_all(new, tmp, ctx) + gone
+                + self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
+                + self.undefine_filter(new, tmp, ctx))
 
     # -- refresh
     def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
@@ -754,9 +929,21 @@ class TemplateDriver(Driver):
 
     # -- parse delegates to pipeline.parsers.<platform>
     def canonical(self, kind: str, obj: Any) -> Any:
-        if kind == "filter" and obj is not None and self.acl_counters is not None:
-            return ace_canonical(obj, self.acl_counters)
+        """Filters as the platform's ACLs keep them (ace_canonical); prefix-lists with one spelling of each
+        length range; community and AS-path lists without the sequence numbers a platform does not keep."""
+        if obj is None:
+            return obj
+        if kind == "filter":
+            return ace_canonical(obj, self.acl_counters) if self.acl_counters is not None else obj
+        if kind == "prefix_list":
+            return canonical_lists.prefix_list(obj)
+        if kind in ("community_list", "as_path_list") and not self.keeps_seq(kind):
+            return canonical_lists.unnumbered(obj)
         return obj
+
+    def keeps_seq(self, kind: str) -> bool:
+        """Whether the device keeps (and prints) the entries' sequence numbers of this list kind."""
+        return {"community_list": self.community_list_seq, "as_path_list": self.as_path_list_seq}.get(kind, True)
 
     def prepare(self) -> None:
         import importlib
@@ -772,6 +959,77 @@ class TemplateDriver(Driver):
         if focus is not None and hasattr(module, "Focus"):
             return module.parse(text, focus=focus)
         return module.parse(text)
+
+
+LIST_KINDS = ("prefix_list", "community_list", "as_path_list")
+
+
+def _entry_op(op: O.Op) -> bool:
+    return isinstance(op, (O.AddEntry, O.RemoveEntry, O.ModifyEntry))
+
+
+def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[O.Op]]:
+    """Entry ops of each list, in order; a list whose entries lack sequence numbers is left to op_lines."""
+    out: dict[tuple[str, str], list[O.Op]] = {}
+    for op in ops:
+        if _entry_op(op) and op.kind in LIST_KINDS:
+            out.setdefault((op.kind, op.name), []).append(op)
+    return {k: v for k, v in out.items() if all(_edited(op).seq is not None for op in v)}
+
+
+def _edited(op: O.Op) -> Any:
+    """The entry an entry op writes or removes."""
+    return op.new if isinstance(op, O.ModifyEntry) else op.entry
+
+
+def _acl_positions(lines: list[AclLine]) -> dict[int, tuple[AclLine, ...]]:
+    """Numbered ACL lines by sequence number (an AOS-CX comment shares its ACE's number), remark first."""
+    out: dict[int, tuple[AclLine, ...]] = {}
+    for ln in lines:
+        out[ln.seq] = tuple(sorted(out.get(ln.seq, ()) + (ln,), key=lambda x: x.remark is None))
+    return out
+
+
+def _remark_of(pos: tuple[AclLine, ...]) -> str | None:
+    return next((ln.remark for ln in pos if ln.remark is not None), None)
+
+
+def _ace_match(pos: tuple[AclLine, ...]) -> tuple | None:
+    """What an ACL position matches (its ACE without action, log or counter), None for a remark alone."""
+    a = next((ln.ace for ln in pos if ln.ace is not None), None)
+    return None if a is None else (a.src, a.dst, a.protocol, a.sport, a.dport)
+
+
+def _same_match(old: Any, new: Any) -> bool:
+    """Two versions of one list entry that match the same routes (only the action or description differ)."""
+    return old.model_copy(update={"action": new.action, "seq": new.seq, "description": getattr(new, "description", None)}
+                          if hasattr(new, "description") else {"action": new.action, "seq": new.seq}) == new
+
+
+def _before_after(ops: list[O.Op]) -> tuple[Any, Any]:
+    """The list before and after its entry ops (each op carries one of the two versions)."""
+    base = next((op.obj for op in ops if isinstance(op, (O.AddEntry, O.ModifyEntry))), None)
+    if base is not None:
+        entries = {e.seq: e for e in base.entries}
+        for op in ops:
+            if isinstance(op, O.AddEntry):
+                entries.pop(op.entry.seq, None)
+            elif isinstance(op, O.ModifyEntry):
+                entries[op.old.seq] = op.old
+            else:
+                entries[op.entry.seq] = op.entry
+    else:
+        base = ops[0].obj
+        entries = {e.seq: e for e in base.entries}
+    old = dict(entries)
+    for op in ops:
+        if isinstance(op, (O.AddEntry, O.ModifyEntry)):
+            e = op.entry if isinstance(op, O.AddEntry) else op.new
+            entries[e.seq] = e
+        else:
+            entries.pop(op.entry.seq, None)
+    order = lambda d: tuple(d[k] for k in sorted(d))  # noqa: E731
+    return base.model_copy(update={"entries": order(old)}), base.model_copy(update={"entries": order(entries)})
 
 
 def next_version(device_name: str, base: str) -> str:

@@ -87,6 +87,31 @@ class Skipped(str):
         return {"kind": self.kind, "name": self.name, "line": self.line, "note": str(self)}
 
 
+@dataclass(frozen=True)
+class Use:
+    """A line on the device that names a policy object and is not itself one of the objects the model holds:
+    where a binding is written (a neighbor's, a peer group's, a router-level one, a Junos group's import),
+    `redistribute ... route-map`, a Junos firewall term's `source-prefix-list`. Reference safety, versioned
+    switches and shadowed edits respect or re-point these (see plan/versioned.py, plan/shadow.py)."""
+
+    kind: Kind  # what it names
+    name: str  # the name, as the device has it
+    context: tuple[str, ...]  # the device's own lines that open the mode the line sits in (IOS-style); () on Junos
+    line: tuple[str, ...]  # the line, as tokens (Junos: the statement's path without `set`); () if not re-pointable
+    at: int  # where the name is in `line` (-1: a reference that cannot be re-pointed, e.g. a Junos policy expression)
+    covers: tuple[tuple[str, str, str], ...] = ()  # the model bindings (neighbor, afi, direction) this line decides
+    who: str = ""  # for a person
+    chain_next: str | None = None  # a Junos policy chain: the policy after this one (re-pointing keeps the order)
+
+    @property
+    def repointable(self) -> bool:
+        return self.at >= 0
+
+    def renamed(self, name: str) -> "Use":
+        line = self.line[:self.at] + (name,) + self.line[self.at + 1:]
+        return Use(self.kind, name, self.context, line, self.at, self.covers, self.who, self.chain_next)
+
+
 @dataclass
 class DevicePolicy:
     """Named policy objects of one device, by kind. Bindings are keyed (neighbor, afi, direction)."""
@@ -103,6 +128,8 @@ class DevicePolicy:
     # Where the objects sit on the device, for drivers that edit them in place by the device's own handles
     # (nftables: chains and rule handles of netchange's table). Not compared, not part of the model.
     device: Any = field(default=None, compare=False)
+    # Lines naming objects outside the modelled objects themselves (see Use). Not compared.
+    uses: list[Use] = field(default_factory=list, compare=False)
 
     def table(self, kind: Kind) -> dict:
         return {"filter": self.filters, "prefix_list": self.prefix_lists, "community_list": self.community_lists,
@@ -125,7 +152,7 @@ class DevicePolicy:
     def copy(self) -> "DevicePolicy":
         return DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
                             dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
-                            self.device)
+                            self.device, list(self.uses))
 
     def counts(self) -> dict[str, int]:
         return {k: len(self.table(k)) for k in KIND_ORDER}
@@ -134,6 +161,9 @@ class DevicePolicy:
         """Notes of what could not be modelled inside the objects `keys` = {(kind, name)}: rewriting one of
         them would drop or change those lines on the device."""
         return [s for s in self.skipped if isinstance(s, Skipped) and s.owner in keys]
+
+    def uses_of(self, kind: Kind, name: str) -> list[Use]:
+        return [u for u in self.uses if u.kind == kind and u.name == name]
 
     def route_maps_using(self, kind: Kind, name: str) -> list[str]:
         """Route-maps that reference object (kind, name)."""

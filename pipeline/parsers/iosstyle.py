@@ -30,9 +30,10 @@ from pydantic import TypeAdapter, ValidationError
 from ..inventory import Attachment
 from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
+from .canonical import canonical_bounds
 from .focus import Focus
 from .ios_sections import SECTIONERS, Node, nest, sections_focused, wanted_header
-from ..model.policy import ConcreteFilter, DevicePolicy, Kind, Rule, Skipped
+from ..model.policy import ConcreteFilter, DevicePolicy, Kind, Rule, Skipped, Use
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
 from ..names import FreeText, Identifier, Regex
@@ -295,25 +296,6 @@ class _Notes:
 # ---- prefix-lists -----------------------------------------------------------------------------------
 
 _MAX_LEN = {"ipv4": 32, "ipv6": 128}
-
-
-def canonical_bounds(prefixlen: int, family: AFI, ge: int | None, le: int | None, eq: int | None) -> tuple[int | None, int | None]:
-    """One spelling per matched length range: `/24 ge 24` == `/24 le 32`, `/32 ge 32 le 32` == `/32`.
-
-    Canonical form: no bounds for an exact match; otherwise `ge` only when the range starts above the
-    prefix length, `le` only when needed (a lone `ge` already extends to the family maximum).
-    """
-    top = _MAX_LEN[family]
-    if eq is not None:
-        lo, hi = eq, eq
-    else:
-        lo = ge if ge is not None else prefixlen
-        hi = le if le is not None else (top if ge is not None else prefixlen)
-    if lo == prefixlen and hi == prefixlen:
-        return None, None
-    if lo == prefixlen:
-        return None, hi
-    return lo, (None if hi == top else hi)
 
 
 @dataclass
@@ -732,6 +714,7 @@ class _Builder:
         self._finish_filters()
         for binding in self.bgp.bindings(self.d, self.notes):
             p.bindings[binding.key] = binding
+        p.uses = self.bgp.uses
         p.skipped = self.notes.items
         return p
 
@@ -1002,44 +985,65 @@ def _set_community(values: list[str]) -> list[tuple[str, object]]:
 _DIRECTIONS = ("in", "out")
 
 
+# Words after which a line in `router bgp` names a route-map (redistribute/network/neighbor ... route-map,
+# table-map, aggregate-address attribute-map/suppress-map, conditional advertisement).
+_ROUTE_MAP_WORDS = frozenset({"route-map", "table-map", "attribute-map", "suppress-map", "unsuppress-map", "advertise-map",
+                              "exist-map", "non-exist-map"})
+
+
 class _BgpState:
-    """Neighbor/peer-group route-map statements of every `router bgp` block; resolved in `bindings`."""
+    """Neighbor/peer-group route-map statements of every `router bgp` block; resolved in `bindings`. Every
+    line naming a route-map (or a neighbor's prefix-list / filter-list) is also kept as a `Use`, with the
+    lines that open its mode, so a plan can re-point it where it stands."""
 
     def __init__(self) -> None:
-        # (who, afi or None for top level, direction) -> (route-map, line); who = address or group name
-        self.direct: dict[tuple[str, AFI | None, str], tuple[str, str]] = {}
+        # (who, afi or None for top level, direction) -> (route-map, line, mode path); who = address or group name
+        self.direct: dict[tuple[str, AFI | None, str], tuple[str, str, tuple[str, ...]]] = {}
         self.groups: set[str] = set()
         self.members: dict[str, str] = {}  # neighbor -> peer-group
+        self.uses: list[Use] = []  # lines naming objects, other than the direct bindings (see bindings())
 
     def router(self, node: Node, d: Dialect, notes: _Notes) -> None:
         tokens = node.text.split()
+        path = (node.text.strip(),)
         if "vrf" in tokens:  # FRR `router bgp ASN vrf NAME`
-            self._walk(node.children, d, notes, afi=None, context=" ".join(tokens[tokens.index("vrf"):]))
+            self._walk(node.children, d, notes, afi=None, context=" ".join(tokens[tokens.index("vrf"):]), path=path)
         else:
-            self._walk(node.children, d, notes, afi=None, context=None)
+            self._walk(node.children, d, notes, afi=None, context=None, path=path)
 
     def _walk(self, nodes: list[Node], d: Dialect, notes: _Notes, afi: AFI | None, context: str | None,
-              neighbor: str | None = None) -> None:
+              neighbor: str | None = None, path: tuple[str, ...] = ()) -> None:
         for n in nodes:
             t = n.text.split()
             head = t[0]
+            here = path + (n.text.strip(),)
             if head == "address-family":
                 sub_afi, sub_context = _address_family(t[1:])
-                self._walk(n.children, d, notes, sub_afi, context or sub_context, neighbor)
+                self._walk(n.children, d, notes, sub_afi, context or sub_context, neighbor, here)
             elif head == "vrf" and len(t) > 1:
-                self._walk(n.children, d, notes, afi, f"vrf {t[1]}", neighbor)
+                self._walk(n.children, d, notes, afi, f"vrf {t[1]}", neighbor, here)
             elif head in ("template", "neighbor-group", "session-template"):
-                self._walk(n.children, d, notes, afi, " ".join(t[:3]), neighbor)
+                self._walk(n.children, d, notes, afi, " ".join(t[:3]), neighbor, here)
             elif head == "neighbor" and len(t) >= 2:
-                if len(t) == 2 and d.nxos_neighbor_blocks:  # NX-OS: `neighbor X` block
-                    self._walk(n.children, d, notes, afi, context, t[1])
+                if d.nxos_neighbor_blocks and (len(t) == 2 or n.children):
+                    # NX-OS: a `neighbor X [remote-as N]` block (both forms open one; its lines are the neighbor's)
+                    if len(t) > 2:
+                        self._neighbor_line(t[1], t[2:], n.text, afi, context, notes, path, offset=2)
+                    self._walk(n.children, d, notes, afi, context, t[1], here)
                 else:
-                    self._neighbor_line(t[1], t[2:], n.text, afi, context, notes)
+                    self._neighbor_line(t[1], t[2:], n.text, afi, context, notes, path, offset=2)
             elif neighbor is not None and head in ("route-map", "inherit", "filter-list", "prefix-list"):
-                self._neighbor_line(neighbor, t, n.text, afi, context, notes)
+                self._neighbor_line(neighbor, t, n.text, afi, context, notes, path, offset=0)
+            else:
+                self._other_line(t, n.text, path)
+
+    def _other_line(self, t: list[str], line: str, path: tuple[str, ...]) -> None:
+        for i, word in enumerate(t[:-1]):
+            if word in _ROUTE_MAP_WORDS and name_problem(t[i + 1]) is None:
+                self.uses.append(Use("route_map", t[i + 1], path, tuple(t), i + 1, who=f"'{line.strip()}'"))
 
     def _neighbor_line(self, who: str, rest: list[str], line: str, afi: AFI | None, context: str | None,
-                       notes: _Notes) -> None:
+                       notes: _Notes, path: tuple[str, ...] = (), offset: int = 0) -> None:
         if rest in (["peer-group"], ["peer", "group"]):
             self.groups.add(who)
             return
@@ -1048,25 +1052,35 @@ class _BgpState:
             return
         if not rest:
             return
+        tokens = tuple(line.split())
+        if rest[0] in ("prefix-list", "filter-list") and len(rest) == 3 and name_problem(rest[1]) is None:
+            kind: Kind = "prefix_list" if rest[0] == "prefix-list" else "as_path_list"
+            self.uses.append(Use(kind, rest[1], path, tokens, offset + 1, who=f"neighbor {who} {rest[0]} {rest[2]}"))
         if rest[0] == "route-map" and len(rest) == 3 and rest[2] in _DIRECTIONS:
             if context:
                 notes.add("bgp", context, "route-map binding outside the default VRF's unicast families is "
                                           "not modelled", line)
+                if name_problem(rest[1]) is None:
+                    self.uses.append(Use("route_map", rest[1], path, tokens, offset + 1,
+                                         who=f"neighbor {who} {rest[2]} ({context})"))
                 return
-            self.direct[(who, afi, rest[2])] = (rest[1], line)
-        elif rest[0] in ("filter-list", "prefix-list", "distribute-list", "unsuppress-map", "inherit",
-                         "advertise-map", "attribute-map"):
+            self.direct[(who, afi, rest[2])] = (rest[1], line, path)
+            return
+        if rest[0] in ("filter-list", "prefix-list", "distribute-list", "unsuppress-map", "inherit",
+                       "advertise-map", "attribute-map"):
             notes.add("bgp", f"neighbor {who}", f"'{rest[0]}' policy is not modelled", line)
+        self._other_line(list(tokens), line, path)
 
     def bindings(self, d: Dialect, notes: _Notes) -> list[NeighborBinding]:
-        """Explicit bindings first; peer-group bindings fill what a member does not set itself."""
-        resolved: dict[tuple[str, AFI, str], tuple[str, str]] = {}
+        """Explicit bindings first; peer-group bindings fill what a member does not set itself. Each direct
+        statement becomes a `Use` covering the bindings it decides."""
+        resolved: dict[tuple[str, AFI, str], tuple[str, str, tuple]] = {}
 
         def family_of(who: str) -> AFI | None:
             a = _address(who.split("%")[0])
             return None if a is None else ("ipv4" if a.version == 4 else "ipv6")
 
-        def put(who: str, afi: AFI | None, direction: str, value: tuple[str, str], overwrite: bool) -> None:
+        def put(who: str, afi: AFI | None, direction: str, value: tuple[str, str, tuple], overwrite: bool) -> None:
             fam = afi or d.bgp_toplevel_afi or family_of(who)
             if fam is None:
                 return
@@ -1077,22 +1091,24 @@ class _BgpState:
         # Precedence (strongest last): group top level, group AF, own top level, own AF.
         for own in (False, True):
             for level_is_af in (False, True):
-                for (who, afi, direction), value in self.direct.items():
+                for (who, afi, direction), (rm, line, _) in self.direct.items():
                     if (who not in self.groups) == own and (afi is not None) == level_is_af:
+                        src = (who, afi, direction)
                         if own:
-                            put(who, afi, direction, value, True)
+                            put(who, afi, direction, (rm, line, src), True)
                         else:
                             for member in [m for m, g in self.members.items() if g == who]:
-                                put(member, afi, direction, value, True)
+                                put(member, afi, direction, (rm, line, src), True)
         for group in sorted(self.groups):
-            used = sorted({(rm, afi or "top level", dr) for (w, afi, dr), (rm, _) in self.direct.items() if w == group})
+            used = sorted({(rm, afi or "top level", dr) for (w, afi, dr), (rm, _, _) in self.direct.items() if w == group})
             members = sorted(m for m, g in self.members.items() if g == group)
             for rm, level, direction in used:
                 notes.add("bgp", f"peer-group {group}",
                           f"route-map {rm} {direction} ({level}) resolved onto members {', '.join(members) or '(none)'}; "
                           "the peer-group binding itself is not modelled")
         out = []
-        for (who, afi, direction), (rm, line) in resolved.items():
+        covers: dict[tuple, list[tuple[str, str, str]]] = {}
+        for (who, afi, direction), (rm, line, src) in resolved.items():
             addr = _address(who)
             if addr is None:
                 notes.add("bgp", f"neighbor {who}", "binding on a neighbor that is not an IP address (interface or "
@@ -1101,7 +1117,21 @@ class _BgpState:
             if problem := name_problem(rm):
                 notes.add("bgp", f"neighbor {who}", f"route-map name cannot be managed ({problem})", line)
                 continue
-            out.append(NeighborBinding(neighbor=addr, afi=afi, direction=direction, route_map=rm))
+            b = NeighborBinding(neighbor=addr, afi=afi, direction=direction, route_map=rm)
+            out.append(b)
+            covers.setdefault(src, []).append(b.key)
+        for src, (rm, line, path) in self.direct.items():
+            if name_problem(rm) is not None:
+                continue
+            who, afi, direction = src
+            tokens = tuple(line.split())
+            at = next((i for i in range(len(tokens) - 1) if tokens[i] == "route-map" and tokens[i + 1] == rm), None)
+            if at is None:
+                continue
+            level = afi or "router level"
+            what = f"peer-group {who}" if who in self.groups else f"neighbor {who}"
+            self.uses.append(Use("route_map", rm, path, tokens, at + 1, tuple(sorted(covers.get(src, ()))),
+                                 who=f"{what} {level} {direction}"))
         return out
 
 

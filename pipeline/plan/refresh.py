@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.policy import DevicePolicy
-from .ops import Bind, Op, Unbind
+from .ops import Bind, Op, Repoint, Unbind
 
 
 @dataclass(frozen=True, order=True)
@@ -34,4 +34,6 @@ def refresh_set(running: DevicePolicy, intended: DevicePolicy, ops: list[Op]) ->
     for op in ops:
         if isinstance(op, (Bind, Unbind)):
             keys.add(op.binding.key)
+        elif isinstance(op, Repoint) and op.use.kind == "route_map":
+            keys.update(op.use.covers)  # a re-pointed binding line switches the sessions it decides
     return sorted(RefreshTarget(*k) for k in keys)

@@ -442,6 +442,22 @@ router bgp 65500
     assert f.bindings == {} and skipped_with(f, "bgp vrf red")
 
 
+def test_nxos_neighbor_block_opened_with_its_remote_as():
+    """NX-OS accepts and prints `neighbor X remote-as N` as the block's own line (corpus ciscoconfparse2
+    sample_01): its address families are the neighbor's. Read as a one-line neighbor setting, the bindings
+    under it were lost and every plan re-bound them (found by tests/sim)."""
+    nx = parse_both(cisco_nxos, """\
+router bgp 65500
+  neighbor 192.0.2.2 remote-as 65501
+    address-family ipv4 unicast
+      route-map IN in
+  neighbor 2001:db8::2 remote-as 65501
+    address-family ipv6 unicast
+      route-map IN6 out
+""")
+    assert nx.bindings == dict([binding("192.0.2.2", "ipv4", "in", "IN"), binding("2001:db8::2", "ipv6", "out", "IN6")])
+
+
 # ---- text handling ----------------------------------------------------------------------------------
 
 def test_crlf_no_final_newline_comments_and_banners():
@@ -466,3 +482,29 @@ def test_aoscx_route_map_matches_on_community_and_aspath_lists():
     ]) + "\n")
     m = p.route_maps["RM-A"].entries[0].match
     assert (m.community_list, m.as_path) == ("CL-A", "AS-A")
+
+
+# ---- lines that name objects (DevicePolicy.uses) ----------------------------------------------------
+
+def test_lines_naming_route_maps_are_kept_where_they_stand():
+    """A peer group's binding decides its members' bindings; redistribution and a neighbor's prefix-list name
+    objects too. Each is kept with the lines that open its mode, so a plan can re-point it in one command."""
+    p = parse_both(cisco_ios, "router bgp 65101\n neighbor UP peer-group\n neighbor 198.51.100.2 peer-group UP\n"
+                              " neighbor 198.51.100.6 remote-as 65003\n address-family ipv4\n  neighbor UP route-map RM-UP in\n"
+                              "  neighbor 198.51.100.6 prefix-list PL-FILTER in\n  redistribute connected route-map RM-CONN\n"
+                              " exit-address-family\n")
+    uses = {(u.kind, u.name): u for u in p.uses}
+    group = uses[("route_map", "RM-UP")]
+    assert group.context == ("router bgp 65101", "address-family ipv4")
+    assert group.line == ("neighbor", "UP", "route-map", "RM-UP", "in") and group.at == 3
+    assert group.covers == (("198.51.100.2", "ipv4", "in"),)  # the member's binding comes from this line
+    assert group.renamed("RM-UP.nc1").line == ("neighbor", "UP", "route-map", "RM-UP.nc1", "in")
+    assert uses[("route_map", "RM-CONN")].line == ("redistribute", "connected", "route-map", "RM-CONN")
+    assert uses[("prefix_list", "PL-FILTER")].covers == ()
+
+
+def test_eos_router_level_binding_is_a_use_at_router_level():
+    p = parse_both(arista_eos, "router bgp 65000\n   neighbor 192.168.200.4 remote-as 65533\n"
+                               "   neighbor 192.168.200.4 route-map HSN in\n")
+    [u] = p.uses
+    assert u.context == ("router bgp 65000",) and u.covers == (("192.168.200.4", "ipv4", "in"),)
