@@ -30,8 +30,9 @@ LISTS = ("prefix_list", "community_list", "as_path_list")
 
 
 def base_name(name: str) -> str:
-    """`X.nc3` (versioned route-maps and lists) and `X-v2` (versioned IOS ACLs) are versions of `X`."""
-    return re.sub(r"(\.nc\d+|-v\d+)$", "", name)
+    """`X.nc3` (versioned route-maps and lists), `X-v2` (versioned IOS ACLs) and `X.nc-edit` (the copy a
+    route-map is edited behind, plan/shadow.py) are versions of `X`."""
+    return re.sub(r"(\.nc\d+|-v\d+|\.nc-edit\d*)$", "", name)
 
 
 def norm_addr(text: str) -> str:
@@ -55,6 +56,9 @@ class Scope:
     objects: set[tuple[str, str]] = field(default_factory=set)  # (kind, base name)
     bindings: set[tuple[str, str, str]] = field(default_factory=set)  # (neighbor, afi, direction)
     bind_route_maps: set[str] = field(default_factory=set)  # route-maps a present binding may point at
+    # running bindings of a route-map the change edits: an edit made behind a copy re-points them to a version
+    # of that same route-map and back (plan/shadow.py); (neighbor, afi, direction) -> base route-map name
+    repoint: dict[tuple[str, str, str], str] = field(default_factory=dict)
     refresh: set[tuple[str, str, str]] = field(default_factory=set)
     interfaces: set[str] = field(default_factory=set)
     asn: int | None = None
@@ -64,9 +68,13 @@ class Scope:
     def has(self, kind: str, name: str) -> bool:
         return (kind, base_name(name)) in self.objects
 
-    def has_binding(self, neighbor: str, afi: str | None, direction: str) -> bool:
+    def has_binding(self, neighbor: str, afi: str | None, direction: str, route_map: str | None = None) -> bool:
         n = norm_addr(neighbor)
-        return any(b[0] == n and b[2] == direction and (afi is None or b[1] == afi) for b in self.bindings)
+        if any(b[0] == n and b[2] == direction and (afi is None or b[1] == afi) for b in self.bindings):
+            return True
+        return route_map is not None and any(
+            k[0] == n and k[2] == direction and (afi is None or k[1] == afi) and rm == base_name(route_map)
+            for k, rm in self.repoint.items())
 
 
 def scope_for(change, host, running=None, running_text: str = "", strategy: str | None = None) -> Scope:
@@ -89,6 +97,9 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
             if b.route_map and base_name(b.route_map) in affected:
                 s.refresh.add(k)
             if b.route_map and k in s.bindings:  # a rollback binds the neighbor back to what it had
+                s.bind_route_maps.add(base_name(b.route_map))
+            if b.route_map and ("route_map", base_name(b.route_map)) in s.objects:
+                s.repoint[k] = base_name(b.route_map)
                 s.bind_route_maps.add(base_name(b.route_map))
         if (strategy or change.strategy) == "versioned":  # make-before-break re-creates users of changed lists
             s.objects |= {("route_map", n) for n in affected}
@@ -215,14 +226,14 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("neighbor line under a foreign router bgp", line))
                 elif neighbor is None or afi is None:
                     problems.append(("route-map binding outside a neighbor's address family", line))
-                elif not scope.has_binding(neighbor, afi, m.group("dir")):
+                elif not scope.has_binding(neighbor, afi, m.group("dir"), m.group("rm")):
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
             elif not nxos and (m := _NEIGHBOR.match(child)):
                 if name is None:
                     problems.append(("neighbor line under a foreign router bgp", line))
-                elif not scope.has_binding(m.group("nbr"), afi, m.group("dir")):
+                elif not scope.has_binding(m.group("nbr"), afi, m.group("dir"), m.group("rm")):
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
@@ -274,7 +285,7 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             continue
         if m := _JUNOS_BGP.match(line):
             direction = "in" if m.group("dir") == "import" else "out"
-            if not scope.has_binding(m.group("nbr"), None, direction):
+            if not scope.has_binding(m.group("nbr"), None, direction, m.group("rm")):
                 problems.append(("binding the change does not name", line))
             elif line.startswith("set") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                 problems.append(("binding to a route-map the change does not bind", line))
