@@ -768,6 +768,8 @@ class _Builder:
 
 
 _RULE_FIELDS = frozenset(Rule.model_fields)
+# Matches an ACE may leave out (the values it gives are what _ace_fields built, ordered as Rule keeps them)
+_RULE_DEFAULTS = {k: f.default for k, f in Rule.model_fields.items() if not f.is_required()}
 
 
 def _trusted_rule(values: dict) -> Rule:
@@ -780,7 +782,7 @@ def _trusted_rule(values: dict) -> Rule:
     """
     rule = Rule.__new__(Rule)
     _set = object.__setattr__
-    _set(rule, "__dict__", values)
+    _set(rule, "__dict__", {**_RULE_DEFAULTS, **values})
     _set(rule, "__pydantic_fields_set__", set(_RULE_FIELDS))
     _set(rule, "__pydantic_extra__", None)
     _set(rule, "__pydantic_private__", None)
