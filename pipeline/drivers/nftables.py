@@ -6,6 +6,7 @@ other tables are never rewritten. No BGP here."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from ..model.policy import ConcreteFilter, DevicePolicy
 from ..model.resolve import Desired
 from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
 from ..parsers.nftables import attachment_order
+from ..parsers.nft_words import nft_icmp_type
 from ..plan import ops as O
 from .base import Capabilities
 from .render import Context, TemplateDriver, UnsupportedConstruct
@@ -38,8 +40,25 @@ class NftRule:
     dports: tuple[str, ...]
     counter: bool
     log_prefix: str | None
-    verdict: str
+    verdict: str  # empty: a rule that only logs (at a rate) and lets the packet on to the verdict rule
     comment: str
+    saddrs_not: tuple[str, ...] = ()
+    daddrs_not: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    icmp: str | None = None  # icmp | icmpv6 when types are matched (nft then needs no l4proto)
+    icmp_types: tuple[str, ...] = ()
+    icmp_code: int | None = None
+    flags_mask: tuple[str, ...] = ()
+    flags_value: tuple[str, ...] = ()
+    fragment: str | None = None  # the whole match, e.g. `ip frag-off & 0x1fff != 0`
+    dscp: tuple[int, ...] = ()
+    hop: str | None = None  # `ip ttl 1-5` / `ip6 hoplimit 64`
+    limit: str | None = None  # `10/minute`
+
+
+# Fragment matches: IPv4 by the fragment offset (13 bits) and MF flag; IPv6 by the fragment header.
+_FRAGMENT = {("ipv4", "non-first"): "ip frag-off & 0x1fff != 0", ("ipv4", "first"): "ip frag-off & 0x3fff == 0x2000",
+             ("ipv6", "non-first"): "frag frag-off != 0", ("ipv6", "first"): "frag frag-off 0 frag more-fragments 1"}
 
 
 @dataclass(frozen=True)
@@ -54,20 +73,36 @@ def _ports(ports: tuple[PortRange, ...]) -> tuple[str, ...]:
 
 
 def nft_rules(f: ConcreteFilter) -> list[NftRule]:
-    """One nft rule per (rule, service spec); address lists become anonymous sets."""
+    """One nft rule per (rule, service spec); address lists become anonymous sets. A rule that logs at a
+    rate is two: `limit rate R log` (no verdict: a packet over the rate is just not logged) and then the
+    verdict rule, both with the term's comment."""
     out = []
     for r in f.rules:
         pinned = bool(r.sources or r.destinations)
+        kw = "ip" if r.family == "ipv4" else "ip6"
+        flags = r.tcp_flags
         for spec in r.specs or (None,):
             proto = spec.protocol if spec else None
-            out.append(NftRule(
+            icmp = proto if spec is not None and spec.icmp_types else None
+            rule = NftRule(
                 family_match="" if pinned else f"meta nfproto {r.family}",
-                addr_kw="ip" if r.family == "ipv4" else "ip6",
+                addr_kw=kw,
                 saddrs=tuple(str(n) for n in r.sources), daddrs=tuple(str(n) for n in r.destinations),
-                l4proto=_L4_NAMES.get(proto, str(PROTOCOL_NUMBERS.get(proto, proto))) if proto else None,
+                saddrs_not=tuple(str(n) for n in r.source_excludes), daddrs_not=tuple(str(n) for n in r.destination_excludes),
+                states=r.states,
+                l4proto=None if icmp else _L4_NAMES.get(proto, str(PROTOCOL_NUMBERS.get(proto, proto))) if proto else None,
+                icmp=icmp, icmp_types=tuple(nft_icmp_type(icmp, t) for t in spec.icmp_types) if icmp else (),
+                icmp_code=spec.icmp_code if spec else None,
                 sports=_ports(spec.source_ports) if spec else (), dports=_ports(spec.destination_ports) if spec else (),
+                flags_mask=(flags.set + flags.clear) if flags else (), flags_value=flags.set if flags else (),
+                fragment=_FRAGMENT[r.family, r.fragment] if r.fragment else None, dscp=r.dscp,
+                hop=f"{kw} {'ttl' if r.family == 'ipv4' else 'hoplimit'} {r.hop_limit}" if r.hop_limit else None,
                 counter=r.counter, log_prefix=f"{f.name}/{r.name} " if r.log else None,
-                verdict=_VERDICT[r.action], comment=f"{r.name}: {r.description}" if r.description else r.name))
+                verdict=_VERDICT[r.action], comment=f"{r.name}: {r.description}" if r.description else r.name)
+            if r.log_rate is not None:
+                out.append(dataclasses.replace(rule, counter=False, verdict="", limit=str(r.log_rate)))
+                rule = dataclasses.replace(rule, log_prefix=None)
+            out.append(rule)
     return out
 
 
@@ -92,6 +127,8 @@ def canonical_filter(f: ConcreteFilter) -> ConcreteFilter:
     rules = tuple(r.model_copy(update={
         "sources": tuple(ipaddress.collapse_addresses(r.sources)),
         "destinations": tuple(ipaddress.collapse_addresses(r.destinations)),
+        "source_excludes": tuple(ipaddress.collapse_addresses(r.source_excludes)),
+        "destination_excludes": tuple(ipaddress.collapse_addresses(r.destination_excludes)),
         "specs": tuple(s.model_copy(update={"source_ports": _set_ports(s.source_ports),
                                             "destination_ports": _set_ports(s.destination_ports)}) for s in r.specs),
     }) for r in f.rules)

@@ -158,6 +158,8 @@ class Term(Strict):
                                              or self.icmp_types or self.services):
             raise ValueError("non-first fragments carry no transport header: ports, TCP flags, ICMP types and "
                              "services cannot match them")
+        if self.hop_limit is not None and (self.hop_limit.lo, self.hop_limit.hi) == (0, 255):
+            raise ValueError("hop_limit 0-255 matches every packet: leave it out")
         if self.log_rate is not None and not self.log:
             raise ValueError("log_rate needs log: true")
         return self

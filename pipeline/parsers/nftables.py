@@ -171,7 +171,9 @@ class _Mapper:
             r = read_rule(rule.get("expr", []))
             others = [u for u in r.unmodelled if not u.startswith("meta iifname") and not u.startswith("meta oifname")]
             if r.jump is None or r.jump[0] != "jump" or r.blockers or others or r.sources or r.destinations \
-                    or r.protocols or r.ports or r.families or r.counter or r.log or len(r.interfaces) > 1:
+                    or r.protocols or r.ports or r.families or r.counter or r.log or len(r.interfaces) > 1 \
+                    or r.states or r.tcp_flags or r.fragment or r.dscp or r.hop_limit or r.limit \
+                    or r.source_excludes or r.destination_excludes:
                 self.notes.append(f"{where}: base chain rule other than a (interface) jump not modelled, left as it is")
                 continue
             if ch.hook not in _HOOKS:
@@ -195,6 +197,7 @@ class _Mapper:
         out: list[Rule] = []
         closing = None
         self._layout_rules(ch)
+        logged: tuple[int, str, list[Rule]] | None = None  # a `limit rate R log` rule waiting for its verdict rule
         for pos, raw in enumerate(ch.rules, 1):
             line = rule_text(raw)
             where = f"{ch.where} rule {pos} (handle {raw.get('handle')})"
@@ -216,8 +219,23 @@ class _Mapper:
             if r.unmodelled:
                 self.notes.note(f"{where}: match conditions not modelled (rule is broader than on the host): "
                                 f"{'; '.join(r.unmodelled)}: '{line}'", line)
-            for rule in self._family_rules(where, ch, r, name, description, line):
+            rules = self._family_rules(where, ch, r, name, description, line)
+            if logged is not None:
+                lpos, lline, lrules = logged
+                logged = None
+                if not _logs_for(lrules, rules):
+                    self.notes.note(f"{ch.where} rule {lpos}: not modelled, rule skipped (a rate-limited log whose "
+                                    f"next rule is not the same term's verdict): '{lline}'", lline)
+                else:
+                    rules = [x.model_copy(update={"log": True, "log_rate": lr.log_rate}) for x, lr in zip(rules, lrules)]
+            if r.action is None:  # `... limit rate R log`: the term's log, its verdict rule follows
+                logged = (pos, line, rules)
+                continue
+            for rule in rules:
                 _append_merging(out, rule)
+        if logged is not None:
+            self.notes.note(f"{ch.where} rule {logged[0]}: not modelled, rule skipped (a rate-limited log with no "
+                            f"verdict rule after it): '{logged[1]}'", logged[1])
         if ch.managed and closing is None:
             self.notes.note(f"{ch.where}: does not end in netchange's closing drop (packets no rule matches return "
                             "to the calling chain; netchange's filters drop them)")
@@ -240,11 +258,24 @@ class _Mapper:
                 continue
             rule = build(self.notes, where, lambda: Rule(
                 name=name, family=fam, sources=tuple(n for n in r.sources if afi_of(n) == fam),
-                destinations=tuple(n for n in r.destinations if afi_of(n) == fam), specs=specs,
-                action=r.action, log=r.log, counter=r.counter, description=description))
+                destinations=tuple(n for n in r.destinations if afi_of(n) == fam),
+                source_excludes=tuple(n for n in r.source_excludes if afi_of(n) == fam),
+                destination_excludes=tuple(n for n in r.destination_excludes if afi_of(n) == fam), specs=specs,
+                states=r.states, tcp_flags=r.tcp_flags, fragment=r.fragment, dscp=r.dscp, hop_limit=r.hop_limit,
+                action=r.action or "accept", log=r.log, log_rate=r.limit, counter=r.counter, description=description))
             if rule:
                 out.append(rule)
         return out
+
+
+def _logs_for(logs: list[Rule], verdicts: list[Rule]) -> bool:
+    """Is `logs` the rate-limited log rule the nftables driver writes in front of the verdict rule `verdicts`
+    (same term, same matches)?"""
+    if len(logs) != len(verdicts) or not logs:
+        return False
+    skip = {"action", "log", "log_rate", "counter"}
+    return all(lr.log_rate is not None and not vr.log and lr.model_dump(exclude=skip) == vr.model_dump(exclude=skip)
+               for lr, vr in zip(logs, verdicts))
 
 
 IMPLICIT_DENY_COMMENT = "netchange-implicit-deny"  # written by templates/nftables/macros.j2

@@ -75,7 +75,9 @@ SHAPES = {
                  r"add chain inet netchange hook-(input|forward|output) \{ type filter hook (input|forward|output) priority filter; \}",
                  r"(add rule inet netchange \S+|insert rule inet netchange \S+ position \d+) ((i|o)ifname \"[A-Za-z0-9/._:-]+\" )?jump \S+",
                  r"delete rule inet netchange \S+ handle \d+",
-                 r"add rule inet netchange \S+ (meta nfproto ipv[46] )?.*(accept|drop|reject) comment \"[^\"]*\"", r"# [^\n]+"],
+                 r"add rule inet netchange \S+ (meta nfproto ipv[46] )?.*(accept|drop|reject) comment \"[^\"]*\"",
+                 r"add rule inet netchange \S+ .*limit rate \d+/(second|minute|hour|day) log prefix \"[^\"]*\" comment \"[^\"]*\"",
+                 r"# [^\n]+"],
 }
 
 

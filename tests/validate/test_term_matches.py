@@ -100,3 +100,32 @@ def test_traffic_expectations_say_icmp_types_and_tcp_flags():
     with pytest.raises(ValidationError, match="tcp_flags need protocol tcp"):
         TrafficExpectation(name="x", source="a", destination="b", protocol="udp", tcp_flags={"syn": True},
                            expect="allowed")
+
+
+def test_validate_names_a_match_its_services_cannot_carry(tmp_path):
+    from pathlib import Path
+
+    from pipeline.project import Project
+    from pipeline.validate.validator import Validator
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "CHG-0951.yaml"
+    path.write_text("""\
+id: CHG-0951
+title: flags on DNS
+requested_by: tests
+targets: {hosts: [fw1]}
+firewall:
+  filters:
+    - name: F
+      attach: [server-edge]
+      terms:
+        - name: dns-syn
+          services: [DNS]
+          tcp_flags: {syn: true}
+          action: accept
+""")
+    findings = Validator(Project(root), inventory_dir=root / "tests" / "fixtures" / "fleet").validate(path)
+    nc123 = [f for f in findings if f.rule == "NC123"]
+    assert len(nc123) == 1 and "tcp_flags need TCP, but its services include udp" in nc123[0].message
+    assert nc123[0].location.line == 11
