@@ -76,6 +76,14 @@ class TrafficExpectation(Strict):
     def icmp_type_number(self) -> int | None:
         return None if self.icmp_type is None else icmp_type_number(self.protocol, self.icmp_type)
 
+    @property
+    def is_reply(self) -> bool:
+        """An answer to a connection or a ping the destination starts (TCP with ACK set, an echo-reply): test
+        traffic for it is sent from the destination towards the source."""
+        if self.protocol == "tcp":
+            return self.tcp_flags is not None and self.tcp_flags.ack is True
+        return self.icmp_type_number == (0 if self.protocol == "icmp" else 129 if self.protocol == "icmpv6" else -1)
+
 
 class RouteAttributes(Strict):
     local_preference: int | None = None
