@@ -16,7 +16,7 @@ from pipeline.plan.run import plan_snapshots, targets
 from pipeline.project import load_change
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "changes" / "examples"
-CASES = [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"),
+CASES = [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"), ("CHG-1005", "fw1"),
          *[("CHG-1003", h) for h in ("r1", "ios1", "eos1", "cx1", "junos1")]]
 
 

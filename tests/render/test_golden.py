@@ -10,7 +10,7 @@ from pipeline.project import load_change
 from .cases import CASES, REFUSED
 from .conftest import EXAMPLES, PLATFORM_HOST, assert_golden, render_change
 
-EXAMPLE_HOSTS = [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"),
+EXAMPLE_HOSTS = [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"), ("CHG-1005", "fw1"),
                  *[("CHG-1003", h) for h in ("r1", "ios1", "eos1", "cx1", "junos1")]]
 
 

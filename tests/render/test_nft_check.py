@@ -55,7 +55,7 @@ def nft(ns: str, *args: str, stdin: str | None = None) -> subprocess.CompletedPr
 
 
 def rulesets(fleet, store) -> dict[str, str]:
-    out = {"CHG-1001": render_change(EXAMPLES / "CHG-1001.yaml", "fw1", fleet, store)}
+    out = {ex: render_change(EXAMPLES / f"{ex}.yaml", "fw1", fleet, store) for ex in NFT_EXAMPLES}
     out.update({case: render_change(CASES[case], "fw1", fleet, store) for case in NFT_CASES})
     return out
 
@@ -65,9 +65,10 @@ def test_a_bad_ruleset_is_refused(netns):
 
 
 NFT_CASES = ("filters", "matches", "stateful")  # every match the model has (tests/render/cases.py)
+NFT_EXAMPLES = ("CHG-1001", "CHG-1005")
 
 
-@pytest.mark.parametrize("name", ["CHG-1001", *NFT_CASES])
+@pytest.mark.parametrize("name", [*NFT_EXAMPLES, *NFT_CASES])
 def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
     text = rulesets(fleet, store)[name]
     check = nft(netns, "-c", "-f", "-", stdin=text)
@@ -83,7 +84,7 @@ def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
     if change is None:
         from pipeline.project import load_change
 
-        change = load_change(EXAMPLES / "CHG-1001.yaml")[0]
+        change = load_change(EXAMPLES / f"{name}.yaml")[0]
     for d in resolve(change, store, fleet.hosts["fw1"]):
         got = parsed.get(d.kind, d.key)
         assert got is not None, (d.key, parsed.skipped)
@@ -91,7 +92,7 @@ def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
         assert got.attachments == d.obj.attachments
 
 
-@pytest.mark.parametrize("name", ["CHG-1001", *NFT_CASES])
+@pytest.mark.parametrize("name", [*NFT_EXAMPLES, *NFT_CASES])
 def test_once_applied_the_change_plans_empty(name, netns, fleet, store):
     """nft merges adjacent prefixes and sorts set elements: the planner must not read that as a difference,
     or every deploy to a firewall would fail its barrier and every plan would show a phantom diff."""
@@ -101,7 +102,7 @@ def test_once_applied_the_change_plans_empty(name, netns, fleet, store):
     applied = nft(netns, "-f", "-", stdin=rulesets(fleet, store)[name])
     assert applied.returncode == 0, applied.stderr
     listed = nft(netns, "-j", "list", "ruleset").stdout
-    change = load_change(EXAMPLES / "CHG-1001.yaml")[0] if name == "CHG-1001" else CASES[name]
+    change = load_change(EXAMPLES / f"{name}.yaml")[0] if name in NFT_EXAMPLES else CASES[name]
     host = fleet.hosts["fw1"]
     plan = plan_device(host, get_driver("nftables"), listed, change, store)
     assert plan.ops == [], plan.ops

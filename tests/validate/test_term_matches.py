@@ -129,3 +129,11 @@ firewall:
     nc123 = [f for f in findings if f.rule == "NC123"]
     assert len(nc123) == 1 and "tcp_flags need TCP, but its services include udp" in nc123[0].message
     assert nc123[0].location.line == 11
+
+
+def test_a_stateful_accept_is_no_accept_any_any_but_an_exclusion_does_not_narrow(check):
+    from .conftest import fw, ids, term
+
+    assert "NC301" not in ids(check(fw(term("replies", connection_state=["established", "related"]),
+                                       term("rest", "deny"))))
+    assert "NC301" in ids(check(fw(term("almost-all", source_exclude=["198.18.66.0/24"]), term("rest", "deny"))))
