@@ -40,12 +40,10 @@ from typing import Any
 
 from .cmdgate import gated
 from .errors import DeviceError
-from .inventory import NETMIKO_DEVICE_TYPE, Host, Platform
+from .inventory import Host
 
 log = logging.getLogger(__name__)
 LAB_STATE_ROOT = Path("/run/netchange")
-# Drivers whose CLI has a user and a privileged (enable) mode.
-ENABLE_PLATFORMS = {Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.ARUBA_AOSCX}
 # Inventory extras netchange decides itself: host keys, secrets and how the socket is made.
 _ENFORCED = ("ssh_strict", "system_host_keys", "alt_host_keys", "alt_key_file", "allow_agent", "password",
              "secret", "passphrase", "sock", "ssh_config_file", "use_keys", "key_file")
@@ -177,7 +175,7 @@ def netmiko_params(host: Host, creds: Credentials | None = None) -> dict[str, An
     params: dict[str, Any] = {k: v for k, v in host.netmiko_extras.items() if k not in _ENFORCED}
     params.setdefault("conn_timeout", 10)
     params.update({
-        "device_type": host.netmiko_platform or NETMIKO_DEVICE_TYPE[host.platform],
+        "device_type": host.netmiko_platform or _driver(host).netmiko_device_type,
         "host": route.hostname,
         "port": route.port,
         "username": route.username,
@@ -271,7 +269,7 @@ def connect(host: Host) -> Iterator[Any]:
         raise _connect_error(host, params, creds, via, e, refused) from None
     log.info("%s: connected to %s:%s as %s%s", host.name, params["host"], params["port"], params["username"], via)
     try:
-        if creds.secret and host.platform in ENABLE_PLATFORMS:
+        if creds.secret and _driver(host).enable_mode:
             try:
                 conn.enable()  # netmiko: nothing to do when the login is already privileged
             except Exception:
@@ -281,6 +279,12 @@ def connect(host: Host) -> Iterator[Any]:
     finally:
         with contextlib.suppress(Exception):
             conn.disconnect()
+
+
+def _driver(host: Host):
+    from .drivers.base import get_driver
+
+    return get_driver(host.platform)
 
 
 def _proxy_refusal(proxy: Any) -> str | None:

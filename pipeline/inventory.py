@@ -15,17 +15,19 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from . import safefiles, yamlio
 from .addresses import Address
 from .errors import InputError, Location
+from .model.policy import Attachment  # a policy type (where a filter applies); hosts name their points
 from .names import FreeText, Identifier
 from .telemetry.hostdata import TelemetryHostData
 
 
 class Platform(str, Enum):
-    """Platform keys: explicit strings, equal to the driver module names."""
+    """Platform keys: explicit strings, equal to the driver module names (pipeline/drivers/<key>.py, where
+    everything about the platform lives, its netmiko device type included)."""
 
     FRR = "frr"
     CISCO_IOS = "cisco_ios"
@@ -33,16 +35,8 @@ class Platform(str, Enum):
     ARUBA_AOSCX = "aruba_aoscx"
     JUNIPER_JUNOS = "juniper_junos"
     NFTABLES = "nftables"
+    CISCO_NXOS = "cisco_nxos"
 
-
-NETMIKO_DEVICE_TYPE = {
-    Platform.FRR: "cisco_ios",
-    Platform.CISCO_IOS: "cisco_ios",
-    Platform.ARISTA_EOS: "arista_eos",
-    Platform.ARUBA_AOSCX: "aruba_aoscx",
-    Platform.JUNIPER_JUNOS: "juniper_junos",
-    Platform.NFTABLES: "linux",
-}
 
 # nornir `platform` (netmiko, napalm and scrapli spellings) -> netchange driver, for hosts without data.driver.
 PLATFORM_DRIVERS = {
@@ -51,6 +45,7 @@ PLATFORM_DRIVERS = {
     "arista_eos": Platform.ARISTA_EOS, "eos": Platform.ARISTA_EOS,
     "juniper_junos": Platform.JUNIPER_JUNOS, "junos": Platform.JUNIPER_JUNOS, "juniper": Platform.JUNIPER_JUNOS,
     "aruba_aoscx": Platform.ARUBA_AOSCX, "aoscx": Platform.ARUBA_AOSCX,
+    "cisco_nxos": Platform.CISCO_NXOS, "nxos": Platform.CISCO_NXOS, "nxos_ssh": Platform.CISCO_NXOS,
     "linux": Platform.NFTABLES,
     "frr": Platform.FRR,
 }
@@ -88,20 +83,6 @@ class Bgp(Strict):
 
     def is_external(self, n: Neighbor) -> bool:
         return n.external if n.external is not None else n.remote_as != self.asn
-
-
-class Attachment(Strict):
-    """Where a filter is applied: an interface + direction, or an nftables hook chain."""
-
-    interface: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
-    direction: Literal["in", "out"] | None = None
-    hook: Literal["input", "forward", "output"] | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> "Attachment":
-        if self.hook is None and (self.interface is None or self.direction is None):
-            raise ValueError("an attachment needs interface + direction, or an nftables hook")
-        return self
 
 
 class NftJumpFrom(Strict):

@@ -48,6 +48,7 @@ def register(app: typer.Typer) -> None:
         break_lock: Optional[str] = typer.Option(None, "--break-lock", help="remove DEVICE's stale lock and stop"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
         pause_before_refresh: float = typer.Option(0.0, "--pause-before-refresh", help="hold N seconds between the barrier and the refresh"),
+        revert_after: Optional[float] = typer.Option(None, "--revert-after", help="commit-confirm: seconds a held commit lives on the device unconfirmed (default: derived from the deploy's timeouts)"),
         verify_traffic: bool = typer.Option(False, "--verify-traffic", help="judge the change's traffic expectations from sampled traffic (lab inventories)"),
         collector: Optional[str] = typer.Option(None, "--collector", envvar="NETCHANGE_COLLECTOR", help="with --verify-traffic: the standing collector's API URL (observation points from the inventory)"),
     ) -> None:
@@ -63,6 +64,8 @@ def register(app: typer.Typer) -> None:
             raise InputError("--batch must be at least 1", Location("--batch"))
         if not 0 <= pause_before_refresh <= 86400:  # also NaN: time.sleep would fail after the commit phase
             raise InputError("--pause-before-refresh is 0 to 86400 seconds", Location("--pause-before-refresh"))
+        if revert_after is not None and not 60 <= revert_after <= 86400:  # also NaN
+            raise InputError("--revert-after is 60 to 86400 seconds", Location("--revert-after"))
         if phase not in ("all", "commit", "refresh", "rollback", "gc"):
             raise InputError(f"unknown phase '{phase}'", Location("--phase"))
         shard_t = None
@@ -93,6 +96,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(0)
         opts = Options(workers=workers, canary=canary, batch=batch, ignore_window=ignore_window, strategy=strategy,
                        journal_dir=journal_dir, shard=shard_t, phase=phase, pause_before_refresh=pause_before_refresh,
+                       revert_after=revert_after,
                        progress=lambda m: err.info(f"[cyan]›[/] {m}", highlight=False))
         from ..inventory import Inventory
 

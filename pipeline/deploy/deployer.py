@@ -1,8 +1,11 @@
-"""The deploy orchestration: guard -> (per wave) commit -> barrier -> refresh -> post-checks -> GC.
+"""The deploy orchestration: guard -> (per wave) commit -> barrier -> refresh -> post-checks -> confirm -> GC.
 
 Every edit lands and is confirmed on every device of a wave before any BGP table is re-evaluated.
-A failure before the refresh restores the touched devices and refreshes nothing; a failure after it
-restores and refreshes again. Each step is journaled before the next begins.
+Where the platform can hold a commit (Junos `commit confirmed`, EOS `commit timer`, IOS revert timer, AOS-CX
+auto checkpoint, NX-OS checkpoint), phase 1 is held and confirmed only after the wave's post-checks pass,
+so a deploy killed half-way leaves those devices reverting by themselves. A failure before the refresh
+restores the touched devices and refreshes nothing; a failure after it restores and refreshes again; a held
+commit is undone by the platform's own mechanism first. Each step is journaled before the next begins.
 """
 
 from __future__ import annotations
@@ -17,22 +20,29 @@ from typing import Any, Callable
 from .. import safefiles
 from ..connect import connect
 from ..drivers.base import get_driver
+from ..drivers.commit import Held
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
-from ..model.policy import DevicePolicy, policy_from_json, policy_to_json, unmet
+from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
+from ..plan.expect import unmet
 from ..plan.planner import DevicePlan, config_hash, plan_device
 from ..plan.run import targets
 from ..project import Project
 from . import checks
-from .device import DeviceSession
+from .device import READ_TIMEOUT, DeviceSession
 from .journal import Journal
 from .lock import DeployLock
-from .observe import observer_for
 from .restore import restore
 from .runner import PooledRunner
 
 Phase = str  # all | commit | refresh | rollback | gc
+# What the derived revert timer adds to the deploy's own timeouts (a held commit must outlast its checks).
+HOLD_MARGIN = 120.0
+POSTCHECK_SETTLE = 5.0
+# A held commit this close to its device-side deadline is left to the device (reverting it ourselves could
+# race the device's own rollback: Junos' `rollback 1` after it would re-apply the change).
+REVERT_RACE = 60.0
 
 
 @dataclass
@@ -53,6 +63,9 @@ class Options:
     # Named points where tests inject faults and operators may hold: after_guard, before_commit, after_barrier.
     hooks: dict[str, Callable[[list["Device"]], None]] = field(default_factory=dict)
     pause_before_refresh: float = 0.0
+    # Commit-confirm: seconds a held commit lives on the device unconfirmed (None: derived from the timeouts
+    # above, see Deployer.hold_seconds).
+    revert_after: float | None = None
 
 
 @dataclass
@@ -68,6 +81,8 @@ class Device:
     status: str = "pending"
     error: str | None = None
     post_policy: DevicePolicy | None = None  # as read at the barrier
+    held: Held | None = None  # phase 1 waits on the device for its confirmation
+    held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
     _connection: Any = None  # the context manager behind `session`
 
     @property
@@ -96,6 +111,13 @@ class Device:
     def as_dict(self) -> dict:
         return {"host": self.name, "platform": self.host.platform.value, "status": self.status, "error": self.error,
                 "events": self.events, "checks": [c.as_dict() for c in self.checks]}
+
+
+REVERT_GRACE = 30.0  # what a device may take, after its timer ran out, to put the old configuration back
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 class Refused(NetchangeError):
@@ -134,6 +156,7 @@ class Deployer:
         self.resuming = False
         self.run_checks: list[checks.CheckResult] = []  # checks of the whole change (traffic), not of one device
         self.summary = ""
+        self.hold: float | None = None  # seconds each held commit lives unconfirmed (set after the guard)
 
     # ---- helpers -------------------------------------------------------------------------------
     def _load_plan(self, path: Path) -> dict:
@@ -214,11 +237,17 @@ class Deployer:
             d.original = running
             self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash)
         d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
-        if d.host.platform.value == "frr" and d.plan.strategy == "in_place" and d.commands:
-            if "bgp route-map delay-timer 0" not in text:
-                raise Refused(f"{d.name}: in-place edits need `bgp route-map delay-timer 0` (FRR would apply a half-written "
-                              "policy 5 s after the last edit); set it or use strategy: versioned")
-        obs = observer_for(d.host.platform.value, d.session.conn, d.name)
+        driver = d.session.driver
+        d.session.mode = driver.commit_mode_for(text)
+        why = driver.preflight(text, strategy=d.plan.strategy, edits=bool(d.commands))
+        if why:
+            raise Refused(f"{d.name}: {why}")
+        obs = driver.observer(d.session.conn, d.name)
+        unseen = [str(e.prefix) for e in self.change.verify.routes if e.device == d.name
+                  and (obs is None or "route" not in obs.answers or f"ipv{e.prefix.version}" not in obs.route_families)]
+        if unseen:
+            raise Refused(f"{d.name}: route expectations ({', '.join(unseen)}) cannot be checked on {d.host.platform.value}: "
+                          "its BGP paths are not read there")
         if obs is not None and d.host.data.bgp:
             expected = [(str(n.address), afi.split("_")[0]) for n in d.host.data.bgp.neighbors for afi in n.afis]
             d.baseline, results = checks.precheck_sessions(obs, expected)
@@ -228,10 +257,26 @@ class Deployer:
                 raise Refused(f"{d.name}: {down[0].name} failed ({down[0].detail})")
 
     def _commit(self, d: Device) -> None:
-        res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}")
-        d.event("commit", commands=res.sent, output=res.output[-2000:], seconds=round(res.seconds, 3))
+        hold = self.hold if self.opts.phase == "all" else None  # a phased deploy commits for good (one job each)
+        res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}", hold=hold)
+        if res.held is not None:
+            d.held = res.held
+            d.held_until = _utcnow() + dt.timedelta(seconds=res.held.seconds) if res.held.seconds else None
+            self.journal.write("held", d.name, held=res.held.as_dict(),
+                               until=d.held_until.isoformat() if d.held_until else None)
+        d.event("commit", commands=res.sent, output=res.output[-2000:], seconds=round(res.seconds, 3),
+                **({"held": res.held.as_dict()} if res.held else {}))
         self.journal.write("committed", d.name, refresh=d.refresh)
         d.status = "committed"
+
+    def _confirm(self, d: Device) -> None:
+        """The wave's checks passed: make the held commit permanent."""
+        if d.held is None:
+            return
+        out = d.session.confirm(d.held)
+        self.journal.write("confirmed", d.name)
+        d.event("confirm", mode=d.held.mode, output=out[-500:])
+        d.held = d.held_until = None
 
     def _commit_and_confirm(self, d: Device) -> None:
         if d.commands or d.switch_commands:
@@ -260,22 +305,27 @@ class Deployer:
         self.journal.write("barrier", d.name)
 
     def _refresh(self, d: Device) -> None:
-        obs = observer_for(d.host.platform.value, d.session.conn, d.name)
+        driver = d.session.driver
+        obs = driver.observer(d.session.conn, d.name)
         if d.switch_commands:
             res = d.session.push(d.switch_commands, tag=f"{self.change.id}-{d.name}-switch")
             d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
             self.journal.write("switched", d.name)
         policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
         for r in d.refresh:
-            before = obs.message_stats(r["neighbor"]) if obs and r["direction"] == "out" else {}
+            before = obs.updates_sent(r["neighbor"]) if obs and r["direction"] == "out" else None
             t0 = time.monotonic()
             for cmd in r["commands"]:
                 d.session.run(cmd)
-            if obs is None:
+            if driver.refresh_mode == "on_commit":  # Junos: the commit re-ran the policy, nothing to send
+                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
+                                                   f"applied by the commit itself on {d.host.platform.value}"))
+            elif obs is None:
                 d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
                                                    f"sent; no observer for {d.host.platform.value}"))
             elif r["direction"] == "in":
-                d.checks.append(checks.confirm_refresh_in(obs, policy, r["neighbor"], r["afi"], self.opts.refresh_timeout))
+                d.checks.append(checks.confirm_refresh_in(obs, policy, r["neighbor"], r["afi"], self.opts.refresh_timeout,
+                                                          driver.missing_prefix_list_matches))
             else:
                 d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], before, self.opts.refresh_timeout))
             d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
@@ -292,7 +342,7 @@ class Deployer:
         change: wait for that instead of pretending the refresh happened when the command returned."""
         driver = d.session.driver
         outs = [r for r in d.refresh if r["direction"] == "out"]
-        wait = getattr(driver, "outbound_resend_seconds", 0)
+        wait = driver.outbound_resend_seconds
         if outs and not driver.capabilities.soft_out and wait:
             time.sleep(wait)
             d.checks.append(checks.CheckResult(
@@ -305,12 +355,12 @@ class Deployer:
                                            "re-plan is empty" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
             raise DeviceError(f"{d.name}: after the refresh the device does not hold the intended policy: {final.ops[:3]}")
-        obs = observer_for(d.host.platform.value, d.session.conn, d.name)
+        obs = d.session.driver.observer(d.session.conn, d.name)
         if obs is None:
             return
         results = []
         if d.baseline:
-            results += checks.postcheck_sessions(obs, d.baseline, self.change.verify.max_prefix_loss)
+            results += checks.postcheck_sessions(obs, d.baseline, self.change.verify.max_prefix_loss, POSTCHECK_SETTLE)
         results += checks.route_expectations(obs, self.change, d.name)
         d.checks += results
         bad = [r for r in results if not r.ok]
@@ -318,15 +368,45 @@ class Deployer:
             raise DeviceError(f"{d.name}: post-check failed: {bad[0].name}: {bad[0].detail}")
 
     def _rollback(self, d: Device, refresh: bool) -> None:
-        """Restore the pre-change policy objects (dependency order); refresh again if we had refreshed."""
+        """Undo a held commit with the platform's own mechanism, then restore the pre-change policy objects
+        (dependency order: whatever the platform did not undo); refresh again if we had refreshed."""
         if d.session is None:
             self._connect(d)
+        reverted = self._revert_held(d)
         original = d.original or policy_from_json(self.journal.originals()[d.name])
         extra = {(r["neighbor"], r["afi"], r["direction"]) for r in d.refresh}
         res, refreshed = restore(d.session, original, refresh, extra)
-        d.event("rollback", commands=res.sent, output=res.output[-2000:], refreshed=[" ".join(t) for t in refreshed])
+        if d.held is not None and not reverted:  # no revert command (AOS-CX): keep what was restored, end the timer
+            d.session.confirm(d.held)
+        d.held = d.held_until = None
+        d.event("rollback", commands=res.sent, output=res.output[-2000:], refreshed=[" ".join(t) for t in refreshed],
+                **({"reverted_by": reverted} if reverted else {}))
         self.journal.write("restored", d.name)
         d.status = "rolled back"
+
+    def _revert_held(self, d: Device) -> str | None:
+        """Who undid the held commit of *d*: "platform" (its revert command), "device" (its own timer ran out,
+        waited for when it was about to), or None (nothing held, or no revert command: restore by diff)."""
+        if d.held is None:
+            return None
+        if d.held_until is not None:
+            left = (d.held_until - _utcnow()).total_seconds()
+            if left < REVERT_RACE:
+                self._say(f"{d.name}: leaving the unconfirmed commit to the device's own revert ({max(left, 0):.0f} s)")
+                time.sleep(max(left, 0) + REVERT_GRACE)
+                self.journal.write("reverted", d.name, by="device")
+                d.held = d.held_until = None
+                return "device"
+        try:
+            done = d.session.revert(d.held)
+        except NetchangeError as e:
+            when = f"; the device reverts by itself at {d.held_until:%H:%M:%S} UTC" if d.held_until else ""
+            raise DeviceError(f"{d.name}: the platform's revert failed: {e}{when}") from None
+        if not done:
+            return None
+        self.journal.write("reverted", d.name, by="platform", mode=d.held.mode)
+        d.held = d.held_until = None
+        return "platform"
 
     def _gc(self, d: Device) -> None:
         res = d.session.push(d.gc_commands, tag=f"{self.change.id}-{d.name}-gc")
@@ -356,6 +436,7 @@ class Deployer:
             self._say(f"resuming an interrupted deploy of {self.change.id} (journal {self.journal.path.name})")
         if self.opts.phase == "rollback":
             return self._rollback_from_journal()
+        holds = self._unconfirmed_holds() if resume else {}
         self.journal.write("start", change=self.change.id, devices=[d.name for d in self.devices], phase=self.opts.phase, resume=resume)
         self.resuming = resume
         for d in self.devices:  # carry the first attempt's pre-change state into this run's records
@@ -364,11 +445,21 @@ class Deployer:
                 self.journal.write("original", d.name, policy=originals[d.name], carried=True)
             if d.name in pending_refresh:
                 self.journal.write("committed", d.name, refresh=pending_refresh[d.name], carried=True)
+        self._await_self_reverts(holds)
         self._say(f"guard: connecting to {len(self.devices)} device(s)")
         # Each device is guarded as soon as its own session is up (no need to wait for the slowest connect).
         failed = self._parallel(lambda d: (self._connect(d), self._guard(d)), self.devices, "connect+guard")
         if failed:
             return self._finish("refused", "; ".join(d.error for d in failed))
+        still = [d.name for d in self.devices if holds.get(d.name, {}).get("self_reverted") and d.plan is not None
+                 and d.plan.empty]
+        if still:
+            return self._finish("refused", f"{', '.join(still)}: still hold(s) the unconfirmed commit of the interrupted "
+                                "deploy after its revert timer ran out; check by hand, then run again")
+        try:
+            self.hold = self.hold_seconds() if self.opts.phase == "all" else None
+        except ValueError as e:
+            return self._finish("refused", str(e))
         try:
             self._hook("after_guard", self.devices)
         except HookFailed as e:
@@ -419,6 +510,12 @@ class Deployer:
                     wave[0].error = f"traffic verification failed: {bad[0].name}: {bad[0].detail}"
             if failed:
                 return self._abort(done + wave, refreshed=done + wave, why=failed[0].error)
+            held = [d for d in wave if d.held is not None]
+            if held:
+                self._say(f"{label}: confirming the held commit on {len(held)} device(s)")
+                failed = self._parallel(self._confirm, held, "confirm")
+                if failed:
+                    return self._abort(done + wave, refreshed=done + wave, why=f"confirm failed: {failed[0].error}")
             done += wave
         if self.opts.phase == "commit":
             self.journal.write("phase_done", phase="commit")
@@ -452,10 +549,14 @@ class Deployer:
         originals = self.journal.originals()
         touched = [d for d in self.devices if d.name in originals]
         refreshed = self.journal.devices_with("refreshed")
+        targets = self.journal.refresh_targets()
+        holds = self._unconfirmed_holds()  # (all read from the interrupted run, before this run's own start)
         self.journal.write("start", change=self.change.id, devices=[d.name for d in touched], phase="rollback")
         for d in touched:
             d.original = policy_from_json(originals[d.name])
-            d.reviewed = {"commands": [], "refresh": self.journal.refresh_targets().get(d.name, []), "gc_commands": []}
+            d.reviewed = {"commands": [], "refresh": targets.get(d.name, []), "gc_commands": []}
+            if d.name in holds:  # undone by the platform (or left to its timer when that is about to run out)
+                d.held, d.held_until = holds[d.name]["held"], holds[d.name]["until"]
         failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in refreshed), touched, "rollback")
         if failed:
             return self._finish("rollback_failed", "; ".join(d.error for d in failed))
@@ -468,6 +569,71 @@ class Deployer:
         if failed:
             return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.error for d in failed))
         return self._finish("rolled_back", why)
+
+    def hold_seconds(self) -> float | None:
+        """How long a held commit lives unconfirmed: `--revert-after`, else the longest the deploy may take
+        from a device's commit to its confirmation (barrier and post-check reads, the pause, every refresh
+        confirmation, an outbound re-send wait, the session settle, traffic verification) plus a margin.
+        ValueError naming the devices whose platform cannot hold a commit that long (before any commit)."""
+        o = self.opts
+        if o.revert_after is not None:
+            hold = float(o.revert_after)
+        else:
+            sessions = [d.session for d in self.devices if d.session is not None]
+            refreshes = max((len(d.refresh) for d in self.devices), default=0)
+            resend = max((s.driver.outbound_resend_seconds for s in sessions), default=0)
+            verify = float(self.change.verify.window_seconds) + 15.0 if o.verifier else 0.0
+            hold = (HOLD_MARGIN + 3 * READ_TIMEOUT + o.pause_before_refresh + (refreshes + 1) * o.refresh_timeout
+                    + resend + POSTCHECK_SETTLE + verify)
+        bad = []
+        for d in self.devices:
+            if d.session is None or not d.session.mode.holds() or d.session.mode.timer is None:
+                continue
+            try:
+                d.session.mode.timer_value(hold)
+            except ValueError as e:
+                bad.append(f"{d.name}: {e}")
+        if bad:
+            raise ValueError("cannot hold the commits until the checks are done (--revert-after, --pause-before-refresh): "
+                             + "; ".join(bad))
+        return hold
+
+    def _unconfirmed_holds(self) -> dict[str, dict]:
+        """Devices whose last held commit was neither confirmed nor undone: {name: {held, until}}."""
+        out: dict[str, dict] = {}
+        for rec in self.journal.last_run():
+            name = rec.get("device")
+            if rec["step"] == "held":
+                until = dt.datetime.fromisoformat(rec["until"]) if rec.get("until") else None
+                out[name] = {"held": Held.from_dict(rec["held"]), "until": until}
+            elif rec["step"] in ("confirmed", "reverted", "restored"):
+                out.pop(name, None)
+        return out
+
+    def _await_self_reverts(self, holds: dict[str, dict]) -> None:
+        """Resuming: an unconfirmed commit on a device with a revert timer is the device's to undo. Wait until
+        every such timer ran out, so the re-plan sees what the device holds then; carry the others (NX-OS
+        checkpoints) to be confirmed or reverted by this run."""
+        by_name = {d.name: d for d in self.devices}
+        timed = {n: h for n, h in holds.items() if h["until"] is not None}
+        for name, h in holds.items():
+            if name in timed:
+                continue
+            d = by_name.get(name)
+            if d is not None:
+                d.held = h["held"]
+                self.journal.write("held", name, held=h["held"].as_dict(), until=None, carried=True)
+        if not timed:
+            return
+        last = max(h["until"] for h in timed.values())
+        left = (last - _utcnow()).total_seconds()
+        if left > 0:
+            self._say(f"waiting {left:.0f} s for the unconfirmed commit(s) of the interrupted deploy on "
+                      f"{', '.join(sorted(timed))} to revert by themselves")
+            time.sleep(left + REVERT_GRACE)
+        for name in timed:
+            self.journal.write("reverted", name, by="device")
+            holds[name]["self_reverted"] = True
 
     def _waves(self, work: list[Device]) -> list[list[Device]]:
         waves: list[list[Device]] = []

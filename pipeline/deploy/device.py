@@ -1,21 +1,24 @@
-"""Talking to one device during a deploy: fetch, push with the platform's commit semantics, run.
+"""Talking to one device during a deploy: fetch, push / confirm / revert through the platform's commit mode,
+run a command.
 
 One netmiko session per device for the whole deploy phase (edits to one device are serialized: two
-sessions in config mode on one FRR both apply).
+sessions in config mode on one FRR both apply). How a platform commits is its driver's business
+(`Driver.commit_mode_for`, drivers/commit.py); this module only carries commands to the device.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-import shlex
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ..drivers.base import Driver, get_driver
+from ..drivers.commit import MODES, CommitMode, Held
 from ..errors import DeviceError
 from ..inventory import Host
+
+READ_TIMEOUT = 60  # seconds netmiko waits for one command's answer
 
 
 @dataclass
@@ -23,16 +26,26 @@ class PushResult:
     sent: list[str] = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
+    held: Held | None = None  # the commit waits on the device for `confirm` (or reverts by itself)
 
 
 class DeviceSession:
-    def __init__(self, host: Host, conn: Any):
+    """A device session in the shape drivers/commit.py's `Cli` needs, over a (gated) netmiko connection."""
+
+    def __init__(self, host: Host, conn: Any, mode: CommitMode | None = None):
         self.host = host
         self.conn = conn
         self.driver: Driver = get_driver(host.platform)
+        # How this device commits; the deploy guard picks it from the running configuration.
+        self.mode: CommitMode = mode or self.driver.commit_mode_for(None)
 
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    # -- reading
     def fetch(self) -> str:
-        text = self.conn.send_command(self.driver.fetch_command, read_timeout=60)
+        text = self.conn.send_command(self.driver.fetch_command, read_timeout=READ_TIMEOUT)
         refused = self.driver.fetch_error(text)
         if refused:  # never mistaken for an empty device
             raise DeviceError(f"{self.host.name}: `{self.driver.fetch_command}` was answered with an error, "
@@ -40,79 +53,68 @@ class DeviceSession:
         return text
 
     def run(self, command: str) -> str:
-        out = self.conn.send_command(command, read_timeout=60)
-        bad = self.driver.error_in(out)
+        return self.execute(command)
+
+    # -- the Cli of drivers/commit.py
+    def execute(self, command: str, *, checked: bool = True) -> str:
+        out = self.conn.send_command(command, read_timeout=READ_TIMEOUT)
+        bad = self.driver.error_in(out) if checked else None
         if bad:
             raise DeviceError(f"{self.host.name}: `{command}` failed: {bad}")
         return out
 
-    def push(self, commands: list[str], tag: str) -> PushResult:
-        """Send commands with the platform's commit semantics; raise DeviceError at the first refusal."""
-        if not commands:
-            return PushResult()
-        t0 = time.monotonic()
-        mode = self.driver.commit_mode
-        if mode == "atomic_file":
-            res = self._push_file(commands, tag)
-        elif mode == "session":
-            res = self._push_lines(["configure session " + tag, *commands], commit=["commit"], abort=["abort"])
-        elif mode == "candidate":
-            res = self._push_lines(commands, commit=["commit confirmed 5", "commit"], abort=["rollback 0"])
-        else:
-            res = self._push_lines(commands)
-        res.seconds = time.monotonic() - t0
-        return res
-
-    def _push_lines(self, commands: list[str], commit: list[str] | None = None, abort: list[str] | None = None) -> PushResult:
+    def configure(self, lines: Sequence[str], *, enter: str | None = None, leave: bool = True) -> str:
         from netmiko.exceptions import ConfigInvalidException
 
         pattern = "|".join(f"(?:{p})" for p in self.driver.error_patterns)
+        kwargs: dict[str, Any] = {"error_pattern": pattern, "exit_config_mode": leave, "read_timeout": READ_TIMEOUT}
+        if enter is not None:
+            kwargs["config_mode_command"] = enter
         try:
-            out = self.conn.send_config_set(commands, error_pattern=pattern, exit_config_mode=commit is None,
-                                            read_timeout=60)
-            if commit:
-                for c in commit:
-                    out += self.conn.send_config_set([c], error_pattern=pattern, exit_config_mode=False)
-                self.conn.exit_config_mode()
+            out = self.conn.send_config_set(list(lines), **kwargs)
         except ConfigInvalidException as e:
-            self._leave_config_mode(abort)
             raise DeviceError(f"{self.host.name}: device refused a command: {_first_error(str(e), self.driver)}") from None
+        except DeviceError:
+            raise
         except Exception as e:
-            self._leave_config_mode(abort)
-            raise DeviceError(f"{self.host.name}: push failed: {type(e).__name__}: {e}") from None
+            raise DeviceError(f"{self.host.name}: push failed: {type(e).__name__}: {e}") from e
         bad = self.driver.error_in(out)
         if bad:
             raise DeviceError(f"{self.host.name}: device refused a command: {bad}")
-        return PushResult(sent=list(commands), output=out)
+        return out
 
-    def _leave_config_mode(self, abort: list[str] | None) -> None:
+    def abandon(self, commands: Sequence[str]) -> None:
         with contextlib.suppress(Exception):
-            for c in abort or []:
+            for c in commands:
                 self.conn.send_command_timing(c)
+        with contextlib.suppress(Exception):
             self.conn.exit_config_mode()
 
-    def _push_file(self, lines: list[str], tag: str) -> PushResult:
-        """nftables: upload the ruleset, `nft -c -f` it, then apply it in one transaction."""
-        text = "\n".join(lines) + "\n"
-        remote = f"/tmp/netchange-{re.sub(r'[^A-Za-z0-9_.-]', '_', tag)}.nft"
-        transport = self.conn.remote_conn.get_transport()
+    def upload(self, path: str, text: str) -> None:
         import paramiko
 
+        transport = self.conn.remote_conn.get_transport()
         with paramiko.SFTPClient.from_transport(transport) as sftp:
-            with sftp.open(remote, "w") as f:
+            with sftp.open(path, "w") as f:
                 f.write(text)
-        q = shlex.quote(remote)
-        try:
-            check = self.conn.send_command(f"nft -c -f {q} && echo NC-CHECK-OK", read_timeout=60)
-            if "NC-CHECK-OK" not in check:
-                raise DeviceError(f"{self.host.name}: nft rejected the ruleset: {check.strip()[:300]}")
-            out = self.conn.send_command(f"nft -f {q} && echo NC-APPLY-OK", read_timeout=60)
-            if "NC-APPLY-OK" not in out:
-                raise DeviceError(f"{self.host.name}: nft -f failed: {out.strip()[:300]}")
-        finally:
-            with contextlib.suppress(Exception):
-                self.conn.send_command(f"rm -f {q}")
-        return PushResult(sent=lines, output=check + out)
+
+    # -- the lifecycle
+    def push(self, commands: list[str], tag: str, hold: float | None = None) -> PushResult:
+        """Send commands with the platform's commit semantics; raise DeviceError at the first refusal. With
+        *hold* (seconds), the commit waits on the device for `confirm` where the platform can hold one."""
+        if not commands:
+            return PushResult()
+        t0 = time.monotonic()
+        output, held = self.mode.push(self, commands, tag, hold if self.mode.holds() else None)
+        return PushResult(sent=list(commands), output=output, seconds=time.monotonic() - t0, held=held)
+
+    def confirm(self, held: Held) -> str:
+        """Make a held commit permanent (by the mode that held it, also when a resumed deploy found it)."""
+        return MODES[held.mode]().confirm(self, held)
+
+    def revert(self, held: Held) -> bool:
+        """Undo a held commit with the platform's own mechanism; False where it has none."""
+        return MODES[held.mode]().revert(self, held)
 
 
 def _first_error(msg: str, driver: Driver) -> str:

@@ -1,11 +1,13 @@
-"""Arista EOS: edits go into a configure session and apply atomically on `commit`."""
+"""Arista EOS: edits go into a configure session and apply atomically on `commit` (with a `commit timer` while
+the deploy's checks run: EOS rolls the session back by itself unless it is confirmed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..inventory import Platform
-from .base import Capabilities
+from .commit import SessionMode
+from .observers.eos import EosObserver
 from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
 
 
@@ -13,19 +15,13 @@ class AristaEosDriver(TemplateDriver):
     platform = Platform.ARISTA_EOS
     acl_counters = "family"  # `counters per-entry` switches a whole ACL
     netmiko_device_type = "arista_eos"
+    enable_mode = True
     fetch_command = "show running-config"
-    commit_mode = "session"
+    commit_mode = SessionMode()
     text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
     quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_clear"
-    # The deployer wraps the printed lines: a named session, reviewed diff, then an atomic commit.
-    session_begin = ("configure session {session}",)
-    session_review = ("show session-config diffs",)
-    session_commit = ("commit",)
-    session_abort = ("abort",)
-    capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=True,
-                                acl_sequence_edits=True, soft_out=True, route_map_continue=True,
-                                extra=frozenset({"no_next_hop_self_in_route_map", "no_reject"}))
+    observer_class = EosObserver
     error_patterns = (r"^% ?Invalid input", r"^% ?Incomplete command", r"^% ?Ambiguous command", r"^% .*(not|error|fail)", r"^%")
     community_list_seq = False
     as_path_list_seq = False

@@ -1,5 +1,7 @@
-"""Aruba AOS-CX: line by line. `clear bgp ... soft out` silently does nothing; the switch re-sends
-updates by itself about 12 s after a policy change (no knob), so outbound edits are waited for."""
+"""Aruba AOS-CX: line by line, under `checkpoint auto N` while the deploy's checks run (the switch restores the
+configuration from before unless `checkpoint auto confirm` follows). `clear bgp ... soft out` silently does
+nothing; the switch re-sends updates by itself about 12 s after a policy change (no knob), so outbound edits
+are waited for."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from typing import Any
 
 from ..inventory import Platform
 from .base import Capabilities
+from .commit import AutoCheckpointMode
+from .observers.aoscx import AoscxObserver
 from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, AclLine, Context, TemplateDriver, acl_lines
 
 
@@ -14,15 +18,15 @@ class ArubaAoscxDriver(TemplateDriver):
     platform = Platform.ARUBA_AOSCX
     acl_counters = "entry"  # `count` per ACE
     netmiko_device_type = "aruba_aoscx"
+    enable_mode = True
     fetch_command = "show running-config"
-    commit_mode = "line"
+    commit_mode = AutoCheckpointMode()
     text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
     quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_in_then_wait_out"
     outbound_resend_seconds = 12  # observed self-triggered re-advertisement delay after a policy edit
-    capabilities = Capabilities(large_communities=False, expanded_communities=True, ipv6_filters=True,
-                                acl_sequence_edits=True, soft_out=False, route_map_continue=False,
-                                extra=frozenset({"no_next_hop_self_in_route_map", "no_next_hop_prefix_list", "no_reject"}))
+    observer_class = AoscxObserver
+    capabilities = Capabilities(large_communities=False, soft_out=False, route_map_continue=False)
     error_patterns = (r"Invalid input", r"^% ?Command incomplete", r"^% ?Ambiguous", r"^%")
     filter_replace = "sequence"
     term_refusals = {
@@ -41,15 +45,9 @@ class ArubaAoscxDriver(TemplateDriver):
 
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)
-        if kind == "community_list" and obj.kind.startswith("large"):
-            self.refuse(f"community-list {obj.name}: large-community lists are not supported by this driver on AOS-CX")
         if kind == "route_map":
             for e in obj.entries:
                 where = f"route-map {obj.name} seq {e.seq}"
-                if e.continue_ is not None:
-                    self.refuse(f"{where}: continue is not supported on AOS-CX")
-                if e.match.large_community_list or e.set.large_community_add:
-                    self.refuse(f"{where}: large communities are not supported on AOS-CX")
                 if e.match.next_hop_prefix_list:
                     self.refuse(f"{where}: match next-hop prefix-list is not supported on AOS-CX")
                 if e.set.next_hop in ("self", "peer-address"):

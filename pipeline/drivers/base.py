@@ -1,48 +1,60 @@
 """One interface per platform, quirks as data (in the spirit of NAPALM drivers and Aerleon generators).
 
-A driver declares how to fetch the running config, parse it into the model, print model objects and
-edit operations as commands (through templates/<platform>/), how commits behave, which output means
-the device refused a line, and how to trigger and confirm a BGP soft refresh.
+A driver is the whole platform: how to reach it (netmiko device type, enable mode), fetch and parse its
+running configuration, print model objects and edit operations as commands (through templates/<platform>/),
+commit, confirm and undo them (`commit_mode`, drivers/commit.py), what the device must hold before a deploy
+may start (`preflight`), which output means the device refused a line, how to trigger a BGP soft refresh,
+and how to read BGP state back (`observer`, drivers/observers/). Nothing outside pipeline/drivers/ branches
+on a platform's name.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
 from ..inventory import Platform
+from ..model.ops import Op
 from ..model.policy import DevicePolicy
 from ..model.resolve import Desired
-from ..plan.ops import Op
+from .commit import CommitMode
+from .observers.base import Observer
 
-CommitMode = Literal["line", "session", "candidate", "atomic_file"]
 RefreshMode = Literal["soft_clear", "soft_in_then_wait_out", "on_commit", "none"]
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What the platform can express; the planner refuses (visibly) what it cannot."""
+    """What the platform can express; a change asking for more is refused with the reason (render, plan).
+    Each flag is consulted by `Driver.capability_refusal` or the deployer (a test checks none is unread)."""
 
     large_communities: bool = True
-    expanded_communities: bool = True
-    ipv6_filters: bool = True
-    acl_sequence_edits: bool = False  # can edit single ACL lines by sequence number
-    soft_out: bool = True  # `clear ... soft out` actually re-sends
     route_map_continue: bool = True
-    extra: frozenset[str] = field(default_factory=frozenset)
+    soft_out: bool = True  # `clear ... soft out` actually re-sends
 
 
 class Driver:
     platform: ClassVar[Platform]
     netmiko_device_type: ClassVar[str]
+    # The CLI has a user and a privileged mode: with an enable secret set, sessions run `enable` first.
+    enable_mode: ClassVar[bool] = False
     fetch_command: ClassVar[str] = "show running-config"
-    commit_mode: ClassVar[CommitMode] = "line"
+    snapshot_suffix: ClassVar[str] = ".cfg"  # `netchange backup` / `plan --snapshots` file of this platform
+    commit_mode: ClassVar[CommitMode] = CommitMode()
     refresh_mode: ClassVar[RefreshMode] = "soft_clear"
+    # Platforms that ignore `soft out` and re-send by themselves this long after a policy change (AOS-CX).
+    outbound_resend_seconds: ClassVar[int] = 0
     capabilities: ClassVar[Capabilities] = Capabilities()
     # True where pointing a neighbor at another route-map re-runs its policy at once (FRR): such switches
     # are held back to phase 2, so phase 1 only builds objects and no BGP table moves before the refresh.
     binding_switch_is_refresh: ClassVar[bool] = False
+    # How a route-map matching a missing prefix-list behaves (IOS: matches everything), for predictions.
+    missing_prefix_list_matches: ClassVar[bool] = False
+    # plan's impact preview evaluates route-maps with FRR's semantics (plan/impact.py): only a platform that
+    # evaluates them the same way reads its neighbors' received routes for it.
+    impact_preview: ClassVar[bool] = False
+    observer_class: ClassVar[type[Observer] | None] = None
     # Regexes over device output that mean a command was refused.
     error_patterns: ClassVar[tuple[str, ...]] = (r"^%.*",)
     # Also a refusal when the fetch command's output starts with it (with error_patterns): a missing
@@ -80,6 +92,34 @@ class Driver:
         """Commands that make the BGP table re-evaluate one neighbor/afi/direction with current policy."""
         raise NotImplementedError
 
+    # -- the device lifecycle (deploy)
+    def commit_mode_for(self, running: str | None) -> CommitMode:
+        """How edits are committed on a device whose running configuration is *running* (None: not read;
+        a platform whose mode depends on the configuration, IOS and its archive, then falls back)."""
+        return self.commit_mode
+
+    def preflight(self, running: str, *, strategy: str | None, edits: bool) -> str | None:
+        """Why a deploy must not start on this device (read from its running configuration), or None."""
+        return None
+
+    def observer(self, conn: Any, host: str) -> Observer | None:
+        """A reader of the device's BGP state over *conn*; None on platforms without BGP."""
+        return self.observer_class(conn, host) if self.observer_class is not None else None
+
+    def capability_refusal(self, kind: str, obj: Any) -> str | None:
+        """Why *obj* needs what `capabilities` says this platform lacks, or None."""
+        caps = self.capabilities
+        if kind == "community_list" and not caps.large_communities and obj.kind.startswith("large"):
+            return f"community-list {obj.name}: large-community lists are not supported on {self.platform.value}"
+        if kind == "route_map":
+            for e in obj.entries:
+                where = f"route-map {obj.name} seq {e.seq}"
+                if not caps.large_communities and (e.match.large_community_list or e.set.large_community_add):
+                    return f"{where}: large communities are not supported on {self.platform.value}"
+                if not caps.route_map_continue and e.continue_ is not None:
+                    return f"{where}: continue is not supported on {self.platform.value}"
+        return None
+
     def fetch_error(self, output: str) -> str | None:
         """The device's refusal when *output* of `fetch_command` (live, or a snapshot file) is an error
         message instead of a configuration; planned, it would look like an empty device."""
@@ -107,3 +147,12 @@ def get_driver(platform: Platform | str) -> Driver:
     key = Platform(platform).value
     module = importlib.import_module(f"pipeline.drivers.{key}")
     return module.DRIVER
+
+
+def all_platforms() -> list[str]:
+    """Every platform key, each a module of this package exporting DRIVER."""
+    return sorted(p.value for p in Platform)
+
+
+def capability_flags() -> list[str]:
+    return [f.name for f in fields(Capabilities)]

@@ -1,26 +1,41 @@
-"""Classic Cisco IOS / IOS XE: line-by-line CLI, no commit; route-map edits apply after a soft clear."""
+"""Classic Cisco IOS / IOS XE: line-by-line CLI; route-map edits apply after a soft clear.
+
+Commit-confirm where the device allows it: with the configuration archive (`archive` + `path ...`), the lines
+go in under `configure terminal revert timer N` and are confirmed (`configure confirm`) after the deploy's
+checks, else IOS restores the archived configuration by itself. Plain IOS without an archive refuses the
+timer: it is driven line by line, each line live as it is sent."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..inventory import Platform
 from .base import Capabilities
+from .commit import CommitMode, RevertTimerMode
+from .observers.ios import IosObserver
 from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
+
+_ARCHIVE_PATH = re.compile(r"^archive\s*$\n(?:^[ \t]+.*$\n)*?^[ \t]+path\s+\S+", re.MULTILINE)
+
+
+def has_archive(running: str) -> bool:
+    """`archive` with a `path` in the running configuration: what `configure terminal revert timer` needs."""
+    return _ARCHIVE_PATH.search(running.replace("\r\n", "\n")) is not None
 
 
 class CiscoIosDriver(TemplateDriver):
     platform = Platform.CISCO_IOS
     acl_counters = "implicit"  # IOS counts every ACE; there is no per-entry switch
     netmiko_device_type = "cisco_ios"
+    enable_mode = True
     fetch_command = "show running-config"
-    commit_mode = "line"
     text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
     quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_clear"
-    capabilities = Capabilities(large_communities=False, expanded_communities=True, ipv6_filters=True,
-                                acl_sequence_edits=False, soft_out=True, route_map_continue=True,
-                                extra=frozenset({"as_path_lists_numbered", "filter_replace_versioned", "no_reject"}))
+    observer_class = IosObserver
+    missing_prefix_list_matches = True  # a route-map matching a missing or empty prefix-list matches everything
+    capabilities = Capabilities(large_communities=False)
     error_patterns = (r"^%",)  # % Invalid input detected, % Incomplete command, % Ambiguous command
     prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: remove, then add
     community_list_seq = False
@@ -39,16 +54,13 @@ class CiscoIosDriver(TemplateDriver):
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ahp", "ospf": "ospf"},
                       "ipv6": {"icmpv6": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ahp", "sctp": "sctp"}}
 
+    def commit_mode_for(self, running: str | None) -> CommitMode:
+        return RevertTimerMode() if running is not None and has_archive(running) else self.commit_mode
+
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)
-        if kind == "community_list" and obj.kind.startswith("large"):
-            self.refuse(f"community-list {obj.name}: classic IOS has no large-community lists")
         if kind == "as_path_list" and not (obj.name.isdigit() and 1 <= int(obj.name) <= 500):
             self.refuse(f"as-path list {obj.name}: classic IOS numbers AS-path access-lists 1-500; name it by number")
-        if kind == "route_map":
-            for e in obj.entries:
-                if e.match.large_community_list or e.set.large_community_add:
-                    self.refuse(f"route-map {obj.name} seq {e.seq}: large communities are not supported on classic IOS")
         if kind == "filter":
             self.check_interface_filter(obj)
 

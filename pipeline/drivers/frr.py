@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..inventory import Platform
-from .base import Capabilities, Driver
+from .base import Driver
+from .observers.frr import FrrObserver
 from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
 
 
@@ -14,13 +15,11 @@ class FrrDriver(TemplateDriver):
     platform = Platform.FRR
     netmiko_device_type = "cisco_ios"  # netmiko has no FRR driver; cisco_ios drives vtysh correctly
     fetch_command = "show running-config"
-    commit_mode = "line"
     text_refused = INTERACTIVE_CLI_TEXT  # in descriptions and remarks
     quoted_strings = False  # a description is the rest of the line, quotes included
     refresh_mode = "soft_clear"
-    capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=False,
-                                acl_sequence_edits=False, soft_out=True, route_map_continue=True,
-                                extra=frozenset({"no_traffic_filters"}))
+    observer_class = FrrObserver
+    impact_preview = True  # plan/impact.py evaluates route-maps as FRR does
     # vtysh answers with `% ...`; some bgpd refusals carry no `%` at all.
     error_patterns = (
         r"^%",
@@ -42,6 +41,14 @@ class FrrDriver(TemplateDriver):
             return (f"frr cannot filter traffic: filter {name} must target a firewall or switch platform "
                     "(FRR has no ACLs on interfaces)")
         return super().unsupported_kind_message(kind, name)
+
+    def preflight(self, running: str, *, strategy: str | None, edits: bool) -> str | None:
+        """With the default `bgp route-map delay-timer` (5 s) FRR applies route-map and list edits by itself
+        5 s after the last one: an in-place edit would go live half-written, before the refresh."""
+        if strategy == "in_place" and edits and "bgp route-map delay-timer 0" not in running:
+            return ("in-place edits need `bgp route-map delay-timer 0` (FRR would apply a half-written policy 5 s "
+                    "after the last edit); set it or use strategy: versioned")
+        return None
 
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)

@@ -1,4 +1,5 @@
-"""Junos: set-format lines into a candidate, `commit confirmed`, then `commit`. The commit applies policy
+"""Junos: set-format lines into an exclusive candidate, `commit check`, `commit confirmed N` while the deploy's
+checks run, then `commit` to confirm (unconfirmed, Junos rolls back by itself). The commit applies policy
 changes itself (no soft clear), and a candidate is all-or-nothing, so whole objects are rewritten freely."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from ..inventory import Platform
 from ..model.firewall import PortRange
 from ..model.policy import Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
-from .base import Capabilities
+from .commit import CandidateMode
+from .observers.junos import JunosObserver
 from .render import STATELESS_REFUSALS, Context, TemplateDriver, guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
@@ -141,15 +143,9 @@ class JuniperJunosDriver(TemplateDriver):
     platform = Platform.JUNIPER_JUNOS
     netmiko_device_type = "juniper_junos"
     fetch_command = "show configuration | display set"
-    commit_mode = "candidate"
+    commit_mode = CandidateMode()
     refresh_mode = "on_commit"
-    commit_confirm_minutes = 5
-    commit_commands = ("commit check", "commit confirmed {minutes}")
-    confirm_commands = ("commit",)
-    capabilities = Capabilities(large_communities=True, expanded_communities=True, ipv6_filters=True,
-                                acl_sequence_edits=False, soft_out=True, route_map_continue=True,
-                                extra=frozenset({"no_descriptions", "no_weight", "continue_to_next_term_only",
-                                                 "no_prefix_list_deny", "single_entry_communities", "per_neighbor_not_per_afi"}))
+    observer_class = JunosObserver
     error_patterns = (r"^error:", r"syntax error", r"^unknown command", r"^missing argument", r"^invalid (value|interface)")
     filter_replace = "rewrite"  # delete + set inside one candidate: atomic at commit
     term_refusals = {
@@ -159,7 +155,6 @@ class JuniperJunosDriver(TemplateDriver):
                                  "fragment header)" for k in ("first", "non-first")},
     }
     unbind_needs_name = False
-    comment = "#"
 
     def template_vars(self) -> dict[str, Any]:
         return {**super().template_vars(), "junos_terms": junos_terms, "junos_plain": junos_plain,

@@ -18,8 +18,8 @@ from ..model.resolve import Desired
 from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
 from ..parsers.nftables import attachment_order
 from ..parsers.nft_words import nft_icmp_type
-from ..plan import ops as O
-from .base import Capabilities
+from ..model import ops as O
+from .commit import FileMode
 from .render import Context, TemplateDriver, UnsupportedConstruct
 
 TABLE = "inet netchange"
@@ -142,14 +142,9 @@ class NftablesDriver(TemplateDriver):
     platform = Platform.NFTABLES
     netmiko_device_type = "linux"
     fetch_command = "nft -j list ruleset"
-    commit_mode = "atomic_file"
+    snapshot_suffix = ".json"  # `nft -j list ruleset`
+    commit_mode = FileMode()
     refresh_mode = "none"
-    ruleset_path = "/run/netchange/ruleset.nft"
-    check_command = "nft -c -f {path}"
-    apply_command = "nft -f {path}"
-    capabilities = Capabilities(large_communities=False, expanded_communities=False, ipv6_filters=True,
-                                acl_sequence_edits=False, soft_out=False, route_map_continue=False,
-                                extra=frozenset({"no_bgp", "touched_chains_only", "counters_reset_on_apply"}))
     error_patterns = (r"Error:", r"^nft: ", r"No such file or directory")
 
     def fetch_error(self, output: str) -> str | None:
@@ -159,7 +154,6 @@ class NftablesDriver(TemplateDriver):
             return None
         return text.splitlines()[0].strip() if text else "no output at all (nft -j prints JSON even for no ruleset)"
     kinds = frozenset({"filter"})
-    comment = "#"
 
     def template_vars(self) -> dict[str, Any]:
         return {**super().template_vars(), "nft_rules": nft_rules, "hook_chain": hook_chain}

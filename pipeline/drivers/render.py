@@ -35,7 +35,7 @@ from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..parsers.acl_words import dscp_word, icmp_word, ttl_words
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
-from ..plan import ops as O
+from ..model import ops as O
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
@@ -610,6 +610,9 @@ class TemplateDriver(Driver):
         guard(kind, obj)
         if kind not in self.kinds:
             raise UnsupportedConstruct(self.unsupported_kind_message(kind, getattr(obj, "name", obj)))
+        why = self.capability_refusal(kind, obj) if obj is not None and not isinstance(obj, str) else None
+        if why:
+            self.refuse(why)
         if kind == "filter":
             problems = self.filter_problems(obj)
             if problems:

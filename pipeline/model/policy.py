@@ -8,15 +8,30 @@ fragment) meet here, so plan can compare like with like.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, Union
+from typing import Any, Iterator, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..inventory import Attachment
 from .base import AFI, Network, Strict
 from .firewall import Fragment, FwAction, ServiceSpec
 from .matches import ByteRange, ConnState, LogRate, TcpFlags, ordered_states
 from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
+
+
+class Attachment(Strict):
+    """Where a filter is applied: an interface + direction, or an nftables hook chain. A policy type: the
+    inventory names a host's attachment points with it (`firewall.attachments`)."""
+
+    interface: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._:-]{0,63}$")
+    direction: Literal["in", "out"] | None = None
+    hook: Literal["input", "forward", "output"] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Attachment":
+        if self.hook is None and (self.interface is None or self.direction is None):
+            raise ValueError("an attachment needs interface + direction, or an nftables hook")
+        return self
+
 
 Kind = Literal["filter", "prefix_list", "community_list", "as_path_list", "route_map", "binding"]
 # Dependency order: objects referenced by others come first; bindings reference route-maps.
@@ -177,30 +192,6 @@ def policy_from_json(data: dict) -> DevicePolicy:
     return p
 
 
-def expectations(policy: DevicePolicy, keys) -> list[dict]:
-    """What `policy` holds for each (kind, key): the JSON the deploy barrier compares a device against."""
-    out = []
-    for kind, key in keys:
-        obj = policy.get(kind, key)
-        out.append({"kind": kind, "key": list(key) if isinstance(key, tuple) else key,
-                    "obj": obj.model_dump(mode="json", by_alias=True) if obj is not None else None})
-    return out
-
-
-def unmet(policy: DevicePolicy, expected: list[dict], canonical: Callable[[str, Any], Any] | None = None) -> list[str]:
-    """The expectations `policy` does not meet, described for a person (`canonical`: see plan.diff)."""
-    from ..plan.diff import same_filter
-
-    bad = []
-    for e in expected:
-        key = tuple(e["key"]) if isinstance(e["key"], list) else e["key"]
-        want = _CLASSES[e["kind"]].model_validate(e["obj"]) if e["obj"] is not None else None
-        have = policy.get(e["kind"], key)
-        if e["kind"] == "filter" and want is not None and have is not None:
-            ok = same_filter(have, want, canonical)
-        else:
-            ok = have == want
-        if not ok:
-            name = "/".join(key) if isinstance(key, tuple) else key
-            bad.append(f"{e['kind']} {name} " + ("missing" if have is None else "should be absent" if want is None else "differs"))
-    return bad
+def object_from_json(kind: Kind, raw: Any) -> PolicyObject:
+    """One policy object of `kind` from its JSON form (policy_to_json, plan files), validated."""
+    return _CLASSES[kind].model_validate(raw)

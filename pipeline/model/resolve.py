@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, Location
-from ..inventory import Host
 from .base import afi_of
 from .change import ChangeRequest
 from .firewall import Filter, ServiceSpec, Term
 from .matches import ICMP_PROTOCOLS, icmp_type_number
 from .objects import ObjectStore
 from .policy import ConcreteFilter, Kind, PolicyObject, Rule
+
+if TYPE_CHECKING:  # a type only: model imports nothing above it at run time
+    from ..inventory import Host
 
 
 @dataclass(frozen=True)

@@ -8,26 +8,14 @@ IOS behaviour (a missing prefix-list matches everything) is selectable.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field, replace
 
 from .. import devregex
 from ..model.policy import DevicePolicy
+from ..model.route import Route  # noqa: F401 - also this module's name for it
 from ..model.routing import RouteMap
 
 ATTRS = ("local_pref", "med", "weight", "communities", "large_communities", "as_path", "next_hop")
-
-
-@dataclass(frozen=True)
-class Route:
-    prefix: str
-    as_path: tuple[int, ...] = ()
-    next_hop: str | None = None
-    local_pref: int | None = None
-    med: int | None = None
-    weight: int | None = None
-    communities: frozenset[str] = field(default_factory=frozenset)
-    large_communities: frozenset[str] = field(default_factory=frozenset)
 
 
 def _device_regex(expr: str):
@@ -184,23 +172,4 @@ def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, d
             out.newly_rejected.append(r.prefix)
         elif a is not None and b is not None and a != b:
             out.changed[r.prefix] = {k: (getattr(a, k), getattr(b, k)) for k in ATTRS if getattr(a, k) != getattr(b, k)}
-    return out
-
-
-def routes_from_frr_json(data: dict) -> list[Route]:
-    """Routes from FRR `show bgp <afi> unicast neighbors X received-routes json` (or `routes json`)."""
-    table = data.get("receivedRoutes") or data.get("routes") or data.get("advertisedRoutes") or {}
-    # eBGP routes carry no LOCAL_PREF; FRR prints it only sometimes. Use the effective value everywhere.
-    default_lp = data.get("defaultLocPrf", 100)
-    out = []
-    for prefix, info in table.items():
-        if isinstance(info, list):  # `routes json` gives a list of paths per prefix
-            info = next((p for p in info if p.get("bestpath") or p.get("valid")), info[0]) if info else {}
-        path = str(info.get("path", "") or info.get("aspath", {}).get("string", ""))
-        nh = info.get("nextHop") or next((h.get("ip") for h in info.get("nexthops", []) if h.get("ip")), None)
-        comm = info.get("community", {}).get("string", "") if isinstance(info.get("community"), dict) else ""
-        lcomm = info.get("largeCommunity", {}).get("string", "") if isinstance(info.get("largeCommunity"), dict) else ""
-        out.append(Route(prefix=prefix, as_path=tuple(int(a) for a in re.findall(r"\d+", path)), next_hop=nh,
-                         local_pref=info.get("locPrf", default_lp), med=info.get("metric"), weight=info.get("weight"),
-                         communities=frozenset(comm.split()), large_communities=frozenset(lcomm.split())))
     return out

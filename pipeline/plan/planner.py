@@ -15,10 +15,11 @@ from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
-from ..model.policy import DevicePolicy, expectations
+from ..model.policy import DevicePolicy
 from ..model.resolve import Desired, resolve
 from ..parsers.focus import Focus
 from .diff import apply_desired, diff
+from .expect import expectations
 from .impact import Route, impact
 from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind

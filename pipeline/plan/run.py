@@ -20,13 +20,13 @@ from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
-from .impact import Route, routes_from_frr_json
+from ..drivers.observers.frr import routes_from_frr_json
+from .impact import Route
 from .planner import DevicePlan, UnmodelledConfig, plan_device
 
 
 def snapshot_path(directory: Path, host: Host) -> Path:
-    ext = "json" if host.platform.value == "nftables" else "cfg"
-    return safefiles.named_path(directory, host.name, f".{ext}")
+    return safefiles.named_path(directory, host.name, get_driver(host.platform).snapshot_suffix)
 
 
 def read_snapshot(path: Path, directory: Path) -> str:
@@ -227,12 +227,12 @@ def _failure(r) -> str:
 
 
 def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple[str, str], list[Route]]:
-    """FRR only: Adj-RIB-In per neighbor (needs soft-reconfiguration inbound) for the impact preview."""
-    if host.platform.value != "frr" or not host.data.bgp:
+    """Adj-RIB-In per neighbor (needs soft-reconfiguration inbound) for the impact preview, on platforms whose
+    route-map semantics the preview follows (`Driver.impact_preview`) and whose observer reads it."""
+    driver = get_driver(host.platform)
+    obs = driver.observer(conn, host.name) if driver.impact_preview and host.data.bgp else None
+    if obs is None or "received" not in obs.answers:
         return {}
-    from ..deploy.observe import FrrObserver
-
-    obs = FrrObserver(conn, host.name)
     wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}

@@ -129,8 +129,24 @@ def schema(kind: str = "change-request") -> dict[str, Any]:
     if kind == "change-request":
         return copy.deepcopy(_change_request())
     if kind in KINDS:
-        return json.loads((files(__name__) / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        doc = json.loads((files(__name__) / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        _platform_enums(doc)
+        return doc
     raise KeyError(kind)
+
+
+def _platform_enums(node: Any) -> None:
+    """A host's `platform` is one of the drivers' keys: listed from them, so adding a platform edits no schema."""
+    from ..inventory import Platform
+
+    if isinstance(node, dict):
+        if node.get("description") == "The host's driver.":
+            node["enum"] = [p.value for p in Platform]
+        for v in node.values():
+            _platform_enums(v)
+    elif isinstance(node, list):
+        for v in node:
+            _platform_enums(v)
 
 
 def text(kind: str = "change-request") -> str:

@@ -9,14 +9,14 @@ term of a reply. Chains of the host's own tables (`table/chain`) are parsed only
 matches, named sets are not modelled), so they are named, never judged; where netchange's chain sits in
 netchange's own table, an accept there is not final and the decision says which host chain judges next.
 
-Routing: the best path's neighbor binding gives the inbound route-map; its first matching entry (FRR
-semantics, via `plan.impact.evaluate`) is the one that set the path's attributes.
+Routing: the best path (read by the router's driver observer) names the neighbor whose binding gives the
+inbound route-map; its first matching entry (FRR semantics, via `plan.impact.evaluate`) is the one that set
+the path's attributes.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,27 +161,10 @@ def route_map_entry(policy: DevicePolicy, route_map: str, route: Route) -> str |
     return None
 
 
-def best_route(conn: Any, address: str) -> tuple[str, Route] | None:
-    """(prefix, best path) of FRR's longest-match BGP route for `address`, or None."""
-    afi = "ipv6" if ipaddress.ip_address(address).version == 6 else "ipv4"
-    try:
-        data = json.loads(conn.send_command(f"show bgp {afi} unicast {address} json", read_timeout=30))
-    except ValueError:
-        return None
-    prefix = data.get("prefix")
-    best = next((p for p in data.get("paths") or [] if (p.get("bestpath") or {}).get("overall")), None)
-    if not prefix or best is None:
-        return None
-    aspath = (best.get("aspath") or {}).get("string", "")
-    nh = next((h.get("ip") for h in best.get("nexthops", []) if h.get("ip")), None)
-    peer = (best.get("peer") or {}).get("peerId") or nh
-    return peer, Route(prefix=prefix, as_path=tuple(int(a) for a in aspath.split() if a.isdigit()), next_hop=nh,
-                       local_pref=best.get("locPrf"))
-
-
-def route_decision(device: str, policy: DevicePolicy, conn: Any, address: str) -> Decision:
-    """Which neighbor's route wins for `address` on an FRR router, and which route-map entry shaped it."""
-    found = best_route(conn, address)
+def route_decision(device: str, policy: DevicePolicy, observer: Any, address: str) -> Decision:
+    """Which neighbor's route wins for `address` on a router (its driver's observer reads the best path), and
+    which inbound route-map entry shaped it."""
+    found = observer.best_path(address)
     if found is None:
         return Decision(device, f"no BGP route for {address}", "none")
     peer, route = found

@@ -336,11 +336,13 @@ class TrafficVerification:
             if d.name not in p.path or d.session is None:
                 continue
             try:
-                policy = d.original if before and d.original is not None else d.session.driver.parse(d.session.fetch())
-                if d.host.platform.value == "nftables":
+                driver = d.session.driver
+                policy = d.original if before and d.original is not None else driver.parse(d.session.fetch())
+                if "filter" in driver.kinds:  # a device that filters traffic: the term that decides the flow
                     found.append(firewall_decision(d.name, policy, p.flow))
-                elif d.host.platform.value == "frr":
-                    found.append(route_decision(d.name, policy, d.session.conn, p.flow.dst))
+                obs = driver.observer(d.session.conn, d.name)
+                if obs is not None and "best_path" in obs.answers:  # a router: the route-map entry behind the path
+                    found.append(route_decision(d.name, policy, obs, p.flow.dst))
             except Exception as e:  # attribution is an explanation; a device that cannot answer must not fail the check
                 found.append(f"{d.name}: attribution unavailable ({type(e).__name__}: {e})")
         return "; ".join(str(x) for x in found)

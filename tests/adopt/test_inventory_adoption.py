@@ -71,18 +71,18 @@ def test_a_broken_inventory_names_file_line_and_field(tmp_path, run_cli):
     root = project(tmp_path)
     hosts = root / "inventory" / "hosts.yaml"
     text = hosts.read_text()
-    # NX-OS has no driver yet, and a role that is not an identifier
-    hosts.write_text(text.replace("platform: junos", "platform: nxos").replace("role: edge\n    firewall:\n      attachments:\n"
+    # Huawei VRP has no driver, and a role that is not an identifier
+    hosts.write_text(text.replace("platform: junos", "platform: huawei_vrp").replace("role: edge\n    firewall:\n      attachments:\n"
                                                                                "        server-edge: {hook: forward}",
                                                                                "role: edge router\n    firewall:\n      attachments:\n"
                                                                                "        server-edge: {hook: forward}"))
     p = run_cli("plan", "policies/changes/CHG-0310.yaml", "--snapshots", "snapshots", cwd=root)
     assert p.returncode == 2, p.stdout + p.stderr
     lines = hosts.read_text().splitlines()
-    nxos_line = next(i for i, ln in enumerate(lines, 1) if "platform: nxos" in ln)
+    vrp_line = next(i for i, ln in enumerate(lines, 1) if "platform: huawei_vrp" in ln)
     # the field is data.driver; the line is the platform the user would change (or add a driver beside)
-    assert f"hosts.yaml:{nxos_line}:3 [edge-junos-1.data.driver]" in p.stderr, p.stderr
-    assert "platform 'nxos' names no driver" in p.stderr
+    assert f"hosts.yaml:{vrp_line}:3 [edge-junos-1.data.driver]" in p.stderr, p.stderr
+    assert "platform 'huawei_vrp' names no driver" in p.stderr
     role_line = next(i for i, ln in enumerate(lines, 1) if "role: edge router" in ln)
     assert f"hosts.yaml:{role_line}:5 [fw-1.data.role]" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
@@ -107,7 +107,7 @@ def test_another_inventory_plugin_selected_in_netchange_yaml(tmp_path, run_cli):
 
     # errors still point into the plugin's files
     hosts = root / "nornir" / "hosts.yaml"
-    hosts.write_text(hosts.read_text().replace("platform: eos", "platform: nxos"))
+    hosts.write_text(hosts.read_text().replace("platform: eos", "platform: huawei_vrp"))
     p = run_cli("validate", cwd=root)
     assert p.returncode == 2 and "nornir/hosts.yaml:" in p.stderr and "[edge-eos-1.data.driver]" in p.stderr, p.stderr
 

@@ -15,8 +15,10 @@ import pytest
 from .conftest import NETCHANGE, REPO, clean_env
 from .test_inventory_adoption import project
 
-RENDERS = [("CHG-1003", "ios1"), ("CHG-1003", "eos1"), ("CHG-1003", "cx1"), ("CHG-1003", "junos1"),
-           ("CHG-1003", "r1"), ("CHG-1001", "fw1")]
+from fleetdata import EXAMPLE_HOSTS
+
+# Every platform once: the first example change that reaches its fleet host.
+RENDERS = list({host: (cid, host) for cid, host in reversed(EXAMPLE_HOSTS)}.values())
 
 
 def test_every_package_and_template_folder_is_in_the_wheel_list():

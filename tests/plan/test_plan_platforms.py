@@ -15,9 +15,7 @@ from pipeline.plan.planner import config_hash, plan_device
 from pipeline.plan.run import plan_snapshots, targets
 from pipeline.project import load_change
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "policies" / "changes" / "examples"
-CASES = [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"), ("CHG-1005", "fw1"),
-         *[("CHG-1003", h) for h in ("r1", "ios1", "eos1", "cx1", "junos1")]]
+from fleetdata import EXAMPLE_HOSTS as CASES, EXAMPLES, PLATFORM_HOST
 
 
 def snapshot(host, policy: DevicePolicy) -> str:
@@ -99,7 +97,8 @@ def test_snapshots_are_planned_for_every_target_and_missing_ones_reported(fleet,
 
 
 @pytest.mark.parametrize("case", ["filters", "matches"])
-@pytest.mark.parametrize("hostname", ["ios1", "eos1", "cx1", "junos1"])
+@pytest.mark.parametrize("hostname", [h for p, h in PLATFORM_HOST.items()
+                                      if "filter" in get_driver(p).kinds and get_driver(p).snapshot_suffix == ".cfg"])
 def test_a_filter_read_back_from_the_device_plans_empty(hostname, case, fleet, store):
     """The rendered filter and its attachment, parsed back as the device would print them, are no change
     (Junos prints the inventory's `ge-0/0/1` as `ge-0/0/1 unit 0`). `matches` holds every match a stateless

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pipeline.model.change import ChangeRequest
 
-ALL_HOSTS = ["r1", "fw1", "ios1", "eos1", "cx1", "junos1"]
+from .conftest import PLATFORM_HOST
+
+ALL_HOSTS = list(PLATFORM_HOST.values())
 
 
 def change(id_: str, **sections) -> ChangeRequest:
@@ -77,7 +79,7 @@ CASES: dict[str, ChangeRequest] = {
 
 # (case, platform) -> a fragment of the refusal message. Everything else must render.
 REFUSED: dict[tuple[str, str], str] = {
-    ("large-communities", "cisco_ios"): "no large-community lists",
+    ("large-communities", "cisco_ios"): "large-community lists are not supported",
     ("large-communities", "aruba_aoscx"): "large-community lists are not supported",
     ("stateful", "cisco_ios"): "cisco_ios: filter STATEFUL term replies \\(ipv4\\): connection_state related needs connection tracking",
     ("stateful", "arista_eos"): "arista_eos: filter STATEFUL term junk \\(ipv4\\): connection_state invalid needs connection",

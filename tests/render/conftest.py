@@ -15,13 +15,10 @@ from pipeline.model.policy import DevicePolicy
 from pipeline.model.resolve import resolve
 from pipeline.project import load_change
 
-ROOT = Path(__file__).resolve().parents[2]
-FLEET = ROOT / "tests" / "fixtures" / "fleet"
-EXAMPLES = ROOT / "policies" / "changes" / "examples"
+from fleetdata import EXAMPLE_HOSTS, EXAMPLES, FLEET, PLATFORM_HOST, ROOT  # noqa: F401 (the tests' platform lists)
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("NETCHANGE_UPDATE_GOLDEN") == "1"
-PLATFORM_HOST = {"frr": "r1", "nftables": "fw1", "cisco_ios": "ios1", "arista_eos": "eos1", "aruba_aoscx": "cx1",
-                 "juniper_junos": "junos1"}
 
 
 @pytest.fixture(scope="session")

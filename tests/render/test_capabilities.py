@@ -6,7 +6,8 @@ import pytest
 
 from pipeline.drivers import get_driver
 from pipeline.drivers.render import UnsupportedConstruct
-from pipeline.inventory import Attachment, NETMIKO_DEVICE_TYPE, Platform
+from pipeline.drivers import all_platforms
+from pipeline.inventory import PLATFORM_DRIVERS, Attachment, Platform
 from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule
 from pipeline.model.routing import AsPathEntry, AsPathList, CommunityList, CommunityListEntry, PrefixList, PrefixListEntry, RouteMap
 from pipeline.plan import ops as O
@@ -18,16 +19,26 @@ ALL = sorted(PLATFORM_HOST)
 
 @pytest.mark.parametrize("platform", ALL)
 def test_driver_declares_everything(platform):
+    from netmiko.ssh_dispatcher import CLASS_MAPPER
+
     d = get_driver(platform)
     assert d.platform == Platform(platform)
-    assert d.netmiko_device_type == NETMIKO_DEVICE_TYPE[Platform(platform)]
-    assert d.commit_mode in ("line", "session", "candidate", "atomic_file") and d.error_patterns
+    assert d.netmiko_device_type in CLASS_MAPPER  # a device type netmiko really has
+    assert Platform(platform) in PLATFORM_DRIVERS.values()  # a nornir `platform` names the driver
+    assert d.error_patterns
+
+
+def test_every_driver_has_a_fleet_host():
+    assert ALL == all_platforms()
 
 
 def test_commit_modes_and_fetch_commands():
-    modes = {p: get_driver(p).commit_mode for p in ALL}
-    assert modes == {"frr": "line", "cisco_ios": "line", "arista_eos": "session", "aruba_aoscx": "line",
-                     "juniper_junos": "candidate", "nftables": "atomic_file"}
+    modes = {p: get_driver(p).commit_mode.name for p in ALL}
+    assert {p: modes[p] for p in ("frr", "cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos", "nftables")} == {
+        "frr": "line", "cisco_ios": "line", "arista_eos": "session", "aruba_aoscx": "auto_checkpoint",
+        "juniper_junos": "candidate", "nftables": "atomic_file"}
+    # IOS with the configuration archive holds its commits under a revert timer
+    assert get_driver("cisco_ios").commit_mode_for("archive\n path flash:archive\n").name == "revert_timer"
     assert get_driver("nftables").fetch_command == "nft -j list ruleset"
     assert get_driver("frr").fetch_command == "show running-config"
 
@@ -40,6 +51,7 @@ def test_commit_modes_and_fetch_commands():
     ("arista_eos", "2001:db8:12::2", "ipv6", "in", ["clear ipv6 bgp 2001:db8:12::2 soft in"]),
     ("aruba_aoscx", "198.51.100.2", "ipv4", "in", ["clear bgp ipv4 unicast 198.51.100.2 soft in"]),
     ("aruba_aoscx", "198.51.100.2", "ipv4", "out", []),
+    ("cisco_nxos", "2001:db8:12::2", "ipv6", "in", ["clear bgp ipv6 unicast 2001:db8:12::2 soft in"]),
     ("juniper_junos", "198.51.100.2", "ipv4", "in", []),
     ("nftables", "198.51.100.2", "ipv4", "in", []),
 ])
@@ -68,6 +80,8 @@ def test_aoscx_soft_out_declared_off():
     ("cisco_ios", "% Invalid input detected at '^' marker.", True), ("arista_eos", "% Invalid input", True),
     ("aruba_aoscx", "Invalid input: foo", True), ("juniper_junos", "error: syntax error: foo", True),
     ("juniper_junos", "[edit]", False), ("nftables", "/tmp/x.nft:3:1-2: Error: syntax error", True),
+    ("cisco_nxos", "% Invalid command at '^' marker.", True), ("cisco_nxos", "Verification Failed", True),
+    ("cisco_nxos", "route-map RM permit 10", False),
 ])
 def test_error_patterns(platform, output, refused):
     assert (get_driver(platform).error_in(output) is not None) == refused
@@ -87,7 +101,7 @@ FILTER = ConcreteFilter(name="F", rules=(Rule(name="r", family="ipv4", action="r
 
 @pytest.mark.parametrize("platform,kind,obj,message", [
     ("frr", "filter", FILTER.model_copy(update={"rules": (Rule(name="r", family="ipv4", action="deny"),)}), "frr cannot filter traffic"),
-    ("cisco_ios", "community_list", LARGE, "no large-community lists"),
+    ("cisco_ios", "community_list", LARGE, "large-community lists are not supported"),
     ("cisco_ios", "as_path_list", NAMED_AS, "numbers AS-path access-lists 1-500"),
     ("cisco_ios", "filter", FILTER, "action reject cannot be expressed"),
     ("arista_eos", "filter", FILTER, "action reject cannot be expressed"),

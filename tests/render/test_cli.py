@@ -46,7 +46,7 @@ def test_unsupported_construct_is_exit_1(capsys, tmp_path):
     f = _project(tmp_path, "id: CHG-4242\ntitle: t\nrequested_by: t\ntargets: {hosts: [ios1]}\nrouting:\n  community_lists:\n"
                            "    - {name: CL-L, kind: large, entries: [{action: permit, communities: ['1:2:3']}]}\n")
     code, out, err = run(capsys, str(f), "--host", "ios1")  # inventory found from the project
-    assert code == 1 and out == "" and "classic IOS has no large-community lists" in err and "Traceback" not in err
+    assert code == 1 and out == "" and "large-community lists are not supported on cisco_ios" in err and "Traceback" not in err
 
 
 def test_schema_error_is_exit_2(capsys, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.drivers import get_driver
+from pipeline.drivers import all_platforms, get_driver
 from pipeline.drivers.render import next_version
 from pipeline.inventory import Attachment
 from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule
@@ -15,8 +15,8 @@ from pipeline.plan import ops as O
 
 from .conftest import PLATFORM_HOST
 
-ROUTERS = ["frr", "cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos"]
-FILTERING = ["cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos", "nftables"]
+ROUTERS = [p for p in all_platforms() if "route_map" in get_driver(p).kinds]
+FILTERING = [p for p in all_platforms() if "filter" in get_driver(p).kinds]
 
 PL_OLD = PrefixList(name="PL-A", entries=(PrefixListEntry(seq=10, action="permit", prefix="10.0.0.0/8"),
                                            PrefixListEntry(seq=20, action="permit", prefix="192.0.2.0/24")))
@@ -146,12 +146,13 @@ def test_junos_bind_replaces_the_import_chain(fleet):
                      "set protocols bgp group AS65002 neighbor 198.51.100.2 import RM-A"]
 
 
-def test_bind_switches_in_one_command(fleet):
+@pytest.mark.parametrize("platform", [p for p in ROUTERS if p != "juniper_junos"])  # Junos: one candidate, below
+def test_bind_switches_in_one_command(platform, fleet):
     """Bind never unbinds first on line-mode CLIs (a neighbor without policy would deny or accept everything)."""
-    for platform in ("frr", "cisco_ios", "arista_eos", "aruba_aoscx"):
-        lines = get_driver(platform).render_ops([O.Bind("binding", "x", BIND, OLD_BIND)], INTENDED, host(fleet, platform))
-        assert not any(ln.strip().startswith("no neighbor") for ln in lines), platform
-        assert sum("neighbor 198.51.100.2 route-map RM-A in" in ln for ln in lines) == 1
+    lines = get_driver(platform).render_ops([O.Bind("binding", "x", BIND, OLD_BIND)], INTENDED, host(fleet, platform))
+    assert not any(ln.strip().startswith(("no neighbor", "no route-map")) for ln in lines), platform
+    assert sum(ln.strip().endswith("route-map RM-A in") for ln in lines) == 1
+    assert "198.51.100.2" in "\n".join(lines)
 
 
 @pytest.mark.parametrize("platform", FILTERING)
@@ -176,16 +177,17 @@ def test_ios_replace_filter_is_a_versioned_swap(fleet):
     assert next_version("EDGE", "EDGE") == "EDGE-v1" and next_version("EDGE-v9", "EDGE") == "EDGE-v10"
 
 
-@pytest.mark.parametrize("platform", ["arista_eos", "aruba_aoscx"])
+@pytest.mark.parametrize("platform", [p for p in FILTERING if get_driver(p).filter_replace == "sequence"])
 def test_sequence_edits_touch_only_changed_lines(platform, fleet):
     att = Attachment(interface="eth1", direction="out")
     old = fw("EDGE", rule("web", 80), rule("ssh", 22), att=att)
     new = fw("EDGE", rule("web", 443), rule("ssh", 22), att=att)
-    lines = get_driver(platform).render_ops([O.ReplaceFilter("filter", "EDGE", old, new)], policy(("filter", new)), host(fleet, platform))
-    header = "ip access-list EDGE" if platform == "arista_eos" else "access-list ip EDGE"
-    assert lines[0] == header
+    d = get_driver(platform)
+    lines = d.render_ops([O.ReplaceFilter("filter", "EDGE", old, new)], policy(("filter", new)), host(fleet, platform))
+    assert lines[0].endswith(" EDGE") and "access-list" in lines[0]
+    web = next(ln.seq for ln in d.numbered_acl(old, "ipv4") if ln.ace is not None and ln.ace.rule.name == "web")
     body = [ln.strip() for ln in lines[1:]]
-    assert [ln for ln in body if ln.startswith("no ")] == ["no 20" if platform == "arista_eos" else "no 10"]
+    assert [ln for ln in body if ln.startswith("no ")] == [f"no {web}"]
     assert len([ln for ln in body if "permit" in ln]) == 1 and "eq 443" in " ".join(body) and "eq 22" not in " ".join(body)
 
 

@@ -8,6 +8,7 @@ import importlib
 
 import pytest
 
+from pipeline.drivers import all_platforms, get_driver
 from pipeline.drivers.juniper_junos import junos_length_range
 from pipeline.drivers.render import UnsupportedConstruct, expand_rule
 from pipeline.model.resolve import resolve
@@ -16,10 +17,16 @@ from pipeline.project import load_change
 from .cases import CASES
 from .conftest import EXAMPLES, PLATFORM_HOST, render_change
 
-IOS_STYLE = ("frr", "cisco_ios", "arista_eos", "aruba_aoscx")
+# Parsed by the IOS-style machinery (a Dialect): cross-checked here with its ciscoconfparse2 engine.
+IOS_STYLE = {p for p in all_platforms() if hasattr(importlib.import_module(f"pipeline.parsers.{p}"), "DIALECT")}
+# Which objects' descriptions the platform prints (a fact of each CLI: a new platform must say).
 PRINTS_DESCRIPTIONS = {"frr": {"prefix_list", "route_map"}, "cisco_ios": {"prefix_list", "route_map"},
-                       "arista_eos": {"route_map"}, "aruba_aoscx": {"route_map"}, "juniper_junos": set()}
-PER_RULE_COUNTERS = {"aruba_aoscx", "juniper_junos"}
+                       "arista_eos": {"route_map"}, "aruba_aoscx": {"route_map"}, "juniper_junos": set(),
+                       "cisco_nxos": {"prefix_list", "route_map"}}
+# Filters keep each rule's counter switch: per ACE (AOS-CX `count`) or per term (Junos, not an ACL).
+PER_RULE_COUNTERS = {p for p in all_platforms() if "filter" in get_driver(p).kinds and get_driver(p).acl_counters in ("entry", None)}
+# nftables renders edits to a table (`nft -f` input), not what the host lists: its round trip is test_nft_check's.
+RENDERS_EDITS = {"nftables"}
 
 # Disagreements between a driver and a parser, kept visible until one side changes (strict: fixing it fails here).
 KNOWN_PARSER_GAPS = {
@@ -56,10 +63,10 @@ def normal(platform: str, kind: str, obj):
 
 
 def cases():
-    out = [(name, change, p) for name, change in CASES.items() for p in PLATFORM_HOST if p != "nftables"]
+    out = [(name, change, p) for name, change in CASES.items() for p in PLATFORM_HOST if p not in RENDERS_EDITS]
     for f in sorted(EXAMPLES.glob("*.yaml")):
         change, _ = load_change(f)
-        out += [(f.stem, change, p) for p in PLATFORM_HOST if p != "nftables"]
+        out += [(f.stem, change, p) for p in PLATFORM_HOST if p not in RENDERS_EDITS]
     return out
 
 

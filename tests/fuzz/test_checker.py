@@ -1,0 +1,204 @@
+"""The rendered-lines checker accepts what netchange legitimately prints on every platform and flags each
+way a line can escape the change: an injected command, an object the change does not name, a foreign
+`router bgp`, an unnamed binding, an untouched nftables chain or base-chain policy, a refresh of an
+unaffected session, a device command with a line break, a removal of an object still in use."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.drivers import get_driver
+from pipeline.inventory import Inventory
+from pipeline.model.objects import ObjectStore
+from pipeline.plan.planner import plan_device
+from pipeline.project import load_change
+
+from .checker import check_lines, check_refresh, check_show_commands, scope_for
+from .harness import FLEET, PLATFORM_HOST, REPO
+from .running import nft_ruleset
+
+GOLDEN = REPO / "tests" / "render" / "golden"
+EXAMPLES = REPO / "policies" / "changes" / "examples"
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Inventory:
+    return Inventory(FLEET)
+
+
+def _golden_cases():
+    from render.cases import CASES  # tests/render/cases.py (tests/ is on the path)
+
+    for f in sorted(GOLDEN.glob("*.txt")):
+        case, target = f.stem.split(".", 1)
+        if case.startswith("CHG-"):
+            yield pytest.param(load_change(EXAMPLES / f"{case}.yaml")[0], target, f, id=f.stem)
+        else:
+            yield pytest.param(CASES[case], PLATFORM_HOST[target], f, id=f.stem)
+
+
+@pytest.mark.parametrize("change, host, path", list(_golden_cases()))
+def test_every_golden_render_passes(fleet, change, host, path):
+    h = fleet.hosts[host]
+    assert check_lines(h.platform.value, path.read_text().splitlines(), scope_for(change, h)) == []
+
+
+@pytest.mark.parametrize("cid, host", [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"),
+                                       *[("CHG-1003", h) for h in ("r1", "ios1", "eos1", "cx1", "junos1")]])
+def test_plans_of_the_examples_pass(fleet, cid, host):
+    change = load_change(EXAMPLES / f"{cid}.yaml")[0]
+    h = fleet.hosts[host]
+    driver = get_driver(h.platform)
+    text = '{"nftables": []}' if h.platform.value == "nftables" else ""
+    plan = plan_device(h, driver, text, change, ObjectStore.load(REPO / "policies" / "objects"))
+    scope = scope_for(change, h, driver.parse(text), text)
+    for lines in (plan.commands, plan.switch_commands, plan.gc_commands, plan.rollback_commands):
+        assert check_lines(h.platform.value, lines, scope) == []
+    assert check_refresh([c for r in plan.refresh for c in r["commands"]], scope) == []
+
+
+def _change(**routing):
+    from pipeline.model.change import ChangeRequest
+
+    return ChangeRequest.model_validate({"id": "CHG-1", "title": "t", "requested_by": "x", "targets": {"hosts": ["r1"]},
+                                         "routing": routing})
+
+
+RM_IN = _change(route_maps=[{"name": "RM-IN", "entries": [{"seq": 10, "action": "permit"}]}],
+                bindings=[{"neighbor": "198.51.100.2", "afi": "ipv4", "direction": "in", "route_map": "RM-IN"}])
+
+
+@pytest.mark.parametrize("host, lines, reason", [
+    ("r1", ["route-map RM-IN permit 10", " set ip next-hop fe80::1%x", " no router bgp 65001", " router bgp 65001", "exit"],
+     "line inside a route_map that is not one of its clauses"),
+    ("r1", ["route-map RM-IN permit 10", "exit", "no router bgp 65001"], "top-level line of no object"),
+    ("r1", ["route-map RM-OTHER permit 10", " set local-preference 200", "exit"], "route_map the change does not name"),
+    ("r1", ["route-map RM-OTHER permit 10", " set local-preference 200", "exit"], "clause of a route_map the change does not name"),
+    ("r1", ["route-map RM1", " permit 10", "exit"], "top-level line of no object"),
+    ("r1", ["route-map RM1", " permit 10", "exit"], "indented line outside any block"),
+    ("r1", ["exit"], "top-level exit outside a block (leaves config mode)"),
+    ("r1", ["router bgp 65099", " address-family ipv4 unicast", "  neighbor 198.51.100.2 route-map RM-IN in"],
+     "router bgp with an ASN that is not the host's"),
+    ("r1", ["router bgp 65001", " address-family ipv4 unicast", "  neighbor 198.51.100.6 route-map RM-IN in"],
+     "binding the change does not name"),
+    ("r1", ["router bgp 65001", " address-family ipv4 unicast", "  neighbor 198.51.100.2 route-map RM-EVIL in"],
+     "binding to a route-map the change does not bind"),
+    ("r1", ["router bgp 65001", " neighbor 198.51.100.2 shutdown"], "line in router bgp that is not a route-map binding"),
+    ("r1", ["route-map RM-IN permit 10\u2028no router bgp 65001"], "control character in a line"),
+    ("ios1", ["interface Loopback0", " ip access-group RM-IN in"], "interface that is not an attachment point of the change's filters"),
+    ("junos1", ["set policy-options policy-statement RM-IN term 10 no router bgp 65001"], "line of no object"),
+    ("junos1", ["delete protocols bgp"], "line of no object"),
+    ("junos1", ["set policy-options policy-statement RM-OTHER term 1 then accept"], "route_map the change does not name"),
+    ("junos1", ["set protocols bgp group AS65002 neighbor 198.51.100.6 import RM-IN"], "binding the change does not name"),
+])
+def test_each_escape_is_flagged(fleet, host, lines, reason):
+    h = fleet.hosts[host]
+    problems = check_lines(h.platform.value, lines, scope_for(RM_IN, h))
+    assert reason in [r for r, _ in problems], problems
+
+
+def _fw_change():
+    from pipeline.model.change import ChangeRequest
+
+    return ChangeRequest.model_validate({"id": "CHG-1", "title": "t", "requested_by": "x", "targets": {"hosts": ["fw1"]},
+                                         "firewall": {"filters": [{"name": "F1", "attach": ["server-edge"], "terms": [
+                                             {"name": "web", "action": "accept", "protocols": ["tcp"]}]}]}})
+
+
+def _running_nft() -> str:
+    from pipeline.inventory import Attachment
+    from pipeline.model import ConcreteFilter, DevicePolicy, Rule
+
+    p = DevicePolicy()
+    for name in ("F1", "OTHER"):
+        p.filters[name] = ConcreteFilter(name=name, attachments=(Attachment(hook="forward"),),
+                                         rules=(Rule(name="r", family="ipv4", action="accept"),))
+    return nft_ruleset(p, {"lo-accept", "policy-drop"})
+
+
+@pytest.mark.parametrize("lines, reason", [
+    (["flush ruleset"], "nft statement of no object"),
+    (["table ip filter {", "}"], "table other than inet netchange"),
+    (["table inet netchange", "delete table inet netchange"], "whole table replaced: untouched chain rewritten or removed"),
+    (["table inet netchange", "delete table inet netchange"],
+     "whole table replaced: base chain with unmodelled rules or policy rewritten or removed"),
+    (["table inet netchange {", "\tchain OTHER {", "\t\tmeta nfproto ipv4 accept comment \"r\"", "\t}", "}"],
+     "nftables chain the change does not name"),
+    (["table inet netchange {", "\tchain hook-input {", "\t\ttype filter hook input priority filter; policy accept;", "\t}", "}"],
+     "base chain policy changed"),
+    (["table inet netchange {", "\tchain F1 {", "\t\tjump OTHER", "\t}", "}"], "filter rule that is not a match-and-verdict line"),
+    (["add rule inet netchange F1 accept; flush ruleset"], "statement separator outside a quoted string"),
+    (["add rule inet netchange OTHER accept"], "nftables chain the change does not name"),
+    (["add chain inet netchange hook-input { type filter hook input priority filter; policy accept; }"], "base chain policy changed"),
+    (["add chain inet netchange F1 { type filter hook input priority filter; }"], "hook declaration in a chain that is not its base chain"),
+    (["add chain inet netchange F1 { type filter hook input priority filter; }; flush ruleset"],
+     "statement separator outside a quoted string"),
+])
+def test_each_nftables_escape_is_flagged(fleet, lines, reason):
+    h = fleet.hosts["fw1"]
+    text = _running_nft()
+    problems = check_lines("nftables", lines, scope_for(_fw_change(), h, get_driver(h.platform).parse(text), text))
+    assert reason in [r for r, _ in problems], problems
+
+
+def test_editing_only_the_named_chain_with_handles_passes(fleet):
+    h = fleet.hosts["fw1"]
+    text = _running_nft()
+    scope = scope_for(_fw_change(), h, get_driver(h.platform).parse(text), text)
+    lines = ["add table inet netchange", "add chain inet netchange hook-forward { type filter hook forward priority filter; }",
+             "add chain inet netchange F1", "add rule inet netchange hook-forward jump F1",
+             "flush chain inet netchange F1", "add rule inet netchange F1 meta l4proto tcp accept comment \"web\"",
+             "add rule inet netchange F1 counter drop comment \"netchange-implicit-deny\"", "delete rule inet netchange F1 handle 7"]
+    assert check_lines("nftables", lines, scope) == []
+
+
+def test_refresh_and_device_commands(fleet):
+    scope = scope_for(RM_IN, fleet.hosts["r1"])
+    assert check_refresh(["clear bgp ipv4 unicast 198.51.100.2 soft in"], scope) == []
+    assert [r for r, _ in check_refresh(["clear bgp ipv4 unicast 198.51.100.6 soft in"], scope)] == [
+        "refresh of a session the change does not affect"]
+    assert check_show_commands(["show bgp ipv4 unicast neighbors 198.51.100.2 received-routes json"]) == []
+    assert check_show_commands(["show bgp ipv4 unicast neighbors fe80::1%x\nno router bgp 1 received-routes json"])
+
+
+R1_RUNNING = """ip prefix-list PL-A seq 10 permit 198.51.100.0/24
+route-map RM-USER permit 10
+ match ip address prefix-list PL-A
+exit
+router bgp 65001
+ address-family ipv4 unicast
+  neighbor 198.51.100.6 route-map RM-USER out
+ exit-address-family
+exit
+"""
+
+
+def test_removing_an_object_in_use_is_flagged_but_a_rewrite_is_not(fleet):
+    h = fleet.hosts["r1"]
+    running = get_driver(h.platform).parse(R1_RUNNING)
+    change = _change(prefix_lists=[{"name": "PL-A", "state": "absent"}], route_maps=[{"name": "RM-USER", "state": "absent"}])
+    scope = scope_for(change, h, running, R1_RUNNING)
+    reasons = [r for r, _ in check_lines("frr", ["no route-map RM-USER", "no ip prefix-list PL-A"], scope)]
+    assert reasons == ["deletes a route_map still in use"]  # PL-A's only user goes in the same change
+    change = _change(prefix_lists=[{"name": "PL-A", "state": "absent"}])
+    assert [r for r, _ in check_lines("frr", ["no ip prefix-list PL-A"], scope_for(change, h, running, R1_RUNNING))] == [
+        "deletes a prefix_list still in use"]
+    rewrite = ["no ip prefix-list PL-A", "ip prefix-list PL-A seq 10 permit 198.51.100.0/25"]
+    assert check_lines("frr", rewrite, scope_for(change, h, running, R1_RUNNING)) == []
+    # a rollback removing a list the change created (the device never had it) restores the device
+    new_list = _change(prefix_lists=[{"name": "PL-NEW", "entries": [{"seq": 5, "action": "permit", "prefix": "203.0.113.0/24"}]}])
+    running.route_maps["RM-USER"] = running.route_maps["RM-USER"].model_copy(update={"entries": tuple(
+        e.model_copy(update={"match": e.match.model_copy(update={"prefix_list": "PL-NEW"})}) for e in running.route_maps["RM-USER"].entries)})
+    assert check_lines("frr", ["no ip prefix-list PL-NEW"], scope_for(new_list, h, running, R1_RUNNING)) == []
+
+
+def test_rollback_may_rebind_the_route_map_the_device_had(fleet):
+    h = fleet.hosts["r1"]
+    running = get_driver(h.platform).parse(R1_RUNNING)
+    change = _change(route_maps=[{"name": "RM-NEW", "entries": [{"seq": 10, "action": "permit"}]}],
+                     bindings=[{"neighbor": "198.51.100.6", "afi": "ipv4", "direction": "out", "route_map": "RM-NEW"}])
+    rollback = ["router bgp 65001", " address-family ipv4 unicast", "  neighbor 198.51.100.6 route-map RM-USER out",
+                " exit-address-family", "exit", "no route-map RM-NEW"]
+    assert check_lines("frr", rollback, scope_for(change, h, running, R1_RUNNING)) == []
+    without_running = [r for r, _ in check_lines("frr", rollback, scope_for(change, h))]
+    assert "binding to a route-map the change does not bind" in without_running
