@@ -85,6 +85,7 @@ REFUSED: dict[tuple[str, str], str] = {
     ("stateful", "arista_eos"): "arista_eos: filter STATEFUL term junk \\(ipv4\\): connection_state invalid needs connection",
     ("stateful", "aruba_aoscx"): "aruba_aoscx: filter STATEFUL term new-web \\(ipv4\\): connection_state new needs",
     ("stateful", "juniper_junos"): "juniper_junos: filter STATEFUL term rest \\(ipv6\\): log_rate: Junos `syslog` has no per-term rate",
+    ("stateful", "cisco_nxos"): "cisco_nxos: filter STATEFUL term replies \\(ipv4\\): connection_state related needs connection tracking",
     ("as-path-lists", "juniper_junos"): "",  # placeholder removed below: '^65002 .*' is valid on Junos
 }
 del REFUSED[("as-path-lists", "juniper_junos")]
