@@ -107,3 +107,28 @@ def test_once_applied_the_change_plans_empty(name, netns, fleet, store):
     plan = plan_device(host, get_driver("nftables"), listed, change, store)
     assert plan.ops == [], plan.ops
 
+
+
+def _nft_features() -> list[str]:
+    from .test_term_capabilities import FEATURES
+
+    return sorted(f for f, (_, refused) in FEATURES.items() if "nftables" not in refused)
+
+
+@pytest.mark.parametrize("feature", _nft_features())
+def test_every_single_match_passes_nft_check_and_plans_empty(feature, netns, fleet, store):
+    """Each match on its own (tests/render/test_term_capabilities.py), as nftables renders it: real nft accepts
+    it, and what nft then lists is the change (no phantom diff, no dropped match)."""
+    from pipeline.plan.planner import plan_device
+
+    from .test_term_capabilities import one_term
+
+    change = one_term(feature)
+    text = render_change(change, "fw1", fleet, store)
+    check = nft(netns, "-c", "-f", "-", stdin=text)
+    assert check.returncode == 0, f"{check.stderr}\n{text}"
+    applied = nft(netns, "-f", "-", stdin=text)
+    assert applied.returncode == 0, applied.stderr
+    listed = nft(netns, "-j", "list", "ruleset").stdout
+    plan = plan_device(fleet.hosts["fw1"], get_driver("nftables"), listed, change, store)
+    assert plan.ops == [], plan.ops
