@@ -17,7 +17,7 @@ from pipeline.model.resolve import resolve
 
 from .cases import change
 from .test_roundtrip import RENDERS_EDITS, normal, parse
-from .conftest import FLEET, PLATFORM_HOST, ROOT, render_change
+from .conftest import FLEET, PLATFORM_HOST, ROOT, assert_golden, render_change
 
 FILTERING = {p: h for p, h in PLATFORM_HOST.items() if "filter" in get_driver(p).kinds}
 STATELESS = ("cisco_ios", "arista_eos", "aruba_aoscx", "juniper_junos", "cisco_nxos")
@@ -79,10 +79,12 @@ def one_term(feature: str):
 @pytest.mark.parametrize("platform", sorted(FILTERING))
 @pytest.mark.parametrize("feature", sorted(FEATURES))
 def test_each_platform_expresses_or_refuses_each_match(feature, platform, fleet, store):
-    """A match the platform takes appears in the rendering; one it cannot take is refused, never dropped."""
+    """A match the platform takes is printed (golden file `term-<match>.<platform>.txt`) and parses back; one
+    it cannot take is refused, never dropped."""
     why = FEATURES[feature][1].get(platform)
     if why is None:
         text = render_change(one_term(feature), FILTERING[platform], fleet, store)
+        assert_golden(f"term-{feature}.{platform}.txt", text)
         if platform in RENDERS_EDITS:  # nft input, read back by real nft in test_nft_check
             assert "CAP" in text
             return
