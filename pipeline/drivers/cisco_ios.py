@@ -14,7 +14,7 @@ from ..inventory import Platform
 from .base import Capabilities
 from .commit import CommitMode, RevertTimerMode
 from .observers.ios import IosObserver
-from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
+from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
 
 _ARCHIVE_PATH = re.compile(r"^archive\s*$\n(?:^[ \t]+.*$\n)*?^[ \t]+path\s+\S+", re.MULTILINE)
 
@@ -45,6 +45,14 @@ class CiscoIosDriver(TemplateDriver):
     # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface at it, redefine X while
     # nothing uses it, re-point back, drop X-v<N+1> (TemplateDriver.versioned_swap).
     filter_replace = "versioned"
+    term_refusals = {
+        **NO_REJECT, **STATELESS_REFUSALS,
+        "tcp_flags+established": "established and TCP flags cannot be combined in one entry",
+        "tcp_flags:clear:ipv6": "IOS IPv6 ACLs match TCP flags that are set (ack, syn, ...), not clear ones",
+        "tcp_flags:several-set:ipv6": "IOS IPv6 ACLs match one TCP flag keyword per entry",
+        "fragment:first": "IOS `fragments` matches non-initial fragments only; a first fragment cannot be told apart",
+        "hop_limit:ipv6": "IOS IPv6 ACLs have no hop-limit match",
+    }
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ahp", "ospf": "ospf"},
                       "ipv6": {"icmpv6": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ahp", "sctp": "sctp"}}
 

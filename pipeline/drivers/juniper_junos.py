@@ -15,7 +15,7 @@ from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteM
 from ..parsers import canonical as canonical_lists
 from .commit import CandidateMode
 from .observers.junos import JunosObserver
-from .render import Context, TemplateDriver, guard_identifier
+from .render import STATELESS_REFUSALS, Context, TemplateDriver, guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
 _VERSION = re.compile(r"\.nc\d+$")  # versioned names (plan/versioned.py): X.nc3 is a version of X
@@ -23,15 +23,44 @@ _VERSION = re.compile(r"\.nc\d+$")  # versioned names (plan/versioned.py): X.nc3
 
 @dataclass(frozen=True)
 class JunosTerm:
-    """One filter term: a rule whose specs differ in ports is split into <rule>-1, <rule>-2, ..."""
+    """One filter term: a rule whose specs differ in ports or ICMP types is split into <rule>-1, <rule>-2, ..."""
 
     name: str
     protocols: tuple[str, ...]
     source_ports: tuple[PortRange, ...]
     destination_ports: tuple[PortRange, ...]
+    icmp_types: tuple[int, ...] = ()
+    icmp_code: int | None = None
 
 
 _PROTO = {"ipv4": {"icmpv6": "58"}, "ipv6": {"icmpv6": "icmp6", "icmp": "1"}}
+# ICMP message names `show configuration` prints (numbers for the rest), per filter family.
+JUNOS_ICMP = {
+    "ipv4": {0: "echo-reply", 3: "unreachable", 4: "source-quench", 5: "redirect", 8: "echo-request",
+             9: "router-advertisement", 10: "router-solicit", 11: "time-exceeded", 12: "parameter-problem",
+             13: "timestamp", 14: "timestamp-reply", 15: "info-request", 16: "info-reply", 17: "mask-request",
+             18: "mask-reply"},
+    "ipv6": {1: "destination-unreachable", 2: "packet-too-big", 3: "time-exceeded", 4: "parameter-problem",
+             128: "echo-request", 129: "echo-reply", 130: "membership-query", 131: "membership-report",
+             132: "membership-termination", 133: "router-solicit", 134: "router-advertisement",
+             135: "neighbor-solicit", 136: "neighbor-advertisement", 137: "redirect", 138: "router-renumbering",
+             139: "node-information-query", 140: "node-information-reply"},
+}
+
+
+def junos_icmp(family: str, itype: int) -> str:
+    return JUNOS_ICMP[family].get(itype, str(itype))
+
+
+def junos_flags(rule: Rule) -> str | None:
+    """`syn & !ack`: a tcp-flags expression of the rule's flags (set, then clear)."""
+    f = rule.tcp_flags
+    return None if f is None else " & ".join([*f.set, *(f"!{x}" for x in f.clear)])
+
+
+def junos_hop(rule: Rule) -> str | None:
+    h = rule.hop_limit
+    return None if h is None else str(h)
 
 
 def junos_terms(rule: Rule) -> list[JunosTerm]:
@@ -40,12 +69,26 @@ def junos_terms(rule: Rule) -> list[JunosTerm]:
 
     if not rule.specs:
         return [JunosTerm(rule.name, (), (), ())]
-    ports = {(s.source_ports, s.destination_ports) for s in rule.specs}
-    if len(ports) == 1:
-        sp, dp = next(iter(ports))
-        return [JunosTerm(rule.name, tuple(name(s.protocol) for s in rule.specs), sp, dp)]
-    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports)
-            for i, s in enumerate(rule.specs, 1)]
+    shapes = {(s.source_ports, s.destination_ports, s.icmp_types, s.icmp_code) for s in rule.specs}
+    if len(shapes) == 1:
+        sp, dp, it, ic = next(iter(shapes))
+        return [JunosTerm(rule.name, tuple(name(s.protocol) for s in rule.specs), sp, dp, it, ic)]
+    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports, s.icmp_types,
+                      s.icmp_code) for i, s in enumerate(rule.specs, 1)]
+
+
+def junos_any(rule: Rule, side: str) -> str | None:
+    """The any-address prefix a term needs to carry exclusions when it names no addresses of that side."""
+    excludes = rule.source_excludes if side == "source" else rule.destination_excludes
+    nets = rule.sources if side == "source" else rule.destinations
+    if excludes and not nets:
+        return "0.0.0.0/0" if rule.family == "ipv4" else "::/0"
+    return None
+
+
+def _no_any(nets: tuple) -> tuple:
+    """`0.0.0.0/0` (or `::/0`) among a term's addresses is any address: the parser reads it so."""
+    return () if any(n.prefixlen == 0 for n in nets) else nets
 
 
 def junos_plain(pl: PrefixList) -> bool:
@@ -112,13 +155,20 @@ class JuniperJunosDriver(TemplateDriver):
     observer_class = JunosObserver
     error_patterns = (r"^error:", r"syntax error", r"^unknown command", r"^missing argument", r"^invalid (value|interface)")
     filter_replace = "rewrite"  # delete + set inside one candidate: atomic at commit
+    term_refusals = {
+        **STATELESS_REFUSALS,
+        "log_rate": "log_rate: Junos `syslog` has no per-term rate (limit it under system syslog)",
+        **{f"fragment:{k}:ipv6": "Junos inet6 filters have no first / non-first fragment match (only any "
+                                 "fragment header)" for k in ("first", "non-first")},
+    }
     unbind_needs_name = False
 
     def template_vars(self) -> dict[str, Any]:
         return {**super().template_vars(), "junos_terms": junos_terms, "junos_plain": junos_plain,
                 "junos_length_range": junos_length_range, "junos_set_communities": junos_set_communities,
                 "junos_generated": junos_generated, "junos_next_term": junos_next_term, "junos_entry_of": junos_entry_of,
-                "junos_unit": junos_unit, "junos_group": junos_group, "junos_final_term": FINAL_TERM}
+                "junos_unit": junos_unit, "junos_group": junos_group, "junos_final_term": FINAL_TERM,
+                "junos_icmp": junos_icmp, "junos_flags": junos_flags, "junos_hop": junos_hop, "junos_any": junos_any}
 
     def canonical(self, kind: str, obj: Any) -> Any:
         """Filters as Junos keeps them: one filter per family (`family inet` terms, then `inet6`), terms
@@ -135,7 +185,9 @@ class JuniperJunosDriver(TemplateDriver):
             return canonical_lists.unnumbered(obj)
         if kind != "filter":
             return obj
-        rules = [r.model_copy(update={"description": None}) for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
+        rules = [r.model_copy(update={"description": None, "sources": _no_any(r.sources),
+                                      "destinations": _no_any(r.destinations)})
+                 for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
         return obj.model_copy(update={
             "rules": tuple(rules),
             "attachments": tuple(a.model_copy(update={"interface": ".".join(junos_unit(a.interface))})

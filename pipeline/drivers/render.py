@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
+from ..model.matches import ICMP_PROTOCOLS
 from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
+from ..parsers.acl_words import dscp_word, icmp_word, ttl_words
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
 from ..model import ops as O
 from ..model.staging import NoRoom, staged_edit
@@ -154,7 +157,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(junos_quote=junos_quote, junos_word=junos_word, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
                        netmask=netmask)
-    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto)
+    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto, icmp_word=icmp_word,
+                       dscp_word=dscp_word, ttl_words=ttl_words)
     return env
 
 
@@ -272,7 +276,9 @@ class Context:
 
 @dataclass(frozen=True)
 class Ace:
-    """One access-control line before platform formatting: None means 'any'."""
+    """One access-control line before platform formatting: None means 'any'. Matches an ACL line holds one
+    value of (ICMP type, DSCP) are split out here; the rest (state, TCP flags, fragment, hop limit) is the
+    rule's, printed on every line of it."""
 
     rule: Rule
     src: Network | None
@@ -280,6 +286,9 @@ class Ace:
     protocol: str | None
     sport: PortRange | None
     dport: PortRange | None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    dscp: int | None = None
 
     @property
     def action(self) -> str:
@@ -292,21 +301,52 @@ class Ace:
 MAX_TERM_ACES = 10_000
 
 
+def remaining(nets: Iterable[Network], excludes: Iterable[Network], family: AFI) -> list[Network]:
+    """`nets` (none: any address of `family`) minus `excludes`, as prefixes: what a line-per-match ACL,
+    which has no exceptions, must list. Empty when everything is excluded (the rule then matches nothing)."""
+    excludes = list(excludes)
+    out = list(nets) or [ipaddress.ip_network("0.0.0.0/0" if family == "ipv4" else "::/0")]
+    for x in ipaddress.collapse_addresses(excludes) if excludes else ():
+        nxt: list[Network] = []
+        for n in out:
+            if n.subnet_of(x):
+                continue
+            if x.subnet_of(n):
+                nxt.extend(n.address_exclude(x))
+            else:
+                nxt.append(n)
+        out = sorted(nxt, key=lambda n: (int(n.network_address), n.prefixlen))
+    return out
+
+
+def _endpoints(nets: tuple[Network, ...], excludes: tuple[Network, ...], family: AFI) -> list[Network | None]:
+    if not excludes:
+        return list(nets) or [None]
+    return [None if n.prefixlen == 0 else n for n in remaining(nets, excludes, family)]
+
+
 def expand_rule(rule: Rule, where: str = "") -> list[Ace]:
-    """The cross product a line-per-match ACL needs: sources x destinations x specs x ports."""
+    """The cross product a line-per-match ACL needs: sources x destinations (exclusions subtracted) x specs
+    x ports (or ICMP types) x DSCP values."""
     specs: Iterable[ServiceSpec | None] = rule.specs or (None,)
-    size = max(len(rule.sources), 1) * max(len(rule.destinations), 1) * sum(
-        max(len(s.source_ports), 1) * max(len(s.destination_ports), 1) if s else 1 for s in specs)
+    sources = _endpoints(rule.sources, rule.source_excludes, rule.family)
+    destinations = _endpoints(rule.destinations, rule.destination_excludes, rule.family)
+    size = len(sources) * len(destinations) * max(len(rule.dscp), 1) * sum(
+        max(len(s.source_ports), 1) * max(len(s.destination_ports), 1) * max(len(s.icmp_types), 1) if s else 1
+        for s in specs)
     if size > MAX_TERM_ACES:
         raise UnsupportedConstruct(f"{where}term {rule.name} expands to {size:,} ACL entries (sources x destinations x services x "
                                    f"ports; limit {MAX_TERM_ACES:,} per term): split it or use fewer, wider prefixes")
     out = []
-    for src in rule.sources or (None,):
-        for dst in rule.destinations or (None,):
+    for src in sources:
+        for dst in destinations:
             for spec in specs:
+                icmp = [(t, spec.icmp_code) for t in spec.icmp_types] if spec and spec.icmp_types else [(None, None)]
                 for sp in (spec.source_ports if spec and spec.source_ports else (None,)):
                     for dp in (spec.destination_ports if spec and spec.destination_ports else (None,)):
-                        out.append(Ace(rule, src, dst, spec.protocol if spec else None, sp, dp))
+                        for itype, icode in icmp:
+                            for d in rule.dscp or (None,):
+                                out.append(Ace(rule, src, dst, spec.protocol if spec else None, sp, dp, itype, icode, d))
     return out
 
 
@@ -329,12 +369,25 @@ def ace_canonical(f: ConcreteFilter, counters: str = "entry") -> ConcreteFilter:
                 label = r.name
             counter = {"entry": r.counter, "family": any_counter, "implicit": False}[counters]
             for ace in expand_rule(r, f"filter {f.name} "):
-                specs = (ServiceSpec(protocol=ace.protocol, source_ports=(ace.sport,) if ace.sport else (),
-                                     destination_ports=(ace.dport,) if ace.dport else ()),) if ace.protocol else ()
+                specs = (ace_spec(ace),) if ace.protocol else ()
                 rules.append(r.model_copy(update={
                     "name": label, "description": None, "specs": specs, "counter": counter,
-                    "sources": (ace.src,) if ace.src else (), "destinations": (ace.dst,) if ace.dst else ()}))
+                    "sources": (ace.src,) if ace.src else (), "destinations": (ace.dst,) if ace.dst else (),
+                    "source_excludes": (), "destination_excludes": (),
+                    "dscp": (ace.dscp,) if ace.dscp is not None else ()}))
     return f.model_copy(update={"rules": tuple(rules)})
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec(protocol: str, sport: PortRange | None, dport: PortRange | None, itype: int | None,
+          icode: int | None) -> ServiceSpec:
+    return ServiceSpec(protocol=protocol, source_ports=(sport,) if sport else (), destination_ports=(dport,) if dport else (),
+                       icmp_types=(itype,) if itype is not None else (), icmp_code=icode)
+
+
+def ace_spec(ace: Ace) -> ServiceSpec:
+    """The one-line service of an ACE (what an IOS-style parser reads back from it)."""
+    return _spec(ace.protocol, ace.sport, ace.dport, ace.icmp_type, ace.icmp_code)
 
 
 @dataclass(frozen=True)
@@ -361,6 +414,74 @@ def acl_lines(f: ConcreteFilter, family: AFI, remark_takes_seq: bool = True, ste
 
 def families(f: ConcreteFilter) -> list[AFI]:
     return [fam for fam in ("ipv4", "ipv6") if f.family_rules(fam)]
+
+
+# ---------------------------------------------------------------- what a platform can match: capabilities as data
+
+# Stateless ACL platforms: `established` is the TCP test (ACK or RST set), nothing else of conntrack exists.
+STATELESS_REFUSALS = {
+    **{f"state:{s}": f"connection_state {s} needs connection tracking, and these filters are stateless: only "
+                     "established (TCP with ACK or RST set) can be expressed" for s in ("new", "related", "invalid", "untracked")},
+    "state:established-not-tcp": "connection_state established means TCP with ACK or RST set on this stateless "
+                                 "platform: give protocols: [tcp]",
+    "fragment+established": "fragments cannot be combined with established",
+    "log_rate": "log_rate: logging is rate-limited for the whole device, not per entry",
+}
+NO_REJECT = {"action:reject": "action reject cannot be expressed (this platform's ACLs only accept / deny)"}
+
+def term_features(rule: Rule) -> list[str]:
+    """Every match feature a rule uses beyond addresses, protocols and ports, as keys a driver's
+    `term_refusals` may name (each also with `:<family>` appended: a platform may refuse it in one family)."""
+    keys: list[str] = []
+    if rule.action == "reject":
+        keys.append("action:reject")
+    for st in rule.states:
+        keys.append(f"state:{st}")
+    if "established" in rule.states and (not rule.specs or any(s.protocol != "tcp" for s in rule.specs)):
+        keys.append("state:established-not-tcp")
+    if rule.tcp_flags is not None:
+        f = rule.tcp_flags
+        keys += ["tcp_flags"] + (["tcp_flags:clear"] if f.clear else []) + (["tcp_flags:several-set"] if len(f.set) > 1 else [])
+        if "established" in rule.states:
+            keys.append("tcp_flags+established")
+    if any(s.icmp_types for s in rule.specs):
+        keys.append("icmp_type")
+    if any(s.icmp_code is not None for s in rule.specs):
+        keys.append("icmp_code")
+    if rule.fragment:
+        keys.append(f"fragment:{rule.fragment}")
+        if "established" in rule.states:
+            keys.append("fragment+established")
+    if rule.source_excludes or rule.destination_excludes:
+        keys.append("exclude")
+    if rule.dscp:
+        keys.append("dscp")
+        if len(rule.dscp) > 1:
+            keys.append("dscp:several")
+    if rule.hop_limit is not None:
+        h = rule.hop_limit
+        keys.append("hop_limit")
+        if h.lo != h.hi:
+            keys.append("hop_limit:range")
+            if h.lo != 0 and h.hi != 255:
+                keys.append("hop_limit:closed-range")
+    if rule.log_rate is not None:
+        keys.append("log_rate")
+    return keys + [f"{k}:{rule.family}" for k in keys]
+
+
+def term_problems(platform: str, refusals: dict[str, str], f: ConcreteFilter) -> list[str]:
+    """Every term of `f` this platform cannot express, each with the platform's reason (all of them, not
+    the first: one validate run or one refused plan lists everything to fix)."""
+    out: list[str] = []
+    for r in f.rules:
+        seen: set[str] = set()
+        for key in term_features(r):
+            why = refusals.get(key)
+            if why is not None and why not in seen:
+                seen.add(why)
+                out.append(f"{platform}: filter {f.name} term {r.name} ({r.family}): {why}")
+    return out
 
 
 def proto(protocol_names: dict[str, dict[str, str]], protocol: str | None, family: str, any_word: str) -> str:
@@ -495,6 +616,9 @@ class TemplateDriver(Driver):
     # Characters free text (descriptions, remarks) cannot carry on this CLI, each with the reason: the
     # `device_text` filter refuses them. Everything else prints literally as the rest of the line.
     text_refused: ClassVar[dict[str, str]] = {}
+    # Term matches this platform cannot express, keyed as `term_features` names them, each with the reason
+    # a refusal gives (the same table `netchange validate` reports from, rule NC180). See docs/FIREWALL.md.
+    term_refusals: ClassVar[dict[str, str]] = {}
     # Whether `"` delimits strings on this CLI (Junos, nft): then every printed line's quotes must balance.
     # Cisco-style CLIs take a description as the rest of the line, quotes included (FRR 8.4: measured).
     quoted_strings: ClassVar[bool] = True
@@ -527,6 +651,10 @@ class TemplateDriver(Driver):
         why = self.capability_refusal(kind, obj) if obj is not None and not isinstance(obj, str) else None
         if why:
             self.refuse(why)
+        if kind == "filter":
+            problems = self.filter_problems(obj)
+            if problems:
+                raise UnsupportedConstruct("\n".join(problems))
 
     def check_once(self, kind: str, obj: Any, ctx: Context) -> None:
         """`check`, once per object per render: n entry ops on one list would otherwise re-check it n times."""
@@ -534,15 +662,15 @@ class TemplateDriver(Driver):
             self.check(kind, obj, ctx)
             ctx.checked[id(obj)] = obj
 
-    def check_interface_filter(self, f: ConcreteFilter, actions: frozenset[str] = frozenset({"accept", "deny"})) -> None:
-        """Interface ACL platforms: attachments need interface + direction; only the actions they can express."""
+    def check_interface_filter(self, f: ConcreteFilter) -> None:
+        """Interface ACL platforms: attachments need interface + direction."""
         for att in f.attachments:
             if att.interface is None:
                 self.refuse(f"filter {f.name}: attachment to nftables hook {att.hook} has no meaning here (needs an interface)")
-        for r in f.rules:
-            if r.action not in actions:
-                self.refuse(f"filter {f.name} term {r.name}: action {r.action} cannot be expressed "
-                            f"(this platform's ACLs only {' / '.join(sorted(actions))})")
+
+    def filter_problems(self, f: ConcreteFilter) -> list[str]:
+        """Every term of `f` this platform cannot express (its `term_refusals`), each with the reason."""
+        return term_problems(self.platform.value, self.term_refusals, f)
 
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"{self.platform.value} cannot carry a {kind.replace('_', '-')} ({name})"

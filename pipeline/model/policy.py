@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import AFI, Network, Strict
-from .firewall import FwAction, ServiceSpec
+from .firewall import Fragment, FwAction, ServiceSpec
+from .matches import ByteRange, ConnState, LogRate, TcpFlags, ordered_states
 from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
 
 
@@ -38,17 +39,49 @@ KIND_ORDER: tuple[Kind, ...] = ("prefix_list", "community_list", "as_path_list",
 
 
 class Rule(Strict):
-    """One firewall term of one address family, fully resolved. Empty tuples mean 'any'."""
+    """One firewall term of one address family, fully resolved. Empty tuples (and None) mean 'any'.
+
+    A packet matches when it is from one of `sources` but none of `source_excludes`, to one of
+    `destinations` but none of `destination_excludes`, fits one of `specs` (protocol, ports, ICMP types),
+    and meets every other match given: connection tracking `states` (in CONN_STATES order), `tcp_flags`,
+    `fragment`, `dscp` (one of, ascending), `hop_limit` (IPv4 TTL / IPv6 hop limit)."""
 
     name: str
     family: AFI
     sources: tuple[Network, ...] = ()
     destinations: tuple[Network, ...] = ()
+    source_excludes: tuple[Network, ...] = ()
+    destination_excludes: tuple[Network, ...] = ()
     specs: tuple[ServiceSpec, ...] = ()
+    states: tuple[ConnState, ...] = ()
+    tcp_flags: TcpFlags | None = None
+    fragment: Fragment | None = None
+    dscp: tuple[int, ...] = ()
+    hop_limit: ByteRange | None = None
     action: FwAction
     log: bool = False
+    log_rate: LogRate | None = None
     counter: bool = False
     description: str | None = None
+
+    @field_validator("states")
+    @classmethod
+    def _state_order(cls, v: tuple) -> tuple:
+        return ordered_states(v)
+
+    @field_validator("dscp")
+    @classmethod
+    def _dscp_order(cls, v: tuple) -> tuple:
+        if any(not 0 <= d <= 63 for d in v):
+            raise ValueError("DSCP values are 0-63")
+        return tuple(sorted(set(v)))
+
+    @property
+    def matches_beyond_l4(self) -> bool:
+        """Does it match on anything besides addresses, protocols and ports?"""
+        return bool(self.source_excludes or self.destination_excludes or self.states or self.tcp_flags
+                    or self.fragment or self.dscp or self.hop_limit
+                    or any(s.icmp_types or s.icmp_code is not None for s in self.specs))
 
 
 class ConcreteFilter(Strict):

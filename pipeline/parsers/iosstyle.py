@@ -30,6 +30,8 @@ from pydantic import TypeAdapter, ValidationError
 from ..inventory import Attachment
 from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
+from ..model.matches import ByteRange, TcpFlags
+from .acl_words import FLAG_WORDS, ICMP_WORDS, dscp_value
 from .canonical import canonical_bounds
 from .focus import Focus
 from .ios_sections import SECTIONERS, Node, nest, sections_focused, wanted_header
@@ -223,10 +225,12 @@ Ports = tuple[tuple[int, int], ...]  # (lo, hi) pairs: cheap to hash, unlike Por
 
 
 @lru_cache(maxsize=8192)
-def service_spec(proto: str, sports: Ports, dports: Ports) -> ServiceSpec:
+def service_spec(proto: str, sports: Ports, dports: Ports, icmp_type: int | None = None,
+                 icmp_code: int | None = None) -> ServiceSpec:
     """Validated once per distinct spec; ACLs repeat the same few services many times."""
     return ServiceSpec(protocol=proto, source_ports=tuple(PortRange(lo=lo, hi=hi) for lo, hi in sports),
-                       destination_ports=tuple(PortRange(lo=lo, hi=hi) for lo, hi in dports))
+                       destination_ports=tuple(PortRange(lo=lo, hi=hi) for lo, hi in dports),
+                       icmp_types=(icmp_type,) if icmp_type is not None else (), icmp_code=icmp_code)
 
 
 class Unsupported(Exception):
@@ -620,11 +624,12 @@ class _Builder:
         if isinstance(fields, str):
             self.notes.add("filter", name, f"{label} skipped ({fields})", line)
         else:
-            sources, destinations, specs, action, log, counter = fields
+            sources, destinations, specs, action, log, counter, extra = fields
             acl["rules"].append({
                 "name": remark["name"] if remark and remark["name"] else label, "family": family,
                 "sources": sources, "destinations": destinations, "specs": specs, "action": action, "log": log,
-                "counter": counter, "description": " ".join(remark["lines"]) if remark and remark["lines"] else None})
+                "counter": counter, "description": " ".join(remark["lines"]) if remark and remark["lines"] else None,
+                **dict(extra)})
         if remark:
             remark["used"] = True
 
@@ -751,6 +756,8 @@ class _Builder:
 
 
 _RULE_FIELDS = frozenset(Rule.model_fields)
+# Matches an ACE may leave out (the values it gives are what _ace_fields built, ordered as Rule keeps them)
+_RULE_DEFAULTS_ALL = {k: (None if f.is_required() else f.default) for k, f in Rule.model_fields.items()}  # field order
 
 
 def _trusted_rule(values: dict) -> Rule:
@@ -763,7 +770,7 @@ def _trusted_rule(values: dict) -> Rule:
     """
     rule = Rule.__new__(Rule)
     _set = object.__setattr__
-    _set(rule, "__dict__", values)
+    _set(rule, "__dict__", {k: values.get(k, v) for k, v in _RULE_DEFAULTS_ALL.items()})
     _set(rule, "__pydantic_fields_set__", set(_RULE_FIELDS))
     _set(rule, "__pydantic_extra__", None)
     _set(rule, "__pydantic_private__", None)
@@ -810,9 +817,10 @@ def _route_map_entry(seq: int, e: dict) -> RouteMapEntry:
 
 # ---- ACL entries -----------------------------------------------------------------------------------
 
-# (sources, destinations, specs, action, log, counter) of one ACL entry
-AceFields = tuple[tuple, tuple, tuple, str, bool, bool]
+# (sources, destinations, specs, action, log, counter, other Rule fields as (name, value) pairs) of one entry
+AceFields = tuple[tuple, tuple, tuple, str, bool, bool, tuple]
 _GROUP_WORDS = ("addrgroup", "object-group", "net-group", "addressgroup", "address-group", "portgroup")
+_TTL_WORDS = ("ttl", "hop-limit")
 
 
 @lru_cache(maxsize=65536)
@@ -849,16 +857,103 @@ def _ace_fields(tokens: tuple[str, ...], family: AFI, standard: bool, wildcard_m
     if not standard:
         destinations, i = _operand(tokens, i, family, wildcard_masks)
         dports, i = parse_ports(tokens, i, proto)
+    icmp, i = _icmp_message(tokens, i, proto, family)
     log = counter = False
-    for option in tokens[i:]:
+    extra: dict = {}
+    flags: dict[str, bool] = {}
+    rest = tokens[i:]
+    j = 0
+    while j < len(rest):
+        option = rest[j]
+        arg = rest[j + 1] if j + 1 < len(rest) else None
         if option in ("log", "log-input"):
             log = True
         elif option in counter_words:
             counter = True
+        elif option == "established" and proto == "tcp":
+            extra["states"] = ("established",)
+        elif option in FLAG_WORDS and proto == "tcp":
+            flags[option] = True
+        elif option == "match-all" and proto == "tcp":
+            while j + 1 < len(rest) and rest[j + 1][:1] in "+-" and rest[j + 1][1:] in FLAG_WORDS:
+                j += 1
+                flags[rest[j][1:]] = rest[j][0] == "+"
+            if not flags:
+                raise Unsupported("match-all without flags")
+        elif option in ("fragments", "fragment"):
+            extra["fragment"] = "non-first"
+        elif option == "dscp" and arg is not None:
+            value = dscp_value(arg)
+            if value is None:
+                raise Unsupported(f"dscp '{arg}' not modelled")
+            extra["dscp"] = (value,)
+            j += 1
+        elif option in _TTL_WORDS and arg is not None:
+            extra["hop_limit"], used = _ttl(rest[j + 1:])
+            j += used
         else:
             raise Unsupported(f"option '{option}' not modelled")
-    specs = (service_spec(proto, sports, dports),) if proto else ()
-    return sources, destinations, specs, action, log, counter
+        j += 1
+    if flags:
+        extra["tcp_flags"] = _tcp_flags(tuple(sorted(flags.items())))
+    if icmp is not None and not proto:
+        raise Unsupported("an ICMP message without protocol icmp")
+    specs = (service_spec(proto, sports, dports, *(icmp or (None, None))),) if proto else ()
+    return sources, destinations, specs, action, log, counter, tuple(sorted(extra.items()))
+
+
+def _icmp_message(tokens: tuple[str, ...], i: int, proto: str, family: AFI) -> tuple[tuple[int, int | None] | None, int]:
+    """An ICMP message after the destination: a name (IOS/EOS words), `TYPE [CODE]` numbers, or AOS-CX's
+    `icmp-type T [icmp-code C]` -> ((type, code), next index)."""
+    if proto not in ("icmp", "icmpv6") or i >= len(tokens):
+        return None, i
+    tok = tokens[i]
+    if tok == "icmp-type" and i + 1 < len(tokens) and tokens[i + 1].isdigit():
+        itype, i = int(tokens[i + 1]), i + 2
+        icode = None
+        if i + 1 < len(tokens) and tokens[i] == "icmp-code" and tokens[i + 1].isdigit():
+            icode, i = int(tokens[i + 1]), i + 2
+        return _icmp_checked(itype, icode), i
+    if tok.isdigit():
+        itype, i = int(tok), i + 1
+        icode = None
+        if i < len(tokens) and tokens[i].isdigit():
+            icode, i = int(tokens[i]), i + 1
+        return _icmp_checked(itype, icode), i
+    word = ICMP_WORDS[family].get(tok.lower())
+    if word is not None:
+        return word, i + 1
+    return None, i
+
+
+def _icmp_checked(itype: int, icode: int | None) -> tuple[int, int | None]:
+    if itype > 255 or (icode is not None and icode > 255):
+        raise Unsupported("ICMP type or code above 255")
+    return itype, icode
+
+
+def _ttl(args: tuple[str, ...]) -> tuple[ByteRange, int]:
+    """`eq N`, `gt N`, `lt N`, `range A B` or a bare `N` (AOS-CX) -> (range, tokens used)."""
+    op = args[0]
+    if op.isdigit():
+        return ByteRange(lo=int(op), hi=int(op)), 1
+    n = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+    if n is None or n > 255:
+        raise Unsupported(f"ttl '{' '.join(args[:2])}' not modelled")
+    if op == "eq":
+        return ByteRange(lo=n, hi=n), 2
+    if op == "gt" and n < 255:
+        return ByteRange(lo=n + 1, hi=255), 2
+    if op == "lt" and n > 0:
+        return ByteRange(lo=0, hi=n - 1), 2
+    if op == "range" and len(args) > 2 and args[2].isdigit() and n <= int(args[2]) <= 255:
+        return ByteRange(lo=n, hi=int(args[2])), 3
+    raise Unsupported(f"ttl '{' '.join(args[:3])}' not modelled")
+
+
+@lru_cache(maxsize=256)
+def _tcp_flags(flags: tuple[tuple[str, bool], ...]) -> TcpFlags:
+    return TcpFlags(**dict(flags))
 
 
 def _operand(tokens: tuple[str, ...], i: int, family: AFI, wildcard_masks: bool) -> tuple[tuple, int]:

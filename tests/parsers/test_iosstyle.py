@@ -256,7 +256,7 @@ ip access-list extended EDGE
  permit udp 10.1.0.0 0.0.255.255 gt 1023 any eq domain log
  deny tcp any any neq 22
  deny ip 10.0.0.0 0.255.0.255 any
- permit tcp any any established
+ permit tcp any any eq 22 precedence critical
  permit ip object-group X any
  deny ip any any log
 """
@@ -277,8 +277,42 @@ def test_ios_extended_acl_remarks_operands_ports():
     reasons = [s.split(": ", 2)[1] for s in skipped_with(p, "filter EDGE")]
     assert reasons == ["line4 skipped ('neq' ports are a negation the model cannot express)",
                        "line5 skipped (non-contiguous wildcard 10.0.0.0 0.255.0.255)",
-                       "line6 skipped (option 'established' not modelled)",
+                       "line6 skipped (option 'precedence' not modelled)",
                        "line7 skipped (object-group references are not modelled)"]
+
+
+def test_ios_entries_with_icmp_messages_established_flags_fragments_dscp_and_ttl():
+    """What the parsers noted as 'not modelled' before issue 16, as `show running-config` prints it."""
+    from pipeline.model.matches import ByteRange, TcpFlags
+
+    p = parse_both(cisco_ios, """\
+ip access-list extended NEW
+ permit icmp any any echo
+ permit icmp any any packet-too-big
+ permit icmp any any 3 13 log
+ permit tcp any 192.0.2.0 0.0.0.255 established
+ permit tcp any any eq 8080 match-all +syn -ack
+ deny ip any any fragments
+ permit udp any any dscp ef
+ deny ip any any ttl lt 2
+ permit tcp any any match-any +syn +fin
+ipv6 access-list NEW6
+ permit icmp any any echo-reply
+ permit tcp any any syn
+""")
+    base = {"family": "ipv4", "action": "accept"}
+    r = p.filters["NEW"].rules
+    assert r[0] == Rule(name="line1", **base, specs=(ServiceSpec(protocol="icmp", icmp_types=(8,)),))
+    assert r[1].specs == (ServiceSpec(protocol="icmp", icmp_types=(3,), icmp_code=4),)
+    assert r[2].specs == (ServiceSpec(protocol="icmp", icmp_types=(3,), icmp_code=13),) and r[2].log
+    assert r[3] == Rule(name="line4", **base, destinations=(net("192.0.2.0/24"),), specs=(tcp(),), states=("established",))
+    assert r[4].tcp_flags == TcpFlags(syn=True, ack=False) and r[4].specs == (tcp(8080),)
+    assert r[5] == Rule(name="line6", family="ipv4", action="deny", fragment="non-first")
+    assert r[6].dscp == (46,) and r[7].hop_limit == ByteRange(lo=0, hi=1) and len(r) == 8
+    assert [s.split(": ", 2)[1] for s in skipped_with(p, "filter NEW")] == ["line9 skipped (option 'match-any' not modelled)"]
+    v6 = p.filters["NEW6"].rules
+    assert v6[0].specs == (ServiceSpec(protocol="icmpv6", icmp_types=(129,)),)
+    assert v6[1].tcp_flags == TcpFlags(syn=True)
 
 
 def test_numbered_and_ipv6_acls_and_attachments():

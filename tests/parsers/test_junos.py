@@ -101,7 +101,8 @@ def test_aerleon_loopback_filter():
     assert next(r for r in f.rules if r.name == "allow-vrrp").specs == (ServiceSpec(protocol="112"),)
     assert f.rules[-1] == Rule(name="discard-default", family="ipv4", action="deny", counter=True)
     assert any("ratelimit-large-dns" in s and "next term" in s for s in p.skipped)
-    assert any("allow-dns-fragments" in s and "200.1.1.3/32 except" in s for s in p.skipped)
+    assert frag.sources == () and frag.source_excludes == (net("200.1.1.3/32"),) and frag.fragment == "non-first"
+    assert not any("allow-dns-fragments" in s for s in p.skipped)  # `0.0.0.0/0` + `except`, `is-fragment`: modelled
 
 
 def test_hier_config_filter_and_attachment():
