@@ -357,6 +357,8 @@ _HOOK = re.compile(r"hook-(input|forward|output)\Z")
 _HEADER = _p(r"type filter hook (?P<hook>input|forward|output) priority (?:filter|-?\d+); policy (?P<policy>accept|drop);")
 _JUMP = _p(r'(?:(?:iif|oif)name "[A-Za-z0-9/._:-]+" )?jump (?P<target>\S+)')
 _VERDICT_END = re.compile(r'(?:^|\s)(?:accept|drop|reject)(?: comment "[^"]*")?\Z')
+# a rate-limited log rule printed before its term's verdict rule (`log_rate`: nft limits per rule)
+_LOG_END = re.compile(r'(?:^|\s)limit rate \d+/(?:second|minute|hour|day) log prefix "[^"]*"(?: comment "[^"]*")?\Z')
 
 
 def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
@@ -384,7 +386,7 @@ def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
                 problems.append(("base chain rule other than a jump", line))
             elif not (scope.has("filter", m.group("target")) or (running and m.group("target") in running)):
                 problems.append(("jump to a chain neither named nor running", line))
-        elif re.search(r"\b(?:jump|goto)\b", outside) or not _VERDICT_END.search(body):
+        elif re.search(r"\b(?:jump|goto)\b", outside) or not (_VERDICT_END.search(body) or _LOG_END.search(body)):
             problems.append(("filter rule that is not a match-and-verdict line", line))
 
     for line in lines:

@@ -33,6 +33,10 @@ def _golden_cases():
         case, target = f.stem.split(".", 1)
         if case.startswith("CHG-"):
             yield pytest.param(load_change(EXAMPLES / f"{case}.yaml")[0], target, f, id=f.stem)
+        elif case.startswith("term-"):  # one firewall match per file (tests/render/test_term_capabilities.py)
+            from render.test_term_capabilities import one_term
+
+            yield pytest.param(one_term(case.removeprefix("term-")), PLATFORM_HOST[target], f, id=f.stem)
         else:
             yield pytest.param(CASES[case], PLATFORM_HOST[target], f, id=f.stem)
 
