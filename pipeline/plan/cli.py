@@ -59,6 +59,9 @@ def register(app: typer.Typer) -> None:
         change, _ = load_change(change_file)
         project = Project.find(change_file.parent)
         inv = Inventory(inventory) if inventory else project.inventory
+        from ..validate.gate import require_valid
+
+        require_valid(change_file, project, inv)  # what `validate` refuses is never planned
         store = project.objects
         n = len(targets(change, inv))
         plans, errors = [], []
