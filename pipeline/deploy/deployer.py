@@ -239,9 +239,13 @@ class Deployer:
         d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
         driver = d.session.driver
         d.session.mode = driver.commit_mode_for(text)
-        why = driver.preflight(text, strategy=d.plan.strategy, edits=bool(d.commands))
+        touched = [(e["kind"], tuple(e["key"]) if isinstance(e["key"], list) else e["key"])
+                   for e in self._expect(d, "expect_after_commit")]
+        why = driver.preflight(text, strategy=d.plan.strategy, edits=bool(d.commands), touched=touched)
         if why:
             raise Refused(f"{d.name}: {why}")
+        for note in driver.preflight_notes(text, strategy=d.plan.strategy, edits=bool(d.commands), touched=touched):
+            d.checks.append(checks.CheckResult("preflight", True, note))
         obs = driver.observer(d.session.conn, d.name)
         unseen = [str(e.prefix) for e in self.change.verify.routes if e.device == d.name
                   and (obs is None or "route" not in obs.answers or f"ipv{e.prefix.version}" not in obs.route_families)]
