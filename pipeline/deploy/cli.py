@@ -101,6 +101,11 @@ def register(app: typer.Typer) -> None:
         from ..inventory import Inventory
 
         inv = Inventory(inventory) if inventory else project.inventory
+        if phase in ("all", "commit"):
+            # What `validate` refuses is never sent (a rollback from the journal is never blocked by it).
+            from ..validate.gate import require_valid
+
+            require_valid(change_file, project, inv, exit_code=EXIT["refused"])
         cleanup = None
         if verify_traffic:
             opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, inv, opts.progress, collector)

@@ -419,11 +419,6 @@ class Deployer:
     # ---- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
         change = self.change
-        if self.opts.phase in ("all", "commit"):
-            # What `validate` refuses is never sent (a rollback from the journal is never blocked by it).
-            from ..validate.gate import require_valid
-
-            require_valid(self.change_file, self.project, self.inventory, exit_code=Refused.exit_code)
         if not self.opts.ignore_window and change.window and not change.window.contains(self.opts.now or dt.datetime.now(dt.timezone.utc)):
             return self._finish("refused", f"outside the change window {change.window.not_before} – {change.window.not_after}")
         with self.lock:
