@@ -4,6 +4,7 @@ unless asked for with `netchange -v …` or NETCHANGE_DEBUG=1."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -145,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         return _exit_code(2, argv)
     except Exception as e:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         return _unexpected(e)
+    finally:
+        if argv is None:  # the `netchange` process itself (not a caller running several commands)
+            # The process ends next: without this, its final garbage collection walks every object the
+            # run made (models, templates, SSH state), ~0.5 s here; freezing leaves that to the OS.
+            gc.freeze()
     return 0
 
 

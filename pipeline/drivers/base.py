@@ -110,6 +110,11 @@ class Driver:
         worth knowing (FRR: in place although the delay timer is on, because nothing live sees the edits)."""
         return []
 
+    def prompt_pattern(self, base_prompt: str) -> str | None:
+        """A regular expression matching the device's prompt in every mode a command is sent in, from the
+        prompt netmiko found at login; None: let netmiko find the prompt before each command."""
+        return None
+
     def observer(self, conn: Any, host: str) -> Observer | None:
         """A reader of the device's BGP state over *conn*; None on platforms without BGP."""
         return self.observer_class(conn, host) if self.observer_class is not None else None

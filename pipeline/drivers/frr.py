@@ -43,6 +43,10 @@ class FrrDriver(TemplateDriver):
                     "(FRR has no ACLs on interfaces)")
         return super().unsupported_kind_message(kind, name)
 
+    def prompt_pattern(self, base_prompt: str) -> str | None:
+        """vtysh prompts are `HOST#` and `HOST(config...)#` (`HOST>` before enable)."""
+        return rf"{re.escape(base_prompt)}(?:\([\w.-]+\))?[>#]" if base_prompt else None
+
     def preflight(self, running: str, *, strategy: str | None, edits: bool,
                   touched: Iterable[tuple[str, object]] = ()) -> str | None:
         """With the default `bgp route-map delay-timer` (5 s) FRR applies route-map and list edits by itself
