@@ -47,7 +47,7 @@ REVERT_RACE = 60.0
 
 @dataclass
 class Options:
-    workers: int = 20
+    workers: int = 50
     canary: str | None = None
     batch: int | None = None
     ignore_window: bool = False
@@ -81,6 +81,10 @@ class Device:
     status: str = "pending"
     error: str | None = None
     post_policy: DevicePolicy | None = None  # as read at the barrier
+    # The running configuration as read after the last configuration command netchange sent (the barrier,
+    # or the re-read after phase 2's switches): what the post-check re-plans (refresh commands do not
+    # configure anything, so reading it again would only cost a round trip and a parse).
+    post_text: str | None = None
     held: Held | None = None  # phase 1 waits on the device for its confirmation
     held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
     _connection: Any = None  # the context manager behind `session`
@@ -304,7 +308,7 @@ class Deployer:
         bad = unmet(current, self._expect(d, which), d.session.driver.canonical)
         if bad:
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
-        d.post_policy = current
+        d.post_policy, d.post_text = current, text
         d.event("barrier", ok=True, checked=len(self._expect(d, which)))
         self.journal.write("barrier", d.name)
 
@@ -312,10 +316,15 @@ class Deployer:
         driver = d.session.driver
         obs = driver.observer(d.session.conn, d.name)
         if d.switch_commands:
+            d.post_text = None  # configured again: read again
             res = d.session.push(d.switch_commands, tag=f"{self.change.id}-{d.name}-switch")
             d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
             self.journal.write("switched", d.name)
-        policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
+        if d.post_policy is not None and not d.switch_commands:
+            policy = d.post_policy
+        else:
+            d.post_text = d.session.fetch()
+            policy = d.session.driver.parse(d.post_text)
         for r in d.refresh:
             before = obs.updates_sent(r["neighbor"]) if obs and r["direction"] == "out" else None
             t0 = time.monotonic()
@@ -354,9 +363,11 @@ class Deployer:
                 f"no soft out on this platform: waited {wait} s for its own re-send to {len(outs)} neighbor(s)"))
 
     def _postcheck(self, d: Device) -> None:
-        final = plan_device(d.host, d.session.driver, d.session.fetch(), self.change, self.store, d.plan.strategy if d.plan else None)
+        text, when = (d.post_text, "read after the last configuration command") if d.post_text is not None \
+            else (d.session.fetch(), "read now")
+        final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None)
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
-                                           "re-plan is empty" if final.empty else f"still differs: {final.ops[:3]}"))
+                                           f"re-plan is empty ({when})" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
             raise DeviceError(f"{d.name}: after the refresh the device does not hold the intended policy: {final.ops[:3]}")
         obs = d.session.driver.observer(d.session.conn, d.name)

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="write here instead of stdout"),
         strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned (default: the change's)"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
-        workers: int = typer.Option(20, "--workers", help="concurrent devices"),
+        workers: int = typer.Option(50, "--workers", help="concurrent devices"),
         detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                                help="exit 0: no changes, 2: changes, 1: error (as terraform plan)"),
     ) -> None:

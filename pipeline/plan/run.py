@@ -186,7 +186,7 @@ def fetch_running(host: Host, conn=None) -> str:
 
 
 def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, strategy: str | None = None,
-              workers: int = 20, progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
+              workers: int = 50, progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
     """Fetch each target concurrently (nornir threaded runner) and plan it as it arrives."""
     from nornir.core.task import Result, Task
 
