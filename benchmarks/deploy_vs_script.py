@@ -48,10 +48,15 @@ routing:
 """
 
 
+# Both run as a user's Python does: byte-compiled modules cached (PYTHONDONTWRITEBYTECODE, set on some CI
+# machines, would make netchange compile its own modules from source on every run; the script is one file).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(argv: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
     """(wall seconds, peak RSS MB, output) of one child process."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env or ENV, cwd=cwd)
     out = p.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
@@ -75,6 +80,8 @@ def main() -> None:
     from pipeline.lab.lab import _dump_topology
 
     topo.write_text(_dump_topology(generate(args.edges)))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "pipeline"), str(REPO / "benchmarks")],
+                   env=ENV, check=False)
     lab = Lab(topo, prefix=args.prefix)
     if not (args.reuse and lab.is_up()):
         t0 = time.monotonic()
