@@ -510,6 +510,9 @@ class Deployer:
             if self.opts.pause_before_refresh:
                 self._say(f"{label}: holding {self.opts.pause_before_refresh:.0f} s before the refresh")
                 time.sleep(self.opts.pause_before_refresh)
+            if self.opts.pause_before_refresh or "after_barrier" in self.opts.hooks:
+                for d in wave:  # someone else had the devices since the barrier read: the post-check reads again
+                    d.post_text = None
             self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s)")
             failed = self._parallel(self._refresh, wave, "refresh")
             if failed:
