@@ -612,10 +612,14 @@ class Deployer:
     def _rollback_from_journal(self) -> dict:
         originals = self.journal.originals()
         touched = [d for d in self.devices if d.name in originals]
-        if not touched:  # (it used to say "restored 0 device(s)", exit 0, and change nothing)
-            return self._finish("refused", f"nothing to roll back: no unfinished deploy of {self.change.id} in "
-                                f"{self.journal.path.parent}; to take back a completed deploy run "
-                                f"`netchange undo {self.change_file}`")
+        if not touched:  # (it used to say "rolled_back: restored 0 device(s)", exit 0, whatever had happened)
+            last = self.journal.last_outcome()
+            if last == "done":  # a completed deploy: rolling back is not what finishes anything, undo is
+                return self._finish("refused", f"nothing to roll back: the last deploy of {self.change.id} completed; "
+                                    f"to take it back run `netchange undo {self.change_file}`")
+            # e.g. a shard that already rolled itself back, while the pipeline's rollback job runs on every shard
+            return self._finish("no_op", f"nothing to roll back: no unfinished deploy of {self.change.id} in "
+                                f"{self.journal.path.parent}" + (f" (its last run ended {last})" if last else ""))
         refreshed = self.journal.devices_with("refreshed")
         targets = self.journal.refresh_targets()
         holds = self._unconfirmed_holds()  # (all read from the interrupted run, before this run's own start)
