@@ -673,7 +673,7 @@ class TemplateDriver(Driver):
                 continue
 
             def same(a: AclLine, b: AclLine) -> bool:
-                return self.emit("acl_line", a, fam, ctx) == self.emit("acl_line", b, fam, ctx)
+                return self.emit("acl_line", a, fam, ctx) == self.emit("acl_line", b, fam, ctx)  # noqa: B023 (used in this iteration only)
 
             gone = [before[k] for k in sorted(before) if k not in after or not same(before[k], after[k])]
             gone_seqs = sorted({g.seq for g in gone})  # `no SEQ` removes everything under that seq

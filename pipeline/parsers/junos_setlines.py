@@ -143,7 +143,7 @@ def set_format_lines(text: str) -> tuple[list[SetLine], list[SetLine], list[str]
             deactivated = [d for d in deactivated if d != tuple(words)]
         elif verb == "delete":
             n = len(words)
-            lines = [l for l in lines if l[:n] != tuple(words)]
+            lines = [ln for ln in lines if ln[:n] != tuple(words)]
         else:
             notes.append(f"junos: line not understood, ignored: {raw.strip()[:120]}")
     return lines, deactivated, notes

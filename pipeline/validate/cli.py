@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sys
 from enum import Enum
 from pathlib import Path
