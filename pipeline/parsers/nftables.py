@@ -80,7 +80,7 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
         kind, body = next(iter(item.items()))
         if not isinstance(body, dict):
             continue
-        fam, table = body.get("family", ""), body.get("table", body.get("name", ""))
+        fam, table = body.get("family", ""), body["table"] if "table" in body else body.get("name", "")
         if kind == "table" and (fam, table) == (MANAGED_FAMILY, MANAGED_TABLE):
             managed_table = True
         if kind == "table" and fam not in _FILTER_FAMILIES:

@@ -31,7 +31,8 @@ class Notes(list):
 
     def note(self, text: str, line: str | None = None) -> None:
         """A note with the device's own text of what was not modelled, owned like `append`."""
-        super().append(Skipped(text, *(self._owner or (None, None)), line))
+        kind, name = self._owner or (None, None)
+        super().append(Skipped(text, kind, name, line))
 
     def info(self, text: str) -> None:
         """A note that a rewrite of its object loses nothing: never attributed, never blocks a plan."""
