@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable, cast
 
 import jinja2
 
@@ -115,10 +115,10 @@ def print_gate(value: object) -> str:
     character or line break in it would start a command of its own: refused, never split."""
     kind = type(value)
     if kind is Printed:
-        return value
+        return cast(Printed, value)
     if kind is int:  # seq numbers, lengths, ASNs: the commonest values, and never a line break
         return str(value)
-    text = value if kind is str else str(value)
+    text = cast(str, value) if kind is str else str(value)
     bad = find_line_breaking(text)
     if bad is not None:
         raise UnsupportedConstruct(f"refusing to print a value with a control character or line break "
@@ -614,6 +614,7 @@ class TemplateDriver(Driver):
     def binding_lines(self, group: list[O.Op], ctx: Context) -> list[str]:
         changes = []
         for op in group:
+            assert isinstance(op, (O.Bind, O.Unbind))  # render_ops groups only these
             self.check("binding", op.binding, ctx)
             ctx.neighbor(op.binding)
             if isinstance(op, O.Bind):
@@ -738,6 +739,6 @@ def _key_name(key: object) -> str:
 
 
 def _absent_binding(key: object) -> NeighborBinding:
-    nbr, afi, direction = key  # type: ignore[misc]
+    nbr, afi, direction = cast("tuple[str, str, str]", key)
     return NeighborBinding(neighbor=nbr, afi=afi, direction=direction, state="absent")
 

@@ -31,7 +31,7 @@ def check_prefix_allowed(net: IPNet | IPIface | IPAddr) -> None:
     n = ipaddress.ip_network(str(net), strict=False)
     if n.version == 4 and n.overlaps(FORBIDDEN):
         raise ValueError(f"{net} overlaps 192.0.2.0/24, this machine's uplink: never use it in the lab")
-    if not any(n.version == a.version and n.subnet_of(a) for a in ALLOWED):
+    if not any(n.version == a.version and n.subnet_of(a) for a in ALLOWED):  # type: ignore[arg-type]  # same version
         raise ValueError(f"{net} is outside the documentation/benchmark prefixes ({', '.join(map(str, ALLOWED))})")
 
 
@@ -184,8 +184,8 @@ class Topology(Strict):
                     if via != "blackhole" and self.link_between(name, via) is None:
                         raise ValueError(f"{name}: route {r.prefix} via {via}: no direct link to {via}")
             for peer in node.expect:
-                ln = self.link_between(name, peer)
-                if ln is None or not ln.bgp:
+                link = self.link_between(name, peer)
+                if link is None or not link.bgp:
                     raise ValueError(f"{name}: expect names {peer}, which is not a BGP peer")
             for rm in sorted(set(self.route_maps_needed(name)) - defined_route_maps(node.policy)):
                 raise ValueError(f"{name}: route-map {rm} is bound to a session but not defined in policy")
