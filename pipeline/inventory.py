@@ -355,8 +355,8 @@ def _secret_keys(node: Any, role: str) -> list[tuple[str, tuple]]:
             if "password" in copts:
                 found.append((f"{name} connection_options.{cname}", base + ("password",)))
             extras = copts.get("extras")
-            for k in SECRET_KEYS if isinstance(extras, dict) else ():
-                if k in extras:
+            for k in SECRET_KEYS:
+                if isinstance(extras, dict) and k in extras:
                     found.append((f"{name} connection_options.{cname}.extras", base + ("extras", k)))
 
     if not isinstance(node, dict):

@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, ClassVar, Iterable, cast
+from typing import Any, Callable, ClassVar, Iterable, NoReturn, cast
 
 import jinja2
 
@@ -512,7 +512,7 @@ class TemplateDriver(Driver):
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"{self.platform.value} cannot carry a {kind.replace('_', '-')} ({name})"
 
-    def refuse(self, what: str) -> None:
+    def refuse(self, what: str) -> NoReturn:
         raise UnsupportedConstruct(f"{self.platform.value}: {what}")
 
     # -- public API

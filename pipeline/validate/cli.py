@@ -75,7 +75,7 @@ def validate(
     if inventory is not None and not (inventory / "hosts.yaml").is_file():
         raise InputError("inventory folder has no hosts.yaml", Location(str(inventory)))
     when = (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)) if now else None
-    v = Validator(project, inventory, **({"now": when} if when else {}))
+    v = Validator(project, inventory, now=when) if when else Validator(project, inventory)
     results = {v.display(p): v.validate(p) for p in paths}
     if format == Format.text:
         # plain in a file, under NO_COLOR or off a terminal
