@@ -197,6 +197,14 @@ class Topology(Strict):
     def link_between(self, a: str, b: str) -> Link | None:
         return next((ln for ln in self.links if {ln.a, ln.b} == {a, b}), None)
 
+    def next_hop(self, node: str, via: str, version: int) -> IPAddr:
+        """The address of *via* on its link with *node*: a route's next hop (validated to exist)."""
+        link = self.link_between(node, via)
+        addr = link.address(via, version) if link is not None else None
+        if addr is None:
+            raise ValueError(f"{node}: no IPv{version} link address of {via}")
+        return addr.ip
+
     def links_of(self, node: str) -> list[Link]:
         return [ln for ln in self.links if node in (ln.a, ln.b)]
 

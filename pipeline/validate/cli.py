@@ -79,11 +79,12 @@ def validate(
     results = {v.display(p): v.validate(p) for p in paths}
     if format == Format.text:
         # plain in a file, under NO_COLOR or off a terminal
-        console = plain_console(file=io.StringIO() if output else sys.stdout, no_color=output is not None,
+        buf = io.StringIO()
+        console = plain_console(file=buf if output else sys.stdout, no_color=output is not None,
                                 highlight=False, soft_wrap=True)
         report.text(results, console)
         if output:
-            _write(output, console.file.getvalue())
+            _write(output, buf.getvalue())
     else:
         render = {Format.json: report.to_json, Format.junit: report.to_junit, Format.codequality: report.to_codequality}[format]
         _write(output, render(results))
