@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 import heapq
+from typing import Any
 
 from ..errors import NetchangeError
 from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Unbind
@@ -17,7 +18,7 @@ _KIND_RANK = {"prefix_list": 0, "community_list": 1, "as_path_list": 2, "route_m
 _VERB_RANK = {"Create": 0, "AddEntry": 1, "ModifyEntry": 2, "ReplaceFilter": 2, "Bind": 3, "Unbind": 4, "RemoveEntry": 5, "Delete": 6}
 
 
-def _refs(entry_or_obj) -> list[tuple[str, str]]:
+def _refs(entry_or_obj: object) -> list[tuple[str, str]]:
     # Looked up on the class: a missing attribute on a pydantic instance costs an exception per entry.
     f = getattr(type(entry_or_obj), "references", None)
     return list(f(entry_or_obj)) if f else []
@@ -107,7 +108,7 @@ class _Graph:
         self.n = n
         self.succ: list[set[int]] = [set() for _ in range(n)]
 
-    def barrier(self, table: dict, key) -> int:
+    def barrier(self, table: dict[Any, int], key: Any) -> int:
         if key not in table:
             table[key] = len(self.succ)
             self.succ.append(set())
