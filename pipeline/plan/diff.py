@@ -82,7 +82,7 @@ def apply_desired(running: DevicePolicy, desired: list[Desired]) -> DevicePolicy
     return intended
 
 
-def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[str, object]] | None = None,
+def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[Kind, object]] | None = None,
          canonical: Canonical | None = None) -> list[Op]:
     """Ops for every object that differs (restricted to `only` = {(kind, key)} when given); `canonical` is
     the platform's `Driver.canonical`, so that a difference only in how the device prints it is none."""
