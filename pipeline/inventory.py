@@ -207,7 +207,7 @@ class Inventory:
         return {role: Path(self.config.options[k]) for k, role in self._FILE_OPTIONS.items()
                 if isinstance(self.config.options.get(k), str) and Path(self.config.options[k]).is_file()}
 
-    def _init_nornir(self):
+    def _init_nornir(self) -> Any:  # a Nornir object (nornir is imported when first used)
         from nornir import InitNornir
 
         inventory: dict[str, Any] = {"plugin": self.config.plugin, "options": dict(self.config.options)}

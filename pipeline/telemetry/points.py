@@ -69,7 +69,7 @@ class Resolved:
 class Points:
     """The inventory's observation points."""
 
-    def __init__(self, inventory):
+    def __init__(self, inventory: Any) -> None:  # an Inventory
         self.points: list[InventoryPoint] = []
         for name, host in inventory.hosts.items():
             tel = getattr(host.data, "telemetry", None)
