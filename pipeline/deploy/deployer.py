@@ -234,6 +234,10 @@ class Deployer:
         d.session = DeviceSession(d.host, cm.__enter__())
         d._connection = cm
 
+    def _connect_and_guard(self, d: Device) -> None:
+        self._connect(d)
+        self._guard(d)
+
     def _close(self, d: Device) -> None:
         if d._connection is not None:
             with contextlib.suppress(Exception):
@@ -241,6 +245,7 @@ class Deployer:
             d._connection = None
 
     def _guard(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         text = d.session.fetch()
         running_hash = config_hash(text)
         if self.reviewed is not None:
@@ -280,6 +285,7 @@ class Deployer:
                 raise Refused(f"{d.name}: {down[0].name} failed ({down[0].detail})")
 
     def _commit(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         hold = self.hold if self.opts.phase == "all" else None  # a phased deploy commits for good (one job each)
         d.status = "committing"  # (a failure now leaves the device's state unknown until it is read again)
         res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}", hold=hold)
@@ -297,6 +303,7 @@ class Deployer:
         """The wave's checks passed: make the held commit permanent."""
         if d.held is None:
             return
+        assert d.session is not None
         out = d.session.confirm(d.held)
         self.journal.write("confirmed", d.name)
         d.event("confirm", mode=d.held.mode, output=out[-500:])
@@ -318,6 +325,7 @@ class Deployer:
 
     def _barrier(self, d: Device) -> None:
         """Re-read the device: every object phase 1 touched must now be exactly as planned."""
+        assert d.session is not None  # connected (_connect) before any step runs
         text = d.session.fetch()
         current = d.session.driver.parse(text)
         which = "expect_after_switch" if self.opts.phase == "refresh" and not d.switch_commands else "expect_after_commit"
@@ -329,6 +337,7 @@ class Deployer:
         self.journal.write("barrier", d.name)
 
     def _refresh(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         driver = d.session.driver
         obs = driver.observer(d.session.conn, d.name)
         if d.switch_commands:
@@ -380,6 +389,7 @@ class Deployer:
     def _await_own_resend(self, d: Device) -> None:
         """Platforms that ignore `soft out` (AOS-CX) re-send by themselves some seconds after a policy
         change: wait for that instead of pretending the refresh happened when the command returned."""
+        assert d.session is not None
         driver = d.session.driver
         outs = [r for r in d.refresh if r["direction"] == "out"]
         wait = driver.outbound_resend_seconds
@@ -423,6 +433,7 @@ class Deployer:
                 raise DeviceError(f"{d.name}: still unreachable for its rollback ({e})") from None
         if d.session is None:
             self._connect(d)
+        assert d.session is not None
         reverted = self._revert_held(d)
         original = d.original or policy_from_json(self.journal.originals()[d.name])
         extra = {(r["neighbor"], r["afi"], r["direction"]) for r in d.refresh}
@@ -448,6 +459,7 @@ class Deployer:
                 self.journal.write("reverted", d.name, by="device")
                 d.held = d.held_until = None
                 return "device"
+        assert d.session is not None
         try:
             done = d.session.revert(d.held)
         except NetchangeError as e:
@@ -460,6 +472,7 @@ class Deployer:
         return "platform"
 
     def _gc(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         res = d.session.push(d.gc_commands, tag=f"{self.change.id}-{d.name}-gc")
         d.event("gc", commands=res.sent)
         d.final_policy = d.session.driver.parse(d.session.fetch())
@@ -507,9 +520,9 @@ class Deployer:
         self._await_self_reverts(holds)
         self._say(f"guard: connecting to {len(self.devices)} device(s)")
         # Each device is guarded as soon as its own session is up (no need to wait for the slowest connect).
-        failed = self._parallel(lambda d: (self._connect(d), self._guard(d)), self.devices, "connect+guard")
+        failed = self._parallel(self._connect_and_guard, self.devices, "connect+guard")
         if failed:
-            return self._finish("refused", "; ".join(d.error for d in failed))
+            return self._finish("refused", "; ".join(d.error or "" for d in failed))
         still = [d.name for d in self.devices if holds.get(d.name, {}).get("self_reverted") and d.plan is not None
                  and d.plan.empty]
         if still:
@@ -542,7 +555,7 @@ class Deployer:
             # each device is re-read as soon as its own commit is done; the barrier is that all of them passed
             failed = self._parallel(self._commit_and_confirm, wave, "commit+barrier")
             if failed:
-                return self._abort(done + wave, refreshed=done, why=failed[0].error)
+                return self._abort(done + wave, refreshed=done, why=failed[0].error or "")
             self._say(f"{label}: barrier passed on {len(wave)} device(s)")
             try:
                 self._hook("after_barrier", wave)
@@ -560,7 +573,7 @@ class Deployer:
             self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s)")
             failed = self._parallel(self._refresh, wave, "refresh")
             if failed:
-                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error)
+                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error or "")
             self._say(f"{label}: post-checks")
             failed = self._parallel(self._postcheck, wave, "postcheck")
             if not failed and self.opts.verifier:
@@ -571,7 +584,7 @@ class Deployer:
                     failed = wave
                     wave[0].error = f"traffic verification failed: {bad[0].name}: {bad[0].detail}"
             if failed:
-                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error)
+                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error or "")
             held = [d for d in wave if d.held is not None]
             if held:
                 self._say(f"{label}: confirming the held commit on {len(held)} device(s)")
@@ -600,7 +613,7 @@ class Deployer:
             failed = failed or self._parallel(self._refresh, work, "refresh")
             failed = failed or self._parallel(self._postcheck, work, "postcheck")
             if failed:
-                return self._abort(work, refreshed=work, why=failed[0].error)
+                return self._abort(work, refreshed=work, why=failed[0].error or "")
         gc = [d for d in work if d.gc_commands]
         self._parallel(self._gc, gc, "gc")
         for d in work:
@@ -633,7 +646,7 @@ class Deployer:
         for d in failed:
             d.status = "rollback_failed"
         if failed:
-            return self._finish("rollback_failed", "; ".join(d.error for d in failed))
+            return self._finish("rollback_failed", "; ".join(d.error or "" for d in failed))
         return self._finish("rolled_back", f"restored {len(touched)} device(s) from the journal")
 
     def _abort(self, touched: list[Device], refreshed: list[Device], why: str) -> dict:
@@ -683,7 +696,7 @@ class Deployer:
         """Devices whose last held commit was neither confirmed nor undone: {name: {held, until}}."""
         out: dict[str, dict] = {}
         for rec in self.journal.last_run():
-            name = rec.get("device")
+            name: str = rec.get("device", "")
             if rec["step"] == "held":
                 until = dt.datetime.fromisoformat(rec["until"]) if rec.get("until") else None
                 out[name] = {"held": Held.from_dict(rec["held"]), "until": until}

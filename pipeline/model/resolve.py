@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError, Location
 from .base import afi_of
-from .change import ChangeRequest
+from .change import ChangeObject, ChangeRequest
 from .firewall import Filter, ServiceSpec, Term
 from .matches import ICMP_PROTOCOLS, icmp_type_number
 from .objects import ObjectStore
@@ -93,10 +93,10 @@ def concrete_filter(f: Filter, store: ObjectStore, host: Host) -> ConcreteFilter
     return ConcreteFilter(name=f.name, description=f.description, rules=tuple(rules), attachments=tuple(attachments))
 
 
-def applies_to(kind: str, obj, host: Host) -> bool:
+def applies_to(kind: str, obj: ChangeObject, host: Host) -> bool:
     """One change may target routers and firewalls: filters go where their attachment points exist
     (or, when removed, to hosts that filter at all), routing objects to BGP speakers."""
-    if kind == "filter":
+    if isinstance(obj, Filter):  # kind == "filter"
         points = host.data.firewall.attachments
         return bool(points) if (obj.state == "absent" or not obj.attach) else any(a in points for a in obj.attach)
     return host.data.bgp is not None
@@ -108,7 +108,7 @@ def resolve(change: ChangeRequest, store: ObjectStore, host: Host) -> list[Desir
     for kind, obj in change.objects():
         if not applies_to(kind, obj, host):
             continue
-        if kind == "filter":
+        if isinstance(obj, Filter):  # kind == "filter"
             out.append(Desired(kind, obj.name, concrete_filter(obj, store, host) if obj.state == "present" else None))
         else:
             out.append(Desired(kind, obj.name, obj if obj.state == "present" else None))

@@ -37,6 +37,7 @@ def _bindings(ctx: Context) -> None:
         if not speakers:
             ctx.report("NC140", f"no targeted host speaks BGP, so none has neighbor {b.neighbor}", base + ("neighbor",))
         for h in speakers:
+            assert h.data.bgp is not None  # a speaker
             n = h.data.bgp.neighbor(str(b.neighbor))
             if n is None:
                 ctx.report("NC140", f"host {h.name} has no BGP neighbor {b.neighbor}", base + ("neighbor",))
