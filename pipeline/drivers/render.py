@@ -1003,7 +1003,7 @@ class TemplateDriver(Driver):
                     out += self.emit("no_acl", old, fam, old.name, ctx)
                 continue
 
-            def text(pos: tuple[AclLine, ...]) -> tuple[str, ...]:
+            def text(pos: tuple[AclLine, ...], fam: str = fam) -> tuple[str, ...]:
                 return tuple(line for ln in pos for line in self.emit("acl_line", ln, fam, ctx))
 
             b_text = {s: text(p) for s, p in before.items()}

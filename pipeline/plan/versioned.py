@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..drivers.render import UnsupportedConstruct
-from ..model.policy import DevicePolicy
-from ..model.routing import RouteMap
+from ..model.policy import DevicePolicy, Kind, PolicyObject
+from ..model.routing import NeighborBinding, RouteMap
 from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .refresh import affected_route_maps
 

@@ -199,7 +199,7 @@ def _filter(ctx: Context, fi: int, f) -> None:
                        f"alone has {sizes[big]:,}", ("firewall", "filters", fi, "terms", ti, "name"))
             continue
         items = []
-        for ti, r in rules:
+        for _ti, r in rules:
             match_all = not r.sources and not r.destinations and not r.specs and not r.matches_beyond_l4
             items.append(Item(rule_boxes(r, dims), r.action, keep=r.log or r.counter or (match_all and r.action == "deny")))
         for res in analyse(items, "deny", FW_PREFIX_DIMS[fam], _share(ctx)):
