@@ -501,7 +501,7 @@ class PolicyMapper:
             for addr in gnode.keys("neighbor"):
                 if not instance:
                     self.bgp_groups.setdefault(addr, group)
-                nnode = gnode.child("neighbor", addr)
+                nnode = gnode.at("neighbor", addr)
                 for junos_dir, direction in (("import", "in"), ("export", "out")):
                     levels = ((nnode, base + ("group", group, "neighbor", addr)), (gnode, base + ("group", group)), (bgp, base))
                     node, at = next(((n, a) for n, a in levels if n.keys(junos_dir)), (None, ()))
@@ -516,8 +516,8 @@ class PolicyMapper:
 
     def _chain_uses(self, bgp: Node, base: tuple[str, ...], decided: dict[tuple[str, ...], list[tuple[str, str, str]]]) -> None:
         """Every import/export statement as a Use; the first policy of a chain decides the model bindings."""
-        levels = [((), bgp)] + [(("group", g), bgp.child("group", g)) for g in bgp.keys("group")]
-        levels += [(("group", g, "neighbor", a), bgp.child("group", g, "neighbor", a))
+        levels: list[tuple[tuple[str, ...], Node]] = [((), bgp)] + [(("group", g), bgp.at("group", g)) for g in bgp.keys("group")]
+        levels += [(("group", g, "neighbor", a), bgp.at("group", g, "neighbor", a))
                    for g in bgp.keys("group") for a in bgp.keys("group", g, "neighbor")]
         for rel, node in levels:
             for junos_dir in ("import", "export"):
