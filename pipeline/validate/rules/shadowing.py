@@ -6,6 +6,7 @@ import ipaddress
 import itertools
 
 from ...errors import InputError
+from ...model.base import AFI
 from ...model.firewall import PROTOCOL_NUMBERS
 from ...model.matches import CONN_STATES, TCP_FLAGS
 from ...model.policy import Rule
@@ -48,7 +49,7 @@ def _runs(values) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in out]
 
 
-def _addresses(nets, excludes, family: str) -> list[tuple[int, int]]:
+def _addresses(nets, excludes, family: AFI) -> list[tuple[int, int]]:
     full = (0, (1 << _WIDTH[family]) - 1)
     if not excludes:
         return [_span(n) for n in nets] or [full]
