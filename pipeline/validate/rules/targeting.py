@@ -47,7 +47,7 @@ def _bindings(ctx: Context) -> None:
 
 
 def _keys(ctx: Context, path: tuple) -> set:
-    node = ctx.node
+    node = ctx.document()
     for k in path:
         try:
             node = node[k]
