@@ -7,6 +7,7 @@ fragment) meet here, so plan can compare like with like.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal, Union
 
@@ -103,6 +104,9 @@ class DevicePolicy:
     # Where the objects sit on the device, for drivers that edit them in place by the device's own handles
     # (nftables: chains and rule handles of netchange's table). Not compared, not part of the model.
     device: Any = field(default=None, compare=False)
+    # Peer-groups (FRR, IOS, EOS) and Junos BGP groups: group name -> member neighbor addresses. A binding
+    # keyed by a group name applies to every member without a binding of its own (`binding_for`).
+    peer_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, kind: Kind) -> dict:
         return {"filter": self.filters, "prefix_list": self.prefix_lists, "community_list": self.community_lists,
@@ -123,9 +127,37 @@ class DevicePolicy:
                 yield kind, key, obj
 
     def copy(self) -> "DevicePolicy":
-        return DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
-                            dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
-                            self.device)
+        out = DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
+                           dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
+                           self.device)
+        out.peer_groups = self.peer_groups
+        return out
+
+    def group_of(self, neighbor: str) -> str | None:
+        return next((g for g, members in self.peer_groups.items() if neighbor in members), None)
+
+    def binding_for(self, neighbor: str, afi: str, direction: str) -> NeighborBinding | None:
+        """The binding that applies to a neighbor: its own, else its group's."""
+        own = self.bindings.get((neighbor, afi, direction))
+        if own is not None:
+            return own
+        group = self.group_of(neighbor)
+        return self.bindings.get((group, afi, direction)) if group else None
+
+    def effective_bindings(self) -> dict[tuple[str, str, str], NeighborBinding]:
+        """Every neighbor's binding as it applies (a group's copied onto each member without its own)."""
+        out = {k: b for k, b in self.bindings.items() if not b.is_group}
+        for (group, afi, direction), b in self.bindings.items():
+            if b.is_group:
+                for m in self.members(group, afi, direction):
+                    out[(m, afi, direction)] = b.model_copy(update={"neighbor": ipaddress.ip_address(m)})
+        return out
+
+    def members(self, group: str, afi: str, direction: str) -> list[str]:
+        """Members of `group` in family `afi` that take the group's binding (no binding of their own)."""
+        version = 4 if afi == "ipv4" else 6
+        return [m for m in self.peer_groups.get(group, ()) if ipaddress.ip_address(m).version == version
+                and (m, afi, direction) not in self.bindings]
 
     def counts(self) -> dict[str, int]:
         return {k: len(self.table(k)) for k in KIND_ORDER}
@@ -146,12 +178,18 @@ _CLASSES = {"filter": ConcreteFilter, "prefix_list": PrefixList, "community_list
 
 def policy_to_json(p: DevicePolicy) -> dict:
     """Plain-JSON form (journal files): objects by kind; bindings rebuild their keys on load."""
-    return {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
+    out: dict = {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
+    if p.peer_groups:
+        out["peer_groups"] = {g: list(m) for g, m in p.peer_groups.items()}
+    return out
 
 
 def policy_from_json(data: dict) -> DevicePolicy:
     p = DevicePolicy()
     for kind, objs in data.items():
+        if kind == "peer_groups":
+            p.peer_groups = {g: tuple(m) for g, m in objs.items()}
+            continue
         cls = _CLASSES[kind]
         for raw in objs:
             o = cls.model_validate(raw)

@@ -732,6 +732,7 @@ class _Builder:
         self._finish_filters()
         for binding in self.bgp.bindings(self.d, self.notes):
             p.bindings[binding.key] = binding
+        p.peer_groups = self.bgp.peer_groups()
         p.skipped = self.notes.items
         return p
 
@@ -1058,50 +1059,46 @@ class _BgpState:
                          "advertise-map", "attribute-map"):
             notes.add("bgp", f"neighbor {who}", f"'{rest[0]}' policy is not modelled", line)
 
+    def peer_groups(self) -> dict[str, tuple[str, ...]]:
+        """Groups holding at least one address neighbor, with their members (addresses only)."""
+        out: dict[str, list[str]] = {}
+        for member, group in self.members.items():
+            addr = _address(member)
+            if group in self.groups and addr is not None and not name_problem(group):
+                out.setdefault(group, []).append(str(addr))
+        return {g: tuple(sorted(m)) for g, m in sorted(out.items())}
+
     def bindings(self, d: Dialect, notes: _Notes) -> list[NeighborBinding]:
-        """Explicit bindings first; peer-group bindings fill what a member does not set itself."""
+        """A neighbor's own bindings and a peer-group's bindings, each where it is written (a member without
+        its own takes the group's: DevicePolicy.binding_for). An address-family statement wins over the
+        top level."""
         resolved: dict[tuple[str, AFI, str], tuple[str, str]] = {}
+        groups = self.peer_groups()
 
-        def family_of(who: str) -> AFI | None:
+        def families_of(who: str) -> list[AFI]:
+            """A top-level statement's families where the platform takes them from the neighbor: an
+            address's own, a group's members' (each family present)."""
             a = _address(who.split("%")[0])
-            return None if a is None else ("ipv4" if a.version == 4 else "ipv6")
+            versions = {a.version} if a is not None else {ipaddress.ip_address(m).version for m in groups.get(who, ())}
+            return [f for v, f in ((4, "ipv4"), (6, "ipv6")) if v in versions]
 
-        def put(who: str, afi: AFI | None, direction: str, value: tuple[str, str], overwrite: bool) -> None:
-            fam = afi or d.bgp_toplevel_afi or family_of(who)
-            if fam is None:
-                return
-            key = (who, fam, direction)
-            if overwrite or key not in resolved:
-                resolved[key] = value
-
-        # Precedence (strongest last): group top level, group AF, own top level, own AF.
-        for own in (False, True):
-            for level_is_af in (False, True):
-                for (who, afi, direction), value in self.direct.items():
-                    if (who not in self.groups) == own and (afi is not None) == level_is_af:
-                        if own:
-                            put(who, afi, direction, value, True)
-                        else:
-                            for member in [m for m, g in self.members.items() if g == who]:
-                                put(member, afi, direction, value, True)
-        for group in sorted(self.groups):
-            used = sorted({(rm, afi or "top level", dr) for (w, afi, dr), (rm, _) in self.direct.items() if w == group})
-            members = sorted(m for m, g in self.members.items() if g == group)
-            for rm, level, direction in used:
-                notes.add("bgp", f"peer-group {group}",
-                          f"route-map {rm} {direction} ({level}) resolved onto members {', '.join(members) or '(none)'}; "
-                          "the peer-group binding itself is not modelled")
+        for level_is_af in (False, True):
+            for (who, afi, direction), value in self.direct.items():
+                if (afi is not None) == level_is_af:
+                    for fam in ([afi or d.bgp_toplevel_afi] if (afi or d.bgp_toplevel_afi) else families_of(who)):
+                        resolved[(who, fam, direction)] = value
         out = []
         for (who, afi, direction), (rm, line) in resolved.items():
             addr = _address(who)
-            if addr is None:
-                notes.add("bgp", f"neighbor {who}", "binding on a neighbor that is not an IP address (interface or "
-                                                    "undefined peer-group) is not modelled", line)
+            if addr is None and who not in groups:
+                notes.add("bgp", f"neighbor {who}", "binding on a neighbor that is not an IP address (interface, "
+                                                    "peer-group without members or undefined) is not modelled", line)
                 continue
             if problem := name_problem(rm):
                 notes.add("bgp", f"neighbor {who}", f"route-map name cannot be managed ({problem})", line)
                 continue
-            out.append(NeighborBinding(neighbor=addr, afi=afi, direction=direction, route_map=rm))
+            out.append(NeighborBinding(neighbor=addr if addr is not None else who, afi=afi, direction=direction,
+                                       route_map=rm))
         return out
 
 

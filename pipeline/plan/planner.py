@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass, field, fields
+from typing import Mapping
 
 from ..drivers.base import Driver
 from ..errors import NetchangeError
@@ -24,6 +25,7 @@ from .impact import Route, impact
 from .order import order
 from .ops import Bind, Create, Delete, Op, Unbind
 from .references import lookup_context, refuse_dangling
+from .groups import regroup, touched_groups
 from .refresh import refresh_set
 from .replay import replay
 from .versioned import Names, logical_view, split_version, versioned_plan
@@ -54,6 +56,8 @@ class DevicePlan:
     # Lines the parser could not model inside objects this plan would rewrite: the plan is refused (no
     # commands) and lists them ({kind, name, line, note}). See UnmodelledConfig.
     refused: list[dict] = field(default_factory=list)
+    # Peer-groups / Junos BGP groups whose binding this plan changes or whose members it refreshes: {group: members}.
+    groups: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -100,6 +104,8 @@ def _describe(op: Op) -> str:
     if op.kind == "binding":
         b = op.binding
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
+        if getattr(b, "is_group", False):
+            detail += " (group: its members follow)"
     return f"{op.verb} {op.kind} {op.name}{detail}"
 
 
@@ -151,11 +157,13 @@ def focus_for(desired: list[Desired]) -> Focus:
 
 def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeRequest, store: ObjectStore,
                 strategy: str | None = None, received: dict[tuple[str, str], list[Route]] | None = None,
-                parsed: DevicePolicy | None = None) -> DevicePlan:
-    """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects)."""
+                parsed: DevicePolicy | None = None, peers: Mapping[str, Host] | None = None) -> DevicePlan:
+    """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects);
+    `peers`: the inventory's hosts (bindings that name a neighbor by its host)."""
     strategy = strategy or change.strategy
-    desired = resolve(change, store, host)
+    desired = resolve(change, store, host, peers)
     running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
+    desired = regroup(desired, running, host.name, change.id)
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
@@ -187,9 +195,13 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     plan.expect_after_commit = expectations(after_commit, _keys(phase1))
     plan.expect_after_switch = expectations(replay(after_commit, switch), _keys(phase1 + switch))
     plan.rollback_commands = driver.rollback_commands(rollback_ops, view if strategy == "in_place" else running, host)
+    plan.groups = touched_groups(running, [d.key for d in desired if d.kind == "binding"])
     for t in refresh_set(view, intended, ops):
         plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,
-                             "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction)})
+                             "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction),
+                             **({"group": t.group} if t.group else {})})
+        if t.group:
+            plan.groups.setdefault(t.group, list(running.peer_groups.get(t.group, ())))
         routes = (received or {}).get((t.neighbor, t.afi))
         if routes is not None and t.direction == "in":
             plan.impact.append(impact(view, intended, t.neighbor, t.afi, "in", routes).as_dict())

@@ -101,6 +101,7 @@ class _Job:
     change: ChangeRequest
     store: ObjectStore
     strategy: str | None
+    peers: dict | None = None  # the inventory's hosts: bindings naming a neighbor by its host
 
 
 def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
@@ -115,7 +116,7 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
             return (f"{job.host.name}: snapshot {path} holds the device's error output, not its configuration: "
                     f"{refused!r} (run `netchange backup` again)")
         routes = received_routes_from_snapshot(path.parent, job.host)
-        return plan_device(job.host, driver, text, job.change, job.store, job.strategy, routes)
+        return plan_device(job.host, driver, text, job.change, job.store, job.strategy, routes, peers=job.peers)
     except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
         return e.plan
     except NetchangeError as e:
@@ -128,17 +129,18 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
 _SHARED: dict = {}
 
 
-def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None) -> None:
+def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None, peers: dict | None = None) -> None:
     # Objects inherited from the parent (inventory, nornir, the change) live as long as the worker: move
     # them out of the cyclic GC's reach, so its full passes neither rescan them after every few devices nor
     # touch (and so copy) the parent's memory pages.
     gc.freeze()
-    _SHARED.update(change=change, store=store, strategy=strategy)
+    _SHARED.update(change=change, store=store, strategy=strategy, peers=peers)
 
 
 def _plan_host(item: tuple[Host, str]) -> DevicePlan | str:
     host, path = item
-    return _plan_from_snapshot(_Job(host, path, _SHARED["change"], _SHARED["store"], _SHARED["strategy"]))
+    return _plan_from_snapshot(_Job(host, path, _SHARED["change"], _SHARED["store"], _SHARED["strategy"],
+                                   _SHARED.get("peers")))
 
 
 def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectStore, directory: Path,
@@ -150,12 +152,12 @@ def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectSto
     workers = workers or min(len(items), os.cpu_count() or 1)
     if workers <= 1 or len(items) < 4:
         for h, path in items:
-            r = _plan_from_snapshot(_Job(h, path, change, store, strategy))
+            r = _plan_from_snapshot(_Job(h, path, change, store, strategy, dict(inventory.hosts)))
             if progress:
                 progress(h.name)
             yield r
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(change, store, strategy))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(change, store, strategy, dict(inventory.hosts)))
     try:
         for (h, _), r in zip(items, pool.map(_plan_host, items, chunksize=8)):
             if progress:
@@ -201,7 +203,8 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
             with connect(host) as conn:  # one session per device for the config and the received routes
                 text = fetch_running(host, conn)
                 routes = fetch_received_routes(host, change, conn)
-            plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes)
+            plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes,
+                               peers=inventory.hosts)
         except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
             return Result(host=t.host, result=e.plan)
         except NetchangeError as e:  # device errors already name the device
@@ -233,7 +236,7 @@ def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple
     obs = driver.observer(conn, host.name) if driver.impact_preview and host.data.bgp else None
     if obs is None or "received" not in obs.answers:
         return {}
-    wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings}
+    wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings if not b.by_name and b.afi}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}
     for neighbor, afi in sorted(wanted):
