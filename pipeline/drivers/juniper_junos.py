@@ -87,7 +87,14 @@ def junos_unit(interface: str) -> tuple[str, str]:
 
 
 def junos_group(ctx: Context, b: NeighborBinding) -> str:
-    """The BGP group a neighbor sits in: host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    """The BGP group a binding is written in: the group itself for a group binding; for a neighbor, the group
+    the running config holds it in (DevicePolicy.peer_groups: a neighbor in two groups fails the commit),
+    else host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    if b.is_group:
+        return str(b.neighbor)
+    held = ctx.known.group_of(str(b.neighbor)) if ctx.known is not None else None
+    if held is not None:
+        return held
     groups = ctx.extra("bgp_groups", {}) or {}
     if str(b.neighbor) in groups:
         name = str(groups[str(b.neighbor)])
@@ -177,6 +184,8 @@ class JuniperJunosDriver(TemplateDriver):
                 self._check_prefix_list(ctx.prefix_list(e.match.prefix_list), ctx)
 
     def _check_binding(self, b: NeighborBinding, ctx: Context) -> None:
+        if b.is_group:
+            return  # a group's import/export reaches its members in every family
         if b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
             self.refuse(f"binding {b.neighbor} {b.afi}: Junos import/export policies are per neighbor, not per "
                         "address family; bind the neighbor in its own family")

@@ -615,7 +615,8 @@ class TemplateDriver(Driver):
         changes = []
         for op in group:
             self.check("binding", op.binding, ctx)
-            ctx.neighbor(op.binding)
+            if not op.binding.is_group:  # a group's members are the device's own (DevicePolicy.peer_groups)
+                ctx.neighbor(op.binding)
             if isinstance(op, O.Bind):
                 changes.append(("bind", op.binding, op.old))
             elif op.binding.route_map is None and self.unbind_needs_name:

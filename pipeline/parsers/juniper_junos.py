@@ -25,9 +25,11 @@ def parse(text: str) -> DevicePolicy:
     policy = PolicyMapper(parsed.tree, notes)
     policy.run()
     filters = FirewallMapper(parsed.tree, policy.static_prefixes(), notes).filters()
-    return DevicePolicy(filters=filters, prefix_lists=policy.prefix_lists, community_lists=policy.community_lists,
-                        as_path_lists=policy.as_path_lists, route_maps=policy.route_maps, bindings=policy.bindings,
-                        skipped=notes)
+    out = DevicePolicy(filters=filters, prefix_lists=policy.prefix_lists, community_lists=policy.community_lists,
+                       as_path_lists=policy.as_path_lists, route_maps=policy.route_maps, bindings=policy.bindings,
+                       skipped=notes)
+    out.peer_groups = policy.peer_groups
+    return out
 
 
 def _note_groups(tree: Node, notes: list[str]) -> None:

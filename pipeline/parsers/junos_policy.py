@@ -81,6 +81,7 @@ class PolicyMapper:
         self.as_path_lists: dict[str, AsPathList] = {}
         self.route_maps: dict[str, RouteMap] = {}
         self.bindings: dict[tuple[str, str, str], NeighborBinding] = {}
+        self.peer_groups: dict[str, tuple[str, ...]] = {}  # BGP group -> neighbor addresses (default instance)
 
     def run(self) -> None:
         self._prefix_lists()
@@ -471,26 +472,47 @@ class PolicyMapper:
             self.notes.append(f"{where}: bindings recorded without the routing-instance (the model has no VRF key)")
         for group in bgp.keys("group"):
             gnode = bgp.child("group", group)
+            # The default instance's groups are modelled (DevicePolicy.peer_groups): a group's import/export is a
+            # binding on the group, which its neighbors without their own take. Elsewhere, resolved per neighbor.
+            as_group = not instance and bad_name(group) is None
+            members = []
+            for addr in gnode.keys("neighbor"):
+                try:
+                    members.append(str(ipaddress.ip_address(addr)))
+                except ValueError:
+                    pass
+            if as_group and members:
+                self.peer_groups[group] = tuple(members)
+            for junos_dir, direction in (("import", "in"), ("export", "out")):
+                chain = gnode.keys(junos_dir)
+                if as_group and members and chain:
+                    for fam in sorted({afi_of(ipaddress.ip_address(m)) for m in members}):
+                        self._bind(f"{where} group {group} {junos_dir}", group, direction, chain, fam)
             for addr in gnode.keys("neighbor"):
                 nnode = gnode.child("neighbor", addr)
                 for junos_dir, direction in (("import", "in"), ("export", "out")):
-                    chain = nnode.keys(junos_dir) or gnode.keys(junos_dir) or bgp.keys(junos_dir)
+                    chain = nnode.keys(junos_dir) or ([] if as_group and members else gnode.keys(junos_dir)) \
+                        or (bgp.keys(junos_dir) if not gnode.keys(junos_dir) else [])
                     if chain:
                         self._bind(f"{where} group {group} neighbor {addr} {junos_dir}", addr, direction, chain)
             if gnode.has("allow"):
                 self.notes.append(f"{where} group {group}: dynamic neighbors (allow) not modelled")
 
-    def _bind(self, where: str, addr: str, direction: str, chain: list[str]) -> None:
-        try:
-            neighbor = ipaddress.ip_address(addr)
-        except ValueError:
-            self.notes.append(f"{where}: '{addr}' is not a neighbor address")
-            return
-        key = "/".join((str(neighbor), afi_of(neighbor), direction))  # how a plan names this binding
+    def _bind(self, where: str, addr: str, direction: str, chain: list[str], group_afi: str | None = None) -> None:
+        if group_afi is not None:
+            neighbor, afi = addr, group_afi
+        else:
+            try:
+                neighbor = ipaddress.ip_address(addr)
+            except ValueError:
+                self.notes.append(f"{where}: '{addr}' is not a neighbor address")
+                return
+            afi = afi_of(neighbor)
+        key = "/".join((str(neighbor), afi, direction))  # how a plan names this binding
         with self.notes.inside("binding", key):
             if len(chain) > 1:
                 self.notes.append(f"{where}: policy chain [ {' '.join(chain)} ] recorded as its first policy {chain[0]}")
-            b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi_of(neighbor),
+            b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi,
                                                                  direction=direction, route_map=chain[0]))
             if b is None:
                 return
