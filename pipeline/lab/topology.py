@@ -87,6 +87,8 @@ class Node(Strict):
     # How the pipeline logs in over SSH: the lab's key, or only a password (as TACACS+/RADIUS fleets do);
     # the password is generated at `lab up` and kept in the lab's state dir, never in the inventory.
     login: Literal["key", "password"] = "key"
+    # frr: peer-groups by name, each with the peers whose sessions join it (pipeline/lab/peergroups.py)
+    peer_groups: dict[str, list[str]] = {}
 
     @field_validator("loopback", "networks")
     @classmethod
@@ -214,7 +216,9 @@ class Topology(Strict):
         return out
 
     def route_maps_needed(self, node: str) -> list[str]:
-        return [rm for peer, v, _ in self.bgp_sessions(node) for rm in route_map_names(peer, v)]
+        from .peergroups import route_maps_needed
+
+        return route_maps_needed(self.nodes[node], self.bgp_sessions(node))
 
     def mgmt_address(self, node: str) -> ipaddress.IPv4Interface | None:
         managed = [n for n, d in self.nodes.items() if d.managed]

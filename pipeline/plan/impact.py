@@ -160,8 +160,9 @@ def _j(v):
 
 def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, direction: str, routes: list[Route]) -> NeighborImpact:
     key = (neighbor, afi, direction)
-    old_rm = before.bindings[key].route_map if key in before.bindings else None
-    new_rm = after.bindings[key].route_map if key in after.bindings else None
+    old, new = before.binding_for(*key), after.binding_for(*key)  # a member takes its group's binding
+    old_rm = old.route_map if old is not None else None
+    new_rm = new.route_map if new is not None else None
     out = NeighborImpact(neighbor, afi, direction, total=len(routes))
     for r in routes:
         a = evaluate(before, old_rm, r)
