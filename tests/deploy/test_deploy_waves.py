@@ -1,4 +1,5 @@
-"""Rollout waves: canary first, then batches; a failed wave halts the rollout and undoes every wave."""
+"""Rollout waves: one barrier over every wave (phase 1 lands everywhere first), then the refresh canary first,
+then batches; a failed wave halts the rollout before the next wave's refresh and undoes every device."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ routing:
 """
 
 
-def test_failed_wave_halts_the_rollout_and_rolls_back_earlier_waves(env, lab):
+def test_failed_wave_halts_the_rollout_and_rolls_back_every_wave(env, lab):
     before = {n: env.policy(n) for n in ("r1", "r2", "r3")}
     rep = env.deployer(env.change(WAVES), canary="r2", batch=1).run()
     assert rep["verdict"] == "rolled_back", rep
@@ -34,5 +35,6 @@ def test_failed_wave_halts_the_rollout_and_rolls_back_earlier_waves(env, lab):
     phases = {h: [e["phase"] for e in d["events"]] for h, d in by.items()}
     assert phases["r2"][:3] == ["guard", "commit", "barrier"] and "rollback" in phases["r2"], "the canary went through and was undone"
     assert "rollback" in phases["r1"]
-    assert "commit" not in phases["r3"], "the rollout stopped before the last wave"
+    assert phases["r3"][:3] == ["guard", "commit", "barrier"], "one barrier over every wave"
+    assert "refresh" not in phases["r3"] and "rollback" in phases["r3"], "the rollout stopped before the last wave's refresh"
     assert {n: env.policy(n) for n in ("r1", "r2", "r3")} == before
