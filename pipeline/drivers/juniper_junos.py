@@ -184,8 +184,13 @@ class JuniperJunosDriver(TemplateDriver):
                 self._check_prefix_list(ctx.prefix_list(e.match.prefix_list), ctx)
 
     def _check_binding(self, b: NeighborBinding, ctx: Context) -> None:
-        if b.is_group:
-            return  # a group's import/export reaches its members in every family
+        if b.is_group:  # a group's import/export reaches its members in every family: they must agree
+            other = "ipv6" if b.afi == "ipv4" else "ipv4"
+            theirs = ctx.known.bindings.get((str(b.neighbor), other, b.direction))
+            if theirs is not None and theirs.route_map != b.route_map:
+                self.refuse(f"binding of BGP group {b.neighbor} {b.afi} {b.direction}: the group's import/export "
+                            f"applies to its {other} neighbors too (now {theirs.route_map}): bind both families alike")
+            return
         if b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
             self.refuse(f"binding {b.neighbor} {b.afi}: Junos import/export policies are per neighbor, not per "
                         "address family; bind the neighbor in its own family")
