@@ -152,3 +152,22 @@ def test_neighbor_by_name_resolves_per_device_and_family(store):
     assert any("PL-ONLY-R1" in c for c in r1.commands) and not any("PL-ONLY-R1" in c for c in r2.commands)
     assert not any("RM-IMP" in c for c in r2.commands + r2.switch_commands), "the import side is r1's alone"
     assert {r["direction"] for r in r2.refresh} == {"out"}
+
+
+def test_the_plan_report_shows_members_and_why_the_export_side_refreshes_first(fleet, store, tmp_path):
+    from pipeline.plan.report import plan_document, to_markdown, to_text
+
+    chg = _change("r1", {"route_maps": [{"name": "RM-UP-IN", "entries": [
+        {"seq": 10, "action": "permit", "set": {"local_preference": 300}}]}]})
+    grouped = plan_device(_frr_host(fleet), get_driver("frr"), FRR_GROUP, chg, store)
+    exporter = plan_device(_frr_host(fleet), get_driver("frr"), FRR_GROUP.replace("RM-OWN in", "RM-OWN out"),
+                           _change("r1", {"route_maps": [{"name": "RM-OWN", "entries": [{"seq": 10, "action": "deny"}]}]}),
+                           store)
+    exporter.host = "r9"
+    doc = plan_document(chg, tmp_path / "none.yaml", [grouped, exporter], [])
+    text, md = to_text(doc), to_markdown(doc)
+    assert "peer-group PG-UP: members 198.51.100.2, 198.51.100.3, 198.51.100.4" in text
+    assert "198.51.100.2 ipv4 in (via PG-UP)" in md and "- r1: peer-group PG-UP" in md
+    assert "refresh order: export side first (r9 out), then import (r1 in)" in text
+    single = to_text(plan_document(chg, tmp_path / "none.yaml", [grouped], []))
+    assert "refresh order" not in single, "said only where it matters"
