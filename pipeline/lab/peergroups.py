@@ -4,7 +4,30 @@ group, and the group carries the route-map bindings (RM-<GROUP>-IN/OUT, -V6- for
 
 from __future__ import annotations
 
-from .topology import Node, route_map_names
+import re
+
+from .topology import Node, Topology, route_map_names
+
+# FRR reads `neighbor WORD ...` as a peer-group only for names that are not CLI keywords; keep them plain.
+GROUP_NAME = re.compile(r"^[A-Z][A-Z0-9-]{1,30}$")
+
+
+def check(topo: Topology, name: str) -> None:
+    """Each group has a valid name and only BGP peers of this node, each in one group."""
+    node = topo.nodes[name]
+    seen: dict[str, str] = {}
+    for g, peers in node.peer_groups.items():
+        if node.kind != "frr":
+            raise ValueError(f"{name}: peer_groups are for frr nodes")
+        if not GROUP_NAME.match(g):
+            raise ValueError(f"{name}: peer-group name {g!r}: use capitals, digits and dashes (e.g. PG-UP)")
+        for p in peers:
+            ln = topo.link_between(name, p)
+            if ln is None or not ln.bgp:
+                raise ValueError(f"{name}: peer-group {g} names {p}, which is not a BGP peer")
+            if p in seen:
+                raise ValueError(f"{name}: {p} is in peer-groups {seen[p]} and {g}")
+            seen[p] = g
 
 
 def group_of(node: Node, peer: str) -> str | None:

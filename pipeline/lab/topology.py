@@ -189,6 +189,9 @@ class Topology(Strict):
                 ln = self.link_between(name, peer)
                 if ln is None or not ln.bgp:
                     raise ValueError(f"{name}: expect names {peer}, which is not a BGP peer")
+            from .peergroups import check
+
+            check(self, name)
             for rm in sorted(set(self.route_maps_needed(name)) - defined_route_maps(node.policy)):
                 raise ValueError(f"{name}: route-map {rm} is bound to a session but not defined in policy")
         if len([n for n in self.nodes.values() if n.managed]) > self.mgmt.subnet.num_addresses - 12:
