@@ -92,3 +92,16 @@ def test_a_scope_naming_a_host_outside_the_targets_is_an_error(named):
     doc = base(targets={"hosts": ["r1"]}, routing={"route_maps": [dict(RM_X, scope={"hosts": ["eos1"]})]})
     found = [f for f in named(doc) if f.rule == "NC153"]
     assert found and found[0].location.field == "routing.route_maps[0].scope.hosts[0]"
+
+
+def test_a_scoped_filter_needs_its_point_only_on_the_hosts_it_goes_to(project, tmp_path):
+    inv = tmp_path / "inventory"
+    shutil.copytree(FLEET, inv)
+    hosts = inv / "hosts.yaml"
+    hosts.write_text(hosts.read_text().replace("server-edge: {interface: GigabitEthernet0/1, direction: out}",
+                                               "wan-in: {interface: GigabitEthernet0/1, direction: in}"))
+    v = Validator(project, inv, NOW)
+    wan = dict(FILTER, attach=["wan-in"])
+    assert "NC142" in ids(v.validate(write_doc(project, base(targets={"hosts": ["fw1", "ios1"]}, firewall={"filters": [wan]}))))
+    scoped = dict(wan, scope={"hosts": ["ios1"]})
+    assert "NC142" not in ids(v.validate(write_doc(project, base(targets={"hosts": ["fw1", "ios1"]}, firewall={"filters": [scoped]}))))

@@ -107,7 +107,7 @@ def _attachments(ctx: Context) -> None:
             continue
         # A filter goes to the targets that filter traffic (have attachment points); routers without any
         # are skipped. A filtering target lacking the point, or no target having it, is an error.
-        filtering = [h for h in ctx.hosts if h.data.firewall.attachments]
+        filtering = [h for h in ctx.hosts if h.data.firewall.attachments and (f.scope is None or f.scope.selects(h))]
         for ai, a in enumerate(f.attach):
             missing = [h.name for h in filtering if a not in h.data.firewall.attachments]
             where = ("firewall", "filters", fi, "attach", ai)
