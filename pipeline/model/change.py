@@ -73,8 +73,9 @@ class Binding(Strict):
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """(neighbor as written, afi or 'any', direction): two bindings with the same key and scope collide."""
-        return (str(self.neighbor), self.afi or "any", self.direction)
+        """(neighbor as written, afi, direction): an address without afi is ipv4 (as it resolves), a name
+        without afi 'any'. Two bindings with the same key and scope collide."""
+        return (str(self.neighbor), self.afi or ("any" if self.by_name else "ipv4"), self.direction)
 
 
 class FirewallSection(Strict):
