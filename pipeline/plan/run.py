@@ -236,7 +236,8 @@ def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple
     obs = driver.observer(conn, host.name) if driver.impact_preview and host.data.bgp else None
     if obs is None or "received" not in obs.answers:
         return {}
-    wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings if not b.by_name and b.afi}
+    # addresses as written (a name resolves to one of the host's neighbors, all of which are read below)
+    wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings if b.afi and not getattr(b, "by_name", False)}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}
     for neighbor, afi in sorted(wanted):
