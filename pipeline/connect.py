@@ -248,11 +248,14 @@ def _open(params: dict[str, Any], sock: Any = None) -> Any:
 
 
 @contextlib.contextmanager
-def connect(host: Host) -> Iterator[Any]:
+def connect(host: Host, conn_timeout: float | None = None) -> Iterator[Any]:
     """A netmiko connection to *host* (in enable mode where a secret is set), disconnected on exit;
-    failures become DeviceError."""
+    failures become DeviceError. Dead sessions are detected in seconds (liveness.py). *conn_timeout*
+    overrides the inventory's (a rollback retrying a device that just vanished waits less)."""
     creds = credentials(host)
     params = netmiko_params(host, creds)
+    if conn_timeout is not None:
+        params["conn_timeout"] = conn_timeout
     via, proxy = "", None
     if params.get("proxy_command"):
         import paramiko
@@ -269,6 +272,9 @@ def connect(host: Host) -> Iterator[Any]:
         raise _connect_error(host, params, creds, via, e, refused) from None
     log.info("%s: connected to %s:%s as %s%s", host.name, params["host"], params["port"], params["username"], via)
     try:
+        from .liveness import watch
+
+        watch(conn, host.name)
         if creds.secret and _driver(host).enable_mode:
             try:
                 conn.enable()  # netmiko: nothing to do when the login is already privileged

@@ -85,9 +85,28 @@ class Bgp(Strict):
         return n.external if n.external is not None else n.remote_as != self.asn
 
 
+class NftJumpFrom(Strict):
+    """netchange's chains live in the host's own `inet` table and its base chains jump to them first."""
+
+    table: Identifier = Field(description="the host's inet table (netchange's chains are created in it)")
+    chains: dict[Literal["input", "forward", "output"], Identifier] = Field(
+        description="hook -> the host's base chain of that hook whose first rules jump to netchange's chains")
+
+
+class NftPlacement(Strict):
+    """Where netchange's nftables chains sit relative to the host's own tables (docs/FIREWALL.md). By default in
+    netchange's table `inet netchange`, base chains at `priority`: a drop there is final, but an accept only
+    ends netchange's chain, and the host's base chains on the same hook still judge the packet. With
+    `jump_from`, the host's base chains jump to netchange's chains before their own rules: its verdict is final."""
+
+    priority: int = Field(default=0, ge=-1000, le=1000, description="of netchange's base chains (filter is 0; lower runs first)")
+    jump_from: NftJumpFrom | None = None
+
+
 class Firewall(Strict):
     attachments: dict[Identifier, Attachment] = {}
     protected_filters: tuple[Identifier, ...] = ()
+    nftables: NftPlacement = NftPlacement()
 
 
 class HostData(BaseModel):

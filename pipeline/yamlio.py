@@ -99,8 +99,38 @@ def load(path: Path | str, text: str | None = None, within=safefiles.ITS_FOLDER)
         raise InputError(msg, Location(str(path))) from None
     except YAMLError as e:
         raise InputError(f"malformed YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}", Location(str(path))) from None
-    except (RecursionError, ValueError, TypeError) as e:
+    except (RecursionError, ValueError, TypeError, IndexError, ArithmeticError) as e:
+        bad = _unreadable_scalar(y, node, path) if not isinstance(e, RecursionError) else None
+        if bad is not None:
+            raise bad from None
         raise InputError(f"malformed YAML: {type(e).__name__}", Location(str(path))) from None
+
+
+def _unreadable_scalar(y: YAML, root: Any, path: Path) -> InputError | None:
+    """The scalar ruamel's constructor fails on, as an error naming its line and field. ruamel resolves some
+    plain scalars to a type it then cannot build (`title: -_` is an int to its resolver, and constructing it
+    raises IndexError): the user meant text and needs to be told where to quote it."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    constructor = _yaml().constructor  # a fresh one: the failed run left the bad node marked as under construction
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        n, loc = stack.pop()
+        if isinstance(n, MappingNode):
+            for k, v in n.value:
+                stack.append((v, loc + (k.value if isinstance(k, ScalarNode) else "?",)))
+        elif isinstance(n, SequenceNode):
+            stack.extend((v, loc + (i,)) for i, v in enumerate(n.value))
+        elif isinstance(n, ScalarNode):
+            try:
+                constructor.construct_object(n)
+            except Exception:  # noqa: BLE001 - whatever ruamel raises, this scalar is the one it cannot read
+                tag = str(getattr(n.tag, "value", n.tag))
+                kind = tag.rsplit(":", 1)[-1]
+                m = n.start_mark
+                return InputError(f"{field_path(loc) or 'value'}: {n.value!r} reads as YAML {kind} but is not a valid one "
+                                  "(quote it to mean text)", Location(str(path), m.line + 1, m.column + 1, field_path(loc) or None))
+    return None
 
 
 def position(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:

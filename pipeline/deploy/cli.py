@@ -15,7 +15,11 @@ from ..console import Messages
 from ..errors import InputError, Location
 
 err = Messages()
-EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "rolled_back": 1, "rollback_failed": 1, "refused": 3}
+# Exit codes (README "Deploy exit codes"): 0 done or nothing to do; 1 rolled back (nothing of the change
+# remains); 3 refused before any device was touched; 5 a person must act (a device may hold part of the change:
+# the report's `action` names them and the command that finishes the job).
+EXIT = {"deployed": 0, "no_op": 0, "committed": 0, "undone": 0, "rolled_back": 1, "refused": 3,
+        "rollback_failed": 5, "undo_failed": 5}
 
 
 def traffic_verifier(change_file: Path, inventory, progress, collector: str | None = None):
@@ -39,7 +43,8 @@ def register(app: typer.Typer) -> None:
         canary: Optional[str] = typer.Option(None, "--canary", help="deploy this device alone first"),
         batch: Optional[int] = typer.Option(None, "--batch", help="then batches of this many devices"),
         shard: Optional[str] = typer.Option(None, "--shard", help="i/n: only the i-th of n shards of the targets"),
-        phase: str = typer.Option("all", "--phase", help="all | commit | refresh | rollback | gc"),
+        phase: str = typer.Option("all", "--phase", help="all | commit | refresh | rollback | gc | undo (rollback: finish an "
+                                  "interrupted deploy from its journal; undo: take back a completed one, as `netchange undo`)"),
         strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned"),
         journal_dir: Optional[Path] = typer.Option(None, "--journal-dir"),
         ignore_window: bool = typer.Option(False, "--ignore-window", help="deploy outside the change window"),
@@ -66,7 +71,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("--pause-before-refresh is 0 to 86400 seconds", Location("--pause-before-refresh"))
         if revert_after is not None and not 60 <= revert_after <= 86400:  # also NaN
             raise InputError("--revert-after is 60 to 86400 seconds", Location("--revert-after"))
-        if phase not in ("all", "commit", "refresh", "rollback", "gc"):
+        if phase not in ("all", "commit", "refresh", "rollback", "gc", "undo"):
             raise InputError(f"unknown phase '{phase}'", Location("--phase"))
         shard_t = None
         if shard:
@@ -119,3 +124,19 @@ def register(app: typer.Typer) -> None:
         colour = "green" if EXIT.get(rep["verdict"], 1) == 0 else "red"
         err.print(f"[bold {colour}]{rep['verdict']}[/]: {rep['summary']}", highlight=False)
         raise typer.Exit(EXIT.get(rep["verdict"], 1))
+
+    @app.command()
+    def undo(
+        target: Path = typer.Argument(..., help="the change request YAML whose completed deploy to take back"),
+        workers: int = typer.Option(20, "--workers", help="devices worked on concurrently"),
+        journal_dir: Optional[Path] = typer.Option(None, "--journal-dir"),
+        report: Optional[Path] = typer.Option(None, "--report", help="write the JSON report here"),
+        markdown: Optional[Path] = typer.Option(None, "--markdown", help="write the markdown summary here"),
+        inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
+    ) -> None:
+        """Take back a completed deploy from its journal: refused, naming the drift, if a device changed the
+        change's objects since; else restore them on every device, then refresh (the deploy's two phases)."""
+        deploy(target=target, change=None, plan=None, workers=workers, canary=None, batch=None, shard=None,
+               phase="undo", strategy=None, journal_dir=journal_dir, ignore_window=True, report=report,
+               markdown=markdown, break_lock=None, inventory=inventory, pause_before_refresh=0.0, revert_after=None,
+               verify_traffic=False, collector=None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections import Counter
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from ..drivers.base import get_driver
 from ..drivers.commit import Held
 from ..errors import DeviceError, InputError, Location, NetchangeError
 from ..inventory import Host, Inventory
+from ..liveness import SessionLost, lost
 from ..model.change import ChangeRequest
 from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
 from ..plan.expect import unmet
@@ -36,7 +39,8 @@ from .lock import DeployLock
 from .restore import restore
 from .runner import PooledRunner
 
-Phase = str  # all | commit | refresh | rollback | gc
+Phase = str  # all | commit | refresh | rollback | gc | undo
+NEEDS_A_PERSON = {"rollback_failed"}  # verdicts after which devices may be left half-changed
 # What the derived revert timer adds to the deploy's own timeouts (a held commit must outlast its checks).
 HOLD_MARGIN = 120.0
 POSTCHECK_SETTLE = 5.0
@@ -84,6 +88,9 @@ class Device:
     held: Held | None = None  # phase 1 waits on the device for its confirmation
     held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
     switched: bool = False  # phase 2's binding switch was pushed
+    unreachable: str | None = None  # the step during which its SSH session was lost
+    step_error: str | None = None  # the error of its last failed step alone (`error` holds them all)
+    final_policy: DevicePolicy | None = None  # as read by the post-check (and after GC)
     _connection: Any = None  # the context manager behind `session`
 
     @property
@@ -114,6 +121,7 @@ class Device:
                 "events": self.events, "checks": [c.as_dict() for c in self.checks]}
 
 
+RECONNECT_TIMEOUT = 3.0  # seconds a rollback waits to reach a device whose session died
 REVERT_GRACE = 30.0  # what a device may take, after its timer ran out, to put the old configuration back
 
 
@@ -139,6 +147,7 @@ class Deployer:
         self.project = project
         self.opts = opts
         self.inventory = inventory or project.inventory
+        self.inventory_given = inventory is not None
         self.store = project.objects
         self.reviewed = self._load_plan(plan_file) if plan_file else None
         hosts = targets(self.change, self.inventory)
@@ -186,10 +195,16 @@ class Deployer:
             d = by_name[task.host.name]
             try:
                 fn(d)
-            except NetchangeError as e:
-                d.error = str(e)
-            except Exception as e:  # an unexpected failure of one device must not stop the others
-                d.error = f"{type(e).__name__}: {e}"
+            except Exception as e:  # a failure of one device must not stop the others
+                why = lost(d.session.conn) if d.session is not None else None
+                if (why or isinstance(e, SessionLost)) and not d.unreachable:
+                    d.unreachable = label
+                    msg = f"{d.name} became unreachable during {label}: {why or str(e).split('unreachable: ')[-1]}"
+                else:
+                    msg = str(e) if isinstance(e, NetchangeError) else f"{type(e).__name__}: {e}"
+                # the first failure is what the row is about; what failed after it (the rollback) is added
+                d.error = f"{d.error}; {label}: {msg}" if d.error and d.error != msg else msg
+                d.step_error = msg
             else:
                 return Result(host=task.host)
             failed.append(d)  # errors are returned, not raised: nornir would log a traceback
@@ -211,8 +226,8 @@ class Deployer:
             raise HookFailed(f"{point}: {e}") from None
 
     # ---- phases --------------------------------------------------------------------------------
-    def _connect(self, d: Device) -> None:
-        cm = connect(d.host)
+    def _connect(self, d: Device, conn_timeout: float | None = None) -> None:
+        cm = connect(d.host) if conn_timeout is None else connect(d.host, conn_timeout)
         d.session = DeviceSession(d.host, cm.__enter__())
         d._connection = cm
 
@@ -260,6 +275,7 @@ class Deployer:
 
     def _commit(self, d: Device) -> None:
         hold = self.hold if self.opts.phase == "all" else None  # a phased deploy commits for good (one job each)
+        d.status = "committing"  # (a failure now leaves the device's state unknown until it is read again)
         res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}", hold=hold)
         if res.held is not None:
             d.held = res.held
@@ -319,24 +335,34 @@ class Deployer:
         if not targets and direction == "out":
             return
         policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
-        for r in targets:
-            before = obs.updates_sent(r["neighbor"]) if obs and r["direction"] == "out" else None
-            t0 = time.monotonic()
+        # What each confirmation compares with, read before any refresh command: outbound, the UPDATE counter;
+        # inbound, the neighbor's counters (whether an Adj-RIB-In is kept and, where it is not, how the refresh
+        # is confirmed: ROUTE-REFRESH sent, the peer's EoRR received).
+        counted = obs is not None and driver.refresh_mode != "on_commit"
+        before = [obs.updates_sent(r["neighbor"]) if counted and r["direction"] == "out" else
+                  obs.counters(r["neighbor"]) if counted and "counters" in obs.answers else None for r in targets]
+        inbound = Counter(r["neighbor"] for r in targets if r["direction"] == "in")
+        t0 = time.monotonic()
+        for r in targets:  # all sent first, then confirmed: the peers re-send in parallel
             for cmd in r["commands"]:
                 d.session.run(cmd)
+        if targets:
+            self.journal.write("refreshed", d.name)  # the new policy may be live from here: a rollback refreshes again
+        sent = time.monotonic() - t0
+        for r, b in zip(targets, before):
+            t1 = time.monotonic()
+            name = f"refresh {r['neighbor']} {r['afi']} {r['direction']}"
             if driver.refresh_mode == "on_commit":  # Junos: the commit re-ran the policy, nothing to send
-                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
-                                                   f"applied by the commit itself on {d.host.platform.value}"))
+                d.checks.append(checks.CheckResult(name, True, f"applied by the commit itself on {d.host.platform.value}"))
             elif obs is None:
-                d.checks.append(checks.CheckResult(f"refresh {r['neighbor']} {r['afi']} {r['direction']}", True,
-                                                   f"sent; no observer for {d.host.platform.value}"))
+                d.checks.append(checks.CheckResult(name, True, f"sent; no observer for {d.host.platform.value}"))
             elif r["direction"] == "in":
                 d.checks.append(checks.confirm_refresh_in(obs, policy, r["neighbor"], r["afi"], self.opts.refresh_timeout,
-                                                          driver.missing_prefix_list_matches))
+                                                          driver.missing_prefix_list_matches, b, inbound[r["neighbor"]]))
             else:
-                d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], before, self.opts.refresh_timeout))
+                d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], b, self.opts.refresh_timeout))
             d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
-                    seconds=round(time.monotonic() - t0, 3))
+                    seconds=round(sent + time.monotonic() - t1, 3))
         if direction in ("", "out"):
             self._await_own_resend(d)
         bad = [c for c in d.checks if c.name.startswith("refresh") and not c.ok]
@@ -344,7 +370,8 @@ class Deployer:
             if bad:
                 raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
             return
-        self.journal.write("refreshed", d.name)
+        if not d.refresh:
+            self.journal.write("refreshed", d.name)
         d.status = "refreshed"
         if bad:
             raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
@@ -362,8 +389,10 @@ class Deployer:
                 f"no soft out on this platform: waited {wait} s for its own re-send to {len(outs)} neighbor(s)"))
 
     def _postcheck(self, d: Device) -> None:
-        final = plan_device(d.host, d.session.driver, d.session.fetch(), self.change, self.store,
-                            d.plan.strategy if d.plan else None, peers=self.inventory.hosts)
+        text = d.session.fetch()
+        d.final_policy = d.session.driver.parse(text)
+        final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None,
+                            parsed=d.session.driver.parse(text), peers=self.inventory.hosts)
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
                                            "re-plan is empty" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
@@ -374,7 +403,7 @@ class Deployer:
         results = []
         if d.baseline:
             results += checks.postcheck_sessions(obs, d.baseline, self.change.verify.max_prefix_loss, POSTCHECK_SETTLE)
-        results += checks.route_expectations(obs, self.change, d.name)
+        results += checks.route_expectations(obs, self.change, d.name, self.opts.refresh_timeout)
         d.checks += results
         bad = [r for r in results if not r.ok]
         if bad:
@@ -383,6 +412,13 @@ class Deployer:
     def _rollback(self, d: Device, refresh: bool) -> None:
         """Undo a held commit with the platform's own mechanism, then restore the pre-change policy objects
         (dependency order: whatever the platform did not undo); refresh again if we had refreshed."""
+        if d.session is not None and (d.unreachable or lost(d.session.conn)):
+            self._close(d)  # a session that died: one quick new attempt (the device may be back, sshd restarted)
+            d.session = None
+            try:
+                self._connect(d, RECONNECT_TIMEOUT)
+            except NetchangeError as e:
+                raise DeviceError(f"{d.name}: still unreachable for its rollback ({e})") from None
         if d.session is None:
             self._connect(d)
         reverted = self._revert_held(d)
@@ -424,6 +460,7 @@ class Deployer:
     def _gc(self, d: Device) -> None:
         res = d.session.push(d.gc_commands, tag=f"{self.change.id}-{d.name}-gc")
         d.event("gc", commands=res.sent)
+        d.final_policy = d.session.driver.parse(d.session.fetch())
 
     # ---- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -449,6 +486,13 @@ class Deployer:
             self._say(f"resuming an interrupted deploy of {self.change.id} (journal {self.journal.path.name})")
         if self.opts.phase == "rollback":
             return self._rollback_from_journal()
+        if self.opts.phase == "undo":
+            if resume:
+                return self._finish("refused", f"{self.change.id} has an unfinished deploy: finish it first "
+                                    f"(`{self.finish_command()}`), there is nothing completed to undo")
+            from .undo import Undo
+
+            return Undo(self).run()
         holds = self._unconfirmed_holds() if resume else {}
         self.journal.write("start", change=self.change.id, devices=[d.name for d in self.devices], phase=self.opts.phase, resume=resume)
         self.resuming = resume
@@ -545,6 +589,8 @@ class Deployer:
             self._parallel(self._gc, gc, "gc")
         for d in done:
             d.status = "deployed"
+            if d.final_policy is not None:  # what `netchange undo` checks for drift and takes back
+                self.journal.write("applied", d.name, policy=policy_to_json(d.final_policy))
         return self._finish("deployed", f"{len(done)} device(s) changed, {sum(len(d.refresh) for d in done)} session(s) refreshed")
 
     def _continue_phase(self) -> dict:
@@ -567,6 +613,10 @@ class Deployer:
     def _rollback_from_journal(self) -> dict:
         originals = self.journal.originals()
         touched = [d for d in self.devices if d.name in originals]
+        if not touched:  # (it used to say "restored 0 device(s)", exit 0, and change nothing)
+            return self._finish("refused", f"nothing to roll back: no unfinished deploy of {self.change.id} in "
+                                f"{self.journal.path.parent}; to take back a completed deploy run "
+                                f"`netchange undo {self.change_file}`")
         refreshed = self.journal.devices_with("refreshed")
         targets = self.journal.refresh_targets()
         holds = self._unconfirmed_holds()  # (all read from the interrupted run, before this run's own start)
@@ -577,6 +627,8 @@ class Deployer:
             if d.name in holds:  # undone by the platform (or left to its timer when that is about to run out)
                 d.held, d.held_until = holds[d.name]["held"], holds[d.name]["until"]
         failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in refreshed), touched, "rollback")
+        for d in failed:
+            d.status = "rollback_failed"
         if failed:
             return self._finish("rollback_failed", "; ".join(d.error for d in failed))
         return self._finish("rolled_back", f"restored {len(touched)} device(s) from the journal")
@@ -585,8 +637,15 @@ class Deployer:
         self._say(f"rolling back: {why}")
         names = {d.name for d in refreshed}
         failed = self._parallel(lambda d: self._rollback(d, refresh=d.name in names), touched, "rollback")
+        for d in failed:
+            # lost mid-commit: nobody knows what it holds; else it holds the change (or part of the rollback)
+            d.status = "unknown" if d.status == "committing" else "rollback_failed"
+        touched_names = {d.name for d in touched}
+        for d in self.devices:
+            if d.name not in touched_names and d.status == "pending":
+                d.status = "untouched"
         if failed:
-            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.error for d in failed))
+            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.step_error for d in failed))
         return self._finish("rolled_back", why)
 
     def hold_seconds(self) -> float | None:
@@ -676,16 +735,36 @@ class Deployer:
         self.verdict, self.summary = verdict, summary
         # ("committed" must not reuse the per-device "committed" step: Journal.refresh_targets reads those.)
         step = {"deployed": "done", "no_op": "no_op", "refused": "refused", "rolled_back": "rolled_back",
-                "committed": "phase_committed"}.get(verdict, verdict)
+                "committed": "phase_committed", "undone": "undone"}.get(verdict, verdict)
         if step == "refused" and getattr(self, "resuming", False):
             step, final = "refused_attempt", False  # keep the interrupted deploy resumable
         self.journal.write(step, summary=summary)
-        if final and step in ("done", "no_op", "refused", "rolled_back"):
+        if final and step in ("done", "no_op", "refused", "rolled_back", "undone"):
             self.journal.archive()
         return self.report()
 
+    def finish_command(self) -> str:
+        """The command that finishes an interrupted job from the journal (the `--phase rollback` run)."""
+        argv = ["netchange", "deploy", str(self.change_file), "--phase", "rollback"]
+        if self.opts.journal_dir is not None:
+            argv += ["--journal-dir", str(self.opts.journal_dir)]
+        own = Path(self.inventory.directory).resolve()
+        if self.inventory_given and own != (self.project.root / "inventory").resolve():
+            argv += ["--inventory", str(own)]
+        if self.opts.shard:
+            argv += ["--shard", f"{self.opts.shard[0]}/{self.opts.shard[1]}"]
+        return shlex.join(argv)
+
     def report(self) -> dict:
+        action = None
+        if self.verdict in NEEDS_A_PERSON:
+            bad = [d.name for d in self.devices if d.status in ("rollback_failed", "unknown")]
+            action = {"devices": bad, "command": self.finish_command(),
+                      "why": f"{', '.join(bad) or 'some devices'} may still hold (part of) {self.change.id}: fix what "
+                             "their rows say (unreachable, a daemon down), then run this command: it restores them "
+                             "from the journal and refreshes"}
         return {"format": "netchange-deploy/1", "change": self.change.id, "verdict": self.verdict, "summary": self.summary,
+                **({"action": action} if action else {}),
                 "seconds": round(time.monotonic() - self.started, 3),
                 "timings": {k: round(v, 3) for k, v in self.timings.items()},
                 "checks": [c.as_dict() for c in self.run_checks],

@@ -17,6 +17,7 @@ from ..drivers.base import Driver, get_driver
 from ..drivers.commit import MODES, CommitMode, Held
 from ..errors import DeviceError
 from ..inventory import Host
+from ..liveness import SessionLost, lost
 
 READ_TIMEOUT = 60  # seconds netmiko waits for one command's answer
 
@@ -44,8 +45,20 @@ class DeviceSession:
         return self.host.name
 
     # -- reading
+    def _send(self, command: str) -> str:
+        try:
+            return self.conn.send_command(command, read_timeout=READ_TIMEOUT)
+        except DeviceError:
+            raise
+        except Exception as e:  # a write on a dead socket, netmiko's ReadTimeout: say it is the session if it is
+            raise self._lost_or(e) from None
+
+    def _lost_or(self, e: Exception) -> Exception:
+        why = lost(self.conn)
+        return SessionLost(f"{self.host.name}: unreachable: {why}") if why else e
+
     def fetch(self) -> str:
-        text = self.conn.send_command(self.driver.fetch_command, read_timeout=READ_TIMEOUT)
+        text = self._send(self.driver.fetch_command)
         refused = self.driver.fetch_error(text)
         if refused:  # never mistaken for an empty device
             raise DeviceError(f"{self.host.name}: `{self.driver.fetch_command}` was answered with an error, "
@@ -57,7 +70,7 @@ class DeviceSession:
 
     # -- the Cli of drivers/commit.py
     def execute(self, command: str, *, checked: bool = True) -> str:
-        out = self.conn.send_command(command, read_timeout=READ_TIMEOUT)
+        out = self._send(command)
         bad = self.driver.error_in(out) if checked else None
         if bad:
             raise DeviceError(f"{self.host.name}: `{command}` failed: {bad}")
@@ -77,6 +90,9 @@ class DeviceSession:
         except DeviceError:
             raise
         except Exception as e:
+            why = lost(self.conn)
+            if why:
+                raise SessionLost(f"{self.host.name}: unreachable: {why}") from None
             raise DeviceError(f"{self.host.name}: push failed: {type(e).__name__}: {e}") from e
         bad = self.driver.error_in(out)
         if bad:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import safefiles
 from ..errors import InputError, Location
 
-FINAL_STEPS = {"done", "rolled_back", "refused", "no_op"}
+FINAL_STEPS = {"done", "rolled_back", "refused", "no_op", "undone"}
 
 
 @dataclass
@@ -65,12 +66,30 @@ class Journal:
     def archive(self) -> None:
         """Keep finished journals for the audit trail, out of the way of the next run."""
         if self.path.exists():
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")  # (µs: two runs in one second)
             self.path.rename(self.path.with_suffix(f".{stamp}.jsonl"))
 
 
+def completed_deploy(directory: Path, change: str) -> tuple[Path | None, list[dict]]:
+    """The archived journal of *change*'s last completed deploy that has not been undone since, with its
+    records; (None, []) if there is none. Runs that changed nothing (no-op, refused, rolled back) are
+    skipped; an undo ends the search."""
+    name = safefiles.safe_name(change, "change id")
+    stamped = re.compile(re.escape(name) + r"\.\d{8}T\d{6,12}\.jsonl")
+    if not directory.is_dir():
+        return None, []
+    for path in sorted((p for p in directory.iterdir() if stamped.fullmatch(p.name)), reverse=True):
+        records = read_records(path)
+        last = next((r["step"] for r in reversed(records) if r["step"] in FINAL_STEPS), None)
+        if last == "done":
+            return path, records
+        if last == "undone":
+            return None, []
+    return None, []
+
+
 # What later runs read from a record, by step: a journal missing them cannot be resumed or rolled back.
-_NEEDS = {"original": ("device", "policy"), "committed": ("device", "refresh")}
+_NEEDS = {"original": ("device", "policy"), "committed": ("device", "refresh"), "applied": ("device", "policy")}
 
 
 def read_records(path: Path) -> list[dict]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-ICON = {"deployed": "✅", "no_op": "➖", "refused": "⛔", "rolled_back": "↩️", "rollback_failed": "❌", "committed": "⏸"}
+ICON = {"deployed": "✅", "no_op": "➖", "refused": "⛔", "rolled_back": "↩️", "rollback_failed": "❌", "committed": "⏸",
+        "undone": "↩️", "undo_failed": "❌"}
 
 
 def to_markdown(rep: dict) -> str:
@@ -19,4 +20,7 @@ def to_markdown(rep: dict) -> str:
                      f"{' — ' + bad[0]['check'] if bad else ''} | {(d['error'] or '').replace('|', '/')[:120]} |")
     for c in rep.get("checks", []):
         lines.append(f"- {'✅' if c['ok'] else '❌'} {c['check']}: {c['detail']}")
+    if rep.get("action"):
+        a = rep["action"]
+        lines += ["", f"**A person must act:** {a['why']}.", "", f"    {a['command']}"]
     return "\n".join(lines) + "\n"

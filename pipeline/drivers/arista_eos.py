@@ -8,7 +8,7 @@ from typing import Any
 from ..inventory import Platform
 from .commit import SessionMode
 from .observers.eos import EosObserver
-from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
+from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
 
 
 class AristaEosDriver(TemplateDriver):
@@ -27,6 +27,13 @@ class AristaEosDriver(TemplateDriver):
     as_path_list_seq = False
     filter_replace = "sequence"  # `ip access-list X` / `no 20` / `20 permit ...`, committed with the session
     unbind_needs_name = False
+    term_refusals = {
+        **NO_REJECT, **STATELESS_REFUSALS,
+        "tcp_flags:clear": "EOS ACLs match TCP flags that are set, not clear ones",
+        "tcp_flags+established": "established and TCP flags cannot be combined in one entry",
+        "fragment:first": "EOS `fragments` matches non-initial fragments only; a first fragment cannot be told apart",
+        "hop_limit:closed-range": "EOS matches a TTL / hop limit equal to, above or below one value, not a range",
+    }
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "ospf": "ospf"},
                       "ipv6": {"icmpv6": "icmpv6", "tcp": "tcp", "udp": "udp", "ospf": "ospf"}}
 

@@ -11,7 +11,7 @@ from ..inventory import Platform
 from .base import Capabilities
 from .commit import AutoCheckpointMode
 from .observers.aoscx import AoscxObserver
-from .render import INTERACTIVE_CLI_TEXT, AclLine, Context, TemplateDriver, acl_lines
+from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, AclLine, Context, TemplateDriver, acl_lines
 
 
 class ArubaAoscxDriver(TemplateDriver):
@@ -29,6 +29,14 @@ class ArubaAoscxDriver(TemplateDriver):
     capabilities = Capabilities(large_communities=False, soft_out=False, route_map_continue=False)
     error_patterns = (r"Invalid input", r"^% ?Command incomplete", r"^% ?Ambiguous", r"^%")
     filter_replace = "sequence"
+    term_refusals = {
+        **NO_REJECT, **STATELESS_REFUSALS,
+        "tcp_flags:clear": "AOS-CX ACLs match TCP flags that are set, not clear ones",
+        "tcp_flags+established": "established and TCP flags cannot be combined in one entry",
+        "fragment:first": "AOS-CX `fragment` matches non-initial fragments only; a first fragment cannot be told apart",
+        "hop_limit:range": "AOS-CX matches one TTL value (ttl N), not a range",
+        "hop_limit:ipv6": "AOS-CX IPv6 ACLs have no hop-limit match",
+    }
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ah", "sctp": "sctp"},
                       "ipv6": {"icmpv6": "icmpv6", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ah", "sctp": "sctp"}}
 

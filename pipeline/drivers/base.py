@@ -71,6 +71,10 @@ class Driver:
         so that a plan compares like with like; most platforms keep what they are given."""
         return obj
 
+    def check_plan(self, view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[str, object]]) -> None:
+        """Raise a NetchangeError for a plan this platform cannot carry out as the model diff says (e.g. an
+        edit that changes how the device names an object its untouched users refer to); most platforms can."""
+
     def prepare(self) -> None:
         """Load what parse and render need (modules, templates) once, before many worker threads would
         all hit the first use at the same moment."""

@@ -14,7 +14,7 @@ from ..inventory import Platform
 from .base import Capabilities
 from .commit import CommitMode, RevertTimerMode
 from .observers.ios import IosObserver
-from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
+from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
 
 _ARCHIVE_PATH = re.compile(r"^archive\s*$\n(?:^[ \t]+.*$\n)*?^[ \t]+path\s+\S+", re.MULTILINE)
 
@@ -37,12 +37,22 @@ class CiscoIosDriver(TemplateDriver):
     missing_prefix_list_matches = True  # a route-map matching a missing or empty prefix-list matches everything
     capabilities = Capabilities(large_communities=False)
     error_patterns = (r"^%",)  # % Invalid input detected, % Incomplete command, % Ambiguous command
-    prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: remove, then add
+    prefix_list_seq_overwrite = False  # IOS refuses a duplicate seq: a changed entry is staged (order.staged_edit)
+    match_names_accumulate = True  # `match ip address prefix-list B` after `... A` matches A or B
     community_list_seq = False
     as_path_list_seq = False
     # Replacing a whole ACL in place (`no ip access-list extended X` + redefine) leaves the interface
-    # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface, drop the old one.
+    # unfiltered or half-filtered between lines: define X-v<N+1>, re-point the interface at it, redefine X while
+    # nothing uses it, re-point back, drop X-v<N+1> (TemplateDriver.versioned_swap).
     filter_replace = "versioned"
+    term_refusals = {
+        **NO_REJECT, **STATELESS_REFUSALS,
+        "tcp_flags+established": "established and TCP flags cannot be combined in one entry",
+        "tcp_flags:clear:ipv6": "IOS IPv6 ACLs match TCP flags that are set (ack, syn, ...), not clear ones",
+        "tcp_flags:several-set:ipv6": "IOS IPv6 ACLs match one TCP flag keyword per entry",
+        "fragment:first": "IOS `fragments` matches non-initial fragments only; a first fragment cannot be told apart",
+        "hop_limit:ipv6": "IOS IPv6 ACLs have no hop-limit match",
+    }
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ahp", "ospf": "ospf"},
                       "ipv6": {"icmpv6": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ahp", "sctp": "sctp"}}
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..inventory import Platform
 from .commit import CheckpointSessionMode
 from .observers.nxos import NxosObserver
-from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
+from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
 
 
 class CiscoNxosDriver(TemplateDriver):
@@ -27,6 +27,14 @@ class CiscoNxosDriver(TemplateDriver):
     as_path_list_seq = False
     filter_replace = "sequence"  # `ip access-list X` / `no 20` / `20 permit ...`, committed with the session
     unbind_needs_name = True  # `no route-map NAME in` under the neighbor's address family
+    term_refusals = {
+        **NO_REJECT, **STATELESS_REFUSALS,
+        "tcp_flags:clear": "NX-OS flag words match TCP flags that are set, not clear ones",
+        "tcp_flags+established": "established and TCP flags are not combined in one NX-OS entry",
+        "fragment:first": "NX-OS `fragments` matches non-initial fragments only; a first fragment cannot be told apart",
+        "hop_limit:range": "NX-OS matches one TTL value (ttl N), not a range",
+        "hop_limit:ipv6": "NX-OS IPv6 ACLs have no hop-limit match",
+    }
     protocol_names = {"ipv4": {"icmp": "icmp", "tcp": "tcp", "udp": "udp", "gre": "gre", "esp": "esp", "ah": "ahp",
                                "ospf": "ospf", "pim": "pim"},
                       "ipv6": {"icmpv6": "icmp", "tcp": "tcp", "udp": "udp", "esp": "esp", "ah": "ahp", "sctp": "sctp"}}

@@ -71,6 +71,9 @@ class CommitMode:
     """Line by line: every line is live as it is sent; nothing to confirm, nothing the device undoes."""
 
     name: ClassVar[str] = "line"
+    # Lines apply together (session, candidate, file) rather than each as it is typed: the driver then need
+    # not stage list edits so that every intermediate list is one of the two versions.
+    atomic: ClassVar[bool] = False
     # The device reverts a held commit by itself: (unit in seconds, smallest, largest) of its timer.
     timer: ClassVar[tuple[int, int, int] | None] = None
     # Commands that discard a half-sent edit after a refusal (inside configuration mode).
@@ -140,6 +143,7 @@ class SessionMode(CommitMode):
     timer runs out and EOS rolls them back; `configure session NAME abort` rolls back at once."""
 
     name = "session"
+    atomic = True
     timer = (1, 1, 24 * 3600 - 1)  # HH:MM:SS
     discard = ("abort",)
 
@@ -166,6 +170,7 @@ class CandidateMode(CommitMode):
     configuration before it); unconfirmed, Junos rolls back by itself after N minutes."""
 
     name = "candidate"
+    atomic = True
     timer = (60, 1, 65535)  # minutes
     enter = "configure exclusive"  # nobody else's uncommitted edits ride along with ours
     check = "commit check"
@@ -213,6 +218,7 @@ class CheckpointSessionMode(CommitMode):
     checkpoint. A deploy killed half-way leaves the edits in place; the journal's rollback restores them."""
 
     name = "checkpoint_session"
+    atomic = True
     discard = ("abort",)
 
     def push(self, cli, lines, tag, hold=None):
@@ -240,6 +246,7 @@ class FileMode(CommitMode):
     transaction (a bad file leaves the old ruleset intact). Nothing to hold or confirm."""
 
     name = "atomic_file"
+    atomic = True
     check = "nft -c -f {path} && echo NC-CHECK-OK"
     apply = "nft -f {path} && echo NC-APPLY-OK"
     remove = "rm -f {path}"

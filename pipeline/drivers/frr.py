@@ -29,11 +29,12 @@ class FrrDriver(TemplateDriver):
         r"Can't find (community-list|specified)",
         r"^Failure to communicate",
         r"^line \d+: ",
+        r"^\w+d is not running$",  # vtysh when the daemon behind a command is dead (e.g. bgpd): nothing applied
     )
     # vtysh with its daemons down prints this instead of a configuration
     fetch_error_patterns = (*Driver.fetch_error_patterns, r"^Exiting: failed to connect")
     kinds = frozenset({"prefix_list", "community_list", "as_path_list", "route_map", "binding"})
-    prefix_list_seq_overwrite = True  # measured: re-entering a seq replaces the entry
+    prefix_list_seq_overwrite = True  # measured: re-entering a prefix-, community- or AS-path-list seq replaces it
     unbind_needs_name = True  # syntax needs a name (any name: FRR ignores it)
 
     def unsupported_kind_message(self, kind: str, name: object) -> str:

@@ -4,31 +4,63 @@ changes itself (no soft clear), and a candidate is all-or-nothing, so whole obje
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..inventory import Platform
 from ..model.firewall import PortRange
-from ..model.policy import Rule
+from ..model.policy import DevicePolicy, Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
+from ..parsers import canonical as canonical_lists
 from .commit import CandidateMode
 from .observers.junos import JunosObserver
-from .render import Context, TemplateDriver, guard_identifier
+from .render import STATELESS_REFUSALS, Context, TemplateDriver, guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
+_VERSION = re.compile(r"\.nc\d+$")  # versioned names (plan/versioned.py): X.nc3 is a version of X
 
 
 @dataclass(frozen=True)
 class JunosTerm:
-    """One filter term: a rule whose specs differ in ports is split into <rule>-1, <rule>-2, ..."""
+    """One filter term: a rule whose specs differ in ports or ICMP types is split into <rule>-1, <rule>-2, ..."""
 
     name: str
     protocols: tuple[str, ...]
     source_ports: tuple[PortRange, ...]
     destination_ports: tuple[PortRange, ...]
+    icmp_types: tuple[int, ...] = ()
+    icmp_code: int | None = None
 
 
 _PROTO = {"ipv4": {"icmpv6": "58"}, "ipv6": {"icmpv6": "icmp6", "icmp": "1"}}
+# ICMP message names `show configuration` prints (numbers for the rest), per filter family.
+JUNOS_ICMP = {
+    "ipv4": {0: "echo-reply", 3: "unreachable", 4: "source-quench", 5: "redirect", 8: "echo-request",
+             9: "router-advertisement", 10: "router-solicit", 11: "time-exceeded", 12: "parameter-problem",
+             13: "timestamp", 14: "timestamp-reply", 15: "info-request", 16: "info-reply", 17: "mask-request",
+             18: "mask-reply"},
+    "ipv6": {1: "destination-unreachable", 2: "packet-too-big", 3: "time-exceeded", 4: "parameter-problem",
+             128: "echo-request", 129: "echo-reply", 130: "membership-query", 131: "membership-report",
+             132: "membership-termination", 133: "router-solicit", 134: "router-advertisement",
+             135: "neighbor-solicit", 136: "neighbor-advertisement", 137: "redirect", 138: "router-renumbering",
+             139: "node-information-query", 140: "node-information-reply"},
+}
+
+
+def junos_icmp(family: str, itype: int) -> str:
+    return JUNOS_ICMP[family].get(itype, str(itype))
+
+
+def junos_flags(rule: Rule) -> str | None:
+    """`syn & !ack`: a tcp-flags expression of the rule's flags (set, then clear)."""
+    f = rule.tcp_flags
+    return None if f is None else " & ".join([*f.set, *(f"!{x}" for x in f.clear)])
+
+
+def junos_hop(rule: Rule) -> str | None:
+    h = rule.hop_limit
+    return None if h is None else str(h)
 
 
 def junos_terms(rule: Rule) -> list[JunosTerm]:
@@ -37,12 +69,26 @@ def junos_terms(rule: Rule) -> list[JunosTerm]:
 
     if not rule.specs:
         return [JunosTerm(rule.name, (), (), ())]
-    ports = {(s.source_ports, s.destination_ports) for s in rule.specs}
-    if len(ports) == 1:
-        sp, dp = next(iter(ports))
-        return [JunosTerm(rule.name, tuple(name(s.protocol) for s in rule.specs), sp, dp)]
-    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports)
-            for i, s in enumerate(rule.specs, 1)]
+    shapes = {(s.source_ports, s.destination_ports, s.icmp_types, s.icmp_code) for s in rule.specs}
+    if len(shapes) == 1:
+        sp, dp, it, ic = next(iter(shapes))
+        return [JunosTerm(rule.name, tuple(name(s.protocol) for s in rule.specs), sp, dp, it, ic)]
+    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports, s.icmp_types,
+                      s.icmp_code) for i, s in enumerate(rule.specs, 1)]
+
+
+def junos_any(rule: Rule, side: str) -> str | None:
+    """The any-address prefix a term needs to carry exclusions when it names no addresses of that side."""
+    excludes = rule.source_excludes if side == "source" else rule.destination_excludes
+    nets = rule.sources if side == "source" else rule.destinations
+    if excludes and not nets:
+        return "0.0.0.0/0" if rule.family == "ipv4" else "::/0"
+    return None
+
+
+def _no_any(nets: tuple) -> tuple:
+    """`0.0.0.0/0` (or `::/0`) among a term's addresses is any address: the parser reads it so."""
+    return () if any(n.prefixlen == 0 for n in nets) else nets
 
 
 def junos_plain(pl: PrefixList) -> bool:
@@ -88,13 +134,17 @@ def junos_unit(interface: str) -> tuple[str, str]:
 
 def junos_group(ctx: Context, b: NeighborBinding) -> str:
     """The BGP group a binding is written in: the group itself for a group binding; for a neighbor, the group
-    the running config holds it in (DevicePolicy.peer_groups: a neighbor in two groups fails the commit),
-    else host data `bgp_groups: {address: group}`, else one group per peer AS."""
+    the running config holds it in (DevicePolicy.peer_groups, else the parser's JunosLayout for groups the
+    model does not hold; a neighbor in two groups fails the commit), else host data
+    `bgp_groups: {address: group}`, else one group per peer AS."""
     if b.is_group:
         return str(b.neighbor)
     held = ctx.known.group_of(str(b.neighbor)) if ctx.known is not None else None
     if held is not None:
         return held
+    device = getattr(getattr(ctx.known, "device", None), "bgp_groups", None) or {}
+    if str(b.neighbor) in device:
+        return device[str(b.neighbor)]
     groups = ctx.extra("bgp_groups", {}) or {}
     if str(b.neighbor) in groups:
         name = str(groups[str(b.neighbor)])
@@ -112,21 +162,39 @@ class JuniperJunosDriver(TemplateDriver):
     observer_class = JunosObserver
     error_patterns = (r"^error:", r"syntax error", r"^unknown command", r"^missing argument", r"^invalid (value|interface)")
     filter_replace = "rewrite"  # delete + set inside one candidate: atomic at commit
+    term_refusals = {
+        **STATELESS_REFUSALS,
+        "log_rate": "log_rate: Junos `syslog` has no per-term rate (limit it under system syslog)",
+        **{f"fragment:{k}:ipv6": "Junos inet6 filters have no first / non-first fragment match (only any "
+                                 "fragment header)" for k in ("first", "non-first")},
+    }
     unbind_needs_name = False
 
     def template_vars(self) -> dict[str, Any]:
         return {**super().template_vars(), "junos_terms": junos_terms, "junos_plain": junos_plain,
                 "junos_length_range": junos_length_range, "junos_set_communities": junos_set_communities,
                 "junos_generated": junos_generated, "junos_next_term": junos_next_term, "junos_entry_of": junos_entry_of,
-                "junos_unit": junos_unit, "junos_group": junos_group, "junos_final_term": FINAL_TERM}
+                "junos_unit": junos_unit, "junos_group": junos_group, "junos_final_term": FINAL_TERM,
+                "junos_icmp": junos_icmp, "junos_flags": junos_flags, "junos_hop": junos_hop, "junos_any": junos_any}
 
     def canonical(self, kind: str, obj: Any) -> Any:
         """Filters as Junos keeps them: one filter per family (`family inet` terms, then `inet6`), terms
         without a description in set form, and an interface without a unit is unit 0 (`ge-0/0/1` is
-        configured and read back as `ge-0/0/1 unit 0`)."""
-        if kind != "filter" or obj is None:
+        configured and read back as `ge-0/0/1 unit 0`). Prefix-lists, route-filter-lists and as-path-groups
+        are sets (sorted, numbered 5, 10, ... as the parser reads them); a community has no sequence number."""
+        if obj is None:
             return obj
-        rules = [r.model_copy(update={"description": None}) for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
+        if kind == "prefix_list":
+            return canonical_lists.as_set(canonical_lists.prefix_list(obj), canonical_lists.prefix_key)
+        if kind == "as_path_list":
+            return canonical_lists.as_set(obj, lambda e: e.regex)
+        if kind == "community_list":
+            return canonical_lists.unnumbered(obj)
+        if kind != "filter":
+            return obj
+        rules = [r.model_copy(update={"description": None, "sources": _no_any(r.sources),
+                                      "destinations": _no_any(r.destinations)})
+                 for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam)]
         return obj.model_copy(update={
             "rules": tuple(rules),
             "attachments": tuple(a.model_copy(update={"interface": ".".join(junos_unit(a.interface))})
@@ -134,6 +202,18 @@ class JuniperJunosDriver(TemplateDriver):
 
     def entry_addressable(self, kind: str) -> bool:
         return kind == "route_map"  # lists are rewritten whole (candidate + commit makes that atomic)
+
+    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+        """A prefix-list that gains (or loses) length ranges turns into a route-filter-list (or back): the
+        policies' `from prefix-list X` statements become `from route-filter-list X` in the same candidate
+        (they are found as the device names its terms: JunosLayout.list_refs)."""
+        lines = super().rewrite_list(kind, old, new, ctx)
+        if kind == "prefix_list" and new.entries and junos_plain(old) != junos_plain(new):
+            word = "prefix-list" if junos_plain(new) else "route-filter-list"
+            for stmt in getattr(ctx.known.device, "list_refs", {}).get(new.name, ()):
+                if stmt[-2] != word:
+                    lines += self.emit("list_ref_switch", stmt, word, ctx)
+        return lines
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
         if kind == "route_map":  # `then accept` replaces `then reject`: an action change is an edit too
@@ -143,11 +223,37 @@ class JuniperJunosDriver(TemplateDriver):
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
         return super().modify_entry(kind, obj, old, new, ctx)
 
+    def check_plan(self, view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[str, object]]) -> None:
+        """A prefix-list whose edit flips its Junos form (prefix-list <-> route-filter-list: ge/le appear or go)
+        becomes a differently named object, and its policy-statements would keep matching the old, deleted one
+        (`from prefix-list X`: the plan does not rewrite a user whose model is unchanged). Refused while any
+        route-map uses the list."""
+        for kind, key in touched:
+            before, after = view.get(kind, key), intended.get(kind, key)
+            if kind != "prefix_list" or not (before and after and before.entries and after.entries):
+                continue
+            if junos_plain(before) == junos_plain(after):
+                continue
+            users = sorted(rm.name for rm in intended.route_maps.values() if ("prefix_list", str(key)) in rm.references())
+            if users:
+                forms = ("prefix-list", "route-filter-list") if junos_plain(before) else ("route-filter-list", "prefix-list")
+                self.refuse(f"prefix-list {key} would become a {forms[1]} (Junos keeps lists with ge/le as route-filter-lists) "
+                            f"while route-map(s) {', '.join(users)} match it as a {forms[0]}: create the new entries as a "
+                            "list of another name and point those route-maps at it")
+
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)
         getattr(self, f"_check_{kind}", lambda o, c: None)(obj, ctx)
 
     def _check_prefix_list(self, pl: PrefixList, ctx: Context) -> None:
+        if not junos_plain(pl):
+            base = _VERSION.sub("", pl.name)
+            fw = [u.who for u in ctx.known.uses if u.kind == "prefix_list" and _VERSION.sub("", u.name) == base
+                  and u.line[:1] == ("firewall",)]
+            if fw:
+                self.refuse(f"prefix-list {pl.name} has length ranges (ge/le), which makes it a route-filter-list on "
+                            f"Junos, but firewall filters name it as a prefix-list ({'; '.join(sorted(set(fw)))}): "
+                            "a filter matches exact prefixes only; use another list for the ranges")
         for e in pl.entries:
             if e.action == "deny":
                 self.refuse(f"prefix-list {pl.name} seq {e.seq} is deny: Junos prefix-lists and route-filter-lists are "

@@ -6,6 +6,7 @@ other tables are never rewritten. No BGP here."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from ..model.policy import ConcreteFilter, DevicePolicy
 from ..model.resolve import Desired
 from ..parsers.nft_layout import ChainLayout, RuleRef, TableLayout
 from ..parsers.nftables import attachment_order
+from ..parsers.nft_words import nft_icmp_type
 from ..model import ops as O
 from .commit import FileMode
 from .render import Context, TemplateDriver, UnsupportedConstruct
@@ -38,8 +40,25 @@ class NftRule:
     dports: tuple[str, ...]
     counter: bool
     log_prefix: str | None
-    verdict: str
+    verdict: str  # empty: a rule that only logs (at a rate) and lets the packet on to the verdict rule
     comment: str
+    saddrs_not: tuple[str, ...] = ()
+    daddrs_not: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    icmp: str | None = None  # icmp | icmpv6 when types are matched (nft then needs no l4proto)
+    icmp_types: tuple[str, ...] = ()
+    icmp_code: int | None = None
+    flags_mask: tuple[str, ...] = ()
+    flags_value: tuple[str, ...] = ()
+    fragment: str | None = None  # the whole match, e.g. `ip frag-off & 0x1fff != 0`
+    dscp: tuple[int, ...] = ()
+    hop: str | None = None  # `ip ttl 1-5` / `ip6 hoplimit 64`
+    limit: str | None = None  # `10/minute`
+
+
+# Fragment matches: IPv4 by the fragment offset (13 bits) and MF flag; IPv6 by the fragment header.
+_FRAGMENT = {("ipv4", "non-first"): "ip frag-off & 0x1fff != 0", ("ipv4", "first"): "ip frag-off & 0x3fff == 0x2000",
+             ("ipv6", "non-first"): "frag frag-off != 0", ("ipv6", "first"): "frag frag-off 0 frag more-fragments 1"}
 
 
 @dataclass(frozen=True)
@@ -54,20 +73,36 @@ def _ports(ports: tuple[PortRange, ...]) -> tuple[str, ...]:
 
 
 def nft_rules(f: ConcreteFilter) -> list[NftRule]:
-    """One nft rule per (rule, service spec); address lists become anonymous sets."""
+    """One nft rule per (rule, service spec); address lists become anonymous sets. A rule that logs at a
+    rate is two: `limit rate R log` (no verdict: a packet over the rate is just not logged) and then the
+    verdict rule, both with the term's comment."""
     out = []
     for r in f.rules:
         pinned = bool(r.sources or r.destinations)
+        kw = "ip" if r.family == "ipv4" else "ip6"
+        flags = r.tcp_flags
         for spec in r.specs or (None,):
             proto = spec.protocol if spec else None
-            out.append(NftRule(
+            icmp = proto if spec is not None and spec.icmp_types else None
+            rule = NftRule(
                 family_match="" if pinned else f"meta nfproto {r.family}",
-                addr_kw="ip" if r.family == "ipv4" else "ip6",
+                addr_kw=kw,
                 saddrs=tuple(str(n) for n in r.sources), daddrs=tuple(str(n) for n in r.destinations),
-                l4proto=_L4_NAMES.get(proto, str(PROTOCOL_NUMBERS.get(proto, proto))) if proto else None,
+                saddrs_not=tuple(str(n) for n in r.source_excludes), daddrs_not=tuple(str(n) for n in r.destination_excludes),
+                states=r.states,
+                l4proto=None if icmp else _L4_NAMES.get(proto, str(PROTOCOL_NUMBERS.get(proto, proto))) if proto else None,
+                icmp=icmp, icmp_types=tuple(nft_icmp_type(icmp, t) for t in spec.icmp_types) if icmp else (),
+                icmp_code=spec.icmp_code if spec else None,
                 sports=_ports(spec.source_ports) if spec else (), dports=_ports(spec.destination_ports) if spec else (),
+                flags_mask=(flags.set + flags.clear) if flags else (), flags_value=flags.set if flags else (),
+                fragment=_FRAGMENT[r.family, r.fragment] if r.fragment else None, dscp=r.dscp,
+                hop=f"{kw} {'ttl' if r.family == 'ipv4' else 'hoplimit'} {r.hop_limit}" if r.hop_limit else None,
                 counter=r.counter, log_prefix=f"{f.name}/{r.name} " if r.log else None,
-                verdict=_VERDICT[r.action], comment=f"{r.name}: {r.description}" if r.description else r.name))
+                verdict=_VERDICT[r.action], comment=f"{r.name}: {r.description}" if r.description else r.name)
+            if r.log_rate is not None:
+                out.append(dataclasses.replace(rule, counter=False, verdict="", limit=str(r.log_rate)))
+                rule = dataclasses.replace(rule, log_prefix=None)
+            out.append(rule)
     return out
 
 
@@ -92,6 +127,8 @@ def canonical_filter(f: ConcreteFilter) -> ConcreteFilter:
     rules = tuple(r.model_copy(update={
         "sources": tuple(ipaddress.collapse_addresses(r.sources)),
         "destinations": tuple(ipaddress.collapse_addresses(r.destinations)),
+        "source_excludes": tuple(ipaddress.collapse_addresses(r.source_excludes)),
+        "destination_excludes": tuple(ipaddress.collapse_addresses(r.destination_excludes)),
         "specs": tuple(s.model_copy(update={"source_ports": _set_ports(s.source_ports),
                                             "destination_ports": _set_ports(s.destination_ports)}) for s in r.specs),
     }) for r in f.rules)
@@ -151,9 +188,10 @@ class NftablesDriver(TemplateDriver):
                 ops.append(O.Create("filter", d.obj.name, d.obj))
         if not ops:
             return "\n".join(self.note(n)[0] for n in notes + ["no filters in this change for this host"]) + "\n"
-        notes.append("adds to table inet netchange, never deletes it: each chain here is flushed and refilled, "
-                     "jumps to it are appended to the hook chains")
-        return "\n".join(self._edits(ops, TableLayout(), host, notes)) + "\n"
+        table = placement_table(host)
+        notes.append(f"adds to table {table}, never deletes it: each chain here is flushed and refilled, jumps to it are "
+                     "added to the hook chains")
+        return "\n".join(self._edits(ops, TableLayout(), host, notes, offline=True)) + "\n"
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
         """Edits to the chains the ops name, by the running table's layout (`intended.device`, from the
@@ -169,55 +207,80 @@ class NftablesDriver(TemplateDriver):
         return self.note(f"rollback of chain(s) {', '.join(chains)}: computed when it runs, from the host's "
                          "current rule handles (netchange deploy restores the recorded chains and jumps)") if chains else []
 
-    def _edits(self, ops: list[O.Op], layout: TableLayout, host: Host, notes: list[str]) -> list[str]:
+    def _edits(self, ops: list[O.Op], layout: TableLayout, host: Host, notes: list[str], offline: bool = False) -> list[str]:
         ctx = self.context(host)
-        plan = _JumpPlan(self, layout)
+        table = placement_table(host)
+        here = layout.table(table) or TableLayout()
+        plan = _JumpPlan(self, layout, host, offline)
         body: list[str] = []
         for op in ops:
             if op.kind != "filter":
                 self.check(op.kind, getattr(op, "obj", None) or op.name, ctx)
                 continue
             if "/" in op.name:  # a chain of another table (`table/chain`): never netchange's to edit
-                notes.append(f"{op.name}: a chain outside table inet netchange, left as it is")
+                notes.append(f"{op.name}: a chain outside netchange's, left as it is")
                 continue
             old, new = _before_after(op)
             if new is not None:
                 self.check("filter", new, ctx)
-            existing = layout.chains.get(op.name)
+            where = layout.table_of(op.name)
+            if where is not None and where != table:
+                self.refuse(f"filter {op.name}: its chain is in table {where}, but the inventory places netchange's "
+                            f"chains in table {table} (firewall.nftables): delete it there first, or place it back")
+            existing = here.chains.get(op.name)
             if existing is not None and existing.base:
-                self.refuse(f"filter {op.name}: table inet netchange has a base chain of that name (hook {existing.hook})")
+                self.refuse(f"filter {op.name}: table {table} has a base chain of that name (hook {existing.hook})")
+            if existing is not None and not existing.ours:
+                self.refuse(f"filter {op.name}: table {table} already has a chain of that name that is not netchange's")
             if new is not None:
                 if old is None or existing is None or canonical_filter(old).rules != canonical_filter(new).rules:
-                    body += self.emit("refill_chain", new)
+                    body += self.emit("refill_chain", table, new)
                 body += plan.jumps(op.name, new.attachments)
             else:
-                refs = [(c, r) for c, r in layout.references_to(op.name) if r.dispatch is None]
+                refs = [(c, r) for c, r in here.references_to(op.name) if r.dispatch is None]
                 if refs:
                     self.refuse(f"filter {op.name}: its chain cannot be deleted, rules netchange does not manage jump "
                                 "to it: " + "; ".join(f"chain {c.name} handle {r.handle}: {r.text}" for c, r in refs))
                 body += plan.jumps(op.name, ())
-                body += self.emit("delete_chain", op.name)
-        return self.emit("header", host, notes) + plan.base_chains() + body
+                body += self.emit("delete_chain", table, op.name)
+        return self.emit("header", host, notes + plan.placement_notes(), table) + plan.base_chains() + body
+
+
+def placement_table(host: Host) -> str:
+    """The table netchange's chains live in on this host: its own, or the host's (`jump_from`)."""
+    jf = host.data.firewall.nftables.jump_from
+    return f"inet {jf.table}" if jf is not None else TABLE
 
 
 class _JumpPlan:
-    """Jump rules to add or delete in the base chains of netchange's table, one filter at a time.
+    """Jump rules to add or delete in the base chains that dispatch to netchange's chains, one filter at a time.
 
-    A filter's jumps go to the base chain of that hook that already holds netchange's jumps, else to
-    `hook-<hook>` (created without a policy when missing): never into a base chain netchange does not
-    dispatch from. New jumps are inserted right after the existing ones (before the first rule that
-    follows them), so a base chain's own closing rules stay last."""
+    In netchange's own table (default), a filter's jumps go to the base chain of that hook that already
+    holds netchange's jumps, else to `hook-<hook>` (created without a policy, at the inventory's priority,
+    when missing): never into a base chain netchange does not dispatch from. With `jump_from`, they go to
+    the host's base chain the inventory names for the hook, before its own rules. New jumps are inserted
+    right after netchange's existing ones, so the chain's own rules keep their order after them."""
 
-    def __init__(self, driver: "NftablesDriver", layout: TableLayout):
-        self.d, self.layout = driver, layout
+    def __init__(self, driver: "NftablesDriver", layout: TableLayout, host: Host, offline: bool):
+        self.d, self.host, self.offline = driver, host, offline
+        self.place = host.data.firewall.nftables
+        self.table = placement_table(host)
+        self.layout = layout.table(self.table) or TableLayout()
+        self.whole = layout
         self.created: list[tuple[str, str]] = []
+        self.hooks: list[str] = []
 
-    def chain_for(self, hook: str) -> tuple[str, int | None]:
-        """(base chain for new jumps of this hook, handle to insert before or None to append)."""
+    def chain_for(self, hook: str) -> tuple[str, int | str | None]:
+        """(base chain for new jumps of this hook, handle to insert before, "top", or None to append)."""
+        if hook not in self.hooks:
+            self.hooks.append(hook)
+        if self.place.jump_from is not None:
+            return self._host_chain(hook)
         chains = self.layout.base_chains(hook)
         with_jumps = [c for c in chains if c.dispatch_rules()]
         if with_jumps:
             c = with_jumps[0]
+            self._priority(c)
             last = max(i for i, r in enumerate(c.rules) if r.dispatch is not None)
             if last + 1 < len(c.rules):
                 return c.name, self._handle(c, c.rules[last + 1])
@@ -231,7 +294,33 @@ class _JumpPlan:
         if own.hook != hook:
             self.d.refuse(f"chain {name} of table inet netchange exists with hook {own.hook}, not {hook}: "
                           "cannot attach filters through it")
+        self._priority(own)
         return name, None
+
+    def _priority(self, chain: ChainLayout) -> None:
+        if isinstance(chain.priority, int) and chain.priority != self.place.priority:
+            self.d.refuse(f"base chain {chain.name} of table inet netchange has priority {chain.priority} on the host, "
+                          f"the inventory says {self.place.priority} (firewall.nftables.priority): a base chain's "
+                          "priority cannot be edited in place; delete the chain by hand or change the inventory")
+
+    def _host_chain(self, hook: str) -> tuple[str, int | str | None]:
+        jf = self.place.jump_from
+        name = jf.chains.get(hook)
+        if name is None:
+            self.d.refuse(f"a filter attaches to hook {hook}, but firewall.nftables.jump_from.chains names no chain of "
+                          f"table {self.table} for it")
+        if self.offline:
+            return name, "top"
+        chain = self.layout.chains.get(name)
+        if chain is None or chain.hook != hook:
+            have = "no such chain" if chain is None else f"its hook is {chain.hook or 'none (a regular chain)'}"
+            self.d.refuse(f"firewall.nftables.jump_from: the host's table {self.table} has no base chain {name} of hook "
+                          f"{hook} ({have}); netchange jumps from the host's base chain")
+        mine = [i for i, r in enumerate(chain.rules) if r.dispatch is not None]
+        if not mine:
+            return name, "top"
+        last = max(mine)
+        return name, (self._handle(chain, chain.rules[last + 1]) if last + 1 < len(chain.rules) else None)
 
     def _handle(self, chain: ChainLayout, rule: RuleRef) -> int:
         if rule.handle is None:
@@ -245,6 +334,9 @@ class _JumpPlan:
             for hook, j in _jumps_for(att, name):
                 if (hook, j) not in wanted:
                     wanted.append((hook, j))
+        for hook, _ in wanted:
+            if hook not in self.hooks:
+                self.hooks.append(hook)
         have: set[tuple[str, Jump]] = set()
         out: list[str] = []
         for chain in self.layout.chains.values():
@@ -257,15 +349,43 @@ class _JumpPlan:
                 if key in wanted:
                     have.add(key)
                 else:
-                    out += self.d.emit("delete_rule", chain.name, self._handle(chain, r))
+                    out += self.d.emit("delete_rule", self.table, chain.name, self._handle(chain, r))
         for hook, j in wanted:
             if (hook, j) not in have:
                 chain, before = self.chain_for(hook)
-                out += self.d.emit("add_jump", chain, j, before)
+                out += self.d.emit("add_jump", self.table, chain, j, before)
         return out
 
     def base_chains(self) -> list[str]:
-        return [line for name, hook in self.created for line in self.d.emit("base_chain", name, hook)]
+        return [line for name, hook in self.created
+                for line in self.d.emit("base_chain", self.table, name, hook, self.place.priority)]
+
+    def placement_notes(self) -> list[str]:
+        """Where netchange's chains sit against the host's own base chains on the hooks this plan attaches to."""
+        out = []
+        jf = self.place.jump_from
+        for hook in self.hooks:
+            if jf is not None:
+                chain = self.layout.chains.get(jf.chains.get(hook, ""))
+                what = (f" (priority {chain.priority}, policy {chain.policy or 'accept'})" if chain is not None else "")
+                out.append(f"placement: hook {hook}: netchange's chains sit in the host's table {self.table}, its base chain "
+                           f"{jf.chains.get(hook)}{what} jumps to them before its own rules, so a netchange filter's "
+                           "verdict is final for every packet it sees")
+                continue
+            out.append(f"placement: hook {hook}: netchange's base chain in table inet netchange at priority "
+                       f"{self.place.priority}: a drop there is final, an accept passes the packet on to the host's "
+                       "own base chains of this hook")
+            for tname, t in sorted(self.whole.others.items()):
+                for c in t.base_chains(hook):
+                    if c.type not in (None, "filter"):
+                        continue
+                    order = ("before" if isinstance(c.priority, int) and c.priority < self.place.priority else
+                             "after" if isinstance(c.priority, int) and c.priority > self.place.priority else "with")
+                    warn = (": traffic netchange accepts is still dropped there unless that chain accepts it (set "
+                            "firewall.nftables.jump_from to make netchange's verdict final)") if c.policy == "drop" else ""
+                    out.append(f"placement: the host's chain {tname} {c.name} (priority {c.priority}, policy "
+                               f"{c.policy or 'accept'}) runs {order} netchange's on hook {hook}{warn}")
+        return out
 
 
 def _before_after(op: O.Op) -> tuple[ConcreteFilter | None, ConcreteFilter | None]:

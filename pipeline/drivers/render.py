@@ -14,7 +14,9 @@ a control character or an unbalanced quote.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,11 +30,15 @@ from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
+from ..model.matches import ICMP_PROTOCOLS
 from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
+from ..parsers.acl_words import dscp_word, icmp_word, ttl_words
 from ..names import _check_identifier, _check_text, control_char, find_line_breaking, shown
 from ..model import ops as O
+from ..model.staging import NoRoom, staged_edit
+from ..parsers import canonical as canonical_lists
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
@@ -52,6 +58,12 @@ def junos_quote(text: object) -> str:
     """A Junos string token: always double-quoted, with quote and backslash escaped."""
     s = _one_line(str(text), "juniper_junos")
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def junos_word(text: object) -> str:
+    """A token of a Junos statement read from the device, printed back: bare when it can be, else quoted."""
+    s = str(text)
+    return s if re.fullmatch(r"[A-Za-z0-9_./:+@-]+", s) else junos_quote(s)
 
 
 def nft_quote(text: object, limit: int = 127) -> str:
@@ -143,9 +155,10 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
         finalize=print_gate,
     )
-    env.filters.update(junos_quote=junos_quote, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
+    env.filters.update(junos_quote=junos_quote, junos_word=junos_word, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
                        netmask=netmask)
-    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto)
+    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto, icmp_word=icmp_word,
+                       dscp_word=dscp_word, ttl_words=ttl_words)
     return env
 
 
@@ -263,7 +276,9 @@ class Context:
 
 @dataclass(frozen=True)
 class Ace:
-    """One access-control line before platform formatting: None means 'any'."""
+    """One access-control line before platform formatting: None means 'any'. Matches an ACL line holds one
+    value of (ICMP type, DSCP) are split out here; the rest (state, TCP flags, fragment, hop limit) is the
+    rule's, printed on every line of it."""
 
     rule: Rule
     src: Network | None
@@ -271,22 +286,67 @@ class Ace:
     protocol: str | None
     sport: PortRange | None
     dport: PortRange | None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    dscp: int | None = None
 
     @property
     def action(self) -> str:
         return self.rule.action
 
 
-def expand_rule(rule: Rule) -> list[Ace]:
-    """The cross product a line-per-match ACL needs: sources x destinations x specs x ports."""
+# One term of a line-per-match ACL may expand to this many entries. Beyond it, printing (and diffing) the
+# cross product takes seconds per platform (60 x 60 x 60 = 216,000 lines held `render` for a minute) and
+# the ACL would not fit a device's hardware anyway; nftables keeps such a term as one rule with sets.
+MAX_TERM_ACES = 10_000
+
+
+def remaining(nets: Iterable[Network], excludes: Iterable[Network], family: AFI) -> list[Network]:
+    """`nets` (none: any address of `family`) minus `excludes`, as prefixes: what a line-per-match ACL,
+    which has no exceptions, must list. Empty when everything is excluded (the rule then matches nothing)."""
+    excludes = list(excludes)
+    out = list(nets) or [ipaddress.ip_network("0.0.0.0/0" if family == "ipv4" else "::/0")]
+    for x in ipaddress.collapse_addresses(excludes) if excludes else ():
+        nxt: list[Network] = []
+        for n in out:
+            if n.subnet_of(x):
+                continue
+            if x.subnet_of(n):
+                nxt.extend(n.address_exclude(x))
+            else:
+                nxt.append(n)
+        out = sorted(nxt, key=lambda n: (int(n.network_address), n.prefixlen))
+    return out
+
+
+def _endpoints(nets: tuple[Network, ...], excludes: tuple[Network, ...], family: AFI) -> list[Network | None]:
+    if not excludes:
+        return list(nets) or [None]
+    return [None if n.prefixlen == 0 else n for n in remaining(nets, excludes, family)]
+
+
+def expand_rule(rule: Rule, where: str = "") -> list[Ace]:
+    """The cross product a line-per-match ACL needs: sources x destinations (exclusions subtracted) x specs
+    x ports (or ICMP types) x DSCP values."""
     specs: Iterable[ServiceSpec | None] = rule.specs or (None,)
+    sources = _endpoints(rule.sources, rule.source_excludes, rule.family)
+    destinations = _endpoints(rule.destinations, rule.destination_excludes, rule.family)
+    size = len(sources) * len(destinations) * max(len(rule.dscp), 1) * sum(
+        max(len(s.source_ports), 1) * max(len(s.destination_ports), 1) * max(len(s.icmp_types), 1) if s else 1
+        for s in specs)
+    if size > MAX_TERM_ACES:
+        raise UnsupportedConstruct(f"{where}term {rule.name} expands to {size:,} ACL entries (sources x destinations x services x "
+                                   f"ports; limit {MAX_TERM_ACES:,} per term): split it or use fewer, wider prefixes")
     out = []
-    for src in rule.sources or (None,):
-        for dst in rule.destinations or (None,):
+    for src in sources:
+        for dst in destinations:
             for spec in specs:
+                icmp = [(t, spec.icmp_code) for t in spec.icmp_types] if spec and spec.icmp_types else [(None, None)]
                 for sp in (spec.source_ports if spec and spec.source_ports else (None,)):
                     for dp in (spec.destination_ports if spec and spec.destination_ports else (None,)):
-                        out.append(Ace(rule, src, dst, spec.protocol if spec else None, sp, dp))
+                        for itype, icode in icmp:
+                            for d in rule.dscp or (None,):
+                                out.append(Ace(rule, src, dst, spec.protocol if spec else None, sp, dp, itype, icode, d))
     return out
 
 
@@ -308,13 +368,26 @@ def ace_canonical(f: ConcreteFilter, counters: str = "entry") -> ConcreteFilter:
             else:
                 label = r.name
             counter = {"entry": r.counter, "family": any_counter, "implicit": False}[counters]
-            for ace in expand_rule(r):
-                specs = (ServiceSpec(protocol=ace.protocol, source_ports=(ace.sport,) if ace.sport else (),
-                                     destination_ports=(ace.dport,) if ace.dport else ()),) if ace.protocol else ()
+            for ace in expand_rule(r, f"filter {f.name} "):
+                specs = (ace_spec(ace),) if ace.protocol else ()
                 rules.append(r.model_copy(update={
                     "name": label, "description": None, "specs": specs, "counter": counter,
-                    "sources": (ace.src,) if ace.src else (), "destinations": (ace.dst,) if ace.dst else ()}))
+                    "sources": (ace.src,) if ace.src else (), "destinations": (ace.dst,) if ace.dst else (),
+                    "source_excludes": (), "destination_excludes": (),
+                    "dscp": (ace.dscp,) if ace.dscp is not None else ()}))
     return f.model_copy(update={"rules": tuple(rules)})
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec(protocol: str, sport: PortRange | None, dport: PortRange | None, itype: int | None,
+          icode: int | None) -> ServiceSpec:
+    return ServiceSpec(protocol=protocol, source_ports=(sport,) if sport else (), destination_ports=(dport,) if dport else (),
+                       icmp_types=(itype,) if itype is not None else (), icmp_code=icode)
+
+
+def ace_spec(ace: Ace) -> ServiceSpec:
+    """The one-line service of an ACE (what an IOS-style parser reads back from it)."""
+    return _spec(ace.protocol, ace.sport, ace.dport, ace.icmp_type, ace.icmp_code)
 
 
 @dataclass(frozen=True)
@@ -333,7 +406,7 @@ def acl_lines(f: ConcreteFilter, family: AFI, remark_takes_seq: bool = True, ste
         if remark_takes_seq:
             seq += step
         out.append(AclLine(seq if remark_takes_seq else seq + step, remark=text))
-        for ace in expand_rule(rule):
+        for ace in expand_rule(rule, f"filter {f.name} "):
             seq += step
             out.append(AclLine(seq, ace=ace))
     return out
@@ -341,6 +414,74 @@ def acl_lines(f: ConcreteFilter, family: AFI, remark_takes_seq: bool = True, ste
 
 def families(f: ConcreteFilter) -> list[AFI]:
     return [fam for fam in ("ipv4", "ipv6") if f.family_rules(fam)]
+
+
+# ---------------------------------------------------------------- what a platform can match: capabilities as data
+
+# Stateless ACL platforms: `established` is the TCP test (ACK or RST set), nothing else of conntrack exists.
+STATELESS_REFUSALS = {
+    **{f"state:{s}": f"connection_state {s} needs connection tracking, and these filters are stateless: only "
+                     "established (TCP with ACK or RST set) can be expressed" for s in ("new", "related", "invalid", "untracked")},
+    "state:established-not-tcp": "connection_state established means TCP with ACK or RST set on this stateless "
+                                 "platform: give protocols: [tcp]",
+    "fragment+established": "fragments cannot be combined with established",
+    "log_rate": "log_rate: logging is rate-limited for the whole device, not per entry",
+}
+NO_REJECT = {"action:reject": "action reject cannot be expressed (this platform's ACLs only accept / deny)"}
+
+def term_features(rule: Rule) -> list[str]:
+    """Every match feature a rule uses beyond addresses, protocols and ports, as keys a driver's
+    `term_refusals` may name (each also with `:<family>` appended: a platform may refuse it in one family)."""
+    keys: list[str] = []
+    if rule.action == "reject":
+        keys.append("action:reject")
+    for st in rule.states:
+        keys.append(f"state:{st}")
+    if "established" in rule.states and (not rule.specs or any(s.protocol != "tcp" for s in rule.specs)):
+        keys.append("state:established-not-tcp")
+    if rule.tcp_flags is not None:
+        f = rule.tcp_flags
+        keys += ["tcp_flags"] + (["tcp_flags:clear"] if f.clear else []) + (["tcp_flags:several-set"] if len(f.set) > 1 else [])
+        if "established" in rule.states:
+            keys.append("tcp_flags+established")
+    if any(s.icmp_types for s in rule.specs):
+        keys.append("icmp_type")
+    if any(s.icmp_code is not None for s in rule.specs):
+        keys.append("icmp_code")
+    if rule.fragment:
+        keys.append(f"fragment:{rule.fragment}")
+        if "established" in rule.states:
+            keys.append("fragment+established")
+    if rule.source_excludes or rule.destination_excludes:
+        keys.append("exclude")
+    if rule.dscp:
+        keys.append("dscp")
+        if len(rule.dscp) > 1:
+            keys.append("dscp:several")
+    if rule.hop_limit is not None:
+        h = rule.hop_limit
+        keys.append("hop_limit")
+        if h.lo != h.hi:
+            keys.append("hop_limit:range")
+            if h.lo != 0 and h.hi != 255:
+                keys.append("hop_limit:closed-range")
+    if rule.log_rate is not None:
+        keys.append("log_rate")
+    return keys + [f"{k}:{rule.family}" for k in keys]
+
+
+def term_problems(platform: str, refusals: dict[str, str], f: ConcreteFilter) -> list[str]:
+    """Every term of `f` this platform cannot express, each with the platform's reason (all of them, not
+    the first: one validate run or one refused plan lists everything to fix)."""
+    out: list[str] = []
+    for r in f.rules:
+        seen: set[str] = set()
+        for key in term_features(r):
+            why = refusals.get(key)
+            if why is not None and why not in seen:
+                seen.add(why)
+                out.append(f"{platform}: filter {f.name} term {r.name} ({r.family}): {why}")
+    return out
 
 
 def proto(protocol_names: dict[str, dict[str, str]], protocol: str | None, family: str, any_word: str) -> str:
@@ -360,6 +501,19 @@ def is_host(net: Network | None) -> bool:
 
 
 # ---------------------------------------------------------------- route-map entry diffs
+
+# How IOS-style CLIs key route-map clauses: a line with the same key replaces the clause (or, for a match on
+# IOS, adds a name to it); anything else is a clause of its own.
+_CLAUSE_KEYS = sorted(("match ip address prefix-list", "match ipv6 address prefix-list", "match ip next-hop prefix-list",
+                       "match ipv6 next-hop prefix-list", "match community", "match large-community", "match as-path",
+                       "match aspath-list", "match community-list", "set local-preference", "set metric", "set weight",
+                       "set as-path prepend", "set comm-list", "set community", "set large-community", "set ip next-hop",
+                       "set ipv6 next-hop", "description", "continue", "on-match goto"), key=len, reverse=True)
+
+
+def clause_key(line: str) -> str:
+    return next((k for k in _CLAUSE_KEYS if line == k or line.startswith(k + " ")), line)
+
 
 def clause_diff(old: RouteMapEntry, new: RouteMapEntry) -> tuple[RouteMapEntry, RouteMapEntry]:
     """(clauses only in old or changed, clauses only in new or changed) as partial entries of the same seq."""
@@ -448,6 +602,8 @@ class TemplateDriver(Driver):
     kinds: ClassVar[frozenset[str]] = frozenset(KIND_ORDER)
     # Line-mode platforms that reject a duplicate prefix-list seq need remove-then-add for a changed entry.
     prefix_list_seq_overwrite: ClassVar[bool] = False
+    # A second `match ... prefix-list|community|as-path` adds its name to the clause (IOS) instead of replacing it.
+    match_names_accumulate: ClassVar[bool] = False
     # Community/AS-path entries addressable by seq; otherwise an entry edit rewrites the whole list.
     community_list_seq: ClassVar[bool] = True
     as_path_list_seq: ClassVar[bool] = True
@@ -460,6 +616,9 @@ class TemplateDriver(Driver):
     # Characters free text (descriptions, remarks) cannot carry on this CLI, each with the reason: the
     # `device_text` filter refuses them. Everything else prints literally as the rest of the line.
     text_refused: ClassVar[dict[str, str]] = {}
+    # Term matches this platform cannot express, keyed as `term_features` names them, each with the reason
+    # a refusal gives (the same table `netchange validate` reports from, rule NC180). See docs/FIREWALL.md.
+    term_refusals: ClassVar[dict[str, str]] = {}
     # Whether `"` delimits strings on this CLI (Junos, nft): then every printed line's quotes must balance.
     # Cisco-style CLIs take a description as the rest of the line, quotes included (FRR 8.4: measured).
     quoted_strings: ClassVar[bool] = True
@@ -492,6 +651,10 @@ class TemplateDriver(Driver):
         why = self.capability_refusal(kind, obj) if obj is not None and not isinstance(obj, str) else None
         if why:
             self.refuse(why)
+        if kind == "filter":
+            problems = self.filter_problems(obj)
+            if problems:
+                raise UnsupportedConstruct("\n".join(problems))
 
     def check_once(self, kind: str, obj: Any, ctx: Context) -> None:
         """`check`, once per object per render: n entry ops on one list would otherwise re-check it n times."""
@@ -499,15 +662,15 @@ class TemplateDriver(Driver):
             self.check(kind, obj, ctx)
             ctx.checked[id(obj)] = obj
 
-    def check_interface_filter(self, f: ConcreteFilter, actions: frozenset[str] = frozenset({"accept", "deny"})) -> None:
-        """Interface ACL platforms: attachments need interface + direction; only the actions they can express."""
+    def check_interface_filter(self, f: ConcreteFilter) -> None:
+        """Interface ACL platforms: attachments need interface + direction."""
         for att in f.attachments:
             if att.interface is None:
                 self.refuse(f"filter {f.name}: attachment to nftables hook {att.hook} has no meaning here (needs an interface)")
-        for r in f.rules:
-            if r.action not in actions:
-                self.refuse(f"filter {f.name} term {r.name}: action {r.action} cannot be expressed "
-                            f"(this platform's ACLs only {' / '.join(sorted(actions))})")
+
+    def filter_problems(self, f: ConcreteFilter) -> list[str]:
+        """Every term of `f` this platform cannot express (its `term_refusals`), each with the reason."""
+        return term_problems(self.platform.value, self.term_refusals, f)
 
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"{self.platform.value} cannot carry a {kind.replace('_', '-')} ({name})"
@@ -533,7 +696,10 @@ class TemplateDriver(Driver):
         return "\n".join(lines) + "\n" if lines else ""
 
     def render_ops(self, ops: list[O.Op], intended: DevicePolicy, host: Host) -> list[str]:
+        """Ops in their order, except that the entry ops of one list print together where its first one
+        stands (`list_edit`: staged where every line is live, one rewrite where entries have no seq)."""
         ctx = self.context(host, intended)
+        lists = _list_edits(ops)
         lines: list[str] = []
         i = 0
         while i < len(ops):
@@ -545,9 +711,65 @@ class TemplateDriver(Driver):
                     i += 1
                 lines += self.binding_lines(group, ctx)
                 continue
-            lines += self.op_lines(op, ctx)
+            if isinstance(op, O.Repoint):
+                lines += self.repoint(op, ctx)
+                i += 1
+                continue
+            key = (op.kind, op.name)
+            if _entry_op(op) and key in lists:
+                group = lists[key]
+                if op is group[0]:  # the list's other entry ops print with it
+                    lines += self.list_edit(op.kind, group, ctx)
+            else:
+                lines += self.op_lines(op, ctx)
             i += 1
         return lines
+
+    # -- lists, line by line
+    @property
+    def live_lines(self) -> bool:
+        """Every line is live as it is typed (no configure session, no candidate, no atomic file)."""
+        return not self.commit_mode.atomic
+
+    def list_edit(self, kind: str, ops: list[O.Op], ctx: Context) -> list[str]:
+        """All entry ops of one list. Where lines apply one by one they are staged (model.staging.staged_edit):
+        no input ever gets a result neither version of the list gives; where a commit applies them at once,
+        one op after the other. Lists without addressable entries are rewritten once, old to new."""
+        old, new = _before_after(ops)
+        if not self.entry_addressable(kind):
+            return self.rewrite_list(kind, old, new, ctx)
+        if not self.live_lines:
+            return [line for op in ops for line in self.op_lines(op, ctx)]
+        self.check_once(kind, new, ctx)
+        try:
+            steps = staged_edit({e.seq: e for e in old.entries}, {e.seq: e for e in new.entries},
+                                lambda o, n: self.prefix_list_seq_overwrite, _same_match)
+        except NoRoom as e:
+            self.refuse(f"{kind.replace('_', '-')} {new.name}: the entry at seq {e.seq} changes, and without a free "
+                        "sequence number beside it the edit cannot be made without a moment where the list matches "
+                        "what neither version matches; leave gaps between sequence numbers, or use strategy: versioned")
+        out: list[str] = []
+        for st in steps:
+            e = st.entry if st.entry.seq == st.seq else st.entry.model_copy(update={"seq": st.seq})
+            out += self.emit(f"{kind}_entry", new, e, ctx) if st.verb == "add" else self.emit(f"no_{kind}_entry", old, e, ctx)
+        return out
+
+    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+        """A list whose entries the device keeps without sequence numbers, from `old` to `new`. Where a commit
+        applies the lines at once: delete and define. Line by line, such lists only take entries at their end:
+        new entries are appended; anything else would leave the list missing while route-maps match it (on
+        IOS a route-map matching a missing list matches every route), so it is refused while in use."""
+        self.check_once(kind, new, ctx)
+        if not self.live_lines:
+            return self.rewrite(kind, old, new, ctx)
+        if list(new.entries[:len(old.entries)]) == list(old.entries):
+            return [line for e in new.entries[len(old.entries):] for line in self.emit(f"{kind}_entry", new, e, ctx)]
+        users = ctx.known.route_maps_using(kind, new.name)
+        if users:
+            self.refuse(f"{kind.replace('_', '-')} {new.name}: its entries have no sequence numbers, so a line-by-line CLI "
+                        "only appends to it; removing or reordering entries means rewriting the list, which route-map "
+                        f"{', '.join(users)} would meanwhile see missing; use strategy: versioned")
+        return self.rewrite(kind, old, new, ctx)
 
     # -- one op
     def op_lines(self, op: O.Op, ctx: Context) -> list[str]:
@@ -556,6 +778,8 @@ class TemplateDriver(Driver):
             return self.note(f"{kind.replace('_', '-')} {op.name} absent: {self.platform.value} carries none, nothing to remove")
         if isinstance(op, O.ReplaceFilter):
             return self.replace_filter(op.old, op.new, ctx)
+        if isinstance(op, O.Rewrite):
+            return self.rewrite_list(kind, op.old, op.new, ctx)
         if kind == "filter":
             return self.filter_op(op, ctx)
         if isinstance(op, O.Create):
@@ -594,8 +818,10 @@ class TemplateDriver(Driver):
         return self.emit(f"no_{kind}_entry", obj, entry, ctx)
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
+        if kind == "route_map" and self.live_lines:
+            return self.route_map_entry_in_place(obj, old, new, ctx)
         if kind == "route_map":
-            if old.action != new.action:  # a changed action recreates the entry on every CLI
+            if old.action != new.action:  # inside a session or candidate: recreate the entry
                 return self.emit("no_route_map_entry", obj, old, ctx) + self.emit("route_map_entry", obj, new, ctx)
             gone, come = clause_diff(old, new)
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
@@ -605,10 +831,82 @@ class TemplateDriver(Driver):
             return self.emit("prefix_list_entry", obj, new, ctx)
         return self.emit(f"no_{kind}_entry", obj, old, ctx) + self.emit(f"{kind}_entry", obj, new, ctx)
 
+    def clause_lines(self, e: RouteMapEntry, ctx: Context) -> list[str]:
+        """An entry's clauses as the platform prints them, one line each."""
+        return [ln.strip() for ln in str(self.macros.entry_clauses(e, ctx)).split("\n") if ln.strip()]
+
+    def clause_edits(self, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> tuple[list[tuple[str, str]], int]:
+        """The lines that make entry `old` into `new` in place, (verb, clause) with verb "add" | "no", and how
+        many of them change what a route gets (a description changes nothing; on IOS a match that swaps one
+        name for another takes two lines but one step: routes match the old name or the new one throughout)."""
+        before = {clause_key(ln): ln for ln in self.clause_lines(old, ctx)}
+        after = self.clause_lines(new, ctx)
+        edits: list[tuple[str, str]] = []
+        gone: list[tuple[str, str]] = []
+        steps = int(old.action != new.action)
+        for ln in after:
+            k = clause_key(ln)
+            was = before.get(k)
+            if was == ln:
+                continue
+            edits.append(("add", ln))
+            steps += k != "description"
+            if was is not None and k.startswith("match ") and self.match_names_accumulate:
+                gone.append(("no", was))
+        keys = {clause_key(ln) for ln in after}
+        for k, ln in before.items():
+            if k not in keys:
+                gone.append(("no", ln))
+                steps += k != "description"
+        return edits + gone, steps
+
+    def route_map_entry_in_place(self, rm: Any, old: RouteMapEntry, new: RouteMapEntry, ctx: Context) -> list[str]:
+        """Where each line is live: enter the entry with its new action (an existing entry keeps its clauses),
+        write each changed or new clause (a `set`, a description, a continue, and on CLIs whose match takes one
+        name a `match`, replace their old value where they stand), then take away what went (on IOS, where a
+        second `match ... prefix-list` adds a name, the old name after the new one is in)."""
+        edits, _ = self.clause_edits(old, new, ctx)
+        return self.emit("route_map_entry_lines", rm, new.seq, new.action, edits, ctx)
+
+    def route_map_edit_in_place(self, old: Any, new: Any, ctx: Context) -> bool:
+        """Whether route-map `old` becomes `new` line by line with every intermediate route-map giving each
+        route its old or its new result: one step (an entry removed, an entry without clauses added, one
+        clause of one entry written or taken away, an action flipped), or several entries each changing one
+        `set` clause only, where no entry continues to another (each route then meets one changed entry).
+        A new entry with clauses never is: its header line makes it match every route before its `match`
+        arrives. Otherwise plan/shadow.py edits the route-map while nothing uses it."""
+        olds, news = {e.seq: e for e in old.entries}, {e.seq: e for e in new.entries}
+        changed = sorted(s for s in olds.keys() | news.keys() if olds.get(s) != news.get(s))
+        steps, set_only = [], True
+        for s in changed:
+            o, n = olds.get(s), news.get(s)
+            if o is None:
+                steps.append(1 if not self.clause_lines(n, ctx) else 2)
+                set_only = False
+            elif n is None:
+                steps.append(1)
+                set_only = False
+            else:
+                steps.append(self.clause_edits(o, n, ctx)[1])
+                set_only = set_only and o.action == n.action and o.match == n.match and o.continue_ == n.continue_
+        if len(changed) <= 1:
+            return sum(steps) <= 1
+        no_continue = all(e.continue_ is None for e in (*old.entries, *new.entries))
+        return set_only and no_continue and all(n <= 1 for n in steps)
+
     def delete_by_name(self, kind: str, name: str, ctx: Context) -> list[str]:
         """Removal when only the name is known (render of an absent object): macro no_<kind>_named."""
         guard_identifier(name, f"{kind} name")
         return self.emit(f"no_{kind}_named", name, ctx)
+
+    # -- lines that name objects
+    def repoint(self, op: O.Repoint, ctx: Context) -> list[str]:
+        """The device's own line (and the lines that open its mode), re-issued naming `op.to`."""
+        if not op.use.repointable:
+            self.refuse(f"{op.use.who} names {op.use.kind.replace('_', '-')} {op.use.name} in a way netchange "
+                        "cannot re-point (a policy expression)")
+        guard_identifier(op.to, f"{op.use.kind} name")
+        return self.emit("repoint", op.use, op.to, ctx)
 
     # -- bindings
     def binding_lines(self, group: list[O.Op], ctx: Context) -> list[str]:
@@ -662,7 +960,10 @@ class TemplateDriver(Driver):
         return self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
 
     def sequence_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
-        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL."""
+        """Per family: `no SEQ` for lines that changed or went, then the new lines, inside the ACL (inside a
+        configure session: the commit applies them at once). Where every line is live: `staged_acl_edit`."""
+        if self.live_lines:
+            return self.staged_acl_edit(old, new, ctx)
         out: list[str] = []
         for fam in ("ipv4", "ipv6"):
             # keyed by (seq, is-remark): on AOS-CX a comment shares its ACE's seq number
@@ -689,13 +990,62 @@ class TemplateDriver(Driver):
     def numbered_acl(self, f: ConcreteFilter, family: AFI) -> list[AclLine]:
         return acl_lines(f, family)
 
+    def staged_acl_edit(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
+        """Sequence edits of an attached ACL where each line is live at once (AOS-CX): the sequence numbers
+        are positions of a first-match list, staged like a list edit (model.staging.staged_edit): new lines and
+        copies of changed ones (at a free number beside them) go in first, ascending; old lines go after,
+        descending. No packet is ever judged by a list neither version of the filter would be."""
+        out: list[str] = []
+        for fam in ("ipv4", "ipv6"):
+            before = _acl_positions(self.numbered_acl(old, fam))
+            after = _acl_positions(self.numbered_acl(new, fam))
+            if not after:
+                if before:
+                    out += self.emit("no_acl", old, fam, old.name, ctx)
+                continue
+
+            def text(pos: tuple[AclLine, ...]) -> tuple[str, ...]:
+                return tuple(line for ln in pos for line in self.emit("acl_line", ln, fam, ctx))
+
+            b_text = {s: text(p) for s, p in before.items()}
+            a_text = {s: text(p) for s, p in after.items()}
+            try:
+                steps = staged_edit({s: (b_text[s], p) for s, p in before.items()}, {s: (a_text[s], p) for s, p in after.items()},
+                                    in_place=lambda o, n: _remark_of(o[1]) is None or _remark_of(n[1]) is not None,
+                                    same_match=lambda o, n: _ace_match(o[1]) == _ace_match(n[1]) is not None,
+                                    max_seq=4294967295)
+            except NoRoom as e:
+                self.refuse(f"filter {new.name}: line {e.seq} changes and no free sequence number is next to it for a "
+                            "copy; without one the edit opens a moment where the ACL is neither version; renumber it")
+            edits: list[tuple[str, int | AclLine]] = []
+            for st in steps:
+                if st.verb == "remove":
+                    edits.append(("no", st.seq))
+                    continue
+                lines = st.entry[1] if st.seq in after and after[st.seq] is st.entry[1] else \
+                    tuple(dataclasses.replace(ln, seq=st.seq) for ln in st.entry[1] if ln.remark is None)
+                edits += [("line", ln) for ln in lines]
+            if edits:
+                out += self.emit("acl_staged", new, fam, edits, ctx)
+        old_atts = {(a.interface, a.direction, a.hook) for a in old.attachments}
+        out += [line for att in new.attachments if (att.interface, att.direction, att.hook) not in old_atts
+                for fam in families(new) for line in self.emit("attach_filter", new.name, att, fam, ctx)]
+        return out
+
     def versioned_swap(self, old: ConcreteFilter, new: ConcreteFilter, ctx: Context) -> list[str]:
-        """Define NAME-v<N+1>, re-point every attachment at it (one command each), then drop the old one."""
-        fresh = next_version(old.name, new.name)
-        return (self.define_filter(new, ctx, fresh) + self.attach_all(new, fresh, ctx)
-                + [line for att in old.attachments if att not in new.attachments for fam in families(old)
-                   for line in self.emit("detach_filter", old.name, att, fam, ctx)]
-                + self.undefine_filter(old, old.name, ctx))
+        """Replace a filter through a temporary copy: define NAME-v<N> with the new rules and point every
+        attachment at it (one command each), redefine NAME while nothing uses it, point the attachments back
+        and drop the copy. At every moment an interface is filtered by the old or the new rules, and the device
+        keeps the change's name, so planning again finds nothing (a swap that kept NAME-v<N> never converged)."""
+        taken = set(ctx.known.filters) | {old.name, new.name}
+        tmp = next_version(old.name, new.name)
+        while tmp in taken:
+            tmp = next_version(tmp, new.name)
+        gone = [line for att in old.attachments if att not in new.attachments for fam in families(old)
+                for line in self.emit("detach_filter", old.name, att, fam, ctx)]
+        return (self.define_filter(new, ctx, tmp) + self.attach_all(new, tmp, ctx) + gone
+                + self.undefine_filter(old, old.name, ctx) + self.define_filter(new, ctx) + self.attach_all(new, new.name, ctx)
+                + self.undefine_filter(new, tmp, ctx))
 
     # -- refresh
     def refresh_commands(self, neighbor: str, afi: str, direction: str) -> list[str]:
@@ -708,9 +1058,21 @@ class TemplateDriver(Driver):
 
     # -- parse delegates to pipeline.parsers.<platform>
     def canonical(self, kind: str, obj: Any) -> Any:
-        if kind == "filter" and obj is not None and self.acl_counters is not None:
-            return ace_canonical(obj, self.acl_counters)
+        """Filters as the platform's ACLs keep them (ace_canonical); prefix-lists with one spelling of each
+        length range; community and AS-path lists without the sequence numbers a platform does not keep."""
+        if obj is None:
+            return obj
+        if kind == "filter":
+            return ace_canonical(obj, self.acl_counters) if self.acl_counters is not None else obj
+        if kind == "prefix_list":
+            return canonical_lists.prefix_list(obj)
+        if kind in ("community_list", "as_path_list") and not self.keeps_seq(kind):
+            return canonical_lists.unnumbered(obj)
         return obj
+
+    def keeps_seq(self, kind: str) -> bool:
+        """Whether the device keeps (and prints) the entries' sequence numbers of this list kind."""
+        return {"community_list": self.community_list_seq, "as_path_list": self.as_path_list_seq}.get(kind, True)
 
     def prepare(self) -> None:
         import importlib
@@ -726,6 +1088,77 @@ class TemplateDriver(Driver):
         if focus is not None and hasattr(module, "Focus"):
             return module.parse(text, focus=focus)
         return module.parse(text)
+
+
+LIST_KINDS = ("prefix_list", "community_list", "as_path_list")
+
+
+def _entry_op(op: O.Op) -> bool:
+    return isinstance(op, (O.AddEntry, O.RemoveEntry, O.ModifyEntry))
+
+
+def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[O.Op]]:
+    """Entry ops of each list, in order; a list whose entries lack sequence numbers is left to op_lines."""
+    out: dict[tuple[str, str], list[O.Op]] = {}
+    for op in ops:
+        if _entry_op(op) and op.kind in LIST_KINDS:
+            out.setdefault((op.kind, op.name), []).append(op)
+    return {k: v for k, v in out.items() if all(_edited(op).seq is not None for op in v)}
+
+
+def _edited(op: O.Op) -> Any:
+    """The entry an entry op writes or removes."""
+    return op.new if isinstance(op, O.ModifyEntry) else op.entry
+
+
+def _acl_positions(lines: list[AclLine]) -> dict[int, tuple[AclLine, ...]]:
+    """Numbered ACL lines by sequence number (an AOS-CX comment shares its ACE's number), remark first."""
+    out: dict[int, tuple[AclLine, ...]] = {}
+    for ln in lines:
+        out[ln.seq] = tuple(sorted(out.get(ln.seq, ()) + (ln,), key=lambda x: x.remark is None))
+    return out
+
+
+def _remark_of(pos: tuple[AclLine, ...]) -> str | None:
+    return next((ln.remark for ln in pos if ln.remark is not None), None)
+
+
+def _ace_match(pos: tuple[AclLine, ...]) -> tuple | None:
+    """What an ACL position matches (its ACE without action, log or counter), None for a remark alone."""
+    a = next((ln.ace for ln in pos if ln.ace is not None), None)
+    return None if a is None else (a.src, a.dst, a.protocol, a.sport, a.dport)
+
+
+def _same_match(old: Any, new: Any) -> bool:
+    """Two versions of one list entry that match the same routes (only the action or description differ)."""
+    return old.model_copy(update={"action": new.action, "seq": new.seq, "description": getattr(new, "description", None)}
+                          if hasattr(new, "description") else {"action": new.action, "seq": new.seq}) == new
+
+
+def _before_after(ops: list[O.Op]) -> tuple[Any, Any]:
+    """The list before and after its entry ops (each op carries one of the two versions)."""
+    base = next((op.obj for op in ops if isinstance(op, (O.AddEntry, O.ModifyEntry))), None)
+    if base is not None:
+        entries = {e.seq: e for e in base.entries}
+        for op in ops:
+            if isinstance(op, O.AddEntry):
+                entries.pop(op.entry.seq, None)
+            elif isinstance(op, O.ModifyEntry):
+                entries[op.old.seq] = op.old
+            else:
+                entries[op.entry.seq] = op.entry
+    else:
+        base = ops[0].obj
+        entries = {e.seq: e for e in base.entries}
+    old = dict(entries)
+    for op in ops:
+        if isinstance(op, (O.AddEntry, O.ModifyEntry)):
+            e = op.entry if isinstance(op, O.AddEntry) else op.new
+            entries[e.seq] = e
+        else:
+            entries.pop(op.entry.seq, None)
+    order = lambda d: tuple(d[k] for k in sorted(d))  # noqa: E731
+    return base.model_copy(update={"entries": order(old)}), base.model_copy(update={"entries": order(entries)})
 
 
 def next_version(device_name: str, base: str) -> str:

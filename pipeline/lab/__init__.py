@@ -11,6 +11,13 @@ local-preference 200) and r3 (AS65003, RM-R3-IN 100), both originating ext1's 20
 (198.51.100.130, 2001:db8:100::2). Route-maps on a session with peer P are ``RM-P-IN``/``RM-P-OUT``
 (IPv4) and ``RM-P-V6-IN``/``RM-P-V6-OUT`` (IPv6).
 
+Router options (``options:`` per frr node, ``pipeline.lab.options``): ``soft_reconfiguration_inbound``
+(default true) and ``route_map_delay_timer`` (default 0; ``default`` = FRR's 5 s). ``profiles:`` names sets
+of them (``"*"``: every router): ``careful`` (the defaults), ``production`` (no Adj-RIB-In, FRR's default
+timer: how most networks run), ``lean`` (no Adj-RIB-In, timer 0). ``lab up --profile NAME`` builds with one;
+``Lab.apply_profile(NAME)`` switches a running lab without a rebuild (sessions stay up). ``login: password``
+(per frr node) makes a router accept only a password.
+
 Inventory: ``Lab.inventory_path`` (``/run/netchange/<prefix>/inventory``) is a nornir SimpleInventory
 that loads with ``pipeline.inventory.Inventory``; ``inventory/hosts.yaml`` etc. in the repo are the same
 for the default prefix ``nc`` (``netchange lab inventory --write inventory`` regenerates them). Only
@@ -29,6 +36,7 @@ Python API::
     lab.devices["r1"]  # Device(name, kind, namespace, mgmt_address, interfaces {peer: ifname},
                        #        host_facing (interfaces towards traffic hosts), directory)
     lab.bgp_peers("r1"); lab.convergence_gaps(); lab.leftovers()
+    lab.apply_profile("production"); lab.restart_daemon("r1", "bgpd")  # tests: realism, faults
 
 Names: namespaces ``<prefix>-<node>``, root bridge ``<prefix>-mgmt``, root veths ``<prefix>-<node>-m``;
 interfaces inside a node are ``to-<peer>`` and ``mgmt0``. Prefix from ``--prefix`` or

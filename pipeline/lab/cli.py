@@ -28,7 +28,9 @@ def up(topology: Optional[Path] = typer.Argument(None, help="Topology file (defa
        prefix: Optional[str] = PrefixOpt,
        scale: Optional[int] = typer.Option(None, "--scale", help="Generated topology with N edge routers instead."),
        fresh: bool = typer.Option(False, "--fresh", help="Rebuild even if the same lab is already up."),
-       timeout: float = typer.Option(120, "--timeout", help="Seconds to wait for BGP convergence.")) -> None:
+       timeout: float = typer.Option(120, "--timeout", help="Seconds to wait for BGP convergence."),
+       profile: Optional[str] = typer.Option(None, "--profile", help="Router options from the topology's `profiles:` "
+                                             "(e.g. production: no soft-reconfiguration inbound, FRR's default delay timer).")) -> None:
     """Build the lab (idempotent) and wait until BGP has converged."""
     from .lab import Lab
     from .scale import generate
@@ -40,9 +42,9 @@ def up(topology: Optional[Path] = typer.Argument(None, help="Topology file (defa
             topo = generate(scale)
         except ValueError as e:
             raise LabError(str(e)) from None
-        lab = Lab(prefix=prefix, topology=topo, progress=_progress)
+        lab = Lab(prefix=prefix, topology=topo, progress=_progress, profile=profile)
     else:
-        lab = Lab(topology, prefix, progress=_progress)
+        lab = Lab(topology, prefix, progress=_progress, profile=profile)
     if console.shows_progress:
         with console.status("building lab", spinner="dots"):
             timings = lab.up(fresh=fresh, converge_timeout=timeout)

@@ -15,6 +15,7 @@ from typing import NoReturn
 from ..errors import LabError
 from .netns import in_ns, run
 from . import peergroups
+from .options import frr_global, frr_neighbor, frr_switch
 from .topology import Topology, route_map_names
 
 FRR_BIN = Path("/usr/lib/frr")
@@ -29,8 +30,8 @@ def render_config(topo: Topology, name: str) -> str:
         f"hostname {name}",
         "service integrated-vtysh-config",
         "!",
-        # With delay-timer 0 policy edits wait for an explicit `clear bgp ... soft`: the deploy step relies on it.
-        "bgp route-map delay-timer 0",
+        # With delay-timer 0 policy edits wait for an explicit `clear bgp ... soft` (options: "default" keeps 5 s).
+        *frr_global(node.options),
         "!",
     ]
     for r in node.routes:
@@ -64,7 +65,7 @@ def render_config(topo: Topology, name: str) -> str:
         for peer, addr in peers:
             rm_in, rm_out = route_map_names(peer, v)
             out += [f"  neighbor {addr} activate",
-                    f"  neighbor {addr} soft-reconfiguration inbound"]
+                    *frr_neighbor(node.options, str(addr))]
             if peergroups.group_of(node, peer) is None:  # a member takes its group's route-maps
                 out += [f"  neighbor {addr} route-map {rm_in} in",
                         f"  neighbor {addr} route-map {rm_out} out"]
@@ -73,19 +74,43 @@ def render_config(topo: Topology, name: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def switch_options(topo: Topology, new: Topology, name: str) -> list[str]:
+    """vtysh lines turning router *name* of the running *topo* into *new*'s options (empty: nothing to do)."""
+    afs: dict[str, list[str]] = {}
+    for _peer, v, addr in topo.bgp_sessions(name):
+        afs.setdefault("ipv4 unicast" if v == 4 else "ipv6 unicast", []).append(str(addr))
+    return frr_switch(topo.nodes[name].options, new.nodes[name].options, topo.nodes[name].asn, afs)
+
+
 def start_command(name: str, rdir: Path, sshd_config: Path | None) -> str:
     """Shell command run inside the router's namespace under `unshare --uts`: FRR 8.4 takes the prompt
     and `show run` hostname from uname, so each router gets its own UTS namespace with its name."""
     cmds = [f"hostname {shlex.quote(name)}"]
-    for d in DAEMONS:
-        argv = [str(FRR_BIN / d), "-d", "--vty_socket", str(rdir), "-i", str(rdir / f"{d}.pid"),
-                "-z", str(rdir / "zserv.api"), "--log", f"file:{rdir / (d + '.log')}", "-P", "0",
-                # FRR sizes per-fd tables from RLIMIT_NOFILE, which is huge in containers: cap it (memory).
-                "--limit-fds", "1024"]
-        cmds.append(shlex.join(argv))
+    cmds += [shlex.join(daemon_argv(d, rdir)) for d in DAEMONS]
     if sshd_config is not None:
         cmds.append(shlex.join(["/usr/sbin/sshd", "-f", str(sshd_config)]))
     return " && ".join(cmds)
+
+
+def daemon_argv(d: str, rdir: Path) -> list[str]:
+    return [str(FRR_BIN / d), "-d", "--vty_socket", str(rdir), "-i", str(rdir / f"{d}.pid"),
+            "-z", str(rdir / "zserv.api"), "--log", f"file:{rdir / (d + '.log')}", "-P", "0",
+            # FRR sizes per-fd tables from RLIMIT_NOFILE, which is huge in containers: cap it (memory).
+            "--limit-fds", "1024"]
+
+
+def restart_daemon(ns: str, name: str, rdir: Path, daemon: str) -> None:
+    """Start one daemon again (after a crash) and load frr.conf into it (`vtysh -b`: the lab's baseline)."""
+    for stale in (rdir / f"{daemon}.vty", rdir / f"{daemon}.pid"):
+        stale.unlink(missing_ok=True)
+    run(in_ns(ns, ["unshare", "--uts", "sh", "-c",
+                   f"hostname {shlex.quote(name)} && {shlex.join(daemon_argv(daemon, rdir))}"]), timeout=30)
+    deadline = time.monotonic() + 10
+    while not (rdir / f"{daemon}.vty").exists():
+        if time.monotonic() > deadline:
+            raise_with_log(name, rdir, f"{daemon} did not open its vty socket within 10 s")
+        time.sleep(0.02)
+    run(vtysh(rdir, "-b"), check=False, timeout=30)
 
 
 def start(ns: str, name: str, rdir: Path, sshd_config: Path | None) -> None:

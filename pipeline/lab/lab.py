@@ -99,12 +99,17 @@ class NodeStatus:
 class Lab:
     def __init__(self, topology_path: Path | str | None = None, prefix: str | None = None, *,
                  topology: Topology | None = None, mgmt_subnet: str | None = None,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, profile: str | None = None):
         self.prefix = netns.check_prefix(prefix or default_prefix())
         self.state_dir = STATE_ROOT / self.prefix
         self.topology_path = Path(topology_path) if topology_path else None
         base = topology if topology is not None else topo_mod.load(self.topology_path or default_topology())
         subnet = mgmt_subnet or topo_mod.mgmt_subnet_for_prefix(self.prefix, base.mgmt.subnet)
+        if profile is not None:
+            try:
+                base = base.with_profile(profile)
+            except ValueError as e:
+                raise LabError(str(e)) from None
         self.topology: Topology = base.model_copy(update={"mgmt": Mgmt(subnet=subnet)})
         self.ssh_dir = self.state_dir / "ssh"
         self.inventory_path = self.state_dir / "inventory"
@@ -418,6 +423,42 @@ class Lab:
             return subprocess.run(full, capture_output=True, text=True, timeout=timeout, input=input)
         except subprocess.TimeoutExpired:
             raise LabError(f"{node}: `{' '.join(argv)}` did not finish within {timeout:.0f}s") from None
+
+    def apply_profile(self, name: str, converge_timeout: float = 30) -> list[str]:
+        """Switch the running lab's routers to profile *name*'s options (no rebuild: sessions stay up) and
+        keep frr.conf and the recorded topology in step. Returns the routers that changed."""
+        try:
+            new = self.topology.with_profile(name)
+        except ValueError as e:
+            raise LabError(str(e)) from None
+        changed = []
+        for d in self.devices.values():
+            if d.kind != "frr":
+                continue
+            lines = frr.switch_options(self.topology, new, d.name)
+            if not lines:
+                continue
+            argv = ["vtysh", "-c", "configure terminal"]
+            for ln in lines:
+                argv += ["-c", ln]
+            p = self.exec(d.name, argv, timeout=30)
+            bad = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.startswith("%")]
+            if p.returncode != 0 or bad:
+                raise LabError(f"{d.name}: switching to profile {name} failed: {'; '.join(bad) or p.stderr.strip()}")
+            (d.directory / "frr.conf").write_text(frr.render_config(new, d.name))
+            changed.append(d.name)
+        self.topology = new
+        if self.state_dir.exists():
+            (self.state_dir / "topology.yaml").write_text(_dump_topology(new))
+        self.wait_converged(converge_timeout)
+        return changed
+
+    def restart_daemon(self, node: str, daemon: str) -> None:
+        """Start a router's crashed (or killed) FRR daemon again with the baseline config (fault tests)."""
+        d = self.device(node)
+        if d.kind != "frr" or daemon not in frr.DAEMONS:
+            raise LabError(f"{node}: no FRR daemon {daemon}")
+        frr.restart_daemon(d.namespace, node, d.directory, daemon)
 
     def bgp_peers(self, node: str) -> dict[str, dict]:
         return frr.bgp_peers(self.device(node).directory)

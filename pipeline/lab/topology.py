@@ -16,6 +16,7 @@ from typing import Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import yamlio
+from .options import OptionsOverride, RouterOptions
 
 IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 IPIface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
@@ -87,6 +88,7 @@ class Node(Strict):
     # How the pipeline logs in over SSH: the lab's key, or only a password (as TACACS+/RADIUS fleets do);
     # the password is generated at `lab up` and kept in the lab's state dir, never in the inventory.
     login: Literal["key", "password"] = "key"
+    options: RouterOptions = RouterOptions()  # frr: soft-reconfiguration, delay timer (lab/options.py)
     # frr: peer-groups by name, each with the peers whose sessions join it (pipeline/lab/peergroups.py)
     peer_groups: dict[str, list[str]] = {}
 
@@ -105,6 +107,8 @@ class Node(Strict):
             raise ValueError("asn/policy/networks/expect are only for frr nodes")
         if self.kind != "nftables" and self.nftables:
             raise ValueError("nftables ruleset given for a non-nftables node")
+        if self.kind != "frr" and "options" in self.model_fields_set:
+            raise ValueError("options are for frr nodes")
         if self.kind != "frr" and self.login != "key":
             raise ValueError("login: password is for frr nodes (the firewall and hosts log in by key)")
         return self
@@ -163,6 +167,9 @@ class Topology(Strict):
     mgmt: Mgmt = Mgmt()
     nodes: dict[str, Node]
     links: list[Link]
+    # Named sets of router options ("*": every router), e.g. `production`: no soft-reconfiguration inbound,
+    # FRR's default delay timer. `lab up --profile NAME` builds with one; tests switch a running lab.
+    profiles: dict[str, dict[str, OptionsOverride]] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> "Topology":
@@ -194,11 +201,29 @@ class Topology(Strict):
             check(self, name)
             for rm in sorted(set(self.route_maps_needed(name)) - defined_route_maps(node.policy)):
                 raise ValueError(f"{name}: route-map {rm} is bound to a session but not defined in policy")
+        for pname, prof in self.profiles.items():
+            for who in prof:
+                if who != "*" and (who not in self.nodes or self.nodes[who].kind != "frr"):
+                    raise ValueError(f"profile {pname}: {who!r} is not a router of this topology")
         if len([n for n in self.nodes.values() if n.managed]) > self.mgmt.subnet.num_addresses - 12:
             raise ValueError("management subnet too small for the managed nodes")
         return self
 
     # ---- derived views -------------------------------------------------------------------------
+    def with_profile(self, name: str) -> "Topology":
+        """This topology with profile *name*'s router options applied (ValueError for an unknown name)."""
+        if name not in self.profiles:
+            raise ValueError(f"no profile {name!r} in topology {self.name} (known: {', '.join(sorted(self.profiles)) or 'none'})")
+        prof = self.profiles[name]
+        nodes = {}
+        for n, node in self.nodes.items():
+            opts = node.options
+            for who in ("*", n):
+                if node.kind == "frr" and who in prof:
+                    opts = opts.merged(prof[who])
+            nodes[n] = node.model_copy(update={"options": opts})
+        return self.model_copy(update={"nodes": nodes})
+
     def link_between(self, a: str, b: str) -> Link | None:
         return next((ln for ln in self.links if {ln.a, ln.b} == {a, b}), None)
 

@@ -11,6 +11,8 @@ from pydantic import BeforeValidator, Field, model_validator
 from ..names import FreeText, Identifier
 from .scope import Scope
 from .base import PrefixOrHost, State, Strict
+from .matches import (ICMP_PROTOCOLS, ByteRange, ConnState, Dscp, IcmpType, LogRate, TcpFlags, icmp_type_number,
+                      ordered_states)
 
 FwAction = Literal["accept", "deny", "reject"]
 PROTOCOL_NUMBERS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51, "icmpv6": 58, "ospf": 89, "sctp": 132}
@@ -68,17 +70,37 @@ Protocol = Annotated[str, BeforeValidator(_protocol)]
 AddrRef = Union[PrefixOrHost, Identifier]
 
 
+Fragment = Literal["first", "non-first"]
+
+
 class ServiceSpec(Strict):
-    """One protocol with optional ports: the unit services resolve into."""
+    """One protocol with optional ports, or ICMP types and a code: the unit services resolve into. ICMP types
+    are kept as numbers of this spec's protocol (names are looked up in its table: icmp or icmpv6)."""
 
     protocol: Protocol
     source_ports: tuple[Port, ...] = ()
     destination_ports: tuple[Port, ...] = ()
+    icmp_types: tuple[IcmpType, ...] = ()
+    icmp_code: int | None = Field(default=None, ge=0, le=255)
 
     @model_validator(mode="after")
     def _ports_need_l4(self) -> "ServiceSpec":
         if (self.source_ports or self.destination_ports) and self.protocol not in PORTED:
             raise ValueError(f"ports are only valid with tcp, udp or sctp, not {self.protocol}")
+        if (self.icmp_types or self.icmp_code is not None) and self.protocol not in ICMP_PROTOCOLS:
+            raise ValueError(f"ICMP types and codes are only valid with icmp or icmpv6, not {self.protocol}")
+        if self.icmp_code is not None and len(self.icmp_types) != 1:
+            raise ValueError("an ICMP code needs exactly one ICMP type")
+        if self.icmp_types:
+            numbers = []
+            for t in self.icmp_types:
+                n = icmp_type_number(self.protocol, t)
+                if n is None:
+                    raise ValueError(f"'{t}' is not an {self.protocol} message type")
+                numbers.append(n)
+            canonical = tuple(sorted(set(numbers)))
+            if canonical != self.icmp_types:  # frozen: set once, while validating
+                object.__setattr__(self, "icmp_types", canonical)
         return self
 
 
@@ -91,22 +113,62 @@ class Term(Strict):
     source_ports: tuple[Port, ...] = ()
     destination_ports: tuple[Port, ...] = ()
     services: tuple[Identifier, ...] = ()
+    icmp_types: tuple[IcmpType, ...] = ()
+    icmp_code: int | None = Field(default=None, ge=0, le=255)
+    source_exclude: tuple[AddrRef, ...] = ()
+    destination_exclude: tuple[AddrRef, ...] = ()
+    connection_state: tuple[ConnState, ...] = ()
+    tcp_flags: TcpFlags | None = None
+    fragment: Fragment | None = None
+    dscp: tuple[Dscp, ...] = ()
+    hop_limit: ByteRange | None = None
     action: FwAction
     log: bool = False
+    log_rate: LogRate | None = None
     counter: bool = False
     expires: dt.date | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "Term":
-        if self.services and (self.protocols or self.source_ports or self.destination_ports):
-            raise ValueError("use either services or protocols/ports in one term, not both")
+        if self.services and (self.protocols or self.source_ports or self.destination_ports or self.icmp_types
+                              or self.icmp_code is not None):
+            raise ValueError("use either services or protocols/ports/ICMP types in one term, not both")
         if (self.source_ports or self.destination_ports):
             if not self.protocols:
                 raise ValueError("ports need a protocol (tcp, udp or sctp)")
             bad = [p for p in self.protocols if p not in PORTED]
             if bad:
                 raise ValueError(f"ports are only valid with tcp, udp or sctp, not {', '.join(bad)}")
+        if self.icmp_types or self.icmp_code is not None:
+            icmp = [p for p in self.protocols if p in ICMP_PROTOCOLS]
+            if not icmp or len(icmp) != len(self.protocols):
+                raise ValueError("ICMP types need protocols icmp and/or icmpv6 only")
+            if self.icmp_code is not None and len(self.icmp_types) != 1:
+                raise ValueError("an ICMP code needs exactly one ICMP type")
+            for t in self.icmp_types:
+                if isinstance(t, int) and len(icmp) > 1:
+                    raise ValueError(f"ICMP type {t} is a number: with both icmp and icmpv6 it is ambiguous; "
+                                     "name the message (e.g. echo-request) or split the term per protocol")
+                if not any(icmp_type_number(p, t) is not None for p in icmp):
+                    raise ValueError(f"'{t}' is not a message type of {' or '.join(icmp)}")
+        if self.tcp_flags is not None and self.protocols and self.protocols != ("tcp",):
+            raise ValueError("tcp_flags need protocols: [tcp]")
+        if len(set(self.connection_state)) != len(self.connection_state):
+            raise ValueError("connection_state lists a state twice")
+        if self.fragment == "non-first" and (self.source_ports or self.destination_ports or self.tcp_flags
+                                             or self.icmp_types or self.services):
+            raise ValueError("non-first fragments carry no transport header: ports, TCP flags, ICMP types and "
+                             "services cannot match them")
+        if self.hop_limit is not None and (self.hop_limit.lo, self.hop_limit.hi) == (0, 255):
+            raise ValueError("hop_limit 0-255 matches every packet: leave it out")
+        if self.log_rate is not None and not self.log:
+            raise ValueError("log_rate needs log: true")
         return self
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """connection_state in the model's order."""
+        return ordered_states(self.connection_state)
 
 
 class Filter(Strict):

@@ -70,6 +70,15 @@ class ReplaceFilter(Op):
 
 
 @dataclass(frozen=True)
+class Rewrite(Op):
+    """Make a list whose entries have no sequence numbers the device keeps (IOS/EOS community and AS-path
+    lists) equal `new`; the driver chooses appends and removals, or a rewrite where commits are atomic."""
+
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class Bind(Op):
     """Point a neighbor/afi/direction at a route-map in one command (switch, never unbind+rebind)."""
 
@@ -80,3 +89,13 @@ class Bind(Op):
 @dataclass(frozen=True)
 class Unbind(Op):
     binding: Any
+
+
+@dataclass(frozen=True)
+class Repoint(Op):
+    """Make one device line that names an object (`use`: a `model.policy.Use`, e.g. a peer group's or a
+    router-level binding, `redistribute ... route-map`, a Junos firewall term's prefix-list) name `to`
+    instead, in one command where it sits. `name` is `to`; the model bindings the line decides follow it."""
+
+    use: Any
+    to: str = ""

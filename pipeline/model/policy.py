@@ -11,10 +11,11 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import AFI, Network, Strict
-from .firewall import FwAction, ServiceSpec
+from .firewall import Fragment, FwAction, ServiceSpec
+from .matches import ByteRange, ConnState, LogRate, TcpFlags, ordered_states
 from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
 
 
@@ -39,17 +40,49 @@ KIND_ORDER: tuple[Kind, ...] = ("prefix_list", "community_list", "as_path_list",
 
 
 class Rule(Strict):
-    """One firewall term of one address family, fully resolved. Empty tuples mean 'any'."""
+    """One firewall term of one address family, fully resolved. Empty tuples (and None) mean 'any'.
+
+    A packet matches when it is from one of `sources` but none of `source_excludes`, to one of
+    `destinations` but none of `destination_excludes`, fits one of `specs` (protocol, ports, ICMP types),
+    and meets every other match given: connection tracking `states` (in CONN_STATES order), `tcp_flags`,
+    `fragment`, `dscp` (one of, ascending), `hop_limit` (IPv4 TTL / IPv6 hop limit)."""
 
     name: str
     family: AFI
     sources: tuple[Network, ...] = ()
     destinations: tuple[Network, ...] = ()
+    source_excludes: tuple[Network, ...] = ()
+    destination_excludes: tuple[Network, ...] = ()
     specs: tuple[ServiceSpec, ...] = ()
+    states: tuple[ConnState, ...] = ()
+    tcp_flags: TcpFlags | None = None
+    fragment: Fragment | None = None
+    dscp: tuple[int, ...] = ()
+    hop_limit: ByteRange | None = None
     action: FwAction
     log: bool = False
+    log_rate: LogRate | None = None
     counter: bool = False
     description: str | None = None
+
+    @field_validator("states")
+    @classmethod
+    def _state_order(cls, v: tuple) -> tuple:
+        return ordered_states(v)
+
+    @field_validator("dscp")
+    @classmethod
+    def _dscp_order(cls, v: tuple) -> tuple:
+        if any(not 0 <= d <= 63 for d in v):
+            raise ValueError("DSCP values are 0-63")
+        return tuple(sorted(set(v)))
+
+    @property
+    def matches_beyond_l4(self) -> bool:
+        """Does it match on anything besides addresses, protocols and ports?"""
+        return bool(self.source_excludes or self.destination_excludes or self.states or self.tcp_flags
+                    or self.fragment or self.dscp or self.hop_limit
+                    or any(s.icmp_types or s.icmp_code is not None for s in self.specs))
 
 
 class ConcreteFilter(Strict):
@@ -88,6 +121,31 @@ class Skipped(str):
         return {"kind": self.kind, "name": self.name, "line": self.line, "note": str(self)}
 
 
+@dataclass(frozen=True)
+class Use:
+    """A line on the device that names a policy object and is not itself one of the objects the model holds:
+    where a binding is written (a neighbor's, a peer group's, a router-level one, a Junos group's import),
+    `redistribute ... route-map`, a Junos firewall term's `source-prefix-list`. Reference safety, versioned
+    switches and shadowed edits respect or re-point these (see plan/versioned.py, plan/shadow.py)."""
+
+    kind: Kind  # what it names
+    name: str  # the name, as the device has it
+    context: tuple[str, ...]  # the device's own lines that open the mode the line sits in (IOS-style); () on Junos
+    line: tuple[str, ...]  # the line, as tokens (Junos: the statement's path without `set`); () if not re-pointable
+    at: int  # where the name is in `line` (-1: a reference that cannot be re-pointed, e.g. a Junos policy expression)
+    covers: tuple[tuple[str, str, str], ...] = ()  # the model bindings (neighbor, afi, direction) this line decides
+    who: str = ""  # for a person
+    chain_next: str | None = None  # a Junos policy chain: the policy after this one (re-pointing keeps the order)
+
+    @property
+    def repointable(self) -> bool:
+        return self.at >= 0
+
+    def renamed(self, name: str) -> "Use":
+        line = self.line[:self.at] + (name,) + self.line[self.at + 1:]
+        return Use(self.kind, name, self.context, line, self.at, self.covers, self.who, self.chain_next)
+
+
 @dataclass
 class DevicePolicy:
     """Named policy objects of one device, by kind. Bindings are keyed (neighbor, afi, direction)."""
@@ -104,6 +162,8 @@ class DevicePolicy:
     # Where the objects sit on the device, for drivers that edit them in place by the device's own handles
     # (nftables: chains and rule handles of netchange's table). Not compared, not part of the model.
     device: Any = field(default=None, compare=False)
+    # Lines naming objects outside the modelled objects themselves (see Use). Not compared.
+    uses: list[Use] = field(default_factory=list, compare=False)
     # Peer-groups (FRR, IOS, EOS) and Junos BGP groups: group name -> member neighbor addresses. A binding
     # keyed by a group name applies to every member without a binding of its own (`binding_for`).
     peer_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -127,11 +187,9 @@ class DevicePolicy:
                 yield kind, key, obj
 
     def copy(self) -> "DevicePolicy":
-        out = DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
-                           dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
-                           self.device)
-        out.peer_groups = self.peer_groups
-        return out
+        return DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
+                            dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
+                            self.device, list(self.uses), self.peer_groups)
 
     def group_of(self, neighbor: str) -> str | None:
         return next((g for g, members in self.peer_groups.items() if neighbor in members), None)
@@ -166,6 +224,9 @@ class DevicePolicy:
         """Notes of what could not be modelled inside the objects `keys` = {(kind, name)}: rewriting one of
         them would drop or change those lines on the device."""
         return [s for s in self.skipped if isinstance(s, Skipped) and s.owner in keys]
+
+    def uses_of(self, kind: Kind, name: str) -> list[Use]:
+        return [u for u in self.uses if u.kind == kind and u.name == name]
 
     def route_maps_using(self, kind: Kind, name: str) -> list[str]:
         """Route-maps that reference object (kind, name)."""

@@ -10,6 +10,7 @@ from .base import afi_of
 from .change import Binding, ChangeRequest
 from .routing import NeighborBinding
 from .firewall import Filter, ServiceSpec, Term
+from .matches import ICMP_PROTOCOLS, icmp_type_number
 from .objects import ObjectStore
 from .policy import ConcreteFilter, Kind, PolicyObject, Rule
 
@@ -26,20 +27,40 @@ class Desired:
     obj: PolicyObject | None
 
 
+class TermMismatch(InputError):
+    """A term's matches contradict what its services resolve to (TCP flags on a UDP service)."""
+
+
 def term_specs(term: Term, store: ObjectStore) -> tuple[ServiceSpec, ...]:
+    """The term's protocols (or services) as specs. ICMP type names are looked up per protocol: a name
+    that only one of icmp/icmpv6 knows (packet-too-big) leaves the other protocol out."""
     if term.services:
         out: list[ServiceSpec] = []
         for s in term.services:
             out.extend(store.service(s))
+        if term.tcp_flags is not None and any(sp.protocol != "tcp" for sp in out):
+            raise TermMismatch(f"term {term.name}: tcp_flags need TCP, but its services include "
+                               f"{', '.join(sorted({sp.protocol for sp in out if sp.protocol != 'tcp'}))}")
         return tuple(out)
-    return tuple(ServiceSpec(protocol=p, source_ports=term.source_ports, destination_ports=term.destination_ports)
-                 for p in term.protocols)
+    specs = []
+    for p in term.protocols:
+        if term.icmp_types and p in ICMP_PROTOCOLS:
+            types = tuple(n for t in term.icmp_types if (n := icmp_type_number(p, t)) is not None)
+            if not types:
+                continue
+            specs.append(ServiceSpec(protocol=p, icmp_types=types, icmp_code=term.icmp_code))
+        else:
+            specs.append(ServiceSpec(protocol=p, source_ports=term.source_ports, destination_ports=term.destination_ports))
+    return tuple(specs)
 
 
 def term_rules(term: Term, store: ObjectStore) -> list[Rule]:
-    """Split a term per address family (a term without addresses applies to both)."""
+    """Split a term per address family (a term without addresses applies to both). Exclusions apply in
+    their own family and never decide which families a term has."""
     srcs = [n for r in term.sources for n in store.addresses(r)]
     dsts = [n for r in term.destinations for n in store.addresses(r)]
+    src_x = [n for r in term.source_exclude for n in store.addresses(r)]
+    dst_x = [n for r in term.destination_exclude for n in store.addresses(r)]
     families = {afi_of(n) for n in srcs + dsts} or {"ipv4", "ipv6"}
     specs = term_specs(term, store)
     rules = []
@@ -49,9 +70,17 @@ def term_rules(term: Term, store: ObjectStore) -> list[Rule]:
         fam_specs = tuple(s for s in specs if not (fam == "ipv4" and s.protocol == "icmpv6") and not (fam == "ipv6" and s.protocol == "icmp"))
         if specs and not fam_specs:
             continue
-        rules.append(Rule(name=term.name, family=fam, sources=tuple(n for n in srcs if afi_of(n) == fam),
-                          destinations=tuple(n for n in dsts if afi_of(n) == fam), specs=fam_specs,
-                          action=term.action, log=term.log, counter=term.counter, description=term.description))
+        if (term.icmp_types or term.protocols) and not specs:
+            continue
+
+        def mine(nets: list) -> tuple:
+            return tuple(n for n in nets if afi_of(n) == fam)
+
+        rules.append(Rule(name=term.name, family=fam, sources=mine(srcs), destinations=mine(dsts),
+                          source_excludes=mine(src_x), destination_excludes=mine(dst_x), specs=fam_specs,
+                          states=term.states, tcp_flags=term.tcp_flags, fragment=term.fragment, dscp=term.dscp,
+                          hop_limit=term.hop_limit, action=term.action, log=term.log, log_rate=term.log_rate,
+                          counter=term.counter, description=term.description))
     return rules
 
 

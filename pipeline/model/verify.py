@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from ..names import Identifier
 from .base import Address, Prefix, PrefixOrHost, Strict
 from .firewall import Port, Protocol
+from .matches import ICMP_PROTOCOLS, IcmpType, TcpFlags, icmp_type_number
 from .routing import Community, LargeCommunity
 
 # A traffic endpoint: a prefix, an address, or a lab/inventory host name.
@@ -41,6 +42,10 @@ class TrafficExpectation(Strict):
     destination: Endpoint
     protocol: Protocol = "tcp"
     port: Port | None = None
+    source_port: Port | None = None
+    icmp_type: IcmpType | None = None
+    icmp_code: int | None = Field(default=None, ge=0, le=255)
+    tcp_flags: TcpFlags | None = None
     expect: Literal["allowed", "blocked", "via"]
     via: Via | None = None
     at: Point | None = None
@@ -55,7 +60,29 @@ class TrafficExpectation(Strict):
             raise ValueError("expect: via needs a via: {next_hop|interface|host}")
         if self.expect != "via" and self.via is not None:
             raise ValueError("via: is only used with expect: via")
+        if (self.icmp_type is not None or self.icmp_code is not None) and self.protocol not in ICMP_PROTOCOLS:
+            raise ValueError("icmp_type and icmp_code need protocol icmp or icmpv6")
+        if self.icmp_code is not None and self.icmp_type is None:
+            raise ValueError("icmp_code needs an icmp_type")
+        if self.icmp_type is not None and icmp_type_number(self.protocol, self.icmp_type) is None:
+            raise ValueError(f"'{self.icmp_type}' is not an {self.protocol} message type")
+        if self.tcp_flags is not None and self.protocol != "tcp":
+            raise ValueError("tcp_flags need protocol tcp")
+        if self.source_port is not None and self.protocol not in ("tcp", "udp", "sctp"):
+            raise ValueError("source_port needs protocol tcp, udp or sctp")
         return self
+
+    @property
+    def icmp_type_number(self) -> int | None:
+        return None if self.icmp_type is None else icmp_type_number(self.protocol, self.icmp_type)
+
+    @property
+    def is_reply(self) -> bool:
+        """An answer to a connection or a ping the destination starts (TCP with ACK set, an echo-reply): test
+        traffic for it is sent from the destination towards the source."""
+        if self.protocol == "tcp":
+            return self.tcp_flags is not None and self.tcp_flags.ack is True
+        return self.icmp_type_number == (0 if self.protocol == "icmp" else 129 if self.protocol == "icmpv6" else -1)
 
 
 class RouteAttributes(Strict):

@@ -30,9 +30,12 @@ from pydantic import TypeAdapter, ValidationError
 from ..inventory import Attachment
 from ..model.base import AFI
 from ..model.firewall import PORTED, PortRange, ServiceSpec
+from ..model.matches import ByteRange, TcpFlags
+from .acl_words import FLAG_WORDS, ICMP_WORDS, dscp_value
+from .canonical import canonical_bounds
 from .focus import Focus
 from .ios_sections import SECTIONERS, Node, nest, sections_focused, wanted_header
-from ..model.policy import ConcreteFilter, DevicePolicy, Kind, Rule, Skipped
+from ..model.policy import ConcreteFilter, DevicePolicy, Kind, Rule, Skipped, Use
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
 from ..names import FreeText, Identifier, Regex
@@ -222,10 +225,12 @@ Ports = tuple[tuple[int, int], ...]  # (lo, hi) pairs: cheap to hash, unlike Por
 
 
 @lru_cache(maxsize=8192)
-def service_spec(proto: str, sports: Ports, dports: Ports) -> ServiceSpec:
+def service_spec(proto: str, sports: Ports, dports: Ports, icmp_type: int | None = None,
+                 icmp_code: int | None = None) -> ServiceSpec:
     """Validated once per distinct spec; ACLs repeat the same few services many times."""
     return ServiceSpec(protocol=proto, source_ports=tuple(PortRange(lo=lo, hi=hi) for lo, hi in sports),
-                       destination_ports=tuple(PortRange(lo=lo, hi=hi) for lo, hi in dports))
+                       destination_ports=tuple(PortRange(lo=lo, hi=hi) for lo, hi in dports),
+                       icmp_types=(icmp_type,) if icmp_type is not None else (), icmp_code=icmp_code)
 
 
 class Unsupported(Exception):
@@ -295,25 +300,6 @@ class _Notes:
 # ---- prefix-lists -----------------------------------------------------------------------------------
 
 _MAX_LEN = {"ipv4": 32, "ipv6": 128}
-
-
-def canonical_bounds(prefixlen: int, family: AFI, ge: int | None, le: int | None, eq: int | None) -> tuple[int | None, int | None]:
-    """One spelling per matched length range: `/24 ge 24` == `/24 le 32`, `/32 ge 32 le 32` == `/32`.
-
-    Canonical form: no bounds for an exact match; otherwise `ge` only when the range starts above the
-    prefix length, `le` only when needed (a lone `ge` already extends to the family maximum).
-    """
-    top = _MAX_LEN[family]
-    if eq is not None:
-        lo, hi = eq, eq
-    else:
-        lo = ge if ge is not None else prefixlen
-        hi = le if le is not None else (top if ge is not None else prefixlen)
-    if lo == prefixlen and hi == prefixlen:
-        return None, None
-    if lo == prefixlen:
-        return None, hi
-    return lo, (None if hi == top else hi)
 
 
 @dataclass
@@ -638,11 +624,12 @@ class _Builder:
         if isinstance(fields, str):
             self.notes.add("filter", name, f"{label} skipped ({fields})", line)
         else:
-            sources, destinations, specs, action, log, counter = fields
+            sources, destinations, specs, action, log, counter, extra = fields
             acl["rules"].append({
                 "name": remark["name"] if remark and remark["name"] else label, "family": family,
                 "sources": sources, "destinations": destinations, "specs": specs, "action": action, "log": log,
-                "counter": counter, "description": " ".join(remark["lines"]) if remark and remark["lines"] else None})
+                "counter": counter, "description": " ".join(remark["lines"]) if remark and remark["lines"] else None,
+                **dict(extra)})
         if remark:
             remark["used"] = True
 
@@ -733,6 +720,7 @@ class _Builder:
         for binding in self.bgp.bindings(self.d, self.notes):
             p.bindings[binding.key] = binding
         p.peer_groups = self.bgp.peer_groups()
+        p.uses = self.bgp.uses
         p.skipped = self.notes.items
         return p
 
@@ -769,6 +757,8 @@ class _Builder:
 
 
 _RULE_FIELDS = frozenset(Rule.model_fields)
+# Matches an ACE may leave out (the values it gives are what _ace_fields built, ordered as Rule keeps them)
+_RULE_DEFAULTS_ALL = {k: (None if f.is_required() else f.default) for k, f in Rule.model_fields.items()}  # field order
 
 
 def _trusted_rule(values: dict) -> Rule:
@@ -781,7 +771,7 @@ def _trusted_rule(values: dict) -> Rule:
     """
     rule = Rule.__new__(Rule)
     _set = object.__setattr__
-    _set(rule, "__dict__", values)
+    _set(rule, "__dict__", {k: values.get(k, v) for k, v in _RULE_DEFAULTS_ALL.items()})
     _set(rule, "__pydantic_fields_set__", set(_RULE_FIELDS))
     _set(rule, "__pydantic_extra__", None)
     _set(rule, "__pydantic_private__", None)
@@ -828,9 +818,10 @@ def _route_map_entry(seq: int, e: dict) -> RouteMapEntry:
 
 # ---- ACL entries -----------------------------------------------------------------------------------
 
-# (sources, destinations, specs, action, log, counter) of one ACL entry
-AceFields = tuple[tuple, tuple, tuple, str, bool, bool]
+# (sources, destinations, specs, action, log, counter, other Rule fields as (name, value) pairs) of one entry
+AceFields = tuple[tuple, tuple, tuple, str, bool, bool, tuple]
 _GROUP_WORDS = ("addrgroup", "object-group", "net-group", "addressgroup", "address-group", "portgroup")
+_TTL_WORDS = ("ttl", "hop-limit")
 
 
 @lru_cache(maxsize=65536)
@@ -867,16 +858,103 @@ def _ace_fields(tokens: tuple[str, ...], family: AFI, standard: bool, wildcard_m
     if not standard:
         destinations, i = _operand(tokens, i, family, wildcard_masks)
         dports, i = parse_ports(tokens, i, proto)
+    icmp, i = _icmp_message(tokens, i, proto, family)
     log = counter = False
-    for option in tokens[i:]:
+    extra: dict = {}
+    flags: dict[str, bool] = {}
+    rest = tokens[i:]
+    j = 0
+    while j < len(rest):
+        option = rest[j]
+        arg = rest[j + 1] if j + 1 < len(rest) else None
         if option in ("log", "log-input"):
             log = True
         elif option in counter_words:
             counter = True
+        elif option == "established" and proto == "tcp":
+            extra["states"] = ("established",)
+        elif option in FLAG_WORDS and proto == "tcp":
+            flags[option] = True
+        elif option == "match-all" and proto == "tcp":
+            while j + 1 < len(rest) and rest[j + 1][:1] in "+-" and rest[j + 1][1:] in FLAG_WORDS:
+                j += 1
+                flags[rest[j][1:]] = rest[j][0] == "+"
+            if not flags:
+                raise Unsupported("match-all without flags")
+        elif option in ("fragments", "fragment"):
+            extra["fragment"] = "non-first"
+        elif option == "dscp" and arg is not None:
+            value = dscp_value(arg)
+            if value is None:
+                raise Unsupported(f"dscp '{arg}' not modelled")
+            extra["dscp"] = (value,)
+            j += 1
+        elif option in _TTL_WORDS and arg is not None:
+            extra["hop_limit"], used = _ttl(rest[j + 1:])
+            j += used
         else:
             raise Unsupported(f"option '{option}' not modelled")
-    specs = (service_spec(proto, sports, dports),) if proto else ()
-    return sources, destinations, specs, action, log, counter
+        j += 1
+    if flags:
+        extra["tcp_flags"] = _tcp_flags(tuple(sorted(flags.items())))
+    if icmp is not None and not proto:
+        raise Unsupported("an ICMP message without protocol icmp")
+    specs = (service_spec(proto, sports, dports, *(icmp or (None, None))),) if proto else ()
+    return sources, destinations, specs, action, log, counter, tuple(sorted(extra.items()))
+
+
+def _icmp_message(tokens: tuple[str, ...], i: int, proto: str, family: AFI) -> tuple[tuple[int, int | None] | None, int]:
+    """An ICMP message after the destination: a name (IOS/EOS words), `TYPE [CODE]` numbers, or AOS-CX's
+    `icmp-type T [icmp-code C]` -> ((type, code), next index)."""
+    if proto not in ("icmp", "icmpv6") or i >= len(tokens):
+        return None, i
+    tok = tokens[i]
+    if tok == "icmp-type" and i + 1 < len(tokens) and tokens[i + 1].isdigit():
+        itype, i = int(tokens[i + 1]), i + 2
+        icode = None
+        if i + 1 < len(tokens) and tokens[i] == "icmp-code" and tokens[i + 1].isdigit():
+            icode, i = int(tokens[i + 1]), i + 2
+        return _icmp_checked(itype, icode), i
+    if tok.isdigit():
+        itype, i = int(tok), i + 1
+        icode = None
+        if i < len(tokens) and tokens[i].isdigit():
+            icode, i = int(tokens[i]), i + 1
+        return _icmp_checked(itype, icode), i
+    word = ICMP_WORDS[family].get(tok.lower())
+    if word is not None:
+        return word, i + 1
+    return None, i
+
+
+def _icmp_checked(itype: int, icode: int | None) -> tuple[int, int | None]:
+    if itype > 255 or (icode is not None and icode > 255):
+        raise Unsupported("ICMP type or code above 255")
+    return itype, icode
+
+
+def _ttl(args: tuple[str, ...]) -> tuple[ByteRange, int]:
+    """`eq N`, `gt N`, `lt N`, `range A B` or a bare `N` (AOS-CX) -> (range, tokens used)."""
+    op = args[0]
+    if op.isdigit():
+        return ByteRange(lo=int(op), hi=int(op)), 1
+    n = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+    if n is None or n > 255:
+        raise Unsupported(f"ttl '{' '.join(args[:2])}' not modelled")
+    if op == "eq":
+        return ByteRange(lo=n, hi=n), 2
+    if op == "gt" and n < 255:
+        return ByteRange(lo=n + 1, hi=255), 2
+    if op == "lt" and n > 0:
+        return ByteRange(lo=0, hi=n - 1), 2
+    if op == "range" and len(args) > 2 and args[2].isdigit() and n <= int(args[2]) <= 255:
+        return ByteRange(lo=n, hi=int(args[2])), 3
+    raise Unsupported(f"ttl '{' '.join(args[:3])}' not modelled")
+
+
+@lru_cache(maxsize=256)
+def _tcp_flags(flags: tuple[tuple[str, bool], ...]) -> TcpFlags:
+    return TcpFlags(**dict(flags))
 
 
 def _operand(tokens: tuple[str, ...], i: int, family: AFI, wildcard_masks: bool) -> tuple[tuple, int]:
@@ -1003,44 +1081,65 @@ def _set_community(values: list[str]) -> list[tuple[str, object]]:
 _DIRECTIONS = ("in", "out")
 
 
+# Words after which a line in `router bgp` names a route-map (redistribute/network/neighbor ... route-map,
+# table-map, aggregate-address attribute-map/suppress-map, conditional advertisement).
+_ROUTE_MAP_WORDS = frozenset({"route-map", "table-map", "attribute-map", "suppress-map", "unsuppress-map", "advertise-map",
+                              "exist-map", "non-exist-map"})
+
+
 class _BgpState:
-    """Neighbor/peer-group route-map statements of every `router bgp` block; resolved in `bindings`."""
+    """Neighbor/peer-group route-map statements of every `router bgp` block; resolved in `bindings`. Every
+    line naming a route-map (or a neighbor's prefix-list / filter-list) is also kept as a `Use`, with the
+    lines that open its mode, so a plan can re-point it where it stands."""
 
     def __init__(self) -> None:
-        # (who, afi or None for top level, direction) -> (route-map, line); who = address or group name
-        self.direct: dict[tuple[str, AFI | None, str], tuple[str, str]] = {}
+        # (who, afi or None for top level, direction) -> (route-map, line, mode path); who = address or group name
+        self.direct: dict[tuple[str, AFI | None, str], tuple[str, str, tuple[str, ...]]] = {}
         self.groups: set[str] = set()
         self.members: dict[str, str] = {}  # neighbor -> peer-group
+        self.uses: list[Use] = []  # lines naming objects, other than the direct bindings (see bindings())
 
     def router(self, node: Node, d: Dialect, notes: _Notes) -> None:
         tokens = node.text.split()
+        path = (node.text.strip(),)
         if "vrf" in tokens:  # FRR `router bgp ASN vrf NAME`
-            self._walk(node.children, d, notes, afi=None, context=" ".join(tokens[tokens.index("vrf"):]))
+            self._walk(node.children, d, notes, afi=None, context=" ".join(tokens[tokens.index("vrf"):]), path=path)
         else:
-            self._walk(node.children, d, notes, afi=None, context=None)
+            self._walk(node.children, d, notes, afi=None, context=None, path=path)
 
     def _walk(self, nodes: list[Node], d: Dialect, notes: _Notes, afi: AFI | None, context: str | None,
-              neighbor: str | None = None) -> None:
+              neighbor: str | None = None, path: tuple[str, ...] = ()) -> None:
         for n in nodes:
             t = n.text.split()
             head = t[0]
+            here = path + (n.text.strip(),)
             if head == "address-family":
                 sub_afi, sub_context = _address_family(t[1:])
-                self._walk(n.children, d, notes, sub_afi, context or sub_context, neighbor)
+                self._walk(n.children, d, notes, sub_afi, context or sub_context, neighbor, here)
             elif head == "vrf" and len(t) > 1:
-                self._walk(n.children, d, notes, afi, f"vrf {t[1]}", neighbor)
+                self._walk(n.children, d, notes, afi, f"vrf {t[1]}", neighbor, here)
             elif head in ("template", "neighbor-group", "session-template"):
-                self._walk(n.children, d, notes, afi, " ".join(t[:3]), neighbor)
+                self._walk(n.children, d, notes, afi, " ".join(t[:3]), neighbor, here)
             elif head == "neighbor" and len(t) >= 2:
-                if len(t) == 2 and d.nxos_neighbor_blocks:  # NX-OS: `neighbor X` block
-                    self._walk(n.children, d, notes, afi, context, t[1])
+                if d.nxos_neighbor_blocks and (len(t) == 2 or n.children):
+                    # NX-OS: a `neighbor X [remote-as N]` block (both forms open one; its lines are the neighbor's)
+                    if len(t) > 2:
+                        self._neighbor_line(t[1], t[2:], n.text, afi, context, notes, path, offset=2)
+                    self._walk(n.children, d, notes, afi, context, t[1], here)
                 else:
-                    self._neighbor_line(t[1], t[2:], n.text, afi, context, notes)
+                    self._neighbor_line(t[1], t[2:], n.text, afi, context, notes, path, offset=2)
             elif neighbor is not None and head in ("route-map", "inherit", "filter-list", "prefix-list"):
-                self._neighbor_line(neighbor, t, n.text, afi, context, notes)
+                self._neighbor_line(neighbor, t, n.text, afi, context, notes, path, offset=0)
+            else:
+                self._other_line(t, n.text, path)
+
+    def _other_line(self, t: list[str], line: str, path: tuple[str, ...]) -> None:
+        for i, word in enumerate(t[:-1]):
+            if word in _ROUTE_MAP_WORDS and name_problem(t[i + 1]) is None:
+                self.uses.append(Use("route_map", t[i + 1], path, tuple(t), i + 1, who=f"'{line.strip()}'"))
 
     def _neighbor_line(self, who: str, rest: list[str], line: str, afi: AFI | None, context: str | None,
-                       notes: _Notes) -> None:
+                       notes: _Notes, path: tuple[str, ...] = (), offset: int = 0) -> None:
         if rest in (["peer-group"], ["peer", "group"]):
             self.groups.add(who)
             return
@@ -1049,15 +1148,24 @@ class _BgpState:
             return
         if not rest:
             return
+        tokens = tuple(line.split())
+        if rest[0] in ("prefix-list", "filter-list") and len(rest) == 3 and name_problem(rest[1]) is None:
+            kind: Kind = "prefix_list" if rest[0] == "prefix-list" else "as_path_list"
+            self.uses.append(Use(kind, rest[1], path, tokens, offset + 1, who=f"neighbor {who} {rest[0]} {rest[2]}"))
         if rest[0] == "route-map" and len(rest) == 3 and rest[2] in _DIRECTIONS:
             if context:
                 notes.add("bgp", context, "route-map binding outside the default VRF's unicast families is "
                                           "not modelled", line)
+                if name_problem(rest[1]) is None:
+                    self.uses.append(Use("route_map", rest[1], path, tokens, offset + 1,
+                                         who=f"neighbor {who} {rest[2]} ({context})"))
                 return
-            self.direct[(who, afi, rest[2])] = (rest[1], line)
-        elif rest[0] in ("filter-list", "prefix-list", "distribute-list", "unsuppress-map", "inherit",
-                         "advertise-map", "attribute-map"):
+            self.direct[(who, afi, rest[2])] = (rest[1], line, path)
+            return
+        if rest[0] in ("filter-list", "prefix-list", "distribute-list", "unsuppress-map", "inherit",
+                       "advertise-map", "attribute-map"):
             notes.add("bgp", f"neighbor {who}", f"'{rest[0]}' policy is not modelled", line)
+        self._other_line(list(tokens), line, path)
 
     def peer_groups(self) -> dict[str, tuple[str, ...]]:
         """Groups holding at least one address neighbor, with their members (addresses only)."""
@@ -1071,8 +1179,8 @@ class _BgpState:
     def bindings(self, d: Dialect, notes: _Notes) -> list[NeighborBinding]:
         """A neighbor's own bindings and a peer-group's bindings, each where it is written (a member without
         its own takes the group's: DevicePolicy.binding_for). An address-family statement wins over the
-        top level."""
-        resolved: dict[tuple[str, AFI, str], tuple[str, str]] = {}
+        top level. Each direct statement becomes a `Use` covering the bindings it decides."""
+        resolved: dict[tuple[str, AFI, str], tuple[str, str, tuple]] = {}
         groups = self.peer_groups()
 
         def families_of(who: str) -> list[AFI]:
@@ -1082,13 +1190,27 @@ class _BgpState:
             versions = {a.version} if a is not None else {ipaddress.ip_address(m).version for m in groups.get(who, ())}
             return [f for v, f in ((4, "ipv4"), (6, "ipv6")) if v in versions]
 
-        for level_is_af in (False, True):
-            for (who, afi, direction), value in self.direct.items():
-                if (afi is not None) == level_is_af:
-                    for fam in ([afi or d.bgp_toplevel_afi] if (afi or d.bgp_toplevel_afi) else families_of(who)):
-                        resolved[(who, fam, direction)] = value
+        # A group whose name netchange cannot manage is not modelled: its statements resolve onto its members,
+        # under their own. Precedence (strongest last): such a group's top level, its AF, own top level, own AF.
+        unmodelled = {g: sorted(m for m, mg in self.members.items() if mg == g and _address(m) is not None)
+                      for g in self.groups - set(groups)}
+        for own in (False, True):
+            for level_is_af in (False, True):
+                for (who, afi, direction), (rm, line, _) in self.direct.items():
+                    if (who not in unmodelled) != own or (afi is not None) != level_is_af:
+                        continue
+                    for target in (unmodelled[who] if who in unmodelled else [who]):
+                        for fam in ([afi or d.bgp_toplevel_afi] if (afi or d.bgp_toplevel_afi) else families_of(target)):
+                            resolved[(target, fam, direction)] = (rm, line, (who, afi, direction))
+        for group, members in sorted(unmodelled.items()):
+            used = sorted({(rm, afi or "top level", dr) for (w, afi, dr), (rm, _, _) in self.direct.items() if w == group})
+            for rm, level, direction in used:
+                notes.add("bgp", f"peer-group {group}",
+                          f"route-map {rm} {direction} ({level}) resolved onto members {', '.join(members) or '(none)'}; "
+                          "the peer-group binding itself is not modelled")
         out = []
-        for (who, afi, direction), (rm, line) in resolved.items():
+        covers: dict[tuple, list[tuple[str, str, str]]] = {}
+        for (who, afi, direction), (rm, line, src) in resolved.items():
             addr = _address(who)
             if addr is None and who not in groups:
                 notes.add("bgp", f"neighbor {who}", "binding on a neighbor that is not an IP address (interface, "
@@ -1097,8 +1219,22 @@ class _BgpState:
             if problem := name_problem(rm):
                 notes.add("bgp", f"neighbor {who}", f"route-map name cannot be managed ({problem})", line)
                 continue
-            out.append(NeighborBinding(neighbor=addr if addr is not None else who, afi=afi, direction=direction,
-                                       route_map=rm))
+            b = NeighborBinding(neighbor=addr if addr is not None else who, afi=afi, direction=direction,
+                                route_map=rm)
+            out.append(b)
+            covers.setdefault(src, []).append(b.key)
+        for src, (rm, line, path) in self.direct.items():
+            if name_problem(rm) is not None:
+                continue
+            who, afi, direction = src
+            tokens = tuple(line.split())
+            at = next((i for i in range(len(tokens) - 1) if tokens[i] == "route-map" and tokens[i + 1] == rm), None)
+            if at is None:
+                continue
+            level = afi or "router level"
+            what = f"peer-group {who}" if who in self.groups else f"neighbor {who}"
+            self.uses.append(Use("route_map", rm, path, tokens, at + 1, tuple(sorted(covers.get(src, ()))),
+                                 who=f"{what} {level} {direction}"))
         return out
 
 

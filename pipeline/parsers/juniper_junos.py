@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..model.policy import DevicePolicy
 from .junos_firewall import FirewallMapper
-from .junos_policy import PolicyMapper
+from .junos_policy import JunosLayout, PolicyMapper, firewall_uses
 from .junos_setlines import Node, parse_text
 from .notes import Notes
 
@@ -25,11 +25,10 @@ def parse(text: str) -> DevicePolicy:
     policy = PolicyMapper(parsed.tree, notes)
     policy.run()
     filters = FirewallMapper(parsed.tree, policy.static_prefixes(), notes).filters()
-    out = DevicePolicy(filters=filters, prefix_lists=policy.prefix_lists, community_lists=policy.community_lists,
-                       as_path_lists=policy.as_path_lists, route_maps=policy.route_maps, bindings=policy.bindings,
-                       skipped=notes)
-    out.peer_groups = policy.peer_groups
-    return out
+    return DevicePolicy(filters=filters, prefix_lists=policy.prefix_lists, community_lists=policy.community_lists,
+                        as_path_lists=policy.as_path_lists, route_maps=policy.route_maps, bindings=policy.bindings,
+                        skipped=notes, device=JunosLayout(bgp_groups=policy.bgp_groups, list_refs=policy.list_refs),
+                        uses=policy.uses + firewall_uses(parsed.tree), peer_groups=policy.peer_groups)
 
 
 def _note_groups(tree: Node, notes: list[str]) -> None:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from ..inventory import Attachment
 from ..model.base import AFI, Network, afi_of
 from ..model.firewall import PORTED, PROTOCOL_NUMBERS, ServiceSpec
+from ..model.matches import ICMP_PROTOCOLS, ICMP_TYPES, TCP_FLAGS, ByteRange, TcpFlags
 from ..model.policy import ConcreteFilter, Rule
+from .acl_words import dscp_value
 from .junos_common import bad_name, build, junos_prefix
 from .junos_setlines import Node
 from .notes import Notes
@@ -38,14 +40,55 @@ _TERMINATING = {"accept": "accept", "discard": "deny", "reject": "reject"}
 _HARMLESS_THEN = {"count", "log", "syslog"}
 
 
+_FRAGMENT_KEYS = {"is-fragment": "non-first", "first-fragment": "first"}
+_DSCP_KEYS = ("dscp", "traffic-class")
+_HOP_KEYS = ("ttl", "hop-limit")
+# ICMP names Junos accepts besides the model's own (model/matches.py), per family.
+_ICMP_NAMES = {"ipv4": {"router-solicit": 10, "timestamp": 13, "info-request": 15, "info-reply": 16},
+               "ipv6": {"membership-query": 130, "membership-report": 131, "membership-termination": 132,
+                        "neighbor-advertisement": 136, "node-information-reply": 140}}
+
+
 @dataclass
 class _Match:
     sources: list[Network] = field(default_factory=list)
     destinations: list[Network] = field(default_factory=list)
+    source_excludes: list[Network] = field(default_factory=list)
+    destination_excludes: list[Network] = field(default_factory=list)
     protocols: list[str] = field(default_factory=list)
     source_ports: list[str] = field(default_factory=list)
     destination_ports: list[str] = field(default_factory=list)
+    icmp_types: list[int] = field(default_factory=list)
+    icmp_code: int | None = None
+    states: tuple[str, ...] = ()
+    tcp_flags: TcpFlags | None = None
+    fragment: str | None = None
+    dscp: list[int] = field(default_factory=list)
+    hop_limit: ByteRange | None = None
     unmodelled: list[str] = field(default_factory=list)
+
+
+def _icmp_type(word: str, family: AFI) -> int | None:
+    if word.isdigit():
+        return int(word) if int(word) <= 255 else None
+    proto = "icmp" if family == "ipv4" else "icmpv6"
+    return ICMP_TYPES[proto].get(word, _ICMP_NAMES[family].get(word))
+
+
+def _tcp_flags(expr: str) -> TcpFlags | None:
+    """`syn & !ack` (an AND of flags, each possibly negated) -> TcpFlags; None for anything else (`|`, ...)."""
+    text = expr.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    flags: dict[str, bool] = {}
+    for part in text.split("&"):
+        word = part.strip()
+        neg = word.startswith("!")
+        word = word.lstrip("!").strip()
+        if word not in TCP_FLAGS or word in flags:
+            return None
+        flags[word] = not neg
+    return TcpFlags(**flags) if flags else None
 
 
 def _protocol(word: str) -> str:
@@ -61,6 +104,18 @@ def _port(word: str) -> str:
         return str(PORTS[word])
     lo, _, hi = word.partition("-")
     return f"{PORTS.get(lo, lo)}-{PORTS.get(hi, hi)}" if hi else word
+
+
+def _hop(word: str) -> ByteRange | None:
+    try:
+        return ByteRange.model_validate(word)
+    except ValueError:
+        return None
+
+
+def _no_any(nets: list[Network]) -> tuple[Network, ...]:
+    """`0.0.0.0/0` (or `::/0`) among a term's addresses is any address (a term carries one to say `except`)."""
+    return () if any(n.prefixlen == 0 for n in nets) else tuple(nets)
 
 
 class FirewallMapper:
@@ -135,7 +190,9 @@ class FirewallMapper:
                               f"{', '.join(m.unmodelled)}")
         specs = self._specs(where, m)
         return build(self.notes, where, lambda: Rule(
-            name=term, family=family, sources=tuple(m.sources), destinations=tuple(m.destinations), specs=specs,
+            name=term, family=family, sources=_no_any(m.sources), destinations=_no_any(m.destinations),
+            source_excludes=tuple(m.source_excludes), destination_excludes=tuple(m.destination_excludes), specs=specs,
+            states=m.states, tcp_flags=m.tcp_flags, fragment=m.fragment, dscp=tuple(m.dscp), hop_limit=m.hop_limit,
             action=action, log=then.has("log") or then.has("syslog"), counter=then.has("count")))
 
     def _match(self, where: str, family: AFI, frm: Node) -> _Match | None:
@@ -143,7 +200,9 @@ class FirewallMapper:
         for key in frm.keys():
             values = frm.keys(key)
             if key in _ADDRESS_KEYS:
-                nets = self._networks(where, family, frm.child(key), m)
+                side = _ADDRESS_KEYS[key]
+                nets = self._networks(where, family, frm.child(key), m,
+                                      m.source_excludes if side == "sources" else m.destination_excludes)
                 if nets is None:
                     return None
                 getattr(m, _ADDRESS_KEYS[key]).extend(nets)
@@ -160,11 +219,31 @@ class FirewallMapper:
                 m.protocols.extend(values)
             elif key in _PORT_KEYS:
                 getattr(m, _PORT_KEYS[key]).extend(values)
+            elif key in ("icmp-type", "icmp6-type") and all(_icmp_type(v, family) is not None for v in values):
+                m.icmp_types.extend(_icmp_type(v, family) for v in values)
+            elif key in ("icmp-code", "icmp6-code") and len(values) == 1 and values[0].isdigit():
+                m.icmp_code = int(values[0])
+            elif key == "tcp-established" and not values:
+                m.states = ("established",)
+            elif key == "tcp-initial" and not values:
+                m.tcp_flags = TcpFlags(syn=True, ack=False)
+            elif key == "tcp-flags" and len(values) == 1 and _tcp_flags(values[0]) is not None:
+                m.tcp_flags = _tcp_flags(values[0])
+            elif key in _FRAGMENT_KEYS and not values and family == "ipv4":
+                m.fragment = _FRAGMENT_KEYS[key]
+            elif key in _DSCP_KEYS and values and all(dscp_value(v) is not None for v in values):
+                m.dscp.extend(dscp_value(v) for v in values)
+            elif key in _HOP_KEYS and len(values) == 1 and _hop(values[0]) is not None:
+                m.hop_limit = _hop(values[0])
             else:
                 m.unmodelled.append(" ".join([key, *values]).strip())
+        if m.icmp_code is not None and len(m.icmp_types) != 1:
+            m.unmodelled.append(f"icmp-code {m.icmp_code} (with {len(m.icmp_types)} ICMP types)")
+            m.icmp_code = None
         return m
 
-    def _networks(self, where: str, family: AFI, node: Node, m: _Match) -> list[Network] | None:
+    def _networks(self, where: str, family: AFI, node: Node, m: _Match, excludes: list[Network]) -> list[Network] | None:
+        """The addresses of a source/destination-address statement; `except` ones go to `excludes`."""
         nets: list[Network] = []
         for text in node.keys():
             try:
@@ -172,15 +251,12 @@ class FirewallMapper:
             except ValueError:
                 self.notes.append(f"{where}: '{text}' is not an address, term skipped")
                 return None
-            if node.has(text, "except"):
-                m.unmodelled.append(f"{text} except")
-                continue
             if afi_of(net) != family:
                 self.notes.append(f"{where}: {text} is not {family}, ignored")
                 continue
             if masked:  # JunOS masks them itself: a rewrite with the masked prefix is the same statement
                 self.notes.info(f"{where}: host bits set in {text}, read as {net}")
-            nets.append(net)
+            (excludes if node.has(text, "except") else nets).append(net)
         return nets
 
     def _specs(self, where: str, m: _Match) -> tuple[ServiceSpec, ...]:
@@ -191,8 +267,13 @@ class FirewallMapper:
             self.notes.append(f"{where}: ports without a protocol, approximated as tcp and udp")
             protocols = ["tcp", "udp"]
         specs: list[ServiceSpec] = []
+        if m.icmp_types and not any(p in ICMP_PROTOCOLS for p in protocols):
+            self.notes.append(f"{where}: icmp-type without protocol icmp not modelled (rule is broader than on "
+                              "the device)")
         for name in protocols:
             use = ports if name in PORTED else {}
+            if name in ICMP_PROTOCOLS and m.icmp_types:
+                use = {"icmp_types": tuple(m.icmp_types), "icmp_code": m.icmp_code}
             if not use and (ports["source_ports"] or ports["destination_ports"]):
                 self.notes.append(f"{where}: ports do not apply to protocol {name}, ignored for it")
             spec = build(self.notes, f"{where} protocol {name}", lambda: ServiceSpec(protocol=name, **use))

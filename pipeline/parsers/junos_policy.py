@@ -1,7 +1,8 @@
 """JunOS policy-options and BGP -> prefix-lists, community-lists, as-path lists, route-maps, bindings.
 
 Mapping (JunOS semantics differ from route-maps; every approximation is written to `skipped`):
-* `prefix-list NAME { P; }` -> PrefixList of exact permit entries, seq 5, 10, ...
+* `prefix-list NAME { P; }` -> PrefixList of exact permit entries in address order (a Junos list is a set),
+  seq 5, 10, ...
 * `community NAME members [ .. ]` -> CommunityList with one entry (JunOS members are ANDed): standard, `large:`
   members -> large, anything else that is a valid regex -> expanded (the regex is JunOS syntax, kept verbatim).
 * `as-path NAME "re"` -> AsPathList with one entry; `as-path-group G as-path N "re"` -> AsPathList G, one entry
@@ -24,11 +25,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..model.base import Network, afi_of
+from ..model.policy import Use
 from ..model.routing import (AsPathEntry, AsPathList, CommunityList, CommunityListEntry, Match, NeighborBinding,
                              PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, SetClause)
+from .canonical import as_set, canonical_bounds, prefix_key
 from .junos_common import bad_name, build, junos_prefix
 from .junos_setlines import Node
 from .notes import Notes
@@ -67,8 +71,18 @@ def _entry_bounds(net: Network, how: list[str]) -> tuple[int | None, int | None]
         return None
     if ge > top or le > top or le < ge or ge < length:
         return None
-    # prefix-list form: ge only when above the prefix length, le only when it widens the match
-    return (ge if ge > length else None), (le if le > length or ge > length else None)
+    return canonical_bounds(length, "ipv4" if net.version == 4 else "ipv6", ge, le, None)
+
+
+@dataclass(frozen=True)
+class JunosLayout:
+    """Where things sit on a Junos device (DevicePolicy.device): the BGP group of each neighbor, so that a
+    binding is written in the group that holds the neighbor; and each policy `from prefix-list X` /
+    `from route-filter-list X` statement as the device names its term, so that a list that turns from one
+    kind into the other takes its policies' matches along."""
+
+    bgp_groups: dict[str, str] = field(default_factory=dict)
+    list_refs: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
 
 class PolicyMapper:
@@ -82,6 +96,9 @@ class PolicyMapper:
         self.route_maps: dict[str, RouteMap] = {}
         self.bindings: dict[tuple[str, str, str], NeighborBinding] = {}
         self.peer_groups: dict[str, tuple[str, ...]] = {}  # BGP group -> neighbor addresses (default instance)
+        self.uses: list[Use] = []  # statements naming a policy or a prefix-list (BGP import/export, firewall terms)
+        self.bgp_groups: dict[str, str] = {}  # neighbor address -> the BGP group holding it (default instance)
+        self.list_refs: dict[str, list[tuple[str, ...]]] = {}  # prefix-list -> policy `from` statements naming it
 
     def run(self) -> None:
         self._prefix_lists()
@@ -92,6 +109,10 @@ class PolicyMapper:
             with self.notes.inside("route_map", name):  # its generated lists belong to it too
                 self._policy(name, self.po.child("policy-statement", name))
         self._bgp()
+        # Prefix-lists, route-filter-lists and as-path-groups are sets on Junos (no order, no sequence
+        # numbers): read in one canonical order, numbered 5, 10, ... (pipeline/parsers/canonical.py).
+        self.prefix_lists = {n: as_set(pl, prefix_key) for n, pl in self.prefix_lists.items()}
+        self.as_path_lists = {n: as_set(al, lambda e: e.regex) for n, al in self.as_path_lists.items()}
 
     # --- prefix-lists --------------------------------------------------------------------------------
     def static_prefixes(self) -> dict[str, list[Network]]:
@@ -257,6 +278,10 @@ class PolicyMapper:
         if node.has("to"):
             self.notes.append(f"{where}: 'to' conditions not modelled")
         match = self._route_match(where, f"{policy}.{term}", node.child("from") or Node())
+        stmt = ("policy-options", "policy-statement", policy) + (() if term == FINAL_TERM_NAME else ("term", term))
+        for key in ("prefix-list", "route-filter-list"):
+            for ref in (node.child("from") or Node()).keys(key):
+                self.list_refs.setdefault(ref, []).append(stmt + ("from", key, ref))
         then = node.child("then") or Node()
         sets = self._sets(where, then)
         if then.has("accept"):
@@ -468,8 +493,10 @@ class PolicyMapper:
         if bgp is None:
             return
         where = f"routing-instance {instance} bgp" if instance else "bgp"
+        base = ("routing-instances", instance, "protocols", "bgp") if instance else ("protocols", "bgp")
         if instance and bgp.has("group"):
             self.notes.append(f"{where}: bindings recorded without the routing-instance (the model has no VRF key)")
+        decided: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}  # statement path -> bindings it decides
         for group in bgp.keys("group"):
             gnode = bgp.child("group", group)
             # The default instance's groups are modelled (DevicePolicy.peer_groups): a group's import/export is a
@@ -487,18 +514,55 @@ class PolicyMapper:
                 chain = gnode.keys(junos_dir)
                 if as_group and members and chain:
                     for fam in sorted({afi_of(ipaddress.ip_address(m)) for m in members}):
-                        self._bind(f"{where} group {group} {junos_dir}", group, direction, chain, fam)
+                        key = self._bind(f"{where} group {group} {junos_dir}", group, direction, chain, fam)
+                        if key is not None:
+                            decided.setdefault(base + ("group", group, junos_dir), []).append(key)
             for addr in gnode.keys("neighbor"):
+                if not instance:
+                    self.bgp_groups.setdefault(addr, group)
                 nnode = gnode.child("neighbor", addr)
                 for junos_dir, direction in (("import", "in"), ("export", "out")):
-                    chain = nnode.keys(junos_dir) or ([] if as_group and members else gnode.keys(junos_dir)) \
-                        or (bgp.keys(junos_dir) if not gnode.keys(junos_dir) else [])
-                    if chain:
-                        self._bind(f"{where} group {group} neighbor {addr} {junos_dir}", addr, direction, chain)
+                    if nnode.keys(junos_dir):
+                        node, at = nnode, base + ("group", group, "neighbor", addr)
+                    elif as_group and members and gnode.keys(junos_dir):
+                        continue  # the group's own binding reaches this neighbor
+                    elif gnode.keys(junos_dir):
+                        node, at = gnode, base + ("group", group)
+                    elif bgp.keys(junos_dir):
+                        node, at = bgp, base
+                    else:
+                        continue
+                    key = self._bind(f"{where} group {group} neighbor {addr} {junos_dir}", addr, direction,
+                                     node.keys(junos_dir))
+                    if key is not None:
+                        decided.setdefault(at + (junos_dir,), []).append(key)
             if gnode.has("allow"):
                 self.notes.append(f"{where} group {group}: dynamic neighbors (allow) not modelled")
+        self._chain_uses(bgp, base, decided)
 
-    def _bind(self, where: str, addr: str, direction: str, chain: list[str], group_afi: str | None = None) -> None:
+    def _chain_uses(self, bgp: Node, base: tuple[str, ...], decided: dict[tuple[str, ...], list[tuple[str, str, str]]]) -> None:
+        """Every import/export statement as a Use; the first policy of a chain decides the model bindings."""
+        levels = [((), bgp)] + [(("group", g), bgp.child("group", g)) for g in bgp.keys("group")]
+        levels += [(("group", g, "neighbor", a), bgp.child("group", g, "neighbor", a))
+                   for g in bgp.keys("group") for a in bgp.keys("group", g, "neighbor")]
+        for rel, node in levels:
+            for junos_dir in ("import", "export"):
+                chain = node.keys(junos_dir)
+                path = base + rel + (junos_dir,)
+                if any(w in _POLICY_OPERATORS for w in chain):  # a policy expression: referenced, not re-pointable
+                    words = _descendants(node.child(junos_dir))
+                    self.uses += [Use("route_map", w, (), (), -1, who=" ".join(path)) for w in words
+                                  if w not in _POLICY_OPERATORS and not bad_name(w)]
+                    continue
+                for i, policy in enumerate(chain):
+                    if bad_name(policy):
+                        continue
+                    self.uses.append(Use("route_map", policy, (), path + (policy,), len(path),
+                                         tuple(sorted(decided.get(path, ()))) if i == 0 else (),
+                                         who=" ".join(path), chain_next=chain[i + 1] if i + 1 < len(chain) else None))
+
+    def _bind(self, where: str, addr: str, direction: str, chain: list[str],
+              group_afi: str | None = None) -> tuple[str, str, str] | None:
         if group_afi is not None:
             neighbor, afi = addr, group_afi
         else:
@@ -506,7 +570,7 @@ class PolicyMapper:
                 neighbor = ipaddress.ip_address(addr)
             except ValueError:
                 self.notes.append(f"{where}: '{addr}' is not a neighbor address")
-                return
+                return None
             afi = afi_of(neighbor)
         key = "/".join((str(neighbor), afi, direction))  # how a plan names this binding
         with self.notes.inside("binding", key):
@@ -515,11 +579,48 @@ class PolicyMapper:
             b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi,
                                                                  direction=direction, route_map=chain[0]))
             if b is None:
-                return
+                return None
             if b.key in self.bindings:
                 self.notes.append(f"{where}: neighbor already bound {direction} in another instance, ignored")
-                return
+                return None
         self.bindings[b.key] = b
+        return b.key
+
+
+_FIREWALL_LISTS = ("source-prefix-list", "destination-prefix-list", "prefix-list")
+_POLICY_OPERATORS = frozenset({"(", ")", "&&", "||", "!", "?"})
+
+
+def _descendants(node: Node | None) -> list[str]:
+    """Every word below a node (a policy expression `( A && B )` is stored as a path of words)."""
+    out: list[str] = []
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        out += list(n.children)
+        stack += list(n.children.values())
+    return out
+
+
+def firewall_uses(tree: Node) -> list[Use]:
+    """`firewall [family F] filter N term T from source-|destination-prefix-list|prefix-list X [except]`:
+    firewall terms naming policy-options prefix-lists (the filters themselves read them resolved)."""
+    out: list[Use] = []
+
+    def walk(node: Node, path: tuple[str, ...]) -> None:
+        for word, child in node.children.items():
+            here = path + (word,)
+            if word in _FIREWALL_LISTS and len(path) >= 1 and path[-1] == "from":
+                for name, sub in child.children.items():
+                    line = here + (name,) + tuple(sub.children)[:1]
+                    out.append(Use("prefix_list", name, (), line, len(here), who=" ".join(here[:-1])))
+            else:
+                walk(child, here)
+
+    fw = tree.child("firewall")
+    if fw is not None:
+        walk(fw, ("firewall",))
+    return out
 
 
 def _unconditional_reject(term: Node) -> bool:

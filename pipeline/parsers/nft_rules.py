@@ -1,8 +1,10 @@
 """One `nft -j` rule (its `expr` list) -> what the model can say about it.
 
-A rule reads into an `NftRule`: addresses, protocols/ports, counter/log, verdict, and two lists of reasons:
-`blockers` (the rule cannot be modelled at all: named sets, maps, NAT, jumps, no verdict) and `unmodelled`
-(conditions the model has no field for, e.g. `ct state`: the modelled rule matches more than on the host).
+A rule reads into an `NftRule`: addresses (and `!=` exclusions), protocols/ports, ICMP types and code,
+`ct state`, TCP flags (`tcp flags & MASK == VALUE`), fragments, DSCP, TTL / hop limit, counter/log (and a
+`limit` in front of a log), verdict, and two lists of reasons: `blockers` (the rule cannot be modelled at
+all: named sets, maps, NAT, jumps, no verdict) and `unmodelled` (conditions the model has no field for,
+e.g. `meta mark`: the modelled rule matches more than on the host).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from ..model.base import AFI, Network
 from ..model.firewall import PORTED, PROTOCOL_NUMBERS, ServiceSpec
+from ..model.matches import CONN_STATES, TCP_FLAG_BITS, TCP_FLAGS, ByteRange, LogRate, TcpFlags
+from .nft_words import NFT_DSCP, NFT_ICMP_CODES, NFT_ICMP_TYPES, nft_number
 
 _VERDICTS = {"accept": "accept", "drop": "deny", "reject": "reject"}
 _FLOW = ("jump", "goto", "return", "continue", "queue")
@@ -29,8 +33,18 @@ class NftRule:
     families: set[AFI] = field(default_factory=set)  # constraints seen (addresses, nfproto, ip protocol)
     sources: list[Network] = field(default_factory=list)
     destinations: list[Network] = field(default_factory=list)
+    source_excludes: list[Network] = field(default_factory=list)  # `ip saddr != ...`
+    destination_excludes: list[Network] = field(default_factory=list)
     protocols: list[str] = field(default_factory=list)  # from meta l4proto / ip protocol / ip6 nexthdr
     ports: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # protocol or "th" -> sport/dport -> ports
+    icmp: dict[str, list[int]] = field(default_factory=dict)  # icmp|icmpv6 -> types ([] when only a code is matched)
+    icmp_code: int | None = None
+    states: tuple[str, ...] = ()
+    tcp_flags: TcpFlags | None = None
+    fragment: str | None = None
+    dscp: tuple[int, ...] = ()
+    hop_limit: ByteRange | None = None
+    limit: LogRate | None = None  # `limit rate N/unit` (in front of a log)
     counter: bool = False
     log: bool = False
     action: str | None = None
@@ -122,16 +136,37 @@ def read_rule(exprs: list[dict]) -> NftRule:
                 r.blockers.append(f"verdict {kind}")
             elif kind in _NOT_FILTERING:
                 r.blockers.append(f"statement {kind}")
+            elif kind == "limit" and _log_limit(body) is not None:
+                r.limit = _log_limit(body)
             else:  # limit, quota, ct helper, ... : shape traffic without changing which packets match
                 r.unmodelled.append(f"statement {kind}")
-        except (ValueError, KeyError, TypeError, OSError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # a member of an unexpected JSON type
             r.blockers.append(f"{kind}: {e}")
     if "th" in r.ports and not r.protocols:
         r.unmodelled.append("th (any transport) ports without a protocol")
         del r.ports["th"]
-    if r.action is None and r.jump is None and not r.blockers:
+    if r.action is None and r.jump is None and not r.blockers and not (r.log and r.limit is not None):
         r.blockers.append("no verdict (the packet continues to the next rule)")
+    if r.fragment in ("offset0", "more"):
+        r.unmodelled.append("frag " + ("frag-off 0" if r.fragment == "offset0" else "more-fragments 1"))
+        r.fragment = None
+    if r.limit is not None and not r.log:
+        r.unmodelled.append(f"limit rate {r.limit} (without a log)")
+        r.limit = None
+    for proto in r.icmp:
+        if proto not in r.protocols:
+            r.protocols.append(proto)
     return r
+
+
+def _log_limit(body: Any) -> LogRate | None:
+    """`limit rate N/unit` as nft -j gives it (burst left at its default); None for byte rates, `over`, ..."""
+    if not isinstance(body, dict) or body.get("inv") or body.get("rate_unit", "packets") != "packets":
+        return None
+    try:
+        return LogRate(count=body["rate"], per=body.get("per", "second"))
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def _match(r: NftRule, m: dict) -> None:
@@ -139,6 +174,8 @@ def _match(r: NftRule, m: dict) -> None:
     what = _describe(left)
     if _is_named_ref(right) or (isinstance(right, dict) and ("map" in right or "vmap" in right)):
         r.blockers.append(f"{what} uses named set/map {right if isinstance(right, str) else 'map'}")
+        return
+    if _special(r, op, left, right):
         return
     if op not in ("==", "in"):
         r.unmodelled.append(f"{what} {op} {_show(right)}")
@@ -175,6 +212,104 @@ def _match(r: NftRule, m: dict) -> None:
     r.unmodelled.append(f"{what} {_show(right)}".strip())
 
 
+def _special(r: NftRule, op: str, left: Any, right: Any) -> bool:
+    """The matches beyond addresses, protocols and ports (and address exclusions); True when read."""
+    if not isinstance(left, dict) or len(left) != 1:
+        return False
+    kind, body = next(iter(left.items()))
+    if kind == "ct" and isinstance(body, dict) and body.get("key") == "state" and body.get("dir") is None \
+            and op in ("==", "in"):
+        states = [str(v) for v in (right if isinstance(right, list) else _elements(right))]
+        if not states or any(s not in CONN_STATES for s in states):
+            return False
+        r.states = tuple(s for s in CONN_STATES if s in states or s in r.states)
+        return True
+    if kind == "payload" and isinstance(body, dict):
+        proto, fld = body.get("protocol"), body.get("field")
+        if proto in ("ip", "ip6") and fld in ("saddr", "daddr") and op == "!=":
+            r.families.add(_FAMILY_OF_PAYLOAD[proto])
+            (r.source_excludes if fld == "saddr" else r.destination_excludes).extend(_networks(right))
+            return True
+        if op not in ("==", "in"):
+            return False
+        if proto in ("icmp", "icmpv6") and fld == "type":
+            r.families.add(_FAMILY_OF_PAYLOAD[proto])
+            r.icmp.setdefault(proto, []).extend(nft_number(v, NFT_ICMP_TYPES[proto]) for v in _elements(right))
+            return True
+        if proto in ("icmp", "icmpv6") and fld == "code" and not isinstance(right, dict):
+            r.families.add(_FAMILY_OF_PAYLOAD[proto])
+            r.icmp.setdefault(proto, [])
+            r.icmp_code = nft_number(right, NFT_ICMP_CODES[proto])
+            return True
+        if proto in ("ip", "ip6") and fld == "dscp":
+            r.families.add(_FAMILY_OF_PAYLOAD[proto])
+            r.dscp = tuple(sorted({*r.dscp, *(nft_number(v, NFT_DSCP) for v in _elements(right))}))
+            return True
+        if (proto, fld) in (("ip", "ttl"), ("ip6", "hoplimit")):
+            r.families.add(_FAMILY_OF_PAYLOAD[proto])
+            if isinstance(right, dict) and "range" in right:
+                lo, hi = right["range"]
+                r.hop_limit = ByteRange(lo=int(lo), hi=int(hi))
+            elif isinstance(right, int) and not isinstance(right, bool):
+                r.hop_limit = ByteRange(lo=right, hi=right)
+            else:
+                return False
+            return True
+        return False
+    if kind == "&" and isinstance(body, list) and len(body) == 2:
+        field_, mask = body
+        inner = field_.get("payload") if isinstance(field_, dict) else None
+        if inner == {"protocol": "tcp", "field": "flags"} and op == "==":
+            m, v = _flag_bits(mask), _flag_bits(right)
+            if m is None or v is None or v & ~m or not m:
+                return False
+            names = [f for f in TCP_FLAGS if TCP_FLAG_BITS[f] & m]
+            r.tcp_flags = TcpFlags(**{f: bool(TCP_FLAG_BITS[f] & v) for f in names})
+            if "tcp" not in r.protocols:
+                r.protocols.append("tcp")
+            return True
+        if inner == {"protocol": "ip", "field": "frag-off"}:
+            r.families.add("ipv4")
+            if mask == 0x1FFF and op == "!=" and right == 0:
+                r.fragment = "non-first"
+                return True
+            if mask == 0x3FFF and op == "==" and right == 0x2000:
+                r.fragment = "first"
+                return True
+        return False
+    if kind == "exthdr" and isinstance(body, dict) and body.get("name") == "frag":
+        fld = body.get("field")
+        if fld == "frag-off" and op == "!=" and right == 0:
+            r.families.add("ipv6")
+            r.fragment = "non-first"
+            return True
+        if fld == "frag-off" and op == "==" and right == 0:  # with more-fragments 1: the first fragment
+            r.families.add("ipv6")
+            r.fragment = "first" if r.fragment == "more" else "offset0"
+            return True
+        if fld == "more-fragments" and op == "==" and right == 1:
+            r.families.add("ipv6")
+            r.fragment = "first" if r.fragment == "offset0" else "more"
+            return True
+    return False
+
+
+def _flag_bits(value: Any) -> int | None:
+    """`syn`, ["syn", "ack"], {"|": [...]} or a number -> the flag bits; None if not understood."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value & ~0x3F == 0 else None
+    if isinstance(value, str):
+        return TCP_FLAG_BITS.get(value)
+    if isinstance(value, dict) and len(value) == 1 and "|" in value:
+        value = value["|"]
+    if isinstance(value, list):
+        bits = [_flag_bits(v) for v in value]
+        return None if any(b is None for b in bits) else sum(set(bits))
+    return None
+
+
 def _show(value: Any) -> str:
     """A match value as nft prints it (short): lists and sets comma-joined, other structures elided."""
     if isinstance(value, dict) and "set" in value:
@@ -198,7 +333,8 @@ def specs_for(r: NftRule, family: AFI) -> tuple[ServiceSpec, ...] | None:
             specs.append(ServiceSpec(protocol=p, source_ports=tuple(ports.get("sport", ())),
                                      destination_ports=tuple(ports.get("dport", ()))))
     else:
-        specs = [ServiceSpec(protocol=p) for p in dict.fromkeys(r.protocols)]
+        specs = [ServiceSpec(protocol=p, icmp_types=tuple(sorted(set(r.icmp.get(p, ())))),
+                             icmp_code=r.icmp_code if p in r.icmp else None) for p in dict.fromkeys(r.protocols)]
     wrong_icmp = "icmpv6" if family == "ipv4" else "icmp"
     kept = tuple(s for s in specs if s.protocol != wrong_icmp)
     if specs and not kept:

@@ -54,7 +54,22 @@ class _Chain:
 
     @property
     def managed(self) -> bool:
+        """In netchange's own table."""
         return (self.family, self.table) == (MANAGED_FAMILY, MANAGED_TABLE)
+
+    @property
+    def ours(self) -> bool:
+        """A netchange filter's chain: any regular chain of netchange's table, or one in a host's inet table
+        that ends in netchange's closing drop (placed there by `firewall.nftables.jump_from`)."""
+        if self.hook:
+            return False
+        if self.managed:
+            return True
+        return self.family == "inet" and bool(self.rules) and self.rules[-1].get("comment") == IMPLICIT_DENY_COMMENT
+
+    @property
+    def table_key(self) -> str:
+        return f"{self.family} {self.table}"
 
     @property
     def where(self) -> str:
@@ -74,6 +89,8 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
         items = _load(text)
     except json.JSONDecodeError as e:
         return DevicePolicy(skipped=[f"nft: not JSON ({e}); expected `nft -j list ruleset` output"])
+    except RecursionError:  # json's C decoder recurses per nesting level
+        return DevicePolicy(skipped=["nft: JSON nested too deeply to read; expected `nft -j list ruleset` output"])
     chains: dict[tuple[str, str, str], _Chain] = {}
     managed_table = False
     for item in items:
@@ -81,6 +98,9 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
         if not isinstance(body, dict):
             continue
         fam, table = body.get("family", ""), body.get("table", body.get("name", ""))
+        if not (isinstance(fam, str) and isinstance(table, str) and isinstance(body.get("chain", ""), str)):
+            notes.append(f"nft {kind}: family, table or chain that is not text, not modelled")
+            continue
         if kind == "table" and (fam, table) == (MANAGED_FAMILY, MANAGED_TABLE):
             managed_table = True
         if kind == "table" and fam not in _FILTER_FAMILIES:
@@ -113,9 +133,10 @@ class _Mapper:
 
     def run(self, chains: list[_Chain]) -> DevicePolicy:
         rules: dict[str, list[Rule]] = {}
+        self.ours = {(ch.table_key, ch.name) for ch in chains if ch.ours}
+        named: set[str] = set()
         for ch in chains:
-            if ch.managed:
-                self.layout.chains[ch.name] = ChainLayout(ch.name, ch.hook, ch.type, ch.priority, ch.policy)
+            self._table(ch).chains[ch.name] = ChainLayout(ch.name, ch.hook, ch.type, ch.priority, ch.policy, ours=ch.ours)
             if ch.type and ch.type != "filter":
                 self.notes.append(f"{ch.where}: {ch.type} chain (hook {ch.hook}) not modelled")
                 self._layout_rules(ch)
@@ -123,8 +144,13 @@ class _Mapper:
             if ch.managed and ch.hook:
                 self._dispatch(ch)
                 continue
-            name = ch.name if ch.managed else _unmanaged_name(ch)
-            if ch.managed and (reason := bad_name(name)):
+            name = ch.name if ch.ours else _unmanaged_name(ch)
+            if ch.ours and name in named:
+                self.notes.append(f"{ch.where}: a second netchange chain named {name} (the first one is the filter)")
+                self._layout_rules(ch)
+                continue
+            named.add(name)
+            if ch.ours and (reason := bad_name(name)):
                 self.notes.append(f"{ch.where}: name not usable ({reason})")
                 self._layout_rules(ch)
                 continue
@@ -143,11 +169,16 @@ class _Mapper:
             self.notes.append(f"nft inet netchange: base chains jump to {name}, which is not a modelled filter")
         return DevicePolicy(filters=self.filters, skipped=list(self.notes), device=self.layout)
 
+    def _table(self, ch: _Chain) -> TableLayout:
+        if ch.managed:
+            return self.layout
+        return self.layout.others.setdefault(ch.table_key, TableLayout(exists=True))
+
     def _layout_rules(self, ch: _Chain, dispatch: dict[int, tuple[str | None, str | None]] | None = None) -> None:
-        """Record a chain of netchange's table rule by rule (`dispatch`: position -> the modelled jump's interfaces)."""
-        if not ch.managed:
+        """Record a chain rule by rule (`dispatch`: position -> the modelled jump's interfaces)."""
+        layout = self._table(ch).chains[ch.name]
+        if layout.rules:
             return
-        layout = self.layout.chains[ch.name]
         for pos, raw in enumerate(ch.rules, 1):
             r = read_rule(raw.get("expr", []))
             handle = raw.get("handle")
@@ -165,13 +196,22 @@ class _Mapper:
     def _dispatch(self, ch: _Chain) -> None:
         """A base chain of netchange's table: its `[iifname|oifname X] jump FILTER` rules are attachments;
         any other rule is left as it is (the driver edits base chains one jump rule at a time, by handle)."""
+        self._layout_rules(ch, self._dispatch_rules(ch, host=False))
+
+    def _dispatch_rules(self, ch: _Chain, host: bool) -> dict[int, tuple[str | None, str | None]]:
+        """Position -> interfaces of the base chain's rules that jump to a netchange filter (as attachments).
+        `host`: a base chain of the host's own table, whose other rules are the host's (no note about them)."""
         modelled: dict[int, tuple[str | None, str | None]] = {}
         for pos, rule in enumerate(ch.rules, 1):
             where = f"{ch.where} rule {pos} (handle {rule.get('handle')}) '{rule_text(rule)}'"
             r = read_rule(rule.get("expr", []))
+            if host and not (r.jump and (ch.table_key, r.jump[1]) in self.ours):
+                continue
             others = [u for u in r.unmodelled if not u.startswith("meta iifname") and not u.startswith("meta oifname")]
             if r.jump is None or r.jump[0] != "jump" or r.blockers or others or r.sources or r.destinations \
-                    or r.protocols or r.ports or r.families or r.counter or r.log or len(r.interfaces) > 1:
+                    or r.protocols or r.ports or r.families or r.counter or r.log or len(r.interfaces) > 1 \
+                    or r.states or r.tcp_flags or r.fragment or r.dscp or r.hop_limit or r.limit \
+                    or r.source_excludes or r.destination_excludes:
                 self.notes.append(f"{where}: base chain rule other than a (interface) jump not modelled, left as it is")
                 continue
             if ch.hook not in _HOOKS:
@@ -186,7 +226,7 @@ class _Mapper:
             modelled[pos] = (r.interfaces.get("iifname"), r.interfaces.get("oifname"))
             if att not in self.attachments.setdefault(r.jump[1], []):
                 self.attachments[r.jump[1]].append(att)
-        self._layout_rules(ch, modelled)
+        return modelled
 
     def _rules(self, ch: _Chain) -> list[Rule]:
         """The chain's rules as one filter; what the model cannot hold is noted with the rule (owned by the
@@ -194,18 +234,22 @@ class _Mapper:
         the driver writes; a chain without it lets unmatched packets return to its caller."""
         out: list[Rule] = []
         closing = None
-        self._layout_rules(ch)
+        dispatch = self._dispatch_rules(ch, host=True) if ch.hook else {}
+        self._layout_rules(ch, dispatch)
+        logged: tuple[int, str, list[Rule]] | None = None  # a `limit rate R log` rule waiting for its verdict rule
         for pos, raw in enumerate(ch.rules, 1):
             line = rule_text(raw)
             where = f"{ch.where} rule {pos} (handle {raw.get('handle')})"
+            if pos in dispatch:
+                continue  # the host's chain jumping to a netchange filter: that filter's attachment
             if closing is not None:
                 self.notes.note(f"{where}: after netchange's closing drop (rule {closing}), never reached", line)
                 continue
-            if ch.managed and raw.get("comment") == IMPLICIT_DENY_COMMENT:
+            if ch.ours and raw.get("comment") == IMPLICIT_DENY_COMMENT:
                 closing = pos  # the driver's closing drop: the model's implicit deny, not a term
                 continue
-            name, description = _rule_name(raw.get("comment"), pos, ch.managed)
-            if ch.managed and name.startswith("rule-"):
+            name, description = _rule_name(raw.get("comment"), pos, ch.ours)
+            if ch.ours and name.startswith("rule-"):
                 self.notes.info(f"{where}: no comment naming its term, named {name}")
             r = read_rule(raw.get("expr", []))
             if r.jump:
@@ -216,9 +260,24 @@ class _Mapper:
             if r.unmodelled:
                 self.notes.note(f"{where}: match conditions not modelled (rule is broader than on the host): "
                                 f"{'; '.join(r.unmodelled)}: '{line}'", line)
-            for rule in self._family_rules(where, ch, r, name, description, line):
+            rules = self._family_rules(where, ch, r, name, description, line)
+            if logged is not None:
+                lpos, lline, lrules = logged
+                logged = None
+                if not _logs_for(lrules, rules):
+                    self.notes.note(f"{ch.where} rule {lpos}: not modelled, rule skipped (a rate-limited log whose "
+                                    f"next rule is not the same term's verdict): '{lline}'", lline)
+                else:
+                    rules = [x.model_copy(update={"log": True, "log_rate": lr.log_rate}) for x, lr in zip(rules, lrules)]
+            if r.action is None:  # `... limit rate R log`: the term's log, its verdict rule follows
+                logged = (pos, line, rules)
+                continue
+            for rule in rules:
                 _append_merging(out, rule)
-        if ch.managed and closing is None:
+        if logged is not None:
+            self.notes.note(f"{ch.where} rule {logged[0]}: not modelled, rule skipped (a rate-limited log with no "
+                            f"verdict rule after it): '{logged[1]}'", logged[1])
+        if ch.ours and closing is None:
             self.notes.note(f"{ch.where}: does not end in netchange's closing drop (packets no rule matches return "
                             "to the calling chain; netchange's filters drop them)")
         return out
@@ -240,11 +299,24 @@ class _Mapper:
                 continue
             rule = build(self.notes, where, lambda: Rule(
                 name=name, family=fam, sources=tuple(n for n in r.sources if afi_of(n) == fam),
-                destinations=tuple(n for n in r.destinations if afi_of(n) == fam), specs=specs,
-                action=r.action, log=r.log, counter=r.counter, description=description))
+                destinations=tuple(n for n in r.destinations if afi_of(n) == fam),
+                source_excludes=tuple(n for n in r.source_excludes if afi_of(n) == fam),
+                destination_excludes=tuple(n for n in r.destination_excludes if afi_of(n) == fam), specs=specs,
+                states=r.states, tcp_flags=r.tcp_flags, fragment=r.fragment, dscp=r.dscp, hop_limit=r.hop_limit,
+                action=r.action or "accept", log=r.log, log_rate=r.limit, counter=r.counter, description=description))
             if rule:
                 out.append(rule)
         return out
+
+
+def _logs_for(logs: list[Rule], verdicts: list[Rule]) -> bool:
+    """Is `logs` the rate-limited log rule the nftables driver writes in front of the verdict rule `verdicts`
+    (same term, same matches)?"""
+    if len(logs) != len(verdicts) or not logs:
+        return False
+    skip = {"action", "log", "log_rate", "counter"}
+    return all(lr.log_rate is not None and not vr.log and lr.model_dump(exclude=skip) == vr.model_dump(exclude=skip)
+               for lr, vr in zip(logs, verdicts))
 
 
 IMPLICIT_DENY_COMMENT = "netchange-implicit-deny"  # written by templates/nftables/macros.j2
@@ -262,7 +334,7 @@ def _unmanaged_name(ch: _Chain) -> str:
 def _rule_name(comment: str | None, pos: int, managed: bool) -> tuple[str, str | None]:
     """`term=web` -> ('web', None). In netchange's table `web: text` -> ('web', 'text') as the driver writes
     it; elsewhere a comment is only a description of `rule-<pos>`."""
-    text = (comment or "").strip()
+    text = comment.strip() if isinstance(comment, str) else ""
     if text.startswith(_TERM_PREFIX) and text[len(_TERM_PREFIX):].strip():
         return text[len(_TERM_PREFIX):].strip(), None
     if managed and text:

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from ..model.policy import DevicePolicy
 from ..model.resolve import Desired
-from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Unbind
+from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Rewrite, Unbind
 
 Canonical = Callable[[str, Any], Any]  # Driver.canonical: (kind, obj) -> obj as the device keeps it
 SEQUENCED = ("prefix_list", "route_map", "community_list", "as_path_list")
@@ -33,7 +33,10 @@ def same_filter(old, new, canonical: Canonical | None = None) -> bool:
 
 
 def diff_object(kind, name, old, new, canonical: Canonical | None = None) -> list[Op]:
-    """Ops turning `old` into `new` for one object (either may be None)."""
+    """Ops turning `old` into `new` for one object (either may be None). Lists and route-maps are compared
+    (and carried by the ops) in the form the platform keeps them (`canonical`)."""
+    if canonical is not None and kind in SEQUENCED:
+        old, new = canonical(kind, old), canonical(kind, new)
     if kind == "binding":
         if new is None:
             return [Unbind(kind, binding_name(old.key), old)] if old is not None else []
@@ -48,9 +51,11 @@ def diff_object(kind, name, old, new, canonical: Canonical | None = None) -> lis
         return []
     if kind == "filter":
         return [] if same_filter(old, new, canonical) else [ReplaceFilter(kind, name, old, new)]
-    if _header(old) != _header(new) or any(getattr(e, "seq", None) is None for e in (*old.entries, *new.entries)):
-        # Unsequenced entries (or a changed list type) cannot be edited one by one: rebuild the object.
+    if _header(old) != _header(new):  # a changed list type or family: rebuild the object
         return [Delete(kind, name, old), Create(kind, name, new)]
+    if any(getattr(e, "seq", None) is None for e in (*old.entries, *new.entries)):
+        # entries the device keeps without sequence numbers: the driver appends and removes, or rewrites
+        return [Rewrite(kind, name, old, new)]
     olds = {_entry_key(e, i): e for i, e in enumerate(old.entries)}
     news = {_entry_key(e, i): e for i, e in enumerate(new.entries)}
     ops: list[Op] = []

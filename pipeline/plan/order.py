@@ -2,7 +2,9 @@
 
 Rules: an object exists and is complete before anything references it; a reference is removed before
 its object; a neighbor's route-map is switched in one command. Within one object, new entries land
-before old ones are removed, so a list is never momentarily empty or narrower than both versions.
+before old ones are removed, so a list is never momentarily empty or narrower than both versions; where
+every line is live at once, `model.staging.staged_edit` orders one list's entry edits so that no intermediate list
+gives any input a result neither version gives.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from collections import defaultdict
 import heapq
 
 from ..errors import NetchangeError
-from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Unbind
+from ..model.staging import NoRoom, Step, staged_edit  # noqa: F401  (the planner's vocabulary too)
+from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Repoint, Rewrite, Unbind
 
 _KIND_RANK = {"prefix_list": 0, "community_list": 1, "as_path_list": 2, "route_map": 3, "binding": 4, "filter": 5}
-_VERB_RANK = {"Create": 0, "AddEntry": 1, "ModifyEntry": 2, "ReplaceFilter": 2, "Bind": 3, "Unbind": 4, "RemoveEntry": 5, "Delete": 6}
+_VERB_RANK = {"Create": 0, "AddEntry": 1, "ModifyEntry": 2, "Rewrite": 2, "ReplaceFilter": 2, "Bind": 3, "Repoint": 3,
+              "Unbind": 4, "RemoveEntry": 5, "Delete": 6}
 
 
 def _refs(entry_or_obj) -> list[tuple[str, str]]:
@@ -31,8 +35,12 @@ def needs(op: Op) -> list[tuple[str, str]]:
         return _refs(op.entry)
     if isinstance(op, ModifyEntry):
         return _refs(op.new)
+    if isinstance(op, Rewrite):
+        return _refs(op.new)
     if isinstance(op, Bind):
         return [("route_map", op.binding.route_map)]
+    if isinstance(op, Repoint):
+        return [(op.use.kind, op.to)]
     return []
 
 
@@ -48,11 +56,13 @@ def releases(op: Op) -> list[tuple[str, str]]:
         return [("route_map", op.binding.route_map)] if op.binding.route_map else []
     if isinstance(op, Bind) and op.old is not None and op.old.route_map:
         return [("route_map", op.old.route_map)]
+    if isinstance(op, Repoint) and op.use.name != op.to:
+        return [(op.use.kind, op.use.name)]
     return []
 
 
 def provides(op: Op) -> tuple[str, str] | None:
-    if isinstance(op, (Create, AddEntry, ModifyEntry, ReplaceFilter)):
+    if isinstance(op, (Create, AddEntry, ModifyEntry, ReplaceFilter, Rewrite)):
         return (op.kind, op.name)
     return None
 
@@ -124,9 +134,10 @@ _DESTRUCTIVE = {"Unbind", "RemoveEntry", "Delete"}
 def _rank(ops: list[Op], i: int) -> tuple[int, int, int, int]:
     """Build up first (lists, route-maps, bindings), then tear down in reverse (bindings, route-maps, lists)."""
     op = ops[i]
+    kind = "binding" if isinstance(op, Repoint) else op.kind  # a line re-pointed switches like a binding
     if op.verb in _DESTRUCTIVE:
-        return (1, -_KIND_RANK[op.kind], _VERB_RANK[op.verb], i)
-    return (0, _KIND_RANK[op.kind], _VERB_RANK[op.verb], i)
+        return (1, -_KIND_RANK[kind], _VERB_RANK[op.verb], i)
+    return (0, _KIND_RANK[kind], _VERB_RANK[op.verb], i)
 
 
 def _kahn(ops: list[Op], graph: _Graph) -> list[Op]:

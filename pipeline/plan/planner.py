@@ -19,16 +19,17 @@ from ..model.objects import ObjectStore
 from ..model.policy import DevicePolicy
 from ..model.resolve import Desired, resolve
 from ..parsers.focus import Focus
-from .diff import apply_desired, diff
+from .diff import SEQUENCED, apply_desired, diff
 from .expect import expectations
 from .impact import Route, impact
 from .order import order
-from .ops import Bind, Create, Delete, Op, Unbind
+from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .references import lookup_context, refuse_dangling
 from .groups import regroup, touched_groups
 from .refresh import refresh_set
 from .replay import replay
-from .versioned import Names, logical_view, split_version, versioned_plan
+from .shadow import shadowed
+from .versioned import Names, collectable, logical_view, split_version, versioned_plan
 
 
 def config_hash(text: str) -> str:
@@ -106,6 +107,8 @@ def _describe(op: Op) -> str:
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
         if getattr(b, "is_group", False):
             detail += " (group: its members follow)"
+    if isinstance(op, Repoint):
+        return f"Repoint {op.use.who}: {op.use.name} -> {op.to}"
     return f"{op.verb} {op.kind} {op.name}{detail}"
 
 
@@ -122,7 +125,7 @@ def split_switches(driver: Driver, ops: list[Op]) -> tuple[list[Op], list[Op]]:
     """Where a binding switch applies at once, it (and the tear-down ordered after it) waits for phase 2."""
     if not driver.binding_switch_is_refresh:
         return ops, []
-    idx = next((i for i, o in enumerate(ops) if isinstance(o, (Bind, Unbind))), len(ops))
+    idx = next((i for i, o in enumerate(ops) if isinstance(o, (Bind, Unbind, Repoint))), len(ops))
     return ops[:idx], ops[idx:]
 
 
@@ -134,6 +137,8 @@ def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
             undo.append(Bind(op.kind, op.name, op.old, op.binding) if op.old is not None else Unbind(op.kind, op.name, op.binding))
         elif isinstance(op, Unbind):
             undo.append(Bind(op.kind, op.name, op.binding))
+        elif isinstance(op, Repoint):
+            undo.append(Repoint(op.kind, op.use.name, op.use.renamed(op.to), op.use.name))
         elif isinstance(op, Create):
             undo.append(Delete(op.kind, op.name, op.obj))
     return order(undo)
@@ -161,13 +166,17 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects);
     `peers`: the inventory's hosts (bindings that name a neighbor by its host)."""
     strategy = strategy or change.strategy
-    desired = resolve(change, store, host, peers)
+    # Lists and route-maps in the form the platform keeps them (bounds, sequence numbers): what the device will
+    # print back, so that planning again after the deploy finds nothing to do.
+    desired = [Desired(d.kind, d.key, driver.canonical(d.kind, d.obj)) if d.obj is not None and d.kind in SEQUENCED else d
+               for d in resolve(change, store, host, peers)]
     running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
     desired = regroup(desired, running, host.name, change.id)
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
     refuse_dangling(host, change, view, intended, touched, driver.canonical)  # nothing deleted that is still used
+    driver.check_plan(view, intended, touched)
     ops = order(diff(view, intended, only=touched, canonical=driver.canonical))
     plan = DevicePlan(host=host.name, platform=host.platform.value, running_hash=config_hash(running_text),
                       strategy=strategy, skipped=list(running.skipped))
@@ -176,11 +185,14 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     if strategy == "versioned":
         commit_ops, gc_ops = versioned_plan(view, intended, ops, names)
         commit_ops, gc_ops = order(commit_ops), order(gc_ops)
+        gc_ops, kept = collectable(replay(running, commit_ops), gc_ops)
         rollback_ops = _undo_versioned(commit_ops)
     else:
-        commit_ops, gc_ops = ops, []
-        rollback_ops = order(diff(intended, view, only=touched, canonical=driver.canonical))
+        # where every line is live, a route-map edit that is not one safe step is made on a copy (plan/shadow.py)
+        commit_ops, gc_ops, kept = shadowed(driver, host, view, intended, ops), [], []
+        rollback_ops = shadowed(driver, host, intended, view, order(diff(intended, view, only=touched, canonical=driver.canonical)))
     plan.ops = [_describe(o) for o in commit_ops] + [f"(after verification) {_describe(o)}" for o in gc_ops]
+    plan.ops += [f"(after verification) {k}" for k in kept]
     refused = running.unmodelled_in(_rewritten(commit_ops + gc_ops, names))
     if refused:
         plan.refused = [s.as_dict() for s in refused]
@@ -194,7 +206,9 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     after_commit = replay(running, phase1)
     plan.expect_after_commit = expectations(after_commit, _keys(phase1))
     plan.expect_after_switch = expectations(replay(after_commit, switch), _keys(phase1 + switch))
-    plan.rollback_commands = driver.rollback_commands(rollback_ops, view if strategy == "in_place" else running, host)
+    # in place, the undo prints `no match` clauses naming lists the change created: look them up too
+    plan.rollback_commands = driver.rollback_commands(rollback_ops, lookup_context(view, intended) if strategy == "in_place"
+                                                      else running, host)
     plan.groups = touched_groups(running, [d.key for d in desired if d.kind == "binding"])
     for t in refresh_set(view, intended, ops):
         plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,

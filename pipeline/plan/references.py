@@ -12,8 +12,10 @@ Users of a gone object, after the change (so a change that also removes or rebin
 * a route-map with entries whose match (or `set comm-list ... delete`) names a gone list, bound or not;
 * a gone filter's attachments (interface + direction, nftables hook) that no filter of the intended
   policy takes over, unless the change names them in the absent filter's `attach` (it means to detach);
-* a line the parser kept but could not model (`DevicePolicy.skipped`: a VRF neighbor's binding,
-  `neighbor X prefix-list P in`, a route-map clause) that names the object.
+* a line that names it and decides no modelled binding (`DevicePolicy.uses`: `redistribute ... route-map`,
+  a VRF neighbor's binding, `neighbor X prefix-list P in`, a Junos firewall term's prefix-list, a policy
+  expression);
+* a line the parser kept but could not model (`DevicePolicy.skipped`: a route-map clause) that names it.
 
 Plans read route-maps and `router bgp` always, and a removed list or filter is named in the plan's focus,
 so its attachments and every modelled user are parsed (see pipeline/parsers/focus.py).
@@ -129,12 +131,19 @@ def _filter_users(view: DevicePolicy, intended: DevicePolicy, lost: dict[tuple[s
 _NOTE = re.compile(r"^(?P<subject>[^:]*):.*'(?P<line>[^']*)'\s*$")
 
 
+def _line_users(view: DevicePolicy, lost: dict[tuple[str, str], str]) -> list[Use]:
+    """Device lines naming a gone object that no binding of the model stands for (those are checked as bindings)."""
+    return [Use(u.kind, u.name, lost[(u.kind, u.name)], f"the line '{' '.join(u.line)}'" if u.line else u.who)
+            for u in view.uses if not u.covers and (u.kind, u.name) in lost]
+
+
 def _unmodelled_users(view: DevicePolicy, lost: dict[tuple[str, str], str]) -> list[Use]:
     """Lines the parser kept but could not model that name a gone object (as a whole word)."""
     out = []
+    seen = {" ".join(u.line) for u in view.uses}  # already reported by _line_users
     for note in view.skipped:
         m = _NOTE.match(note)
-        if not m:
+        if not m or m.group("line").strip() in seen:
             continue
         subject = m.group("subject").split()
         for (kind, name), how in lost.items():
@@ -154,7 +163,8 @@ def users_of_gone(host: Host, change: ChangeRequest, view: DevicePolicy, intende
     if not lost:
         return []
     uses = _binding_users(intended, lost) + _route_map_users(intended, lost)
-    uses += _filter_users(view, intended, lost, change, host, canonical) + _unmodelled_users(view, lost)
+    uses += _filter_users(view, intended, lost, change, host, canonical) + _line_users(view, lost)
+    uses += _unmodelled_users(view, lost)
     return list(dict.fromkeys(uses))
 
 

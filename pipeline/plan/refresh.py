@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model.policy import DevicePolicy
-from .ops import Bind, Op, Unbind
+from .ops import Bind, Op, Repoint, Unbind
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +37,8 @@ def refresh_set(running: DevicePolicy, intended: DevicePolicy, ops: list[Op]) ->
     for op in ops:
         if isinstance(op, (Bind, Unbind)):
             keys.add(op.binding.key)
+        elif isinstance(op, Repoint) and op.use.kind == "route_map":
+            keys.update(op.use.covers)  # a re-pointed binding line switches the sessions it decides
     out: set[RefreshTarget] = set()
     for neighbor, afi, direction in keys:
         group_policy = intended if neighbor in intended.peer_groups else running if neighbor in running.peer_groups else None

@@ -7,7 +7,7 @@ replay ends or a whole-object op replaces it: replaying n entry edits costs O(n 
 from __future__ import annotations
 
 from ..model.policy import DevicePolicy
-from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Unbind
+from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Repoint, Rewrite, Unbind
 
 
 def _key(e):
@@ -32,6 +32,17 @@ class _Entries:
         return self.base.model_copy(update={"entries": tuple(entries)})
 
 
+def repoint(policy: DevicePolicy, op: Repoint) -> None:
+    """The line names `op.to` now, and so do the model bindings it decides."""
+    use = op.use
+    policy.uses = [use.renamed(op.to) if u == use else u for u in policy.uses]
+    if use.kind == "route_map":
+        for key in use.covers:
+            b = policy.bindings.get(key)
+            if b is not None:
+                policy.bindings[key] = b.model_copy(update={"route_map": op.to})
+
+
 def replay(policy: DevicePolicy, ops: list[Op]) -> DevicePolicy:
     out = policy.copy()
     pending: dict[tuple[str, object], _Entries] = {}
@@ -48,9 +59,9 @@ def replay(policy: DevicePolicy, ops: list[Op]) -> DevicePolicy:
         return pending[k]
 
     for op in ops:
-        if isinstance(op, (Create, ReplaceFilter, Delete)):
+        if isinstance(op, (Create, ReplaceFilter, Rewrite, Delete)):
             pending.pop((op.kind, op.name), None)
-        if isinstance(op, (Create, ReplaceFilter)):
+        if isinstance(op, (Create, ReplaceFilter, Rewrite)):
             out.put(op.kind, op.name, op.obj if isinstance(op, Create) else op.new)
         elif isinstance(op, Delete):
             out.remove(op.kind, op.name)
@@ -67,6 +78,8 @@ def replay(policy: DevicePolicy, ops: list[Op]) -> DevicePolicy:
             out.put("binding", op.binding.key, op.binding)
         elif isinstance(op, Unbind):
             out.remove("binding", op.binding.key)
+        elif isinstance(op, Repoint):
+            repoint(out, op)
     for (kind, name), t in pending.items():
         out.put(kind, name, t.build())
     return out

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..drivers.render import UnsupportedConstruct
 from ..model.policy import DevicePolicy
 from ..model.routing import RouteMap
-from .ops import Bind, Create, Delete, Op, Unbind
+from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .refresh import affected_route_maps
 
 _VERSIONED = re.compile(r"^(?P<base>.+)\.nc(?P<n>\d+)$")
@@ -70,11 +71,19 @@ def logical_view(running: DevicePolicy) -> tuple[DevicePolicy, Names]:
     return view, names
 
 
+class NotVersionable(UnsupportedConstruct):
+    """Something on the device names an object the change would version, in a way netchange cannot re-point."""
+
+
 def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: list[Op], names: Names) -> tuple[list[Op], list[Op]]:
     """(commit ops, garbage-collection ops) for the versioned strategy.
 
     Every list and route-map the change edits, and every route-map that references one, is created whole
-    under its next version; bindings switch to the new route-map; old versions go in the GC phase.
+    under its next version. Every device line that names the current version (`DevicePolicy.uses`: where a
+    binding is written - the neighbor's, a peer group's, router level -, `redistribute ... route-map`, a
+    neighbor's prefix-list, a Junos group's import, a firewall term's prefix-list) is re-pointed at the new
+    one where it stands, in one command; bindings that no such line decides switch as before. Old versions
+    go in the GC phase.
     """
     touched = {(op.kind, op.name) for op in ops if op.kind in LISTS or op.kind == "route_map"}
     rms = {n for n in affected_route_maps(intended, ops) if n in intended.route_maps}
@@ -88,6 +97,7 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
     ref_names = {**{(k, n): names.of(k, n) for k in LISTS for n in intended.table(k)}, **new_names}
     commit: list[Op] = []
     gc: list[Op] = []
+    repointed: set[tuple[str, str, str]] = set()
     for (kind, name), new in sorted(new_names.items()):
         obj = intended.get(kind, name)
         if kind == "route_map":
@@ -95,11 +105,20 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
         else:
             obj = obj.model_copy(update={"name": new})
         commit.append(Create(kind, new, obj))
+        actual = names.of(kind, name)
+        for use in running_logical.uses_of(kind, actual):
+            if not use.repointable:
+                raise NotVersionable(f"{use.who} names {kind.replace('_', '-')} {actual} in a way netchange cannot "
+                                     f"re-point to {new}: change it with strategy: in_place")
+            commit.append(Repoint(kind, new, use, new))
+            repointed.update(use.covers)
         if running_logical.get(kind, name) is not None:
-            gc.append(Delete(kind, names.of(kind, name), running_logical.get(kind, name).model_copy(update={"name": names.of(kind, name)})))
+            gc.append(Delete(kind, actual, running_logical.get(kind, name).model_copy(update={"name": actual})))
     for key, b in intended.bindings.items():
         old = running_logical.bindings.get(key)
         target = new_names.get(("route_map", b.route_map), names.of("route_map", b.route_map))
+        if old is not None and old.route_map == b.route_map and key in repointed:
+            continue  # the line that decides this binding names the new version already
         if old is None or old.route_map != b.route_map or ("route_map", b.route_map) in new_names:
             old_actual = old.model_copy(update={"route_map": names.of("route_map", old.route_map)}) if old else None
             commit.append(Bind("binding", "/".join(key), b.model_copy(update={"route_map": target}), old_actual))
@@ -111,3 +130,29 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
         elif op.kind == "filter":
             commit.append(op)
     return commit, gc
+
+
+def users(state: DevicePolicy, kind: str, name: str) -> list[str]:
+    """Who in `state` still names object (kind, name), for a person (empty: nothing does)."""
+    out = [f"route-map {rm.name}" for rm in state.route_maps.values() if rm.name != name and (kind, name) in rm.references()]
+    if kind == "route_map":
+        out += [f"neighbor {b.neighbor} {b.afi} {b.direction}" for b in state.bindings.values() if b.route_map == name]
+    out += [u.who for u in state.uses_of(kind, name)]
+    return out
+
+
+def collectable(after_commit: DevicePolicy, gc: list[Op]) -> tuple[list[Op], list[str]]:
+    """The GC deletes nothing still in use once the commit ops are done (reference safety, as references.py
+    holds it for in-place plans): (the deletes that are safe, why the others are kept)."""
+    state = after_commit.copy()
+    keep: list[str] = []
+    out: list[Op] = []
+    for op in gc:  # in dependency order: route-maps go before the lists they match
+        if isinstance(op, Delete):
+            who = users(state, op.kind, op.name)
+            if who:
+                keep.append(f"kept {op.kind.replace('_', '-')} {op.name}: still used by {', '.join(sorted(set(who)))}")
+                continue
+            state.remove(op.kind, op.name)
+        out.append(op)
+    return out, keep

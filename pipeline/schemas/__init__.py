@@ -40,6 +40,31 @@ def _protocol() -> dict[str, Any]:
                       {"type": "integer", "minimum": 0, "maximum": 255}]}
 
 
+def _dscp() -> dict[str, Any]:
+    from ..model.matches import DSCP_NAMES
+
+    return {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 63},
+                      {"type": "string", "enum": sorted(DSCP_NAMES) + sorted(n.upper() for n in DSCP_NAMES)}]}
+
+
+def _icmp_type() -> dict[str, Any]:
+    from ..model.matches import ICMP_TYPES
+
+    names = sorted({n for table in ICMP_TYPES.values() for n in table})
+    return {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 255}, {"type": "string", "enum": names},
+                      {"type": "string", "pattern": r"^\d{1,3}$"}]}
+
+
+# Matches a term writes as text or a number, while the model keeps an object (see model/matches.py).
+_TEXT_FORMS = {
+    "ByteRange": ("HopLimit", "A hop limit / TTL (64) or an inclusive range (\"1-5\").",
+                  [{"type": "integer", "minimum": 0, "maximum": 255},
+                   {"type": "string", "pattern": r"^\s*\d{1,3}\s*(-\s*\d{1,3}\s*)?$"}]),
+    "LogRate": ("LogRate", "At most so many log messages per second, minute, hour or day (\"10/minute\").",
+                [{"type": "string", "pattern": r"^\s*\d{1,7}\s*/\s*(second|minute|hour|day)\s*$"}]),
+}
+
+
 def _descriptions() -> dict[str, dict[str, dict[str, Any]]]:
     from ruamel.yaml import YAML
 
@@ -55,6 +80,10 @@ def _fix_protocols(props: dict[str, Any]) -> None:
             props[name] = {**keep, **_protocol()}
         elif name == "protocols" and p.get("type") == "array":
             p["items"] = _protocol()
+        elif name == "dscp" and p.get("type") == "array":
+            p["items"] = _dscp()
+        elif name == "icmp_types" and p.get("type") == "array":
+            p["items"] = _icmp_type()
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +105,11 @@ def _change_request() -> dict[str, Any]:
         defs["Port"] = {**_PORT, "anyOf": [*_PORT["anyOf"][:2], {**defs["PortRange"], "type": "object"}]}
         del defs["PortRange"]
         _retarget(s, "#/$defs/PortRange", "#/$defs/Port")
+    for model, (new, description, forms) in _TEXT_FORMS.items():
+        if model in defs:
+            obj = {**defs.pop(model), "type": "object"}
+            defs[new] = {"description": description, "anyOf": [*forms, obj]}
+            _retarget(s, f"#/$defs/{model}", f"#/$defs/{new}")
     return s
 
 

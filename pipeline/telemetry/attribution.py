@@ -2,8 +2,12 @@
 
 Firewall: netchange's filters are evaluated as the model defines them for one hook — the first attached
 filter decides: its first matching term, else its implicit deny at the end (the nftables driver writes it
-as a closing `drop`, like an ACL's).  Chains of other tables (`table/chain`) are parsed only loosely
-(conntrack and interface matches are not modelled), so they are named, never judged.
+as a closing `drop`, like an ACL's). A flow says what its packets are (ICMP type and code, TCP flags) and
+which connection tracking state they are in (the first packet of a connection or a ping is `new`, the
+answers `established`), so a stateful accept (`ct state established,related`) is named as the deciding
+term of a reply. Chains of the host's own tables (`table/chain`) are parsed only loosely (interface
+matches, named sets are not modelled), so they are named, never judged; where netchange's chain sits in
+netchange's own table, an accept there is not final and the decision says which host chain judges next.
 
 Routing: the best path (read by the router's driver observer) names the neighbor whose binding gives the
 inbound route-map; its first matching entry (FRR semantics, via `plan.impact.evaluate`) is the one that set
@@ -29,6 +33,12 @@ class Flow:
     protocol: str | None = None   # tcp, udp, icmp, icmpv6, or a number as text
     dst_port: int | None = None
     src_port: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    tcp_flags: int | None = None  # the flags byte of the segments (None: unknown, flag matches cannot hold)
+    state: str = "new"            # connection tracking state of its packets on the firewall
+    dscp: int = 0
+    hop_limit: int = 64
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,10 @@ def _proto_number(p: str | None) -> int | None:
 def _spec_matches(spec: ServiceSpec, flow: Flow) -> bool:
     if _proto_number(spec.protocol) != _proto_number(flow.protocol):
         return False
+    if spec.icmp_types and flow.icmp_type not in spec.icmp_types:
+        return False
+    if spec.icmp_code is not None and flow.icmp_code != spec.icmp_code:
+        return False
     if spec.destination_ports and not (flow.dst_port is not None and any(r.lo <= flow.dst_port <= r.hi for r in spec.destination_ports)):
         return False
     if spec.source_ports and not (flow.src_port is not None and any(r.lo <= flow.src_port <= r.hi for r in spec.source_ports)):
@@ -66,9 +80,34 @@ def rule_matches(rule: Rule, flow: Flow) -> bool:
         return False
     if rule.sources and not any(src in n for n in rule.sources):
         return False
+    if any(src in n for n in rule.source_excludes) or any(dst in n for n in rule.destination_excludes):
+        return False
     if rule.destinations and not any(dst in n for n in rule.destinations):
         return False
+    if rule.states and flow.state not in rule.states:
+        return False
+    if rule.tcp_flags is not None and (flow.tcp_flags is None or not rule.tcp_flags.matches(flow.tcp_flags)):
+        return False
+    if rule.fragment is not None:  # test flows are never fragmented
+        return False
+    if rule.dscp and flow.dscp not in rule.dscp:
+        return False
+    if rule.hop_limit is not None and not rule.hop_limit.lo <= flow.hop_limit <= rule.hop_limit.hi:
+        return False
     return not rule.specs or any(_spec_matches(s, flow) for s in rule.specs)
+
+
+def matches_text(rule: Rule) -> str:
+    """The matches of a rule beyond addresses and services, for a person: `ct state established,related`."""
+    parts = []
+    if rule.states:
+        parts.append(f"ct state {','.join(rule.states)}")
+    if rule.tcp_flags is not None:
+        parts.append(f"tcp flags {rule.tcp_flags}")
+    icmp = [t for s in rule.specs for t in s.icmp_types]
+    if icmp:
+        parts.append(f"icmp type {','.join(str(t) for t in icmp)}")
+    return "; ".join(parts)
 
 
 def _attached(f: ConcreteFilter, hook: str, in_if: str | None, out_if: str | None) -> bool:
@@ -88,11 +127,23 @@ def firewall_decision(device: str, policy: DevicePolicy, flow: Flow, hook: str =
             continue
         for r in f.rules:
             if rule_matches(r, flow):
-                return Decision(device, f"filter {f.name} term {r.name}", r.action, r.description or "")
+                note = "; ".join(x for x in (matches_text(r), r.description or "", _judged_next(policy, f, hook, r)) if x)
+                return Decision(device, f"filter {f.name} term {r.name}", r.action, note)
         return Decision(device, f"filter {f.name} implicit deny (no term matches)", "deny")
     others = sorted(f.name for f in policy.filters.values() if "/" in f.name)
     rest = f"{', '.join(others)} decides (outside netchange's table, not attributed)" if others else "accepted by default"
     return Decision(device, f"no netchange filter on {hook}, {rest}", "none")
+
+
+def _judged_next(policy: DevicePolicy, f: ConcreteFilter, hook: str, r: Rule) -> str:
+    """Where netchange's chain is in its own table, an accept ends only that chain: the host's own base
+    chains of the hook judge the packet next (in a host's table, jumped to first, the verdict is final)."""
+    layout = policy.device
+    if r.action != "accept" or layout is None or getattr(layout, "table_of", lambda _n: None)(f.name) != "inet netchange":
+        return ""
+    others = [f"{t} {c.name} (policy {c.policy or 'accept'})" for t, tl in sorted(layout.others.items())
+              for c in tl.base_chains(hook)]
+    return f"then judged by the host's chain(s) {', '.join(others)}" if others else ""
 
 
 def route_map_entry(policy: DevicePolicy, route_map: str, route: Route) -> str | None:

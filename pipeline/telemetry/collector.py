@@ -611,7 +611,7 @@ class Collector:
         items = totals.items() if top is None or where is not None else heapq.nlargest(top, totals.items(), key=lambda kv: kv[1][1])
         out = []
         for key, (samples, packets, nbytes, _rate, first, last) in items:
-            a, index, d, src, dst, proto, sport, dport, _out, _nh = key
+            a, index, d, src, dst, proto, sport, dport, _out, _nh, _detail = key
             f = FlowStats(a, index, d, text_address(src), text_address(dst), proto, sport, dport, self._labels.get(key),
                           samples, packets, nbytes, first, last)
             if where is None or where(f):

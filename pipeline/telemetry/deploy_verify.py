@@ -34,7 +34,7 @@ from ..model.verify import TrafficExpectation as Wanted
 from .attribution import Decision, Flow, firewall_decision, route_decision
 from .errors import TelemetryError
 from .lab_agents import LabTelemetry, TrafficGenerator, TrafficSpec, lab_addresses
-from .verify import SETTLE_SECONDS, Baseline, Outcome, Point, Tally, TrafficExpectation, Verdict, Verifier
+from .verify import SETTLE_SECONDS, Baseline, Outcome, Point, Tally, TrafficExpectation, Verdict, Verifier, detail_of
 
 DEFAULT_PORT = 9   # tcp/udp expectation without a port: any port matches; the generator uses discard
 
@@ -202,10 +202,24 @@ def _prepare_one(w: Wanted, lab: Lab, telemetry: LabTelemetry, pps: float) -> Pr
     port = (w.port.lo if w.port else DEFAULT_PORT) if ported else None
     exp = TrafficExpectation(src=src.network, dst=dst.network, expect=w.expect, point=point, protocol=w.protocol,
                              dst_port=port if (ported and w.port) else None, via_interface=via_if, via_next_hop=via_nh,
-                             confidence=w.confidence, reference=reference, name=w.name)
-    traffic = TrafficSpec(src.node, dst.address, w.protocol, port or 0, src.address, pps)
+                             confidence=w.confidence, reference=reference, name=w.name, **detail_of(w))
+    if w.is_reply:
+        # an answer: the destination opens the connection (to the source's port) or pings, the source answers
+        if dst.node is None or dst.address is None:
+            raise TelemetryError(f"a reply is exercised from its destination: {w.destination} has no lab node")
+        sport = w.source_port.lo if w.source_port is not None else DEFAULT_PORT
+        traffic = TrafficSpec(dst.node, src.address, w.protocol, sport if ported else 0, dst.address, pps)
+    else:
+        traffic = TrafficSpec(src.node, dst.address, w.protocol, port or 0, src.address, pps)
     TrafficGenerator.check(traffic, lab_addresses(lab))
-    flow = Flow(src.address, dst.address, w.protocol, port)
+    # what the test traffic is, for attribution: SYNs (SYN-ACKs in answer) and echo requests (replies)
+    flags = w.tcp_flags.value if w.tcp_flags is not None else (0x12 if w.is_reply else 0x02) if w.protocol == "tcp" else None
+    echo = {"icmp": (8, 0), "icmpv6": (128, 129)}.get(w.protocol)
+    itype = w.icmp_type_number if w.icmp_type is not None else (echo[1] if w.is_reply else echo[0]) if echo else None
+    flow = Flow(src.address, dst.address, w.protocol, port if w.port or not w.is_reply else None,
+                w.source_port.lo if w.source_port is not None else None, icmp_type=itype,
+                icmp_code=w.icmp_code if w.icmp_code is not None else (0 if echo else None), tcp_flags=flags,
+                state="established" if w.is_reply else "new")
     return Prepared(w, exp, traffic, flow, path_nodes(lab.topology, src.node, dst.node) if dst.node else frozenset())
 
 

@@ -44,7 +44,7 @@ class Scanned:
     def __init__(self, agent: str, sub_agent: int, sequence: int):
         self.agent, self.sub_agent, self.sequence = agent, sub_agent, sequence
         # (history key, rate, frame length); key: (agent name, source index, direction, src, dst, protocol,
-        # src port, dst port, output ifindex, next hop)
+        # src port, dst port, output ifindex, next hop, detail: TCP flags or ICMP type * 256 + code)
         self.flows: list[tuple] = []
         self.counters: list[CounterSample] = []
         self.drops: dict[int, int] = {}
@@ -68,6 +68,15 @@ def header(buf: bytes) -> tuple[str, int]:
     return inet_ntop(family, buf[8:off]), off
 
 
+def detail_of(p) -> int | None:
+    """The key's detail (history.py): TCP flags, or ICMP type * 256 + code."""
+    if p.protocol == 6:
+        return p.tcp_flags
+    if p.protocol in (1, 58) and p.icmp_type is not None:
+        return p.icmp_type << 8 | (p.icmp_code or 0)
+    return None
+
+
 def _packed(addr: str | None) -> bytes | None:
     if addr is None:
         return None
@@ -79,9 +88,9 @@ def _slow_flow(name: str, fs: FlowSample) -> tuple:
     out_if = fs.output_if if fs.output_format == 0 else None
     if p is not None:
         key = (name, fs.source_index, fs.direction, _packed(p.src), _packed(p.dst), p.protocol, p.src_port, p.dst_port,
-               out_if, fs.next_hop)
+               out_if, fs.next_hop, detail_of(p))
     else:
-        key = (name, fs.source_index, fs.direction, None, None, None, None, None, out_if, fs.next_hop)
+        key = (name, fs.source_index, fs.direction, None, None, None, None, None, out_if, fs.next_hop, None)
     return key, fs.sampling_rate, fs.frame_length or 0
 
 
@@ -144,10 +153,15 @@ def _scan(buf: bytes, agent: str, off: int, name: str) -> Scanned:
                             else:
                                 direction = None
                             out_if = outp if outp < 0x40000000 else None
-                            if proto == 6 or proto == 17:
-                                flows.append(((name, index, direction, src, dst, proto, sport, dport, out_if, None), rate, flen))
+                            if proto == 6:  # the flags byte, when the cut header reaches it (Ethernet + 20 + 13)
+                                flags = buf[rstart + 16 + 47] if hlen >= 48 else None
+                                flows.append(((name, index, direction, src, dst, proto, sport, dport, out_if, None, flags), rate, flen))
+                            elif proto == 17:
+                                flows.append(((name, index, direction, src, dst, proto, sport, dport, out_if, None, None), rate, flen))
+                            elif proto == 1:  # the first 16 bits of the ICMP header: type * 256 + code
+                                flows.append(((name, index, direction, src, dst, proto, None, None, out_if, None, sport), rate, flen))
                             else:
-                                flows.append(((name, index, direction, src, dst, proto, None, None, out_if, None), rate, flen))
+                                flows.append(((name, index, direction, src, dst, proto, None, None, out_if, None, None), rate, flen))
                             drops_by_source[index] = drops
                             off = send
                             continue

@@ -135,6 +135,17 @@ static PyObject *direction_of(uint32_t index, uint32_t inp, uint32_t outp)
 	return Py_None;
 }
 
+/* The key's detail: TCP flags (when the cut header reaches them), ICMP type * 256 + code; -1: none. */
+static long detail_of(const unsigned char *h)
+{
+	unsigned proto = h[23];
+	if (proto == 6)
+		return be32(h - 4) >= 48 ? (long)h[47] : -1;  /* header length (before the header) >= 14 + 20 + 14 */
+	if (proto == 1)
+		return (long)be16(h + 34);
+	return -1;
+}
+
 /* The history key of one sample, exactly as fastpath._scan builds it. */
 static PyObject *make_key(PyObject *name, const struct sample *sm)
 {
@@ -143,12 +154,14 @@ static PyObject *make_key(PyObject *name, const struct sample *sm)
 	unsigned proto = h[23];
 	PyObject *direction = direction_of(index, inp, outp);
 	int ported = proto == 6 || proto == 17;
-	/* N: the new references of ports and output ifindex are handed over */
-	return Py_BuildValue("(OkOy#y#INNNO)", name, (unsigned long)index, direction, (const char *)h + 26, (Py_ssize_t)4,
+	long detail = detail_of(h);
+	/* N: the new references of ports, output ifindex and detail are handed over */
+	return Py_BuildValue("(OkOy#y#INNNON)", name, (unsigned long)index, direction, (const char *)h + 26, (Py_ssize_t)4,
 			     (const char *)h + 30, (Py_ssize_t)4, proto,
 			     ported ? PyLong_FromUnsignedLong(be16(h + 34)) : (Py_INCREF(Py_None), Py_None),
 			     ported ? PyLong_FromUnsignedLong(be16(h + 36)) : (Py_INCREF(Py_None), Py_None),
-			     outp < 0x40000000 ? PyLong_FromUnsignedLong(outp) : (Py_INCREF(Py_None), Py_None), Py_None);
+			     outp < 0x40000000 ? PyLong_FromUnsignedLong(outp) : (Py_INCREF(Py_None), Py_None), Py_None,
+			     detail >= 0 ? PyLong_FromLong(detail) : (Py_INCREF(Py_None), Py_None));
 }
 
 /* scan(buf, off, name) -> (sub_agent, sequence, [(key, rate, frame_length)], {index: drops}) or None */
@@ -217,16 +230,17 @@ struct ent {
 	unsigned long long samples, packets, bytes;
 	uint32_t rate;                 /* the latest sample's */
 	int used;
-	unsigned char k[24];           /* key_fields() */
+	unsigned char k[28];           /* key_fields() */
 };
 
-/* The raw fields that make the key: index, direction code, addresses, protocol, ports if ported, out_if. */
-static void key_fields(const struct sample *sm, unsigned char out[24])
+/* The raw fields that make the key: index, direction code, addresses, protocol, ports if ported, out_if,
+ * detail (present flag, value). */
+static void key_fields(const struct sample *sm, unsigned char out[28])
 {
 	const unsigned char *f = sm->flow, *h = sm->hdr;
 	uint32_t index = be32(f + 4) & 0xFFFFFF, inp = be32(f + 20), outp = be32(f + 24);
 	unsigned proto = h[23];
-	memset(out, 0, 24);
+	memset(out, 0, 28);
 	memcpy(out, f + 5, 3);                                         /* index */
 	out[3] = (inp < 0x40000000 && inp == index) ? 1 : (outp < 0x40000000 && outp == index) ? 2 : 0;
 	memcpy(out + 4, h + 26, 8);                                    /* src, dst */
@@ -236,12 +250,18 @@ static void key_fields(const struct sample *sm, unsigned char out[24])
 	out[17] = outp < 0x40000000;
 	if (out[17])
 		memcpy(out + 18, f + 24, 4);
+	long detail = detail_of(h);
+	out[22] = detail >= 0;
+	if (detail >= 0) {
+		out[23] = (unsigned char)(detail >> 8);
+		out[24] = (unsigned char)(detail & 0xFF);
+	}
 }
 
-static uint64_t hash24(const unsigned char k[24])
+static uint64_t hash_key(const unsigned char k[28])
 {
 	uint64_t x = 1469598103934665603ULL;
-	for (int i = 0; i < 24; i++)
+	for (int i = 0; i < 28; i++)
 		x = (x ^ k[i]) * 1099511628211ULL;
 	return x;
 }
@@ -276,9 +296,9 @@ static int aggregate(PyObject *name, struct dg *dgs, int ndg, PyObject *table, P
 			const struct sample *sm = &dgs[d].s[i];
 			const unsigned char *f = sm->flow;
 			uint32_t index = be32(f + 4) & 0xFFFFFF, rate = be32(f + 8), flen = be32(sm->hdr - 12);
-			unsigned char k[24];
+			unsigned char k[28];
 			key_fields(sm, k);
-			uint64_t h = hash24(k);
+			uint64_t h = hash_key(k);
 			size_t slot = h & (cap - 1);
 			struct ent *e = NULL;
 			for (;;) {
@@ -287,13 +307,13 @@ static int aggregate(PyObject *name, struct dg *dgs, int ndg, PyObject *table, P
 					c->used = 1;
 					c->h = h;
 					c->first = sm;
-					memcpy(c->k, k, 24);
+					memcpy(c->k, k, 28);
 					c->samples = c->packets = c->bytes = 0;
 					order[norder++] = c;
 					e = c;
 					break;
 				}
-				if (c->h == h && memcmp(c->k, k, 24) == 0) {
+				if (c->h == h && memcmp(c->k, k, 28) == 0) {
 					e = c;
 					break;
 				}

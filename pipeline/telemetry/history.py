@@ -4,7 +4,10 @@ Each bucket (`resolution` seconds of arrival time) maps a flow key to [samples, 
 (packets and bytes estimated: each sample stands for `rate` packets).  The key is where the sample was
 taken and what it was:
 
-    (agent, source index, direction, src, dst, protocol, src port, dst port, output ifindex, next hop)
+    (agent, source index, direction, src, dst, protocol, src port, dst port, output ifindex, next hop, detail)
+
+`detail` is what a firewall term may also match on: the TCP flags byte for TCP, type * 256 + code for ICMP
+and ICMPv6 (NetFlow's convention), None for other protocols or where the receiver did not decode it.
 
 src/dst are packed address bytes (4 or 16) as they came off the wire; they become text only when a
 query or a report needs them.  The total number of entries over all buckets is bounded (`max_entries`):
@@ -56,6 +59,11 @@ class Selector:
     direction: str | None = None
     protocol: int | None = None
     dst_port: int | None = None
+    src_port: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    tcp_flags_mask: int = 0           # TCP segments whose flags & mask == value (0: any)
+    tcp_flags_value: int = 0
     via_ifindex: int | None = None
     via_next_hop: str | None = None
     ref_agent: str | None = None
@@ -79,22 +87,38 @@ class Selector:
             and (self.ref_ifindex is None or ifindex == self.ref_ifindex) \
             and (self.ref_direction is None or direction == self.ref_direction)
 
-    def flow(self, src, dst, protocol, dst_port) -> bool:
-        ck = (src, dst, protocol, dst_port)
+    @property
+    def needs_detail(self) -> bool:
+        return bool(self.tcp_flags_mask) or self.icmp_type is not None
+
+    def flow(self, src, dst, protocol, dst_port, src_port=None) -> bool:
+        ck = (src, dst, protocol, dst_port, src_port)
         hit = self._flow_cache.get(ck)
         if hit is None:
-            hit = self._match_flow(src, dst, protocol, dst_port)
+            hit = self._match_flow(src, dst, protocol, dst_port, src_port)
             if len(self._flow_cache) > 50_000:
                 self._flow_cache.clear()
             self._flow_cache[ck] = hit
         return hit
 
-    def _match_flow(self, src, dst, protocol, dst_port) -> bool:
+    def detail(self, detail: int | None) -> bool | None:
+        """Do the sample's TCP flags / ICMP type and code match (None: the receiver did not decode them)?"""
+        if not self.needs_detail:
+            return True
+        if detail is None:
+            return None
+        if self.tcp_flags_mask:
+            return detail & self.tcp_flags_mask == self.tcp_flags_value
+        return detail >> 8 == self.icmp_type and (self.icmp_code is None or detail & 0xFF == self.icmp_code)
+
+    def _match_flow(self, src, dst, protocol, dst_port, src_port=None) -> bool:
         if src is None or dst is None:
             return False
         if self.protocol is not None and protocol != self.protocol:
             return False
         if self.dst_port is not None and dst_port != self.dst_port:
+            return False
+        if self.src_port is not None and src_port != self.src_port:
             return False
         try:
             return ipaddress.ip_address(text_address(src)) in self._src and ipaddress.ip_address(text_address(dst)) in self._dst
@@ -123,6 +147,7 @@ class Count:
     reference_packets: float = 0.0
     sampling_rate: int = 0           # latest rate seen at the point (any flow)
     overflow: int = 0                # samples at the point's agent that were not kept (table full)
+    undecoded: int = 0               # samples of the flow whose TCP flags / ICMP type the receiver did not give
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -223,11 +248,16 @@ class FlowHistory:
                 c = counts[i]
                 c.overflow += overflow.get(sel.agent, 0)
                 for key, (samples, packets, nbytes, rate) in items:
-                    agent, index, direction, src, dst, proto, _sport, dport, out_if, nh = key
+                    agent, index, direction, src, dst, proto, sport, dport, out_if, nh, detail = key
                     at_point = sel.at(agent, index, direction)
                     if at_point:
                         c.sampling_rate = rate or c.sampling_rate
-                    if not (at_point or sel.ref_agent == agent) or not sel.flow(src, dst, proto, dport):
+                    if not (at_point or sel.ref_agent == agent) or not sel.flow(src, dst, proto, dport, sport):
+                        continue
+                    fits = sel.detail(detail)
+                    if not fits:
+                        if fits is None and at_point:
+                            c.undecoded += samples
                         continue
                     if sel.at_reference(agent, index, direction):
                         c.reference_samples += samples

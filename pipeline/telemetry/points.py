@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import TelemetryError
 from .hostdata import ObservationPoint, Probe
-from .verify import Point, TrafficExpectation
+from .verify import Point, TrafficExpectation, detail_of
 
 _MIRROR = {"ingress": "egress", "egress": "ingress"}
 DEFAULT_PORT = 9
@@ -211,8 +211,11 @@ def _resolve_one(points: Points, w) -> Resolved:
     exp = TrafficExpectation(src=str(src), dst=str(dst), expect=w.expect, point=point, protocol=w.protocol,
                              dst_port=w.port.lo if (ported and w.port) else None, via_interface=via_if,
                              via_next_hop=via_nh, confidence=w.confidence, reference=_reference(points, point, src),
-                             name=w.name)
+                             name=w.name, **detail_of(w))
     plan = None
+    if mode == "active" and w.is_reply:
+        raise TelemetryError("active: a reply (TCP with ACK, an echo-reply) is the answer to traffic its destination "
+                             "starts; a probe sends from the source only: check it passively (mode: passive)")
     if mode == "active":
         plan = _probe_plan(points, w, src, src_host, dst, ported)
     where = " ".join(x for x in (point.agent, point.interface, point.direction) if x)

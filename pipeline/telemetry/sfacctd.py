@@ -26,7 +26,7 @@ from pathlib import Path
 from .errors import TelemetryError
 from .packet import PROTOCOLS
 
-AGGREGATE = ("peer_src_ip, in_iface, out_iface, src_host, dst_host, proto, src_port, dst_port, sampling_rate, "
+AGGREGATE = ("peer_src_ip, in_iface, out_iface, src_host, dst_host, proto, src_port, dst_port, tcpflags, sampling_rate, "
              "timestamp_arrival")
 
 
@@ -74,8 +74,12 @@ def record_key(name: str, r: dict) -> tuple | None:
     src, dst = _packed(r.get("ip_src", "")), _packed(r.get("ip_dst", ""))
     proto = _proto(r.get("ip_proto"))
     ported = proto in (6, 17)
+    # TCP flags when the aggregate has them (pmacct ORs the flags of the flows it aggregates into a key, so a
+    # key mixing SYNs and ACKs shows both); ICMP type and code are not in sfacctd's output: undecoded (None)
+    flags = r.get("tcp_flags")
+    detail = int(flags) if proto == 6 and isinstance(flags, (int, str)) and str(flags).isdigit() else None
     return (name, index, direction, src, dst, proto, int(r.get("port_src") or 0) if ported else None,
-            int(r.get("port_dst") or 0) if ported else None, iout, None)
+            int(r.get("port_dst") or 0) if ported else None, iout, None, detail)
 
 
 def _epoch(stamp: str) -> float:

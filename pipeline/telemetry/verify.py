@@ -49,6 +49,11 @@ class TrafficExpectation:
     point: Point
     protocol: str | int | None = None          # tcp, udp, icmp, icmpv6 or a number; None: any
     dst_port: int | None = None
+    src_port: int | None = None
+    icmp_type: int | None = None               # ICMP / ICMPv6 messages of this type (and code) only
+    icmp_code: int | None = None
+    tcp_flags_mask: int = 0                    # TCP segments whose flags & mask == value only (0: any)
+    tcp_flags_value: int = 0
     via_interface: str | int | None = None
     via_next_hop: str | None = None
     confidence: float = 0.99
@@ -107,12 +112,27 @@ def p_unseen(rate_pps: float, seconds: float, sampling_rate: int, baseline_sampl
     return p
 
 
+def detail_of(w) -> dict:
+    """The TrafficExpectation fields a change's `verify.traffic` entry `w` (model.verify) adds beyond the flow's
+    addresses, protocol and destination port: its source port, ICMP type and code, TCP flags."""
+    out: dict = {}
+    if w.source_port is not None:
+        out["src_port"] = w.source_port.lo
+    if w.icmp_type is not None:
+        out["icmp_type"], out["icmp_code"] = w.icmp_type_number, w.icmp_code
+    if w.tcp_flags is not None:
+        out["tcp_flags_mask"], out["tcp_flags_value"] = w.tcp_flags.mask, w.tcp_flags.value
+    return out
+
+
 def selector(exp: TrafficExpectation) -> Selector:
     """What to ask the flow source for one expectation (interfaces by name are resolved there)."""
     proto = PROTOCOLS[exp.protocol.lower()] if isinstance(exp.protocol, str) else exp.protocol
     ref = exp.reference
     return Selector(agent=exp.point.agent, src=exp.src, dst=exp.dst, ifindex=exp.point.interface,
-                    direction=exp.point.direction, protocol=proto, dst_port=exp.dst_port,
+                    direction=exp.point.direction, protocol=proto, dst_port=exp.dst_port, src_port=exp.src_port,
+                    icmp_type=exp.icmp_type, icmp_code=exp.icmp_code, tcp_flags_mask=exp.tcp_flags_mask,
+                    tcp_flags_value=exp.tcp_flags_value,
                     via_ifindex=exp.via_interface, via_next_hop=exp.via_next_hop,
                     ref_agent=ref.agent if ref else None, ref_ifindex=ref.interface if ref else None,
                     ref_direction=ref.direction if ref else None)
@@ -147,10 +167,15 @@ def judge(exp: TrafficExpectation, window: Tally, elapsed: float, baseline: Tall
         return Verdict(exp, outcome, reason, window.samples, expected, p, elapsed, window)
 
     def absent(outcome: Outcome, reason: str) -> Verdict:
-        """A verdict drawn from absence holds only if the collector kept every sample at the agent."""
+        """A verdict drawn from absence holds only if the collector kept every sample at the agent, and could
+        tell the flow's samples apart (TCP flags, ICMP types: a receiver may not give them)."""
         if window.overflow:
             return verdict(Outcome.INCONCLUSIVE, f"{window.overflow} samples at {exp.point.agent} were not kept "
                                                  f"(collector history full): cannot conclude from absence; {reason}")
+        if window.undecoded:
+            return verdict(Outcome.INCONCLUSIVE, f"{window.undecoded} samples of the flow came without their TCP "
+                                                 f"flags / ICMP type (the receiver does not decode them): cannot "
+                                                 f"conclude from absence; {reason}")
         return verdict(outcome, reason)
 
     if exp.expect in ("allowed", "blocked"):

@@ -40,6 +40,7 @@ _RULES = (
     RuleInfo("NC120", "prefix-list-family", "error", "major", "prefix-list entry of another address family than its list"),
     RuleInfo("NC121", "term-family-mix", "error", "critical", "term mixes address families between sources and destinations"),
     RuleInfo("NC122", "term-matches-nothing", "error", "major", "term resolves to no rule in any address family"),
+    RuleInfo("NC123", "match-needs-protocol", "error", "major", "TCP flags or ICMP types on services of another protocol"),
     RuleInfo("NC130", "prefix-length-bounds", "error", "major", "ge/le outside len < ge <= le <= max"),
     RuleInfo("NC131", "host-bits", "error", "major", "prefix with host bits set"),
     RuleInfo("NC132", "port-range", "error", "major", "bad port or port range"),
@@ -53,6 +54,7 @@ _RULES = (
     RuleInfo("NC154", "binding-applies-nowhere", "error", "major", "a binding's scope leaves no targeted BGP speaker to apply on"),
     RuleInfo("NC160", "expired-term", "error", "major", "term past its expiry date"),
     RuleInfo("NC161", "window-past", "warning", "minor", "change window already ended"),
+    RuleInfo("NC180", "platform-cannot-express", "error", "major", "term matches on something a targeted platform cannot express"),
     RuleInfo("NC170", "bad-continue", "error", "major", "route-map continue to a missing or earlier sequence"),
     RuleInfo("NC171", "regex-super-linear", "error", "critical", "AS-path/community regex a backtracking engine runs in super-linear time"),
     # Reachability.

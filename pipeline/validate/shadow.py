@@ -80,6 +80,8 @@ class Analysis:
         return out
 
     def _one(self, i: int, it: Item, budget: Budget) -> Result | None:
+        if not it.boxes:  # matches no packet at all (e.g. its exclusions cover its addresses): nothing to cover
+            return None
         used: set[int] = set()
         if self._covered_by(it.boxes, lambda j: j < i, budget, used):
             return Result(i, "redundant" if self._same_fate(i, it, budget) else "shadowed", tuple(sorted(used)))

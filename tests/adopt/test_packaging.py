@@ -73,7 +73,7 @@ def test_wheel_works_from_any_directory(installed, tmp_path):
 
     p = nc("validate", "policies/changes/examples")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "4 file(s)" in p.stdout
+    assert f"{len(list((work / 'policies/changes/examples').glob('*.yaml')))} file(s)" in p.stdout
 
     for cid, host in RENDERS:  # every platform, byte for byte what the checkout renders
         change = f"policies/changes/examples/{cid}.yaml"

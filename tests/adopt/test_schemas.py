@@ -109,7 +109,8 @@ def test_main_properties_have_examples_and_descriptions_name_real_properties():
     for name in ("sources", "destinations", "protocols", "destination_ports", "action"):
         assert term[name].get("examples"), name
     described = schemas._descriptions()
-    defs = {"ChangeRequest": s, **s["$defs"], "PortRange": s["$defs"]["Port"]["anyOf"][2]}
+    defs = {"ChangeRequest": s, **s["$defs"], "PortRange": s["$defs"]["Port"]["anyOf"][2],
+            "ByteRange": s["$defs"]["HopLimit"]["anyOf"][-1], "LogRate": s["$defs"]["LogRate"]["anyOf"][-1]}
     stale = [f"{d}.{p}" for d, props in described.items() for p in props
              if p not in defs.get(d, {}).get("properties", {})]
     assert stale == []

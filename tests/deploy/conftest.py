@@ -11,3 +11,15 @@ from lab_env import restored
 def env(lab, tmp_path):
     with restored(lab, tmp_path) as e:
         yield e
+
+
+@pytest.fixture(scope="module", params=["careful", "production"])
+def lab_profile(lab, request):
+    """Run a test on each lab profile (inventory/topology.yaml `profiles:`): `careful` keeps every Adj-RIB-In
+    and delay-timer 0; `production` neither (a refresh is a ROUTE-REFRESH, FRR's 5 s delay timer). The lab is
+    switched back to `careful` afterwards (what every other test expects)."""
+    lab.lab.apply_profile(request.param)
+    try:
+        yield request.param
+    finally:
+        lab.lab.apply_profile("careful")

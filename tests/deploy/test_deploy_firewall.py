@@ -76,4 +76,8 @@ def test_firewall_change_is_atomic_and_blocks_only_http(env, lab, web):
         assert lab.tcp_connect("ext1", dst, 443), "HTTPS still passes"
     commit = [e for d in rep["devices"] for e in d["events"] if e["phase"] == "commit"][0]
     assert commit["commands"][0].startswith("#") and "add table inet netchange" in commit["commands"]
-    assert not any("delete table" in c or "policy" in c for c in commit["commands"]), "edits, never a table rewrite"
+    edits = [c for c in commit["commands"] if not c.startswith("#")]
+    assert not any("delete table" in c or "policy" in c for c in edits), "edits, never a table rewrite"
+    # the plan says that the lab host's own policy-drop chain still judges what netchange accepts here
+    assert any(c.startswith("# placement: the host's chain inet filter forward (priority 0, policy drop) runs with "
+                            "netchange's on hook forward") for c in commit["commands"]), commit["commands"]

@@ -23,7 +23,7 @@ verify:
 """
 
 
-def test_versioned_change_switches_to_new_objects_and_collects_the_old(env, lab):
+def test_versioned_change_switches_to_new_objects_and_collects_the_old(env, lab, lab_profile):
     rep = env.deployer(env.change(VERSIONED)).run()
     assert rep["verdict"] == "deployed", rep
     running = env.policy("r1")

@@ -27,9 +27,11 @@ routing:
 """
 
 
-def test_failed_wave_halts_the_rollout_and_rolls_back_every_wave(env, lab):
+def test_failed_wave_halts_the_rollout_and_rolls_back_every_wave(env, lab, lab_profile):
     before = {n: env.policy(n) for n in ("r1", "r2", "r3")}
-    rep = env.deployer(env.change(WAVES), canary="r2", batch=1).run()
+    # (FRR's default delay timer, profile `production`, takes versioned edits only)
+    text = WAVES.replace("requested_by: tests", "requested_by: tests\nstrategy: versioned") if lab_profile == "production" else WAVES
+    rep = env.deployer(env.change(text), canary="r2", batch=1).run()
     assert rep["verdict"] == "rolled_back", rep
     by = {d["host"]: d for d in rep["devices"]}
     phases = {h: [e["phase"] for e in d["events"]] for h, d in by.items()}
@@ -37,4 +39,5 @@ def test_failed_wave_halts_the_rollout_and_rolls_back_every_wave(env, lab):
     assert "rollback" in phases["r1"]
     assert phases["r3"][:3] == ["guard", "commit", "barrier"], "one barrier over every wave"
     assert "refresh" not in phases["r3"] and "rollback" in phases["r3"], "the rollout stopped before the last wave's refresh"
+    assert by["r3"]["status"] == by["r2"]["status"] == by["r1"]["status"] == "rolled back"
     assert {n: env.policy(n) for n in ("r1", "r2", "r3")} == before

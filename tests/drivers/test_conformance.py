@@ -67,8 +67,9 @@ def ops_for(platform: str, kind: str) -> list[O.Op]:
     obj = OBJECTS[kind]
     first, second = obj.entries
     shorter = obj.model_copy(update={"entries": (first,)})
-    edited = second.model_copy(update={"action": second.action}) if kind != "route_map" else \
-        second.model_copy(update={"description": "edited"})
+    # a real edit of the entry (a ModifyEntry whose two sides are equal changes nothing and may print nothing)
+    edited = second.model_copy(update={"prefix": "203.0.113.0/25"} if kind == "prefix_list" else {"communities": ("65001:3",)} if kind == "community_list"
+                               else {"regex": "^65004 .*"} if kind == "as_path_list" else {"description": "edited"})
     changed = obj.model_copy(update={"entries": (first, edited)})
     return [O.Create(kind, obj.name, shorter), O.Delete(kind, obj.name, shorter), O.AddEntry(kind, obj.name, obj, second),
             O.RemoveEntry(kind, obj.name, obj, second), O.ModifyEntry(kind, obj.name, changed, second, edited)]

@@ -167,3 +167,18 @@ def test_every_bgp_platform_has_an_observer_that_implements_what_it_answers(plat
         assert getattr(cls, question) is not getattr(Observer, question), f"{platform}: {question} declared, not implemented"
     for question in {"route", "received", "accepted", "updates_sent", "best_path"} - cls.answers:
         assert getattr(cls, question) is getattr(Observer, question), f"{platform}: {question} implemented, not declared"
+
+
+def test_output_a_template_does_not_recognise_is_a_device_error():
+    """NX-OS answering `show bgp ipv4 unicast P` with text the ntc template's Error rule rejects: a DeviceError
+    naming the template (the deploy reports it as a failed check), not textfsm's TextFSMError (found by the
+    fuzz suite: a route post-check on nx1 crashed)."""
+    from pipeline.drivers.observers.nxos import NxosObserver
+    from pipeline.errors import DeviceError
+
+    class Answers:
+        def send_command(self, command, **_kw):
+            return "{}"
+
+    with pytest.raises(DeviceError, match="cisco_nxos_show_bgp_vrf_all_ipv4_unicast_detail"):
+        NxosObserver(Answers(), "nx1").route("198.51.100.0/24")

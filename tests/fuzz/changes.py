@@ -16,7 +16,7 @@ import ipaddress
 
 # ------------------------------------------------------------------ the fixture fleet and shared objects
 
-HOSTS = ("r1", "fw1", "ios1", "eos1", "cx1", "junos1")
+HOSTS = ("r1", "fw1", "ios1", "eos1", "cx1", "junos1", "nx1")
 NEIGHBORS = {"ipv4": ("198.51.100.2", "198.51.100.6"), "ipv6": ("2001:db8:12::2", "2001:db8:13::2")}
 GROUPS, ROLES, SITES = ("frr_routers", "linux_firewalls"), ("edge", "firewall"), ("lab", "dc1", "dc2")
 NETWORK_OBJECTS = ("SERVERS-V4", "SERVERS-V6", "WEB-SERVERS", "EXTERNAL-CLIENTS-V4", "EXTERNAL-CLIENTS-V6", "MONITORING")
@@ -448,7 +448,7 @@ def verify(g: Gen) -> dict:
     if g.chance(50):
         routes = []
         for _ in range(g.int(1, 2)):
-            r: dict = {"device": name(g, ("r1", "ios1")), "prefix": prefix(g, percent_hostile=15),
+            r: dict = {"device": name(g, ("r1", "ios1", "nx1", "eos1")), "prefix": prefix(g, percent_hostile=15),
                        "expect": g.pick(["present", "absent"])}
             if r["expect"] == "present" and g.chance(40):
                 r["attributes"] = {"local_preference": number(g, 0, 500), "next_hop": address(g, percent_hostile=30),

@@ -30,8 +30,9 @@ LISTS = ("prefix_list", "community_list", "as_path_list")
 
 
 def base_name(name: str) -> str:
-    """`X.nc3` (versioned route-maps and lists) and `X-v2` (versioned IOS ACLs) are versions of `X`."""
-    return re.sub(r"(\.nc\d+|-v\d+)$", "", name)
+    """`X.nc3` (versioned route-maps and lists), `X-v2` (versioned IOS ACLs) and `X.nc-edit` (the copy a
+    route-map is edited behind, plan/shadow.py) are versions of `X`."""
+    return re.sub(r"(\.nc\d+|-v\d+|\.nc-edit\d*)$", "", name)
 
 
 def norm_addr(text: str) -> str:
@@ -55,6 +56,9 @@ class Scope:
     objects: set[tuple[str, str]] = field(default_factory=set)  # (kind, base name)
     bindings: set[tuple[str, str, str]] = field(default_factory=set)  # (neighbor, afi, direction)
     bind_route_maps: set[str] = field(default_factory=set)  # route-maps a present binding may point at
+    # running bindings of a route-map the change edits: an edit made behind a copy re-points them to a version
+    # of that same route-map and back (plan/shadow.py); (neighbor, afi, direction) -> base route-map name
+    repoint: dict[tuple[str, str, str], str] = field(default_factory=dict)
     refresh: set[tuple[str, str, str]] = field(default_factory=set)
     interfaces: set[str] = field(default_factory=set)
     asn: int | None = None
@@ -64,9 +68,13 @@ class Scope:
     def has(self, kind: str, name: str) -> bool:
         return (kind, base_name(name)) in self.objects
 
-    def has_binding(self, neighbor: str, afi: str | None, direction: str) -> bool:
+    def has_binding(self, neighbor: str, afi: str | None, direction: str, route_map: str | None = None) -> bool:
         n = norm_addr(neighbor)
-        return any(b[0] == n and b[2] == direction and (afi is None or b[1] == afi) for b in self.bindings)
+        if any(b[0] == n and b[2] == direction and (afi is None or b[1] == afi) for b in self.bindings):
+            return True
+        return route_map is not None and any(
+            k[0] == n and k[2] == direction and (afi is None or k[1] == afi) and rm == base_name(route_map)
+            for k, rm in self.repoint.items())
 
 
 def scope_for(change, host, running=None, running_text: str = "", strategy: str | None = None) -> Scope:
@@ -90,6 +98,9 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
                 s.refresh.add(k)
             if b.route_map and k in s.bindings:  # a rollback binds the neighbor back to what it had
                 s.bind_route_maps.add(base_name(b.route_map))
+            if b.route_map and ("route_map", base_name(b.route_map)) in s.objects:
+                s.repoint[k] = base_name(b.route_map)
+                s.bind_route_maps.add(base_name(b.route_map))
         if (strategy or change.strategy) == "versioned":  # make-before-break re-creates users of changed lists
             s.objects |= {("route_map", n) for n in affected}
             s.bind_route_maps |= affected
@@ -111,7 +122,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
     return s
 
 
-# ------------------------------------------------------------------ IOS-style CLIs (FRR, IOS, EOS, AOS-CX)
+# ------------------------------------------------------------------ IOS-style CLIs (FRR, IOS, EOS, AOS-CX, NX-OS)
 
 def _p(*alternatives: str) -> re.Pattern:
     return re.compile("(?:" + "|".join(alternatives) + r")\Z")
@@ -124,10 +135,11 @@ TOP = [
     (_p(r"no ip(?:v6)? prefix-list (?P<name>\S+)"), "prefix_list"),
     (_p(r"ip(?:v6)? prefix-list (?P<name>\S+)"), "open:prefix_list"),  # EOS: entries follow indented
     (_p(r"(?:no )?bgp (?:large-)?community-list (?:standard|expanded) (?P<name>\S+)(?: seq \d+ (?:permit|deny) \S.*)?"), "community_list"),
-    (_p(r"(?:no )?ip community-list (?:standard|expanded) (?P<name>\S+)(?: (?:seq \d+ )?(?:permit|deny) \S.*)?"), "community_list"),
+    (_p(r"(?:no )?ip (?:large-)?community-list (?:standard|expanded) (?P<name>\S+)(?: (?:seq \d+ )?(?:permit|deny) \S.*)?"),
+     "community_list"),  # IOS, NX-OS (NX-OS: numbered, also large)
     (_p(r"(?:no )?ip (?:large-)?community-list (?:regexp )?(?P<name>\S+)(?: (?:permit|deny) \S.*)?"), "community_list"),
     (_p(r"(?:no )?bgp as-path access-list (?P<name>\S+)(?: seq \d+ (?:permit|deny) \S.*)?"), "as_path_list"),
-    (_p(r"(?:no )?ip as-path access-list (?P<name>\S+)(?: (?:permit|deny) \S.*)?"), "as_path_list"),
+    (_p(r"(?:no )?ip as-path access-list (?P<name>\S+)(?: (?:seq \d+ )?(?:permit|deny) \S.*)?"), "as_path_list"),
     (_p(r"(?:no )?ip aspath-list (?P<name>\S+)(?: seq \d+ (?:permit|deny) \S.*)?"), "as_path_list"),
     (_p(r"no route-map (?P<name>\S+)(?: (?:permit|deny)(?: seq)? \d+)?"), "route_map"),
     (_p(r"route-map (?P<name>\S+) (?:permit|deny)(?: seq)? \d+"), "open:route_map"),
@@ -137,19 +149,24 @@ TOP = [
 CHILD = {
     "route_map": _p(r"(?:no )?(?:match|set|description|on-match|continue|call)(?: \S.*)?"),
     "prefix_list": _p(rf"(?:no )?{_PL_ENTRY}"),
-    "filter": _p(r"(?:\d+ )?(?:remark|comment) \S.*", r"(?:\d+ )?(?:permit|deny) \S.*", r"no \d+", r"counters per-entry"),
+    "filter": _p(r"(?:\d+ )?(?:remark|comment) \S.*", r"(?:\d+ )?(?:permit|deny) \S.*", r"no \d+", r"counters per-entry",
+              r"(?:no )?statistics per-entry"),
 }
 _IFACE_FILTER = _p(r"(?:no )?(?:ip access-group|ipv6 traffic-filter|ipv6 access-group|apply access-list ip|apply access-list ipv6) "
                    r"(?P<name>\S+) (?:in|out)")
 _AF = _p(r"address-family (?P<afi>ipv4|ipv6)(?: unicast)?")
 _NEIGHBOR = _p(rf"(?P<no>no )?neighbor (?P<nbr>{ADDR}) route-map(?: (?P<rm>\S+))? (?P<dir>in|out)")
+# NX-OS: per-neighbor blocks, `neighbor X` / `address-family ipv4 unicast` / `route-map NAME in`
+_NXOS_NEIGHBOR = _p(rf"neighbor (?P<nbr>{ADDR})")
+_NXOS_BIND = _p(r"(?P<no>no )?route-map (?P<rm>\S+) (?P<dir>in|out)")
 _COMMENT = re.compile(r"\s*!(?: .*)?\Z")
 
 
-def check_ios_style(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
+def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     block: tuple[str, str | None] | None = None  # (kind, name or None when the opener was refused)
     afi: str | None = None
+    neighbor: str | None = None  # NX-OS: the open `neighbor X` block under router bgp
     for line in lines:
         if _CONTROL.search(line):
             problems.append(("control character in a line", line))
@@ -157,7 +174,7 @@ def check_ios_style(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
         if _COMMENT.match(line):
             continue
         if not line[:1].isspace():  # a top-level line
-            afi = None
+            afi = neighbor = None
             if line == "exit":
                 if block is None:
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
@@ -202,10 +219,21 @@ def check_ios_style(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
                 afi = None
             elif m := _AF.match(child):
                 afi = m.group("afi")
-            elif m := _NEIGHBOR.match(child):
+            elif nxos and (m := _NXOS_NEIGHBOR.match(child)):
+                neighbor, afi = m.group("nbr"), None
+            elif nxos and (m := _NXOS_BIND.match(child)):
                 if name is None:
                     problems.append(("neighbor line under a foreign router bgp", line))
-                elif not scope.has_binding(m.group("nbr"), afi, m.group("dir")):
+                elif neighbor is None or afi is None:
+                    problems.append(("route-map binding outside a neighbor's address family", line))
+                elif not scope.has_binding(neighbor, afi, m.group("dir"), m.group("rm")):
+                    problems.append(("binding the change does not name", line))
+                elif not m.group("no") and base_name(m.group("rm")) not in scope.bind_route_maps:
+                    problems.append(("binding to a route-map the change does not bind", line))
+            elif not nxos and (m := _NEIGHBOR.match(child)):
+                if name is None:
+                    problems.append(("neighbor line under a foreign router bgp", line))
+                elif not scope.has_binding(m.group("nbr"), afi, m.group("dir"), m.group("rm")):
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
@@ -257,7 +285,7 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             continue
         if m := _JUNOS_BGP.match(line):
             direction = "in" if m.group("dir") == "import" else "out"
-            if not scope.has_binding(m.group("nbr"), None, direction):
+            if not scope.has_binding(m.group("nbr"), None, direction, m.group("rm")):
                 problems.append(("binding the change does not name", line))
             elif line.startswith("set") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                 problems.append(("binding to a route-map the change does not bind", line))
@@ -329,6 +357,8 @@ _HOOK = re.compile(r"hook-(input|forward|output)\Z")
 _HEADER = _p(r"type filter hook (?P<hook>input|forward|output) priority (?:filter|-?\d+); policy (?P<policy>accept|drop);")
 _JUMP = _p(r'(?:(?:iif|oif)name "[A-Za-z0-9/._:-]+" )?jump (?P<target>\S+)')
 _VERDICT_END = re.compile(r'(?:^|\s)(?:accept|drop|reject)(?: comment "[^"]*")?\Z')
+# a rate-limited log rule printed before its term's verdict rule (`log_rate`: nft limits per rule)
+_LOG_END = re.compile(r'(?:^|\s)limit rate \d+/(?:second|minute|hour|day) log prefix "[^"]*"(?: comment "[^"]*")?\Z')
 
 
 def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
@@ -356,7 +386,7 @@ def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
                 problems.append(("base chain rule other than a jump", line))
             elif not (scope.has("filter", m.group("target")) or (running and m.group("target") in running)):
                 problems.append(("jump to a chain neither named nor running", line))
-        elif re.search(r"\b(?:jump|goto)\b", outside) or not _VERDICT_END.search(body):
+        elif re.search(r"\b(?:jump|goto)\b", outside) or not (_VERDICT_END.search(body) or _LOG_END.search(body)):
             problems.append(("filter rule that is not a match-and-verdict line", line))
 
     for line in lines:
@@ -469,12 +499,16 @@ def check_nft(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ entry points
 
 CHECKERS = {"frr": check_ios_style, "cisco_ios": check_ios_style, "arista_eos": check_ios_style,
-            "aruba_aoscx": check_ios_style, "juniper_junos": check_junos, "nftables": check_nft}
+            "aruba_aoscx": check_ios_style, "juniper_junos": check_junos, "nftables": check_nft,
+            "cisco_nxos": lambda lines, scope: check_ios_style(lines, scope, nxos=True)}
 
 _REFRESH = _p(rf"clear bgp (?P<afi>ipv4|ipv6) unicast (?P<nbr>{ADDR}) soft (?P<dir>in|out)",
               rf"clear (?P<afi2>ip|ipv6) bgp (?P<nbr2>{ADDR}) soft (?P<dir2>in|out)")
-_SHOW = _p(rf"show bgp (?:ipv4|ipv6) unicast neighbors {ADDR} (?:received-routes|routes) json",
-           rf"show bgp (?:ipv4|ipv6) unicast {PFX} json", r"show bgp summary json", rf"show bgp neighbors {ADDR} json")
+# Read-only commands the observers send: `show`, then keywords, addresses and prefixes only (whatever the
+# platform's phrasing), so a value carrying a second command or a line break cannot pass.
+_SHOW_WORDS = frozenset("bgp ip ipv4 ipv6 unicast neighbors neighbor received-routes routes summary json all all-vrfs vrf "
+                        "default | display route exact protocol detail".split())
+_SHOW_ADDR = re.compile(rf"(?:{ADDR}|{PFX})\Z")
 
 
 def check_lines(platform: str, lines: list[str], scope: Scope) -> list[tuple[str, str]]:
@@ -549,6 +583,21 @@ def check_refresh(commands: list[str], scope: Scope) -> list[tuple[str, str]]:
     return problems
 
 
+def _is_address(word: str) -> bool:
+    """An address or prefix as ipaddress reads it (`::` included); the scope-id form only as ADDR allows it."""
+    if not _SHOW_ADDR.match(word):
+        return False
+    try:
+        ipaddress.ip_network(word.split("%")[0], strict=False)
+        return True
+    except ValueError:
+        return False
+
+
 def check_show_commands(commands: list[str]) -> list[tuple[str, str]]:
     """Commands sent to a device to read state: one clean line of a known shape each."""
-    return [("device command of an unexpected shape", c) for c in commands if _CONTROL.search(c) or not _SHOW.match(c)]
+    def ok(c: str) -> bool:
+        words = c.split(" ")
+        return (not _CONTROL.search(c) and words[0] == "show" and len(words) > 1
+                and all(w in _SHOW_WORDS or _is_address(w) for w in words[1:]))
+    return [("device command of an unexpected shape", c) for c in commands if not ok(c)]

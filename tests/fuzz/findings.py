@@ -55,9 +55,10 @@ def finding(kind: str, step: str, reason: str, detail: str = "") -> dict:
     return {"kind": kind, "step": step, "signature": f"{kind} {_step_kind(step)} {reason}", "detail": detail[-4000:]}
 
 
-def hang_finding(step: str, stack: str) -> dict:
+def hang_finding(step: str, stack: str, cpu_wall: tuple[float, float] | None = None) -> dict:
     where = _innermost_pipeline_frame(stack)
-    return {"kind": "hang", "step": step, "signature": f"hang {_step_kind(step)} at {where}", "detail": stack[-4000:]}
+    took = f"stopped after {cpu_wall[0]} s of CPU, {cpu_wall[1]} s on the clock\n" if cpu_wall else ""
+    return {"kind": "hang", "step": step, "signature": f"hang {_step_kind(step)} at {where}", "detail": took + stack[-4000:]}
 
 
 def crash_finding(step: str, what: str) -> dict:

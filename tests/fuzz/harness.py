@@ -32,7 +32,7 @@ from .findings import finding, traceback_finding
 REPO = Path(__file__).resolve().parents[2]
 FLEET = REPO / "tests" / "fixtures" / "fleet"
 PLATFORM_HOST = {"frr": "r1", "cisco_ios": "ios1", "arista_eos": "eos1", "aruba_aoscx": "cx1", "juniper_junos": "junos1",
-                 "nftables": "fw1"}
+                 "cisco_nxos": "nx1", "nftables": "fw1"}
 HOST_PLATFORM = {h: p for p, h in PLATFORM_HOST.items()}
 NOW = "2027-01-15T12:00:00"
 DEEP_CHAIN = 3000  # issue 11: a 3,000-deep network-object chain
@@ -141,7 +141,7 @@ def worker_setup(project: Path) -> None:
 WARMUP_CHANGE = """id: CHG-1
 title: warm-up
 requested_by: fuzz@example.net
-targets: {hosts: [r1, fw1, ios1, eos1, cx1, junos1]}
+targets: {hosts: [r1, fw1, ios1, eos1, cx1, junos1, nx1]}
 routing:
   prefix_lists: [{name: PL-A, entries: [{seq: 10, action: permit, prefix: 198.51.100.0/24}]}]
   route_maps: [{name: RM-IN, entries: [{seq: 10, action: permit, match: {prefix_list: PL-A}}]}]
@@ -342,25 +342,30 @@ def _check_plan_json(step, change, out: str, snapshots: dict, rc: int | None = 0
 
 
 def _device_commands(change) -> list[dict]:
-    """What plan (received routes) and the route post-check send to an FRR device, via a recording session."""
+    """What plan (received routes) and the route post-check send to each BGP host's device, through its
+    platform's observer and a recording session."""
     from pipeline.deploy.checks import route_expectations
-    from pipeline.deploy.observe import FrrObserver
+    from pipeline.drivers import get_driver
     from pipeline.errors import NetchangeError
     from pipeline.plan.run import fetch_received_routes
 
     inventory = _STATE["inventory"]
     findings: list[dict] = []
-    host = inventory.hosts["r1"]
-    conn = RecordingConnection()
-    for what, call in (("received-routes", lambda: fetch_received_routes(host, change, conn)),
-                       ("route-check", lambda: route_expectations(FrrObserver(conn, host.name), change, host.name))):
-        try:
-            call()
-        except NetchangeError:
-            pass
-        except Exception as e:  # noqa: BLE001
-            findings.append(traceback_finding(f"device-commands[{what}]", e))
-    findings += _stray("device-commands", check_show_commands(conn.commands), "r1")
+    for platform, name in PLATFORM_HOST.items():
+        host = inventory.hosts[name]
+        conn = RecordingConnection()
+        obs = get_driver(host.platform).observer(conn, host.name)
+        if obs is None or host.data.bgp is None:
+            continue
+        for what, call in (("received-routes", lambda: fetch_received_routes(host, change, conn)),
+                           ("route-check", lambda: route_expectations(obs, change, host.name))):
+            try:
+                call()
+            except NetchangeError:
+                pass
+            except Exception as e:  # noqa: BLE001
+                findings.append(traceback_finding(f"device-commands[{platform}:{what}]", e))
+        findings += _stray(f"device-commands[{platform}]", check_show_commands(conn.commands), name)
     return findings
 
 

@@ -21,9 +21,9 @@ from pipeline.model.resolve import Desired
 
 from .changes import COMMUNITY_LISTS, FILTERS, NEIGHBORS, PREFIX_LISTS, ROUTE_MAPS, Gen, prefix
 
-BGP_HOSTS = ("r1", "ios1", "eos1", "cx1", "junos1")
-ASN = {"r1": 65001, "ios1": 65101, "eos1": 65102, "cx1": 65103, "junos1": 65104}
-IFACE = {"ios1": "GigabitEthernet0/1", "eos1": "Ethernet1", "cx1": "lag1", "junos1": "ge-0/0/1"}
+BGP_HOSTS = ("r1", "ios1", "eos1", "cx1", "junos1", "nx1")
+ASN = {"r1": 65001, "ios1": 65101, "eos1": 65102, "cx1": 65103, "junos1": 65104, "nx1": 65105}
+IFACE = {"ios1": "GigabitEthernet0/1", "eos1": "Ethernet1", "cx1": "lag1", "junos1": "ge-0/0/1", "nx1": "Ethernet1/1"}
 
 # Configuration the model cannot hold, per platform (`{asn}` and `{iface}` filled in). Several sit inside
 # objects a change may touch (PL-A, RM-IN, F1): a plan must refuse or keep them, never drop them silently.
@@ -60,6 +60,16 @@ FOREIGN = {
         "route-map RM-USER permit seq 10\n    match ip address prefix-list PL-A\n"
         "router bgp {asn}\n    address-family ipv4 unicast\n        neighbor 198.51.100.2 route-map RM-USER out\n    exit-address-family",
         "access-list ip F1\n    10 permit tcp any any established",
+    ],
+    "cisco_nxos": [
+        "ip prefix-list PL-A seq 3 permit 198.51.100.1/24",
+        "route-map RM-IN permit 5\n  match tag 100\n  set origin igp",
+        "route-map RM-USER permit 10\n  match ip address prefix-list PL-A\n"
+        "router bgp {asn}\n  neighbor 198.51.100.2\n    address-family ipv4 unicast\n      route-map RM-USER out",
+        "router bgp {asn}\n  neighbor 198.51.100.2\n    remote-as 65002\n    password 3 0123456789abcdef",
+        "ip access-list F1\n  10 permit tcp any any established\n  20 deny ip any any fragments",
+        "interface {iface}\n  ip access-group OTHER-ACL in",
+        "feature bgp\nip community-list standard CL-A seq 99 permit 65001:1 65001:2",
     ],
     "juniper_junos": [
         "set policy-options policy-statement RM-IN term 5 from tag 100",

@@ -12,7 +12,7 @@ import json
 from .running import nft_ruleset
 from .suite import Case
 
-ALL = ["r1", "fw1", "ios1", "eos1", "cx1", "junos1"]
+ALL = ["r1", "fw1", "ios1", "eos1", "cx1", "junos1", "nx1"]
 INJECTION = "fe80::1%x\nno router bgp 65001\nrouter bgp 65001"
 
 

@@ -117,7 +117,7 @@ class Session:
         self.seconds += o.seconds
         findings = list(o.result or [])
         if o.hung_step:
-            findings.append(hang_finding(o.hung_step, o.hang_stack))
+            findings.append(hang_finding(o.hung_step, o.hang_stack, o.hang_cpu))
         if o.died:
             findings.append(crash_finding(o.steps[-1] if o.steps else "start", o.died))
         findings = _merge(findings)

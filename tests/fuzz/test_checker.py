@@ -33,6 +33,10 @@ def _golden_cases():
         case, target = f.stem.split(".", 1)
         if case.startswith("CHG-"):
             yield pytest.param(load_change(EXAMPLES / f"{case}.yaml")[0], target, f, id=f.stem)
+        elif case.startswith("term-"):  # one firewall match per file (tests/render/test_term_capabilities.py)
+            from render.test_term_capabilities import one_term
+
+            yield pytest.param(one_term(case.removeprefix("term-")), PLATFORM_HOST[target], f, id=f.stem)
         else:
             yield pytest.param(CASES[case], PLATFORM_HOST[target], f, id=f.stem)
 
@@ -44,7 +48,7 @@ def test_every_golden_render_passes(fleet, change, host, path):
 
 
 @pytest.mark.parametrize("cid, host", [("CHG-1001", "fw1"), ("CHG-1002", "r1"), ("CHG-1004", "r1"),
-                                       *[("CHG-1003", h) for h in ("r1", "ios1", "eos1", "cx1", "junos1")]])
+                                       *[("CHG-1003", h) for h in ("r1", "ios1", "eos1", "cx1", "junos1", "nx1")]])
 def test_plans_of_the_examples_pass(fleet, cid, host):
     change = load_change(EXAMPLES / f"{cid}.yaml")[0]
     h = fleet.hosts[host]
@@ -86,6 +90,22 @@ RM_IN = _change(route_maps=[{"name": "RM-IN", "entries": [{"seq": 10, "action": 
     ("r1", ["router bgp 65001", " neighbor 198.51.100.2 shutdown"], "line in router bgp that is not a route-map binding"),
     ("r1", ["route-map RM-IN permit 10\u2028no router bgp 65001"], "control character in a line"),
     ("ios1", ["interface Loopback0", " ip access-group RM-IN in"], "interface that is not an attachment point of the change's filters"),
+    ("nx1", ["router bgp 65105", "  neighbor 198.51.100.2", "    address-family ipv4 unicast", "      route-map RM-IN in",
+             "  neighbor 198.51.100.6", "    address-family ipv4 unicast", "      route-map RM-IN in"], "binding the change does not name"),
+    ("nx1", ["router bgp 65105", "  neighbor 198.51.100.2", "    address-family ipv4 unicast", "      route-map RM-EVIL in"],
+     "binding to a route-map the change does not bind"),
+    ("nx1", ["router bgp 65105", "  neighbor 198.51.100.2", "      route-map RM-IN in"],
+     "route-map binding outside a neighbor's address family"),
+    ("nx1", ["router bgp 65105", "  neighbor 198.51.100.2", "    address-family ipv4 unicast", "      shutdown"],
+     "line in router bgp that is not a route-map binding"),
+    ("nx1", ["router bgp 65105", "  address-family ipv4 unicast", "    neighbor 198.51.100.2 route-map RM-IN in"],
+     "line in router bgp that is not a route-map binding"),  # IOS syntax is not NX-OS's
+    ("nx1", ["router bgp 65101", "  neighbor 198.51.100.2"], "router bgp with an ASN that is not the host's"),
+    ("nx1", ["ip as-path access-list AS-OTHER seq 10 permit \"^65002$\""], "as_path_list the change does not name"),
+    ("nx1", ["ip large-community-list standard CL-OTHER seq 10 permit 65001:1:3"], "community_list the change does not name"),
+    ("nx1", ["ip access-list F9", "  statistics per-entry"], "clause of a filter the change does not name"),
+    ("nx1", ["route-map RM-IN permit 10", "  set ip next-hop fe80::1%x", "  no router bgp 65105"],
+     "line inside a route_map that is not one of its clauses"),
     ("junos1", ["set policy-options policy-statement RM-IN term 10 no router bgp 65001"], "line of no object"),
     ("junos1", ["delete protocols bgp"], "line of no object"),
     ("junos1", ["set policy-options policy-statement RM-OTHER term 1 then accept"], "route_map the change does not name"),
@@ -159,6 +179,11 @@ def test_refresh_and_device_commands(fleet):
         "refresh of a session the change does not affect"]
     assert check_show_commands(["show bgp ipv4 unicast neighbors 198.51.100.2 received-routes json"]) == []
     assert check_show_commands(["show bgp ipv4 unicast neighbors fe80::1%x\nno router bgp 1 received-routes json"])
+    assert check_show_commands(["show bgp vrf default ipv4 unicast neighbors 198.51.100.2 received-routes",  # NX-OS
+                                "show bgp all summary | json", "show ip bgp neighbors 198.51.100.2",
+                                "show route 198.51.100.0/24 exact protocol bgp detail | display json",
+                                "show bgp ipv6 unicast neighbors :: received-routes json"]) == []
+    assert len(check_show_commands(["show ip bgp neighbors 198.51.100.2 reload", "show ip bgp neighbors dead", "show bgp ipv4 unicast 198.51.100.0/24 | json\r"])) == 3
 
 
 R1_RUNNING = """ip prefix-list PL-A seq 10 permit 198.51.100.0/24

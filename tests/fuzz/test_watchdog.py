@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 from .watchdog import Watchdog
 
@@ -33,6 +34,12 @@ def allocate(step):
     except MemoryError:
         return "MemoryError"
     return "allocated"
+
+
+def block(step, seconds):
+    step("block")
+    time.sleep(seconds)  # no CPU: what a descheduled worker on a busy machine, or a FIFO read, looks like
+    return "woke"
 
 
 def quick(step, x):
@@ -72,3 +79,15 @@ def test_step_durations_are_recorded():
     with Watchdog(budget=5.0) as w:
         out = w.run(quick, 1)
         assert [s for s, _ in out.step_seconds] == ["quick"]
+
+
+def test_the_budget_is_cpu_time_so_a_slow_clock_is_not_a_hang():
+    with Watchdog(budget=0.5) as w:  # 2 s on the clock, 0 s of CPU: a busy machine, not a hang
+        out = w.run(block, 2.0)
+        assert out.hung_step is None and out.result == "woke"
+
+
+def test_a_step_blocked_beyond_the_wall_cap_is_a_hang():
+    with Watchdog(budget=0.5) as w:  # blocks for good: stopped at WALL_FACTOR budgets on the clock
+        out = w.run(block, 3600)
+        assert out.hung_step == "block" and out.hang_cpu[1] >= 3.0 and out.seconds < 30

@@ -7,8 +7,12 @@ child is stuck in C), kills it, reports a hang and forks a fresh worker for the 
 address space is capped, so a memory bomb becomes a MemoryError (reported like any other exception)
 instead of swapping the machine.
 
-Verdicts do not depend on the machine's speed for ordinary inputs: a normal step takes milliseconds,
-the budget is 10 s, and the pathological inputs this catches grow exponentially or worse.
+The budget counts the worker's CPU time, not the clock: on a shared machine (a long run at `nice` beside
+other jobs) a step that needs one CPU second can take fifteen on the clock, and that is not a hang. A
+step that blocks without using CPU (a FIFO read, a lock, a sleep) is caught by a wall-clock cap of
+WALL_FACTOR budgets. Verdicts do not depend on the machine's speed for ordinary inputs: a normal step
+takes milliseconds of CPU, the budget is 10 s, and the pathological inputs this catches grow
+exponentially or worse.
 """
 
 from __future__ import annotations
@@ -25,6 +29,18 @@ from typing import Any, Callable
 STEP_BUDGET_S = 10.0  # issue 11: "0 hangs > 10 s"
 MEMORY_CAP_BYTES = 3 * 1024 ** 3  # address space a case may add
 SETUP_TIMEOUT_S = 300.0
+WALL_FACTOR = 6  # a step may take this many budgets on the clock while it used less than one budget of CPU
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime: fields 14 and 15 of stat(5)
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 @dataclass
@@ -34,6 +50,7 @@ class Outcome:
     result: Any = None
     hung_step: str | None = None  # the step that exceeded the budget
     hang_stack: str = ""
+    hang_cpu: tuple[float, float] | None = None  # (CPU seconds, clock seconds) of the step when it was stopped
     died: str | None = None  # the worker vanished (signal, os._exit) during `died_step`
     steps: list[str] = field(default_factory=list)
     step_seconds: list[tuple[str, float]] = field(default_factory=list)  # finished steps and how long each took
@@ -159,18 +176,26 @@ class Watchdog:
         start = time.monotonic()
         self._conn.send((fn, args))
         step_started = time.monotonic()
+        step_cpu = cpu_seconds(self._proc.pid)
         current = "start"
         while True:
-            left = self.budget - (time.monotonic() - step_started)
+            wall = time.monotonic() - step_started
+            left = self.budget - wall
+            if left <= 0:  # over budget on the clock: a hang only if it also used a budget of CPU, or blocks
+                cpu = cpu_seconds(self._proc.pid) - step_cpu
+                if cpu >= self.budget or wall >= self.budget * WALL_FACTOR:
+                    out.hung_step = current
+                    out.hang_stack = self._stack()
+                    out.hang_cpu = (round(cpu, 1), round(wall, 1))
+                    self._kill()
+                    break
+                left = max(min(self.budget - cpu, self.budget * WALL_FACTOR - wall, 1.0), 0.05)
             try:
-                ready = self._conn.poll(max(left, 0))
+                ready = self._conn.poll(left)
             except (OSError, EOFError):
                 ready = True
             if not ready:
-                out.hung_step = current
-                out.hang_stack = self._stack()
-                self._kill()
-                break
+                continue
             try:
                 kind, value = self._conn.recv()
             except (EOFError, OSError):
@@ -185,6 +210,7 @@ class Watchdog:
                 current = value
                 out.steps.append(value)
                 step_started = time.monotonic()
+                step_cpu = cpu_seconds(self._proc.pid)
             elif kind == "done":
                 if out.steps:
                     out.step_seconds.append((current, time.monotonic() - step_started))

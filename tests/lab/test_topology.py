@@ -114,3 +114,36 @@ def test_peer_groups_carry_the_bindings_of_their_members(tmp_path):
         path.write_text(yaml.safe_dump(doc))
         with pytest.raises(Exception, match=why):
             load(path)
+
+
+def test_profiles_set_router_options_and_the_frr_baseline_follows():
+    from pipeline.lab import frr
+    from pipeline.lab.topology import load
+
+    topo = load(Path(__file__).resolve().parents[2] / "inventory" / "topology.yaml")
+    careful = frr.render_config(topo, "r1")
+    assert "bgp route-map delay-timer 0" in careful and careful.count("soft-reconfiguration inbound") == 4
+    prod = topo.with_profile("production")
+    text = frr.render_config(prod, "r1")
+    assert "delay-timer" not in text and "soft-reconfiguration" not in text
+    switch = frr.switch_options(topo, prod, "r1")
+    assert switch[0] == "no bgp route-map delay-timer"
+    assert "no neighbor 198.18.1.3 soft-reconfiguration inbound" in switch
+    assert frr.switch_options(prod, prod, "r1") == []
+
+
+def test_a_profile_naming_an_unknown_router_or_option_is_refused(tmp_path):
+    import pytest as _pytest
+
+    from pipeline.errors import InputError
+    from pipeline.lab.topology import load
+
+    src = (Path(__file__).resolve().parents[2] / "inventory" / "topology.yaml").read_text()
+    bad = tmp_path / "t.yaml"
+    bad.write_text(src.replace('"*": {soft_reconfiguration_inbound: false, route_map_delay_timer: default}',
+                               'fw1: {soft_reconfiguration_inbound: false}'))
+    with _pytest.raises(InputError, match="fw1"):
+        load(bad)
+    bad.write_text(src.replace("route_map_delay_timer: default}", "route_map_delay_timer: defualt}"))
+    with _pytest.raises(InputError, match="route_map_delay_timer"):
+        load(bad)

@@ -256,7 +256,7 @@ ip access-list extended EDGE
  permit udp 10.1.0.0 0.0.255.255 gt 1023 any eq domain log
  deny tcp any any neq 22
  deny ip 10.0.0.0 0.255.0.255 any
- permit tcp any any established
+ permit tcp any any eq 22 precedence critical
  permit ip object-group X any
  deny ip any any log
 """
@@ -277,8 +277,42 @@ def test_ios_extended_acl_remarks_operands_ports():
     reasons = [s.split(": ", 2)[1] for s in skipped_with(p, "filter EDGE")]
     assert reasons == ["line4 skipped ('neq' ports are a negation the model cannot express)",
                        "line5 skipped (non-contiguous wildcard 10.0.0.0 0.255.0.255)",
-                       "line6 skipped (option 'established' not modelled)",
+                       "line6 skipped (option 'precedence' not modelled)",
                        "line7 skipped (object-group references are not modelled)"]
+
+
+def test_ios_entries_with_icmp_messages_established_flags_fragments_dscp_and_ttl():
+    """What the parsers noted as 'not modelled' before issue 16, as `show running-config` prints it."""
+    from pipeline.model.matches import ByteRange, TcpFlags
+
+    p = parse_both(cisco_ios, """\
+ip access-list extended NEW
+ permit icmp any any echo
+ permit icmp any any packet-too-big
+ permit icmp any any 3 13 log
+ permit tcp any 192.0.2.0 0.0.0.255 established
+ permit tcp any any eq 8080 match-all +syn -ack
+ deny ip any any fragments
+ permit udp any any dscp ef
+ deny ip any any ttl lt 2
+ permit tcp any any match-any +syn +fin
+ipv6 access-list NEW6
+ permit icmp any any echo-reply
+ permit tcp any any syn
+""")
+    base = {"family": "ipv4", "action": "accept"}
+    r = p.filters["NEW"].rules
+    assert r[0] == Rule(name="line1", **base, specs=(ServiceSpec(protocol="icmp", icmp_types=(8,)),))
+    assert r[1].specs == (ServiceSpec(protocol="icmp", icmp_types=(3,), icmp_code=4),)
+    assert r[2].specs == (ServiceSpec(protocol="icmp", icmp_types=(3,), icmp_code=13),) and r[2].log
+    assert r[3] == Rule(name="line4", **base, destinations=(net("192.0.2.0/24"),), specs=(tcp(),), states=("established",))
+    assert r[4].tcp_flags == TcpFlags(syn=True, ack=False) and r[4].specs == (tcp(8080),)
+    assert r[5] == Rule(name="line6", family="ipv4", action="deny", fragment="non-first")
+    assert r[6].dscp == (46,) and r[7].hop_limit == ByteRange(lo=0, hi=1) and len(r) == 8
+    assert [s.split(": ", 2)[1] for s in skipped_with(p, "filter NEW")] == ["line9 skipped (option 'match-any' not modelled)"]
+    v6 = p.filters["NEW6"].rules
+    assert v6[0].specs == (ServiceSpec(protocol="icmpv6", icmp_types=(129,)),)
+    assert v6[1].tcp_flags == TcpFlags(syn=True)
 
 
 def test_numbered_and_ipv6_acls_and_attachments():
@@ -443,6 +477,22 @@ router bgp 65500
     assert f.bindings == {} and skipped_with(f, "bgp vrf red")
 
 
+def test_nxos_neighbor_block_opened_with_its_remote_as():
+    """NX-OS accepts and prints `neighbor X remote-as N` as the block's own line (corpus ciscoconfparse2
+    sample_01): its address families are the neighbor's. Read as a one-line neighbor setting, the bindings
+    under it were lost and every plan re-bound them (found by tests/sim)."""
+    nx = parse_both(cisco_nxos, """\
+router bgp 65500
+  neighbor 192.0.2.2 remote-as 65501
+    address-family ipv4 unicast
+      route-map IN in
+  neighbor 2001:db8::2 remote-as 65501
+    address-family ipv6 unicast
+      route-map IN6 out
+""")
+    assert nx.bindings == dict([binding("192.0.2.2", "ipv4", "in", "IN"), binding("2001:db8::2", "ipv6", "out", "IN6")])
+
+
 # ---- text handling ----------------------------------------------------------------------------------
 
 def test_crlf_no_final_newline_comments_and_banners():
@@ -467,3 +517,29 @@ def test_aoscx_route_map_matches_on_community_and_aspath_lists():
     ]) + "\n")
     m = p.route_maps["RM-A"].entries[0].match
     assert (m.community_list, m.as_path) == ("CL-A", "AS-A")
+
+
+# ---- lines that name objects (DevicePolicy.uses) ----------------------------------------------------
+
+def test_lines_naming_route_maps_are_kept_where_they_stand():
+    """A peer group's binding decides its members' bindings; redistribution and a neighbor's prefix-list name
+    objects too. Each is kept with the lines that open its mode, so a plan can re-point it in one command."""
+    p = parse_both(cisco_ios, "router bgp 65101\n neighbor UP peer-group\n neighbor 198.51.100.2 peer-group UP\n"
+                              " neighbor 198.51.100.6 remote-as 65003\n address-family ipv4\n  neighbor UP route-map RM-UP in\n"
+                              "  neighbor 198.51.100.6 prefix-list PL-FILTER in\n  redistribute connected route-map RM-CONN\n"
+                              " exit-address-family\n")
+    uses = {(u.kind, u.name): u for u in p.uses}
+    group = uses[("route_map", "RM-UP")]
+    assert group.context == ("router bgp 65101", "address-family ipv4")
+    assert group.line == ("neighbor", "UP", "route-map", "RM-UP", "in") and group.at == 3
+    assert group.covers == (("198.51.100.2", "ipv4", "in"),)  # the member's binding comes from this line
+    assert group.renamed("RM-UP.nc1").line == ("neighbor", "UP", "route-map", "RM-UP.nc1", "in")
+    assert uses[("route_map", "RM-CONN")].line == ("redistribute", "connected", "route-map", "RM-CONN")
+    assert uses[("prefix_list", "PL-FILTER")].covers == ()
+
+
+def test_eos_router_level_binding_is_a_use_at_router_level():
+    p = parse_both(arista_eos, "router bgp 65000\n   neighbor 192.168.200.4 remote-as 65533\n"
+                               "   neighbor 192.168.200.4 route-map HSN in\n")
+    [u] = p.uses
+    assert u.context == ("router bgp 65000",) and u.covers == (("192.168.200.4", "ipv4", "in"),)

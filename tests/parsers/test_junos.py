@@ -103,7 +103,8 @@ def test_aerleon_loopback_filter():
     assert next(r for r in f.rules if r.name == "allow-vrrp").specs == (ServiceSpec(protocol="112"),)
     assert f.rules[-1] == Rule(name="discard-default", family="ipv4", action="deny", counter=True)
     assert any("ratelimit-large-dns" in s and "next term" in s for s in p.skipped)
-    assert any("allow-dns-fragments" in s and "200.1.1.3/32 except" in s for s in p.skipped)
+    assert frag.sources == () and frag.source_excludes == (net("200.1.1.3/32"),) and frag.fragment == "non-first"
+    assert not any("allow-dns-fragments" in s for s in p.skipped)  # `0.0.0.0/0` + `except`, `is-fragment`: modelled
 
 
 def test_hier_config_filter_and_attachment():
@@ -290,13 +291,14 @@ set policy-options policy-statement P term t from route-filter 172.16.0.0/12 pre
 set policy-options policy-statement P term t from prefix-list-filter PL orlonger
 set policy-options policy-statement P term t then accept
 """)
+    # Junos matches route-filters as a set: read in one canonical order and spelling (parsers/canonical.py)
     assert p.prefix_lists["P.t"] == PrefixList(name="P.t", afi="ipv4", entries=(
         PrefixListEntry(seq=5, action="permit", prefix="10.0.0.0/8"),
-        PrefixListEntry(seq=10, action="permit", prefix="10.0.0.0/8", le=32),
-        PrefixListEntry(seq=15, action="permit", prefix="10.0.0.0/8", ge=9, le=32),
-        PrefixListEntry(seq=20, action="permit", prefix="10.0.0.0/8", le=24),
-        PrefixListEntry(seq=25, action="permit", prefix="172.16.0.0/12", ge=20, le=24),
-        PrefixListEntry(seq=30, action="permit", prefix="10.1.0.0/16", le=32),
+        PrefixListEntry(seq=10, action="permit", prefix="10.0.0.0/8", le=24),
+        PrefixListEntry(seq=15, action="permit", prefix="10.0.0.0/8", le=32),
+        PrefixListEntry(seq=20, action="permit", prefix="10.0.0.0/8", ge=9),
+        PrefixListEntry(seq=25, action="permit", prefix="10.1.0.0/16", le=32),
+        PrefixListEntry(seq=30, action="permit", prefix="172.16.0.0/12", ge=20, le=24),
     ))
     assert p.route_maps["P"].entries == (RouteMapEntry(seq=10, action="permit", match=Match(prefix_list="P.t")),)
 
@@ -444,3 +446,28 @@ set policy-options policy-statement RM term netchange-final-reject then reject
     assert p.route_maps["RM"].entries == (
         RouteMapEntry(seq=5, action="permit", match=Match(prefix_list="RFL"), **{"continue": 15}),
         RouteMapEntry(seq=15, action="permit"))
+
+
+def test_where_bindings_and_list_references_sit():
+    """The group holding each neighbor (a binding is written there), each import/export statement with the
+    bindings it decides (a group's covers its members without their own), policy chains in order, a
+    firewall term's prefix-list, and each policy `from prefix-list` statement by the device's term name."""
+    p = juniper_junos.parse("""
+set policy-options prefix-list PL-A 203.0.113.0/24
+set policy-options policy-statement EXP term ours from prefix-list PL-A
+set policy-options policy-statement EXP term ours then accept
+set protocols bgp group UP export [ EXP NEXT ]
+set protocols bgp group UP neighbor 198.51.100.2
+set protocols bgp group UP neighbor 198.51.100.6 export OWN
+set firewall family inet filter PROTECT term bgp from source-prefix-list PL-A except
+set firewall family inet filter PROTECT term bgp then accept
+""")
+    assert p.device.bgp_groups == {"198.51.100.2": "UP", "198.51.100.6": "UP"}
+    assert p.device.list_refs == {"PL-A": [("policy-options", "policy-statement", "EXP", "term", "ours", "from", "prefix-list", "PL-A")]}
+    by = {(u.kind, u.name): u for u in p.uses}
+    exp = by[("route_map", "EXP")]
+    assert exp.line == ("protocols", "bgp", "group", "UP", "export", "EXP") and exp.chain_next == "NEXT"
+    assert exp.covers == (("198.51.100.2", "ipv4", "out"),)
+    assert by[("route_map", "OWN")].covers == (("198.51.100.6", "ipv4", "out"),)
+    fw = by[("prefix_list", "PL-A")]
+    assert fw.line[-3:] == ("source-prefix-list", "PL-A", "except") and fw.at == len(fw.line) - 2

@@ -2,6 +2,8 @@
 
 import ipaddress
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,3 +117,55 @@ def test_any_plan_replays_to_intended_and_never_dangles(running, intended):
     for op in ops:
         state = replay(state, [op])
         assert set(_dangling(state)) <= allowed, f"after {op.verb} {op.name}"
+
+
+# ---------------------------------------------------------------- one list edited line by line (staged_edit)
+
+from pipeline.plan.order import NoRoom, staged_edit  # noqa: E402
+
+INPUTS = range(6)
+
+
+def _result(entries: dict, x: int) -> str:
+    """A first-match list: entries are (action, inputs it matches), by sequence number; no match denies."""
+    for seq in sorted(entries):
+        action, matched = entries[seq]
+        if x in matched:
+            return action
+    return "deny"
+
+
+_entry = st.tuples(st.sampled_from(["permit", "deny"]), st.frozensets(st.sampled_from(INPUTS), max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(old=st.dictionaries(st.integers(1, 40), _entry, max_size=6), new=st.dictionaries(st.integers(1, 40), _entry, max_size=6),
+       overwrite=st.booleans())
+def test_a_staged_list_edit_never_gives_an_input_a_third_result(old, new, overwrite):
+    """After every line, every input gets the result the old list or the new list gives it; a line never
+    writes over a taken sequence number unless the CLI replaces an entry in place; the end is the new list."""
+    try:
+        steps = staged_edit(old, new, lambda o, n: overwrite, lambda o, n: o[1] == n[1])
+    except NoRoom:
+        return
+    cur = dict(old)
+    for step in steps:
+        if step.verb == "add":
+            assert step.seq not in cur or overwrite or cur[step.seq] == step.entry
+            cur[step.seq] = step.entry
+        else:
+            assert cur.pop(step.seq) == step.entry
+        for x in INPUTS:
+            assert _result(cur, x) in (_result(old, x), _result(new, x)), (step, x)
+    assert cur == new
+
+
+def test_a_changed_entry_is_copied_beside_itself_first():
+    old = {10: ("permit", frozenset({1})), 20: ("permit", frozenset({2}))}
+    new = {10: ("permit", frozenset({1})), 20: ("permit", frozenset({2, 3}))}
+    steps = staged_edit(old, new, lambda o, n: False)
+    assert [(s.verb, s.seq) for s in steps] == [("add", 15), ("remove", 20), ("add", 20), ("remove", 15)]
+    assert staged_edit(old, new, lambda o, n: True) == [steps[2]]  # one line where the CLI replaces in place
+    with pytest.raises(NoRoom):
+        staged_edit({**old, 19: ("deny", frozenset()), 21: ("deny", frozenset())}, {**new, 19: ("deny", frozenset()),
+                    21: ("deny", frozenset()), 10: ("deny", frozenset({1}))}, lambda o, n: False)

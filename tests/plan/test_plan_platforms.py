@@ -96,17 +96,19 @@ def test_snapshots_are_planned_for_every_target_and_missing_ones_reported(fleet,
     assert errors == [f"{hosts[-1].name}: no snapshot at {tmp_path / (hosts[-1].name + '.cfg')} (run `netchange backup` first)"]
 
 
+@pytest.mark.parametrize("case", ["filters", "matches"])
 @pytest.mark.parametrize("hostname", [h for p, h in PLATFORM_HOST.items()
                                       if "filter" in get_driver(p).kinds and get_driver(p).snapshot_suffix == ".cfg"])
-def test_a_filter_read_back_from_the_device_plans_empty(hostname, fleet, store):
+def test_a_filter_read_back_from_the_device_plans_empty(hostname, case, fleet, store):
     """The rendered filter and its attachment, parsed back as the device would print them, are no change
-    (Junos prints the inventory's `ge-0/0/1` as `ge-0/0/1 unit 0`)."""
+    (Junos prints the inventory's `ge-0/0/1` as `ge-0/0/1 unit 0`). `matches` holds every match a stateless
+    ACL expresses (ICMP types and codes, established, TCP flags, fragments, exclusions, DSCP, TTL)."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from render.cases import CASES
 
-    change = CASES["filters"]
+    change = CASES[case]
     host = fleet.hosts[hostname]
     driver = get_driver(host.platform)
     desired = resolve(change, store, host)

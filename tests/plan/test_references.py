@@ -94,6 +94,14 @@ def test_a_use_netchange_does_not_model_counts(fleet):
     assert "neighbor 198.51.100.6 prefix-list PL-B out" in msg
 
 
+def test_a_redistribution_naming_the_route_map_counts(fleet):
+    """`redistribute connected route-map RM-B` (no binding of the model stands for it) keeps RM-B in use; the
+    old code deleted it and left the redistribution naming nothing."""
+    text = R1.replace("  neighbor 198.51.100.6 prefix-list PL-B out\n", "  redistribute connected route-map RM-B\n")
+    msg = refused(fleet, change({"route_maps": [{"name": "RM-B", **ABSENT}]}), text=text)
+    assert "removes route-map RM-B, still used by the line 'redistribute connected route-map RM-B'" in msg
+
+
 def test_deleting_an_object_together_with_its_users_is_allowed(fleet):
     p = plan(fleet, change({"prefix_lists": [{"name": "PL-A", **ABSENT}], "route_maps": [{"name": "RM-A", **ABSENT}],
                             "bindings": [UNBIND_2]}))

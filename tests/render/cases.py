@@ -48,12 +48,44 @@ CASES: dict[str, ChangeRequest] = {
         {"name": "dns", "protocols": ["udp"], "source_ports": [53], "destination_ports": ["1024-65535"], "action": "accept"},
         {"name": "ping", "services": ["PING"], "action": "accept"},
         {"name": "rest", "action": "deny", "log": True}]}]}),
+    # Every new match a stateless ACL can express too (issue 16): on every filtering platform.
+    "matches": change("CASE-7", firewall={"filters": [{"name": "MATCHES", "attach": ["server-edge"], "terms": [
+        {"name": "est", "destinations": ["198.51.100.0/24", "2001:db8:100::/64"], "protocols": ["tcp"],
+         "connection_state": ["established"], "action": "accept"},
+        {"name": "ping", "protocols": ["icmp", "icmpv6"], "icmp_types": ["echo-request", "echo-reply"], "action": "accept"},
+        {"name": "ptb", "protocols": ["icmpv6"], "icmp_types": ["packet-too-big"], "action": "accept"},
+        {"name": "frag-needed", "protocols": ["icmp"], "icmp_types": [3], "icmp_code": 4, "action": "accept"},
+        {"name": "syn", "protocols": ["tcp"], "destination_ports": [8080], "tcp_flags": {"syn": True}, "action": "accept"},
+        {"name": "frag", "sources": ["198.18.0.0/15"], "fragment": "non-first", "action": "deny"},
+        {"name": "ssh", "sources": ["198.18.0.0/15"], "source_exclude": ["198.18.1.0/24"], "protocols": ["tcp"],
+         "destination_ports": [22], "action": "accept"},
+        {"name": "not-servers", "destinations": ["198.51.100.0/24"], "destination_exclude": ["198.51.100.128/25"],
+         "action": "deny"},
+        {"name": "voice", "protocols": ["udp"], "dscp": ["ef", "af41"], "action": "accept"},
+        {"name": "trace", "destinations": ["198.51.100.0/24"], "protocols": ["udp"], "destination_ports": ["33434-33534"],
+         "hop_limit": 1, "action": "deny"},
+        {"name": "rest", "action": "deny", "log": True}]}]}),
+    # What only a stateful firewall (nftables) expresses: refused elsewhere with the platform's reason.
+    "stateful": change("CASE-8", firewall={"filters": [{"name": "STATEFUL", "attach": ["server-edge"], "terms": [
+        {"name": "replies", "connection_state": ["established", "related"], "action": "accept"},
+        {"name": "junk", "connection_state": ["invalid"], "action": "deny", "counter": True},
+        {"name": "new-web", "destinations": ["198.51.100.128/25", "2001:db8:100::/64"], "protocols": ["tcp"],
+         "destination_ports": [8080], "connection_state": ["new"], "tcp_flags": {"syn": True, "ack": False},
+         "action": "accept"},
+        {"name": "first-frag", "fragment": "first", "action": "deny"},
+        {"name": "short-ttl", "hop_limit": "2-5", "action": "deny"},
+        {"name": "rest", "action": "deny", "log": True, "log_rate": "10/minute"}]}]}),
 }
 
 # (case, platform) -> a fragment of the refusal message. Everything else must render.
 REFUSED: dict[tuple[str, str], str] = {
     ("large-communities", "cisco_ios"): "large-community lists are not supported",
     ("large-communities", "aruba_aoscx"): "large-community lists are not supported",
+    ("stateful", "cisco_ios"): "cisco_ios: filter STATEFUL term replies \\(ipv4\\): connection_state related needs connection tracking",
+    ("stateful", "arista_eos"): "arista_eos: filter STATEFUL term junk \\(ipv4\\): connection_state invalid needs connection",
+    ("stateful", "aruba_aoscx"): "aruba_aoscx: filter STATEFUL term new-web \\(ipv4\\): connection_state new needs",
+    ("stateful", "juniper_junos"): "juniper_junos: filter STATEFUL term rest \\(ipv6\\): log_rate: Junos `syslog` has no per-term rate",
+    ("stateful", "cisco_nxos"): "cisco_nxos: filter STATEFUL term replies \\(ipv4\\): connection_state related needs connection tracking",
     ("as-path-lists", "juniper_junos"): "",  # placeholder removed below: '^65002 .*' is valid on Junos
 }
 del REFUSED[("as-path-lists", "juniper_junos")]

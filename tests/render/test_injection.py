@@ -78,11 +78,14 @@ SHAPES = {
                    r"(no )?ipv?6? ?access-list \S+", r"  statistics per-entry", r"  \d+ remark [^?|]+", r"  \d+ (permit|deny) .+",
                    r"  no \d+", r"interface \S+", r"  (no )?(ip access-group|ipv6 traffic-filter) \S+ (in|out)", r"( {6})?! .+"],
     "juniper_junos": [r"(set|delete|insert) (policy-options|firewall|protocols bgp|interfaces) [^;{}\n]+", r"# .+"],
-    "nftables": [r"add table inet netchange", r"(add|flush|delete) chain inet netchange [A-Za-z][\w.-]*",
-                 r"add chain inet netchange hook-(input|forward|output) \{ type filter hook (input|forward|output) priority filter; \}",
-                 r"(add rule inet netchange \S+|insert rule inet netchange \S+ position \d+) ((i|o)ifname \"[A-Za-z0-9/._:-]+\" )?jump \S+",
-                 r"delete rule inet netchange \S+ handle \d+",
-                 r"add rule inet netchange \S+ (meta nfproto ipv[46] )?.*(accept|drop|reject) comment \"[^\"]*\"", r"# [^\n]+"],
+    # (netchange's table, or the host's own one the inventory names: firewall.nftables.jump_from)
+    "nftables": [r"add table inet [\w.-]+", r"(add|flush|delete) chain inet [\w.-]+ [A-Za-z][\w.-]*",
+                 r"add chain inet netchange hook-(input|forward|output) \{ type filter hook (input|forward|output) priority (filter|-?\d+); \}",
+                 r"(add rule inet [\w.-]+ \S+|insert rule inet [\w.-]+ \S+( position \d+)?) ((i|o)ifname \"[A-Za-z0-9/._:-]+\" )?jump \S+",
+                 r"delete rule inet [\w.-]+ \S+ handle \d+",
+                 r"add rule inet [\w.-]+ \S+ (meta nfproto ipv[46] )?.*(accept|drop|reject) comment \"[^\"]*\"",
+                 r"add rule inet [\w.-]+ \S+ .*limit rate \d+/(second|minute|hour|day) log prefix \"[^\"]*\" comment \"[^\"]*\"",
+                 r"# [^\n;]+"],
 }
 
 
@@ -95,7 +98,7 @@ def assert_lines_allowed(platform: str, text: str) -> None:
     for line in text.splitlines():
         unquoted = re.sub(r'"[^"]*"', '""', line)
         if platform in ("juniper_junos", "nftables"):
-            assert ";" not in unquoted or platform == "nftables" and unquoted.endswith("priority filter; }"), repr(line)
+            assert ";" not in unquoted or platform == "nftables" and re.search(r"priority (filter|-?\d+); }$", unquoted), repr(line)
         assert "{{" not in line and "{%" not in line, repr(line)
 
 

@@ -23,7 +23,9 @@ def nft_normal(f):
     def collapse(nets):
         return tuple(ipaddress.collapse_addresses(nets))
 
-    return [(r.name, r.family, r.action, collapse(r.sources), collapse(r.destinations), r.specs, r.log, r.counter) for r in f.rules]
+    return [(r.name, r.family, r.action, collapse(r.sources), collapse(r.destinations), collapse(r.source_excludes),
+             collapse(r.destination_excludes), r.specs, r.states, r.tcp_flags, r.fragment, r.dscp, r.hop_limit, r.log,
+             r.log_rate, r.counter) for r in f.rules]
 
 
 def _why_not() -> str | None:
@@ -53,8 +55,8 @@ def nft(ns: str, *args: str, stdin: str | None = None) -> subprocess.CompletedPr
 
 
 def rulesets(fleet, store) -> dict[str, str]:
-    out = {"CHG-1001": render_change(EXAMPLES / "CHG-1001.yaml", "fw1", fleet, store),
-           "filters": render_change(CASES["filters"], "fw1", fleet, store)}
+    out = {ex: render_change(EXAMPLES / f"{ex}.yaml", "fw1", fleet, store) for ex in NFT_EXAMPLES}
+    out.update({case: render_change(CASES[case], "fw1", fleet, store) for case in NFT_CASES})
     return out
 
 
@@ -62,7 +64,11 @@ def test_a_bad_ruleset_is_refused(netns):
     assert nft(netns, "-c", "-f", "-", stdin="table inet netchange {\n\tchain X {\n\t\tip saddr nonsense accept\n\t}\n}\n").returncode != 0
 
 
-@pytest.mark.parametrize("name", ["CHG-1001", "filters"])
+NFT_CASES = ("filters", "matches", "stateful")  # every match the model has (tests/render/cases.py)
+NFT_EXAMPLES = ("CHG-1001", "CHG-1005")
+
+
+@pytest.mark.parametrize("name", [*NFT_EXAMPLES, *NFT_CASES])
 def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
     text = rulesets(fleet, store)[name]
     check = nft(netns, "-c", "-f", "-", stdin=text)
@@ -74,11 +80,11 @@ def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
     from pipeline.parsers.nftables import parse
 
     parsed = parse(listed.stdout)
-    change = {"CHG-1001": None, "filters": CASES["filters"]}[name]
+    change = CASES.get(name)
     if change is None:
         from pipeline.project import load_change
 
-        change = load_change(EXAMPLES / "CHG-1001.yaml")[0]
+        change = load_change(EXAMPLES / f"{name}.yaml")[0]
     for d in resolve(change, store, fleet.hosts["fw1"]):
         got = parsed.get(d.kind, d.key)
         assert got is not None, (d.key, parsed.skipped)
@@ -86,7 +92,7 @@ def test_ruleset_checks_applies_twice_and_reads_back(name, netns, fleet, store):
         assert got.attachments == d.obj.attachments
 
 
-@pytest.mark.parametrize("name", ["CHG-1001", "filters"])
+@pytest.mark.parametrize("name", [*NFT_EXAMPLES, *NFT_CASES])
 def test_once_applied_the_change_plans_empty(name, netns, fleet, store):
     """nft merges adjacent prefixes and sorts set elements: the planner must not read that as a difference,
     or every deploy to a firewall would fail its barrier and every plan would show a phantom diff."""
@@ -96,8 +102,33 @@ def test_once_applied_the_change_plans_empty(name, netns, fleet, store):
     applied = nft(netns, "-f", "-", stdin=rulesets(fleet, store)[name])
     assert applied.returncode == 0, applied.stderr
     listed = nft(netns, "-j", "list", "ruleset").stdout
-    change = load_change(EXAMPLES / "CHG-1001.yaml")[0] if name == "CHG-1001" else CASES["filters"]
+    change = load_change(EXAMPLES / f"{name}.yaml")[0] if name in NFT_EXAMPLES else CASES[name]
     host = fleet.hosts["fw1"]
     plan = plan_device(host, get_driver("nftables"), listed, change, store)
     assert plan.ops == [], plan.ops
 
+
+
+def _nft_features() -> list[str]:
+    from .test_term_capabilities import FEATURES
+
+    return sorted(f for f, (_, refused) in FEATURES.items() if "nftables" not in refused)
+
+
+@pytest.mark.parametrize("feature", _nft_features())
+def test_every_single_match_passes_nft_check_and_plans_empty(feature, netns, fleet, store):
+    """Each match on its own (tests/render/test_term_capabilities.py), as nftables renders it: real nft accepts
+    it, and what nft then lists is the change (no phantom diff, no dropped match)."""
+    from pipeline.plan.planner import plan_device
+
+    from .test_term_capabilities import one_term
+
+    change = one_term(feature)
+    text = render_change(change, "fw1", fleet, store)
+    check = nft(netns, "-c", "-f", "-", stdin=text)
+    assert check.returncode == 0, f"{check.stderr}\n{text}"
+    applied = nft(netns, "-f", "-", stdin=text)
+    assert applied.returncode == 0, applied.stderr
+    listed = nft(netns, "-j", "list", "ruleset").stdout
+    plan = plan_device(fleet.hosts["fw1"], get_driver("nftables"), listed, change, store)
+    assert plan.ops == [], plan.ops

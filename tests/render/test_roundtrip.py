@@ -51,7 +51,8 @@ def normal(platform: str, kind: str, obj):
     if kind == "route_map":
         return [e.model_copy(update={"description": desc(e)}) for e in obj.entries]
     if kind == "filter":
-        aces = [(a.rule.family, a.action, a.src, a.dst, a.protocol, a.sport, a.dport, a.rule.log,
+        aces = [(a.rule.family, a.action, a.src, a.dst, a.protocol, a.sport, a.dport, a.icmp_type, a.icmp_code, a.dscp,
+                 a.rule.states, a.rule.tcp_flags, a.rule.fragment, a.rule.hop_limit, a.rule.log,
                  a.rule.counter if platform in PER_RULE_COUNTERS else None)
                 for fam in ("ipv4", "ipv6") for r in obj.family_rules(fam) for a in expand_rule(r)]
         # Junos: `ge-0/0/1` is printed as unit 0 and parsed back as `ge-0/0/1.0` (same interface)

@@ -22,12 +22,19 @@ def icmp4() -> bytes:
     return MAC + b"\x08\x00" + ip + bytes([8, 0, 0, 0, 0, 1, 0, 1])
 
 
+def tcp4(flags: int = 0x02) -> bytes:
+    ip = bytes([0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 198, 51, 100, 1, 203, 0, 113, 5])
+    return MAC + b"\x08\x00" + ip + struct.pack("!HHIIBBHHH", 40000, 8081, 1, 0, 0x50, flags, 1024, 0, 0)
+
+
 def fragment4() -> bytes:
     ip = bytes([0x45, 0, 0, 28, 0, 0, 0, 0x10, 64, 17, 0, 0, 198, 51, 100, 1, 203, 0, 113, 5])
     return MAC + b"\x08\x00" + ip + bytes(8)
 
 
-HEADERS = [udp4(), udp4(vlan=7), udp4(dport=80, sport=5), tcp6(), icmp4(), fragment4(), udp4()[:30], b"\x01" * 60]
+# TCP with its flags (a SYN, a SYN-ACK), and one cut before them: the key's detail (history.py) on every path
+HEADERS = [udp4(), udp4(vlan=7), udp4(dport=80, sport=5), tcp6(), icmp4(), fragment4(), udp4()[:30], b"\x01" * 60,
+           tcp4(), tcp4(0x12), tcp4()[:47]]
 
 
 def _datagram(choices: list[tuple[int, int, bool, bool]], counters: bool = True) -> bytes:

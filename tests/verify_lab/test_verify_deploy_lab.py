@@ -93,7 +93,9 @@ def test_firewall_block_is_verified_from_samples(env):
     assert "fw1: no netchange filter on forward, filter/forward decides" in tv.before["ext1-http"], "before the change nothing of netchange's decided it"
     allowed = checks["traffic ext1-https"]
     assert allowed["ok"] and allowed["detail"].startswith("pass:"), allowed
-    assert "now fw1: filter BLOCK-EXT1-WEB term allow-rest (accept: the filter ends in an implicit deny)" in allowed["detail"]
+    # netchange's own table at priority 0: its accept is not final, the lab host's policy-drop chain judges next
+    assert "now fw1: filter BLOCK-EXT1-WEB term allow-rest (accept: the filter ends in an implicit deny; then judged by " \
+           "the host's chain(s) inet filter forward (policy drop))" in allowed["detail"]
     assert [v.outcome.value for v in tv.verdicts] == ["pass", "pass"]
 
 

@@ -21,6 +21,19 @@ READ_TIMEOUT = 60  # seconds per show command (netmiko's read_timeout)
 
 
 @dataclass(frozen=True)
+class Counters:
+    """One neighbor's message counters (`show bgp neighbors X`): how a route refresh is confirmed where the
+    device keeps no Adj-RIB-In. `enhanced`: Enhanced Route Refresh (RFC 7313) negotiated, so the peer frames
+    its re-sent routes with BoRR/EoRR markers, which arrive (and are counted) as ROUTE-REFRESH messages."""
+
+    refresh_sent: int
+    refresh_received: int
+    updates_received: int
+    enhanced: bool = False
+    adj_rib_in: frozenset[str] = frozenset()  # address families kept before policy (soft-reconfiguration inbound)
+
+
+@dataclass(frozen=True)
 class Session:
     """One neighbor in one address family. `state` is "Established" once up (every platform's spelling of
     it is mapped to that); `accepted`: prefixes accepted by the inbound policy."""
@@ -52,7 +65,7 @@ def as_path_numbers(text: str) -> tuple[int, ...]:
 class Observer:
     """Reads one device. Subclasses implement the questions their platform's output answers."""
 
-    # Questions this platform answers: sessions, route, received, accepted, updates_sent, best_path.
+    # Questions this platform answers: sessions, route, received, accepted, updates_sent, counters, best_path.
     answers: ClassVar[frozenset[str]] = frozenset()
     # Address families whose sessions `sessions()` reports (a template that reads IPv4 neighbors only: ipv4).
     families: ClassVar[frozenset[str]] = frozenset({"ipv4", "ipv6"})
@@ -96,6 +109,10 @@ class Observer:
         """UPDATE messages sent to the neighbor so far."""
         return None
 
+    def counters(self, neighbor: str) -> Counters | None:
+        """The neighbor's ROUTE-REFRESH / UPDATE counters; None where they are not read."""
+        return None
+
     def best_path(self, address: str) -> tuple[str, Route] | None:
         """(peer, best path) of the longest-match BGP route for `address` (traffic attribution)."""
         return None
@@ -114,4 +131,9 @@ def textfsm_rows(template: str, text: str) -> list[dict[str, str]]:
         path = resources.files(__package__) / "textfsm" / f"{template}.textfsm"
     with path.open() as f:
         fsm = textfsm.TextFSM(f)
-    return [dict(zip((h.lower() for h in fsm.header), row)) for row in fsm.ParseText(text)]
+    try:
+        rows = fsm.ParseText(text)
+    except textfsm.TextFSMError:  # the template's `Error` rule: output it does not recognise (an error message, a new format)
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        raise DeviceError(f"device output not understood ({template.removeprefix('ntc:')}): {first[:200]!r}") from None
+    return [dict(zip((h.lower() for h in fsm.header), row)) for row in rows]

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from ...model.route import Route
-from .base import Observer, Session, afi_of
+from .base import Counters, Observer, Session, afi_of
 
 AF_KEYS = {"ipv4Unicast": "ipv4", "ipv6Unicast": "ipv6"}
 
@@ -55,9 +55,24 @@ def best_path_from_frr_json(data: dict) -> Route | None:
                  weight=best.get("weight"), communities=frozenset(comm.split()), large_communities=frozenset(lcomm.split()))
 
 
+def counters_from_frr_json(data: dict, neighbor: str) -> Counters | None:
+    """`show bgp neighbors X json`: messageStats (routeRefreshSent/Recv, updatesRecv) and whether Enhanced
+    Route Refresh was negotiated (measured on FRR 8.4: one `clear ... soft in` without soft-reconfiguration
+    adds 1 to routeRefreshSent and 2 to routeRefreshRecv, the peer's BoRR and EoRR)."""
+    n = (data.get(neighbor) or next(iter(data.values()), None)) if data else None
+    if not isinstance(n, dict) or "messageStats" not in n:
+        return None
+    stats = n["messageStats"]
+    caps = n.get("neighborCapabilities") or {}
+    kept = frozenset(AF_KEYS[k] for k, af in (n.get("addressFamilyInfo") or {}).items()
+                     if k in AF_KEYS and isinstance(af, dict) and af.get("inboundSoftConfigPermit"))
+    return Counters(int(stats.get("routeRefreshSent") or 0), int(stats.get("routeRefreshRecv") or 0),
+                    int(stats.get("updatesRecv") or 0), caps.get("enhancedRouteRefresh") == "advertisedAndReceived", kept)
+
+
 class FrrObserver(Observer):
     platform = "frr"
-    answers = frozenset({"sessions", "route", "received", "accepted", "updates_sent", "best_path"})
+    answers = frozenset({"sessions", "route", "received", "accepted", "updates_sent", "counters", "best_path"})
 
     def sessions(self):
         return sessions_from_frr_json(self.json("show bgp summary json"))
@@ -75,6 +90,9 @@ class FrrObserver(Observer):
         data = self.json(f"show bgp neighbors {neighbor} json")
         stats = (data.get(neighbor) or {}).get("messageStats") or {}
         return stats.get("updatesSent")
+
+    def counters(self, neighbor):
+        return counters_from_frr_json(self.json(f"show bgp neighbors {neighbor} json"), neighbor)
 
     def route(self, prefix):
         found = best_path_from_frr_json(self.json(f"show bgp {afi_of(prefix.split('/')[0])} unicast {prefix} json"))

@@ -43,7 +43,10 @@ def _accept_any_any(ctx: Context) -> None:
         for r in rules:
             anysrc = not r.sources or any(n.prefixlen == 0 for n in r.sources)
             anydst = not r.destinations or any(n.prefixlen == 0 for n in r.destinations)
-            if r.action == "accept" and anysrc and anydst and not r.specs:
+            # a state, flags, fragment, DSCP or TTL match narrows it (`ct state established,related accept` is
+            # the stateful firewall's first rule, not an open door); an exclusion does not
+            narrowed = r.states or r.tcp_flags or r.fragment or r.dscp or r.hop_limit
+            if r.action == "accept" and anysrc and anydst and not r.specs and not narrowed:
                 ctx.report("NC301", f"term {t.name} of {f.name} accepts any protocol from any source to any destination "
                            f"({r.family})", ("firewall", "filters", fi, "terms", ti, "action"))
                 break

@@ -7,7 +7,7 @@ import ipaddress
 from ...errors import InputError
 from ...model.base import afi_of
 from ...model.firewall import Term
-from ...model.resolve import term_rules
+from ...model.resolve import TermMismatch, term_rules
 from ..context import Context
 
 _MATCH_KEYS = (("prefix_list", "prefix_list", "prefix-list"), ("next_hop_prefix_list", "prefix_list", "prefix-list"),
@@ -23,7 +23,8 @@ def is_name(ref) -> bool:
 
 
 def term_resolvable(term: Term, ctx: Context) -> bool:
-    return all(r in ctx.store.networks for r in term.sources + term.destinations if is_name(r)) and \
+    refs = term.sources + term.destinations + term.source_exclude + term.destination_exclude
+    return all(r in ctx.store.networks for r in refs if is_name(r)) and \
         all(s in ctx.store.services for s in term.services)
 
 
@@ -38,7 +39,7 @@ def _firewall(ctx: Context) -> None:
             continue
         for ti, t in enumerate(f.terms):
             base = ("firewall", "filters", fi, "terms", ti)
-            for side in ("sources", "destinations"):
+            for side in ("sources", "destinations", "source_exclude", "destination_exclude"):
                 for ri, ref in enumerate(getattr(t, side)):
                     if is_name(ref) and ref not in ctx.store.networks:
                         ctx.report("NC101", f"network object '{ref}' is not defined in policies/objects/networks.yaml", base + (side, ri))
@@ -55,7 +56,12 @@ def _families(ctx: Context, filter_name: str, t: Term, base: tuple) -> None:
     try:
         srcs = [n for r in t.sources for n in ctx.store.addresses(r)]
         dsts = [n for r in t.destinations for n in ctx.store.addresses(r)]
+        for r in t.source_exclude + t.destination_exclude:
+            ctx.store.addresses(r)
         rules = term_rules(t, ctx.store)
+    except TermMismatch as e:
+        ctx.report("NC123", f"{e} (filter {filter_name})", base + ("services",))
+        return
     except (InputError, KeyError) as e:
         ctx.report("NC101", f"term {t.name}: a network object cannot be expanded ({e})", base)
         return

@@ -7,9 +7,11 @@ import itertools
 
 from ...errors import InputError
 from ...model.firewall import PROTOCOL_NUMBERS
+from ...model.matches import CONN_STATES, TCP_FLAGS
 from ...model.policy import Rule
 from ...model.resolve import term_rules
 from ...model.routing import PrefixList, RouteMap
+from ...drivers.render import remaining
 from ..boxes import Box, Budget
 from ..context import Context
 from ..shadow import Item, Result, analyse
@@ -17,9 +19,17 @@ from .references import term_resolvable
 from .structure import length_range
 
 _WIDTH = {"ipv4": 32, "ipv6": 128}
-# Box dimensions of a firewall rule: source, destination, protocol, source port, destination port.
+# Box dimensions of a firewall rule: source, destination, protocol, source port, destination port, then the
+# match dimensions a filter's terms use (EXTRA_DIMS, in this order; a filter that uses none of them keeps
+# the five-dimension boxes): ICMP type and code, connection state, one per TCP flag, fragment (0 not a
+# fragment, 1 first, 2 later), DSCP, hop limit / TTL. Sources and destinations are CIDR prefixes (after
+# exclusions), so the first two dimensions can be indexed.
 FW_PREFIX_DIMS = {fam: ((0, w), (1, w)) for fam, w in _WIDTH.items()}
+EXTRA_DIMS = ("icmp_type", "icmp_code", "state", *(f"flag_{f}" for f in TCP_FLAGS), "fragment", "dscp", "hop_limit")
 _ANY_PORT = ((0, 65535),)
+_FULL = {"icmp_type": (0, 255), "icmp_code": (0, 255), "state": (0, len(CONN_STATES) - 1),
+         **{f"flag_{f}": (0, 1) for f in TCP_FLAGS}, "fragment": (0, 2), "dscp": (0, 63), "hop_limit": (0, 255)}
+_FRAGMENT = {"first": (1, 1), "non-first": (2, 2)}
 
 
 def _span(n: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
@@ -27,21 +37,93 @@ def _span(n: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
     return lo, lo | int(n.hostmask)
 
 
-def rule_boxes(rule: Rule) -> tuple[Box, ...]:
-    """A resolved rule as a union of boxes; empty tuples mean 'any'."""
-    full = (0, (1 << _WIDTH[rule.family]) - 1)
-    srcs = [_span(n) for n in rule.sources] or [full]
-    dsts = [_span(n) for n in rule.destinations] or [full]
-    l4: list[tuple[int, int, int, int, int, int]] = []
+def _runs(values) -> list[tuple[int, int]]:
+    """Sorted distinct integers as maximal intervals: {0, 8, 9, 10} -> [(0, 0), (8, 10)]."""
+    out: list[list[int]] = []
+    for v in sorted(set(values)):
+        if out and v == out[-1][1] + 1:
+            out[-1][1] = v
+        else:
+            out.append([v, v])
+    return [(lo, hi) for lo, hi in out]
+
+
+def _addresses(nets, excludes, family: str) -> list[tuple[int, int]]:
+    full = (0, (1 << _WIDTH[family]) - 1)
+    if not excludes:
+        return [_span(n) for n in nets] or [full]
+    return [_span(n) for n in remaining(nets, excludes, family)]  # may be empty: everything excluded
+
+
+def used_dims(rules) -> tuple[str, ...]:
+    """The extra dimensions any of `rules` matches on (the others would be full in every box)."""
+    used: set[str] = set()
+    for r in rules:
+        if any(s.icmp_types for s in r.specs):
+            used.add("icmp_type")
+        if any(s.icmp_code is not None for s in r.specs):
+            used.add("icmp_code")
+        if r.states:
+            used.add("state")
+        if r.tcp_flags is not None:
+            used.update(f"flag_{f}" for f in r.tcp_flags.set + r.tcp_flags.clear)
+        if r.fragment:
+            used.add("fragment")
+        if r.dscp:
+            used.add("dscp")
+        if r.hop_limit is not None:
+            used.add("hop_limit")
+    return tuple(d for d in EXTRA_DIMS if d in used)
+
+
+def _rule_dims(rule: Rule, dims: tuple[str, ...]) -> list[list[tuple[int, int]]]:
+    """Intervals per extra dimension that is not per service (ICMP type and code are, see _l4)."""
+    out = []
+    for d in dims:
+        if d in ("icmp_type", "icmp_code"):
+            continue
+        if d == "state":
+            out.append(_runs(CONN_STATES.index(s) for s in rule.states) if rule.states else [_FULL[d]])
+        elif d.startswith("flag_"):
+            v = getattr(rule.tcp_flags, d[5:]) if rule.tcp_flags is not None else None
+            out.append([(int(v), int(v))] if v is not None else [_FULL[d]])
+        elif d == "fragment":
+            out.append([_FRAGMENT[rule.fragment]] if rule.fragment else [_FULL[d]])
+        elif d == "dscp":
+            out.append(_runs(rule.dscp) if rule.dscp else [_FULL[d]])
+        elif d == "hop_limit":
+            out.append([(rule.hop_limit.lo, rule.hop_limit.hi)] if rule.hop_limit is not None else [_FULL[d]])
+    return out
+
+
+def _l4(rule: Rule, dims: tuple[str, ...]) -> list[tuple[int, ...]]:
+    """(protocol, source port, destination port[, ICMP type][, ICMP code]) intervals of each service."""
+    icmp_t, icmp_c = "icmp_type" in dims, "icmp_code" in dims
+    out: list[tuple[int, ...]] = []
     for s in rule.specs or ():
         p = PROTOCOL_NUMBERS.get(s.protocol)
         p = int(s.protocol) if p is None else p
+        types = _runs(s.icmp_types) if s.icmp_types else [_FULL["icmp_type"]]
+        code = (s.icmp_code, s.icmp_code) if s.icmp_code is not None else _FULL["icmp_code"]
         for sp in [(r.lo, r.hi) for r in s.source_ports] or _ANY_PORT:
             for dp in [(r.lo, r.hi) for r in s.destination_ports] or _ANY_PORT:
-                l4.append((p, p) + sp + dp)
+                for t in (types if icmp_t else [()]):
+                    out.append((p, p) + sp + dp + t + (code if icmp_c else ()))
     if not rule.specs:
-        l4 = [(0, 255, 0, 65535, 0, 65535)]
-    return tuple(s + d + x for s in srcs for d in dsts for x in l4)
+        out = [(0, 255, 0, 65535, 0, 65535) + (_FULL["icmp_type"] if icmp_t else ()) + (_FULL["icmp_code"] if icmp_c else ())]
+    return out
+
+
+def rule_boxes(rule: Rule, dims: tuple[str, ...] = ()) -> tuple[Box, ...]:
+    """A resolved rule as a union of boxes over the five base dimensions and `dims` (see used_dims); empty
+    tuples mean 'any'. No boxes: the rule matches nothing (its exclusions cover its addresses)."""
+    srcs = _addresses(rule.sources, rule.source_excludes, rule.family)
+    dsts = _addresses(rule.destinations, rule.destination_excludes, rule.family)
+    tails: list[tuple[int, ...]] = [()]
+    for intervals in _rule_dims(rule, dims):
+        tails = [t + iv for t in tails for iv in intervals]
+    l4 = _l4(rule, dims)
+    return tuple(s + d + x + t for s in srcs for d in dsts for x in l4 for t in tails)
 
 
 # Reachability is advice (NC2xx): a list too large for it is analysed partly and says so (NC209), never
@@ -51,9 +133,23 @@ MAX_BOXES = 50_000
 LIST_SHARE = 2_000_000
 
 
-def rule_box_count(rule: Rule) -> int:
-    l4 = sum(max(1, len(s.source_ports)) * max(1, len(s.destination_ports)) for s in rule.specs) or 1
-    return max(1, len(rule.sources)) * max(1, len(rule.destinations)) * l4
+def _address_count(nets, excludes, family: str) -> int:
+    if not excludes:
+        return max(1, len(nets))
+    # at most one prefix per bit of each excluded prefix, per address: counted without building them
+    return max(1, len(nets)) * (1 + sum(x.prefixlen for x in excludes))
+
+
+def rule_box_count(rule: Rule, dims: tuple[str, ...] = ()) -> int:
+    """An upper bound of len(rule_boxes(rule, dims)), cheap to compute."""
+    icmp = "icmp_type" in dims
+    l4 = sum(max(1, len(s.source_ports)) * max(1, len(s.destination_ports))
+             * (max(1, len(_runs(s.icmp_types))) if icmp else 1) for s in rule.specs) or 1
+    rest = 1
+    for intervals in _rule_dims(rule, dims):
+        rest *= len(intervals)
+    return (_address_count(rule.sources, rule.source_excludes, rule.family)
+            * _address_count(rule.destinations, rule.destination_excludes, rule.family) * l4 * rest)
 
 
 def check(ctx: Context) -> None:
@@ -93,7 +189,8 @@ def _filter(ctx: Context, fi: int, f) -> None:
         return
     verdicts: dict[int, dict[str, Result]] = {}
     for fam, rules in per_family.items():
-        sizes = [rule_box_count(r) for _, r in rules]
+        dims = used_dims(r for _, r in rules)
+        sizes = [rule_box_count(r, dims) for _, r in rules]
         if sum(sizes) > MAX_BOXES:
             big = max(range(len(rules)), key=sizes.__getitem__)
             ti = rules[big][0]
@@ -103,8 +200,8 @@ def _filter(ctx: Context, fi: int, f) -> None:
             continue
         items = []
         for ti, r in rules:
-            match_all = not r.sources and not r.destinations and not r.specs
-            items.append(Item(rule_boxes(r), r.action, keep=r.log or r.counter or (match_all and r.action == "deny")))
+            match_all = not r.sources and not r.destinations and not r.specs and not r.matches_beyond_l4
+            items.append(Item(rule_boxes(r, dims), r.action, keep=r.log or r.counter or (match_all and r.action == "deny")))
         for res in analyse(items, "deny", FW_PREFIX_DIMS[fam], _share(ctx)):
             ti = rules[res.index][0]
             by = tuple(dict.fromkeys(rules[j][0] for j in res.by))

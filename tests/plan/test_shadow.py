@@ -1,0 +1,93 @@
+"""Where every line is live (IOS, AOS-CX, FRR), a route-map edit that is not one safe step is made on a copy
+(plan/shadow.py); the versioned switch re-points the lines that name the old version where they stand.
+tests/sim checks the same plans command by command in the device simulators."""
+
+from __future__ import annotations
+
+from pipeline.drivers import get_driver
+from pipeline.model.change import ChangeRequest
+from pipeline.plan.planner import plan_device
+
+IOS = """router bgp 65101
+ neighbor UP peer-group
+ neighbor UP remote-as 65002
+ neighbor 198.51.100.2 peer-group UP
+ address-family ipv4
+  neighbor UP route-map RM-UP in
+  redistribute connected route-map RM-UP
+ exit-address-family
+!
+ip prefix-list PL-UP seq 10 permit 203.0.113.0/24
+!
+route-map RM-UP permit 10
+ match ip address prefix-list PL-UP
+ set local-preference 150
+"""
+
+ENTRY_10 = {"seq": 10, "action": "permit", "match": {"prefix_list": "PL-UP"}, "set": {"local_preference": 150}}
+
+
+def change(routing: dict, strategy: str = "in_place") -> ChangeRequest:
+    return ChangeRequest.model_validate({"id": "CHG-9100", "title": "t", "requested_by": "tests", "strategy": strategy,
+                                         "targets": {"hosts": ["ios1"]}, "routing": routing})
+
+
+def plan(fleet, store, text: str, chg: ChangeRequest, platform: str = "cisco_ios", host: str = "ios1"):
+    return plan_device(fleet.hosts[host], get_driver(platform), text, chg, store)
+
+
+def test_a_new_entry_is_built_on_a_copy_that_every_user_points_at_meanwhile(fleet, store):
+    new = {"seq": 20, "action": "permit", "match": {"prefix_list": "PL-UP"}, "set": {"local_preference": 90}}
+    p = plan(fleet, store, IOS, change({"route_maps": [{"name": "RM-UP", "entries": [ENTRY_10, new]}]}))
+    c = [ln.strip() for ln in p.commands]
+    # the copy is complete before anything points at it; the peer group and the redistribution both move
+    assert c.index("route-map RM-UP.nc-edit permit 20") < c.index("neighbor UP route-map RM-UP.nc-edit in")
+    assert "redistribute connected route-map RM-UP.nc-edit" in c
+    # RM-UP is edited while only the copy is in use, then both lines point back and the copy goes
+    edit = c.index("route-map RM-UP permit 20")
+    assert c.index("redistribute connected route-map RM-UP.nc-edit") < edit < c.index("neighbor UP route-map RM-UP in")
+    assert c.index("redistribute connected route-map RM-UP") > edit and c[-1] == "no route-map RM-UP.nc-edit"
+    assert not any(ln.startswith("neighbor 198.51.100.2 route-map") for ln in c)  # never a member-level line
+
+
+def test_one_set_clause_is_typed_in_place(fleet, store):
+    p = plan(fleet, store, IOS, change({"route_maps": [{"name": "RM-UP", "entries": [
+        {**ENTRY_10, "set": {"local_preference": 250}}]}]}))
+    assert [ln.strip() for ln in p.commands] == ["route-map RM-UP permit 10", "set local-preference 250"]
+
+
+def test_a_route_map_nothing_uses_is_edited_in_place(fleet, store):
+    text = IOS.replace("  neighbor UP route-map RM-UP in\n", "").replace("  redistribute connected route-map RM-UP\n", "")
+    new = {"seq": 20, "action": "deny"}
+    p = plan(fleet, store, text, change({"route_maps": [{"name": "RM-UP", "entries": [
+        {**ENTRY_10, "set": {"local_preference": 250, "med": 5}}, new]}]}))
+    assert not any("nc-edit" in ln for ln in p.commands)
+
+
+def test_frr_points_at_the_copy_in_phase_two(fleet, store):
+    """On FRR a binding switch re-runs the session's policy at once: the copy is built in phase 1, the
+    re-points (and the edit between them) wait for the refresh."""
+    text = ("router bgp 65001\n neighbor 198.51.100.2 remote-as 65002\n address-family ipv4 unicast\n"
+            "  neighbor 198.51.100.2 route-map RM-UP in\n exit-address-family\nexit\n"
+            "ip prefix-list PL-UP seq 10 permit 203.0.113.0/24\n"
+            "route-map RM-UP permit 10\n match ip address prefix-list PL-UP\n set local-preference 150\nexit\n")
+    new = {"seq": 20, "action": "permit", "match": {"prefix_list": "PL-UP"}, "set": {"local_preference": 90}}
+    chg = change({"route_maps": [{"name": "RM-UP", "entries": [ENTRY_10, new]}]}).model_copy(
+        update={"targets": change({}).targets.model_copy(update={"hosts": ["r1"]})})
+    p = plan(fleet, store, text, chg, platform="frr", host="r1")
+    assert p.commands and all("RM-UP.nc-edit" in ln or not ln.startswith(("route-map RM-UP ", "router bgp")) for ln in p.commands)
+    sw = [ln.strip() for ln in p.switch_commands]
+    assert sw.index("neighbor 198.51.100.2 route-map RM-UP.nc-edit in") < sw.index("route-map RM-UP permit 20") \
+        < sw.index("neighbor 198.51.100.2 route-map RM-UP in")
+
+
+def test_versioned_switch_repoints_the_peer_group_and_the_redistribution(fleet, store):
+    """The new version is named where the old one was: the peer group's line (IOS refuses a member-level
+    outbound route-map) and `redistribute`; garbage collection then finds nothing still using the old one."""
+    p = plan(fleet, store, IOS, change({"prefix_lists": [{"name": "PL-UP", "afi": "ipv4", "entries": [
+        {"seq": 10, "action": "permit", "prefix": "203.0.113.0/24", "le": 25}]}]}, strategy="versioned"))
+    c = [ln.strip() for ln in p.commands]
+    assert "neighbor UP route-map RM-UP.nc1 in" in c and "redistribute connected route-map RM-UP.nc1" in c
+    assert not any(ln.startswith("neighbor 198.51.100.2 route-map") for ln in c)
+    assert [ln.strip() for ln in p.gc_commands] == ["no route-map RM-UP", "no ip prefix-list PL-UP"]
+    assert not any("kept" in o for o in p.ops)
