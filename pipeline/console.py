@@ -114,9 +114,38 @@ def level() -> int:
     return _level
 
 
+_help_plain = False
+
+
 def _typer_help_plain(plain: bool) -> None:
-    try:
-        from typer import rich_utils
-    except ImportError:  # typer without rich help
-        return
-    rich_utils.COLOR_SYSTEM = None if plain else "auto"
+    """typer's help and usage errors print through typer.rich_utils, which costs ~0.2 s to import: set its
+    colours now if it is loaded, else as soon as something (help, a usage error) imports it."""
+    global _help_plain
+    _help_plain = plain
+    mod = sys.modules.get("typer.rich_utils")
+    if mod is not None:
+        mod.COLOR_SYSTEM = None if plain else "auto"
+    elif not any(isinstance(f, _RichUtilsHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RichUtilsHook())
+
+
+class _RichUtilsHook:
+    """A meta path finder that only sees typer.rich_utils being imported and sets its colours after."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "typer.rich_utils":
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module, _run=run):
+            _run(module)
+            module.COLOR_SYSTEM = None if _help_plain else "auto"
+
+        spec.loader.exec_module = exec_module
+        return spec

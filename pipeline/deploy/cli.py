@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         target: Path = typer.Argument(..., help="change request YAML, or a plan JSON made by `netchange plan --format json`"),
         change: Optional[Path] = typer.Option(None, "--change", help="the change request (when TARGET is a plan)"),
         plan: Optional[Path] = typer.Option(None, "--plan", help="reviewed plan JSON to execute as reviewed"),
-        workers: int = typer.Option(20, "--workers", help="devices worked on concurrently"),
+        workers: int = typer.Option(50, "--workers", help="devices worked on concurrently (SSH sessions open at once)"),
         canary: Optional[str] = typer.Option(None, "--canary", help="deploy this device alone first"),
         batch: Optional[int] = typer.Option(None, "--batch", help="then batches of this many devices"),
         shard: Optional[str] = typer.Option(None, "--shard", help="i/n: only the i-th of n shards of the targets"),
@@ -106,6 +106,11 @@ def register(app: typer.Typer) -> None:
         from ..inventory import Inventory
 
         inv = Inventory(inventory) if inventory else project.inventory
+        if phase in ("all", "commit"):
+            # What `validate` refuses is never sent (a rollback from the journal is never blocked by it).
+            from ..validate.gate import require_valid
+
+            require_valid(change_file, project, inv, exit_code=EXIT["refused"])
         cleanup = None
         if verify_traffic:
             opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, inv, opts.progress, collector)

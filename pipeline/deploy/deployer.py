@@ -51,7 +51,7 @@ REVERT_RACE = 60.0
 
 @dataclass
 class Options:
-    workers: int = 20
+    workers: int = 50
     canary: str | None = None
     batch: int | None = None
     ignore_window: bool = False
@@ -85,6 +85,10 @@ class Device:
     status: str = "pending"
     error: str | None = None
     post_policy: DevicePolicy | None = None  # as read at the barrier
+    # The running configuration as read after the last configuration command netchange sent (the barrier,
+    # or the re-read after phase 2's switches): what the post-check re-plans (refresh commands do not
+    # configure anything, so reading it again would only cost a round trip and a parse).
+    post_text: str | None = None
     held: Held | None = None  # phase 1 waits on the device for its confirmation
     held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
     switched: bool = False  # phase 2's binding switch was pushed
@@ -256,9 +260,13 @@ class Deployer:
         d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
         driver = d.session.driver
         d.session.mode = driver.commit_mode_for(text)
-        why = driver.preflight(text, strategy=d.plan.strategy, edits=bool(d.commands))
+        touched = [(e["kind"], tuple(e["key"]) if isinstance(e["key"], list) else e["key"])
+                   for e in self._expect(d, "expect_after_commit")]
+        why = driver.preflight(text, strategy=d.plan.strategy, edits=bool(d.commands), touched=touched)
         if why:
             raise Refused(f"{d.name}: {why}")
+        for note in driver.preflight_notes(text, strategy=d.plan.strategy, edits=bool(d.commands), touched=touched):
+            d.checks.append(checks.CheckResult("preflight", True, note))
         obs = driver.observer(d.session.conn, d.name)
         unseen = [str(e.prefix) for e in self.change.verify.routes if e.device == d.name
                   and (obs is None or "route" not in obs.answers or f"ipv{e.prefix.version}" not in obs.route_families)]
@@ -318,7 +326,7 @@ class Deployer:
         bad = unmet(current, self._expect(d, which), d.session.driver.canonical)
         if bad:
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
-        d.post_policy = current
+        d.post_policy, d.post_text = current, text
         d.event("barrier", ok=True, checked=len(self._expect(d, which)))
         self.journal.write("barrier", d.name)
 
@@ -328,13 +336,20 @@ class Deployer:
         obs = driver.observer(d.session.conn, d.name)
         targets = [r for r in d.refresh if r["direction"] == direction or not direction]
         if d.switch_commands and not d.switched and (targets or direction in ("", "in")):
+            d.post_text = None  # configured again: read again
             res = d.session.push(d.switch_commands, tag=f"{self.change.id}-{d.name}-switch")
             d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
             self.journal.write("switched", d.name)
             d.switched = True
         if not targets and direction == "out":
             return
-        policy = d.post_policy if d.post_policy is not None and not d.switch_commands else d.session.driver.parse(d.session.fetch())
+        if d.post_policy is not None and not d.switch_commands:
+            policy = d.post_policy
+        elif d.post_text is not None and d.switched:  # read after the switch already (the other direction)
+            policy = d.session.driver.parse(d.post_text)
+        else:
+            d.post_text = d.session.fetch()
+            policy = d.session.driver.parse(d.post_text)
         # What each confirmation compares with, read before any refresh command: outbound, the UPDATE counter;
         # inbound, the neighbor's counters (whether an Adj-RIB-In is kept and, where it is not, how the refresh
         # is confirmed: ROUTE-REFRESH sent, the peer's EoRR received).
@@ -389,12 +404,13 @@ class Deployer:
                 f"no soft out on this platform: waited {wait} s for its own re-send to {len(outs)} neighbor(s)"))
 
     def _postcheck(self, d: Device) -> None:
-        text = d.session.fetch()
+        text, when = (d.post_text, "read after the last configuration command") if d.post_text is not None \
+            else (d.session.fetch(), "read now")
         d.final_policy = d.session.driver.parse(text)
         final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None,
                             parsed=d.session.driver.parse(text), peers=self.inventory.hosts)
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
-                                           "re-plan is empty" if final.empty else f"still differs: {final.ops[:3]}"))
+                                           f"re-plan is empty ({when})" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
             raise DeviceError(f"{d.name}: after the refresh the device does not hold the intended policy: {final.ops[:3]}")
         obs = d.session.driver.observer(d.session.conn, d.name)
@@ -555,6 +571,9 @@ class Deployer:
             if self.opts.pause_before_refresh:
                 self._say(f"{label}: holding {self.opts.pause_before_refresh:.0f} s before the refresh")
                 time.sleep(self.opts.pause_before_refresh)
+            if self.opts.pause_before_refresh or "after_barrier" in self.opts.hooks:
+                for d in wave:  # someone else had the devices since the barrier read: the post-check reads again
+                    d.post_text = None
             self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s), export side first")
             # Outbound first on every device of the wave, then inbound: the side that judges routes re-reads
             # them once the side that sends them already sends the new set (plan: refresh_order).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterable, Literal
 
 from ..inventory import Platform
 from ..model.ops import Op
@@ -102,8 +102,21 @@ class Driver:
         a platform whose mode depends on the configuration, IOS and its archive, then falls back)."""
         return self.commit_mode
 
-    def preflight(self, running: str, *, strategy: str | None, edits: bool) -> str | None:
-        """Why a deploy must not start on this device (read from its running configuration), or None."""
+    def preflight(self, running: str, *, strategy: str | None, edits: bool,
+                  touched: Iterable[tuple[str, object]] = ()) -> str | None:
+        """Why a deploy must not start on this device (read from its running configuration), or None.
+        *touched*: the (kind, key) of every object phase 1 edits (empty: not known, judge every edit)."""
+        return None
+
+    def preflight_notes(self, running: str, *, strategy: str | None, edits: bool,
+                        touched: Iterable[tuple[str, object]] = ()) -> list[str]:
+        """What the deploy report should say about a preflight that let the deploy go ahead on a reading
+        worth knowing (FRR: in place although the delay timer is on, because nothing live sees the edits)."""
+        return []
+
+    def prompt_pattern(self, base_prompt: str) -> str | None:
+        """A regular expression matching the device's prompt in every mode a command is sent in, from the
+        prompt netmiko found at login; None: let netmiko find the prompt before each command."""
         return None
 
     def observer(self, conn: Any, host: str) -> Observer | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Iterable
 
 from ..inventory import Platform
 from .base import Driver
@@ -43,13 +44,41 @@ class FrrDriver(TemplateDriver):
                     "(FRR has no ACLs on interfaces)")
         return super().unsupported_kind_message(kind, name)
 
-    def preflight(self, running: str, *, strategy: str | None, edits: bool) -> str | None:
+    def prompt_pattern(self, base_prompt: str) -> str | None:
+        """vtysh prompts are `HOST#` and `HOST(config...)#` (`HOST>` before enable)."""
+        return rf"{re.escape(base_prompt)}(?:\([\w.-]+\))?[>#]" if base_prompt else None
+
+    def preflight(self, running: str, *, strategy: str | None, edits: bool,
+                  touched: Iterable[tuple[str, object]] = ()) -> str | None:
         """With the default `bgp route-map delay-timer` (5 s) FRR applies route-map and list edits by itself
-        5 s after the last one: an in-place edit would go live half-written, before the refresh."""
-        if strategy == "in_place" and edits and "bgp route-map delay-timer 0" not in running:
-            return ("in-place edits need `bgp route-map delay-timer 0` (FRR would apply a half-written policy 5 s "
-                    "after the last edit); set it or use strategy: versioned")
+        5 s after the last one: an in-place edit of an object something live uses would go live
+        half-written, before the refresh. An object nothing live uses (new, or unbound: bindings wait for
+        phase 2 on FRR) can be edited in place whatever the timer: nothing sees it before the refresh."""
+        exposed = self._exposed(running, strategy, edits, touched)
+        if exposed:
+            return (f"in-place edits of {', '.join(exposed)} need `bgp route-map delay-timer 0`: FRR would apply "
+                    "a half-written policy 5 s after the last edit; set it or use strategy: versioned")
         return None
+
+    def preflight_notes(self, running: str, *, strategy: str | None, edits: bool,
+                        touched: Iterable[tuple[str, object]] = ()) -> list[str]:
+        if strategy == "in_place" and edits and not _TIMER_ZERO.search(running) and not self._exposed(
+                running, strategy, edits, touched):
+            return ["in place with FRR's route-map delay timer on: no live binding, redistribution or other "
+                    "use sees an edited object, so nothing applies them before the refresh"]
+        return []
+
+    @staticmethod
+    def _exposed(running: str, strategy: str | None, edits: bool, touched: Iterable[tuple[str, object]]) -> list[str]:
+        """The edited objects something live can see, as `route-map NAME` (empty: safe to edit in place)."""
+        if strategy != "in_place" or not edits or _TIMER_ZERO.search(running):
+            return []
+        touched = list(touched)
+        names = {(kind, key) for kind, key in touched if kind in _WORDS and isinstance(key, str)}
+        if not touched:  # not told what is edited: every edit counts as seen (the old, coarse rule)
+            return ["the policy"]
+        live = live_names(running)
+        return [f"{_WORDS[kind]} {name}" for kind, name in sorted(names) if name in live]
 
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)
@@ -61,6 +90,52 @@ class FrrDriver(TemplateDriver):
                                 "next_hop: peer-address (on an outbound route-map it is our own address)")
         if kind == "binding" and obj.afi == "ipv6" and not obj.is_group and ctx.neighbor(obj) is not None:
             pass  # FRR activates the neighbor per address family itself (defaults traditional)
+
+
+_TIMER_ZERO = re.compile(r"^\s*bgp route-map delay-timer 0\s*$", re.M)
+_WORDS = {"route_map": "route-map", "prefix_list": "prefix-list", "community_list": "community-list",
+          "as_path_list": "as-path list"}
+# Top-level lines that define a list or start a route-map: they use nothing by themselves.
+_DEFINES = ("ip prefix-list ", "ipv6 prefix-list ", "bgp community-list ", "bgp large-community-list ",
+            "bgp extcommunity-list ", "bgp as-path access-list ", "route-map ")
+
+
+def live_names(running: str) -> set[str]:
+    """Every name something live uses in an FRR running configuration: any mention outside a list's
+    definition and outside route-map bodies (neighbor bindings in any VRF, `redistribute ... route-map`,
+    `table-map`, `neighbor X prefix-list`, `ip protocol ... route-map`: modelled or not), and what the
+    bodies of live route-maps mention (their lists, `call` targets), to a fixed point. Read from the text,
+    not the model: a use the parser does not model is still a use."""
+    top: set[str] = set()
+    body: dict[str, set[str]] = {}
+    current: str | None = None
+    for raw in running.splitlines():
+        line = raw.rstrip()
+        if not line or line.lstrip().startswith("!"):
+            continue
+        if not line[0].isspace():
+            current = None
+            if line.startswith("route-map "):
+                words = line.split()
+                current = words[1] if len(words) > 1 else None
+                body.setdefault(current, set())
+                continue
+            if line.startswith(_DEFINES):
+                continue
+            top.update(line.split())
+        elif current is not None:
+            body[current].update(line.split())
+        else:
+            top.update(line.split())
+    live = set(top)
+    todo = [n for n in body if n in live]
+    while todo:
+        for name in body.get(todo.pop(), ()):
+            if name not in live:
+                live.add(name)
+                if name in body:
+                    todo.append(name)
+    return live
 
 
 DRIVER = FrrDriver()

@@ -210,9 +210,11 @@ class JuniperJunosDriver(TemplateDriver):
         lines = super().rewrite_list(kind, old, new, ctx)
         if kind == "prefix_list" and new.entries and junos_plain(old) != junos_plain(new):
             word = "prefix-list" if junos_plain(new) else "route-filter-list"
+            was = "prefix-list" if junos_plain(old) else "route-filter-list"
+            # the layout may be read before the change (a rollback's statements still say what the change wrote):
+            # each statement is switched from the form the device holds now
             for stmt in getattr(ctx.known.device, "list_refs", {}).get(new.name, ()):
-                if stmt[-2] != word:
-                    lines += self.emit("list_ref_switch", stmt, word, ctx)
+                lines += self.emit("list_ref_switch", (*stmt[:-2], was, stmt[-1]), word, ctx)
         return lines
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
@@ -222,24 +224,6 @@ class JuniperJunosDriver(TemplateDriver):
             gone, come = clause_diff(old, new)
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
         return super().modify_entry(kind, obj, old, new, ctx)
-
-    def check_plan(self, view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[str, object]]) -> None:
-        """A prefix-list whose edit flips its Junos form (prefix-list <-> route-filter-list: ge/le appear or go)
-        becomes a differently named object, and its policy-statements would keep matching the old, deleted one
-        (`from prefix-list X`: the plan does not rewrite a user whose model is unchanged). Refused while any
-        route-map uses the list."""
-        for kind, key in touched:
-            before, after = view.get(kind, key), intended.get(kind, key)
-            if kind != "prefix_list" or not (before and after and before.entries and after.entries):
-                continue
-            if junos_plain(before) == junos_plain(after):
-                continue
-            users = sorted(rm.name for rm in intended.route_maps.values() if ("prefix_list", str(key)) in rm.references())
-            if users:
-                forms = ("prefix-list", "route-filter-list") if junos_plain(before) else ("route-filter-list", "prefix-list")
-                self.refuse(f"prefix-list {key} would become a {forms[1]} (Junos keeps lists with ge/le as route-filter-lists) "
-                            f"while route-map(s) {', '.join(users)} match it as a {forms[0]}: create the new entries as a "
-                            "list of another name and point those route-maps at it")
 
     def check(self, kind: str, obj: Any, ctx: Context) -> None:
         super().check(kind, obj, ctx)

@@ -117,6 +117,9 @@ def _is_named_ref(right: Any) -> bool:
 
 def read_rule(exprs: list[dict]) -> NftRule:
     r = NftRule()
+    if not isinstance(exprs, list):
+        r.blockers.append(f"expr is {type(exprs).__name__}, not a list of statements")
+        return r
     for ex in exprs:
         if not isinstance(ex, dict) or not ex:
             continue
@@ -131,7 +134,9 @@ def read_rule(exprs: list[dict]) -> NftRule:
             elif kind in _VERDICTS:
                 r.action = _VERDICTS[kind]
             elif kind in ("jump", "goto"):
-                r.jump = (kind, body.get("target", ""))
+                if not isinstance(body.get("target"), str):
+                    raise ValueError(f"target {body.get('target')!r} is not a chain name")
+                r.jump = (kind, body["target"])
             elif kind in _FLOW:
                 r.blockers.append(f"verdict {kind}")
             elif kind in _NOT_FILTERING:

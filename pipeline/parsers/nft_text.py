@@ -91,10 +91,14 @@ def _statement(kind: str, body: Any) -> str:
 def rule_text(rule: dict) -> str:
     """`nft -j` rule object -> its statements as nft prints them (plus its comment)."""
     parts = []
-    for ex in rule.get("expr", []) or []:
+    exprs = rule.get("expr", [])
+    for ex in exprs if isinstance(exprs, list) else [exprs]:
         if isinstance(ex, dict) and len(ex) == 1:
             kind, body = next(iter(ex.items()))
-            parts.append(_statement(kind, body))
+            try:
+                parts.append(_statement(kind, body))
+            except (TypeError, AttributeError, KeyError, ValueError):  # members of unexpected JSON types: shown as JSON
+                parts.append(_json(ex))
         else:
             parts.append(_json(ex))
     if rule.get("comment"):

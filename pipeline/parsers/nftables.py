@@ -94,7 +94,7 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
     chains: dict[tuple[str, str, str], _Chain] = {}
     managed_table = False
     for item in items:
-        kind, body = next(iter(item.items()))
+        kind, body = next(iter(item.items()), (None, None))
         if not isinstance(body, dict):
             continue
         fam, table = body.get("family", ""), body.get("table", body.get("name", ""))

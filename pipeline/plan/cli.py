@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="write here instead of stdout"),
         strategy: Optional[str] = typer.Option(None, "--strategy", help="in_place | versioned (default: the change's)"),
         inventory: Optional[Path] = typer.Option(None, "--inventory", help="nornir inventory folder"),
-        workers: int = typer.Option(20, "--workers", help="concurrent devices"),
+        workers: int = typer.Option(50, "--workers", help="concurrent devices"),
         detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                                help="exit 0: no changes, 2: changes, 1: error (as terraform plan)"),
     ) -> None:
@@ -59,6 +59,9 @@ def register(app: typer.Typer) -> None:
         change, _ = load_change(change_file)
         project = Project.find(change_file.parent)
         inv = Inventory(inventory) if inventory else project.inventory
+        from ..validate.gate import require_valid
+
+        require_valid(change_file, project, inv)  # what `validate` refuses is never planned
         store = project.objects
         n = len(targets(change, inv))
         plans, errors = [], []

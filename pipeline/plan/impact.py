@@ -138,6 +138,23 @@ def _apply_set(policy: DevicePolicy, s, route: Route) -> Route:
     return replace(route, **upd) if upd else route
 
 
+class AcceptedRoutes(list):
+    """Routes read from the table of what BGP accepted from a neighbor (FRR `show bgp ... neighbors X routes`),
+    after the current inbound policy ran: what a router without `soft-reconfiguration inbound` (no
+    Adj-RIB-In) can show. A plain list of routes is the Adj-RIB-In (received routes, before any policy)."""
+
+
+# Where a preview's routes came from, for the plan's readers.
+BASIS = {
+    "received": "received routes (Adj-RIB-In): every route the neighbor sent, before policy",
+    "accepted": ("no Adj-RIB-In (soft-reconfiguration inbound is off): previewed from the {n} route(s) accepted now; "
+                 "routes the current policy rejects are not kept, so newly accepted routes cannot be known, and an "
+                 "attribute the current policy set but the new one leaves alone shows as 'received (unknown)'"),
+    "none": "no routes could be read for this session: {why}",
+}
+UNKNOWN = "received (unknown)"  # an attribute whose value after the change is the neighbor's, which was not kept
+
+
 @dataclass
 class NeighborImpact:
     neighbor: str
@@ -147,9 +164,12 @@ class NeighborImpact:
     newly_rejected: list[str] = field(default_factory=list)
     changed: dict[str, dict[str, tuple]] = field(default_factory=dict)
     total: int = 0
+    basis: str = "received"  # received | accepted | none
+    note: str = ""
 
     def as_dict(self) -> dict:
         return {"neighbor": self.neighbor, "afi": self.afi, "direction": self.direction, "routes": self.total,
+                "basis": self.basis, "note": self.note or BASIS[self.basis],
                 "newly_accepted": self.newly_accepted, "newly_rejected": self.newly_rejected,
                 "changed": {p: {a: [_j(o), _j(n)] for a, (o, n) in d.items()} for p, d in self.changed.items()}}
 
@@ -158,11 +178,15 @@ def _j(v):
     return sorted(v) if isinstance(v, frozenset) else (list(v) if isinstance(v, tuple) else v)
 
 
-def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, direction: str, routes: list[Route]) -> NeighborImpact:
-    key = (neighbor, afi, direction)
+def _route_maps(before: DevicePolicy, after: DevicePolicy, key) -> tuple[str | None, str | None]:
     old, new = before.binding_for(*key), after.binding_for(*key)  # a member takes its group's binding
-    old_rm = old.route_map if old is not None else None
-    new_rm = new.route_map if new is not None else None
+    return (old.route_map if old is not None else None), (new.route_map if new is not None else None)
+
+
+def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, direction: str, routes: list[Route]) -> NeighborImpact:
+    if isinstance(routes, AcceptedRoutes):
+        return impact_on_accepted(before, after, neighbor, afi, direction, routes)
+    old_rm, new_rm = _route_maps(before, after, (neighbor, afi, direction))
     out = NeighborImpact(neighbor, afi, direction, total=len(routes))
     for r in routes:
         a = evaluate(before, old_rm, r)
@@ -174,3 +198,39 @@ def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, d
         elif a is not None and b is not None and a != b:
             out.changed[r.prefix] = {k: (getattr(a, k), getattr(b, k)) for k in ATTRS if getattr(a, k) != getattr(b, k)}
     return out
+
+
+# Scalar attributes a route-map sets outright: whether a policy sets one is seen by evaluating it on a copy
+# of the route holding a value no device reports.
+_SCALARS = ("local_pref", "med", "weight")
+_MARK = -1
+
+
+def impact_on_accepted(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, direction: str,
+                       routes: list[Route]) -> NeighborImpact:
+    """What the new policy does to the routes accepted now (no Adj-RIB-In): which it would drop, and how their
+    attributes would change. A route the current policy set an attribute on, which the new policy leaves
+    alone, gets the neighbor's own value back, which the router did not keep: shown as UNKNOWN, never guessed."""
+    old_rm, new_rm = _route_maps(before, after, (neighbor, afi, direction))
+    out = NeighborImpact(neighbor, afi, direction, total=len(routes), basis="accepted",
+                         note=BASIS["accepted"].format(n=len(routes)))
+    for r in routes:
+        b = evaluate(after, new_rm, r)
+        if b is None:
+            out.newly_rejected.append(r.prefix)
+            continue
+        marked = replace(r, **{k: _MARK for k in _SCALARS})
+        old_sets = evaluate(before, old_rm, marked)
+        new_sets = evaluate(after, new_rm, marked)
+        diff = {k: (getattr(r, k), getattr(b, k)) for k in ATTRS if getattr(r, k) != getattr(b, k)}
+        for k in _SCALARS:
+            if old_sets is not None and getattr(old_sets, k) != _MARK and new_sets is not None and getattr(new_sets, k) == _MARK:
+                diff[k] = (getattr(r, k), UNKNOWN)
+        if diff:
+            out.changed[r.prefix] = diff
+    return out
+
+
+def unavailable(neighbor: str, afi: str, direction: str, why: str) -> NeighborImpact:
+    """A session whose impact cannot be previewed, said so in the plan rather than left out."""
+    return NeighborImpact(neighbor, afi, direction, basis="none", note=BASIS["none"].format(why=why))

@@ -21,7 +21,7 @@ from ..model.resolve import Desired, resolve
 from ..parsers.focus import Focus
 from .diff import SEQUENCED, apply_desired, diff
 from .expect import expectations
-from .impact import Route, impact
+from .impact import Route, impact, unavailable
 from .order import order
 from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .references import lookup_context, refuse_dangling
@@ -160,6 +160,14 @@ def focus_for(desired: list[Desired]) -> Focus:
     return Focus(lists=frozenset(lists), filters=frozenset(str(d.key) for d in desired if d.kind == "filter"))
 
 
+def _no_routes_why(driver: Driver, host: Host, received) -> str:
+    if not driver.impact_preview:
+        return f"the preview follows FRR's route-map semantics; {host.platform.value} is not previewed"
+    if received is None:
+        return f"none were read (offline: no {host.name}.routes/<neighbor>_<afi>.json beside the snapshot)"
+    return "the device showed neither received nor accepted routes of this neighbor in this address family"
+
+
 def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeRequest, store: ObjectStore,
                 strategy: str | None = None, received: dict[tuple[str, str], list[Route]] | None = None,
                 parsed: DevicePolicy | None = None, peers: Mapping[str, Host] | None = None) -> DevicePlan:
@@ -216,9 +224,13 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
                              **({"group": t.group} if t.group else {})})
         if t.group:
             plan.groups.setdefault(t.group, list(running.peer_groups.get(t.group, ())))
+        if t.direction != "in":
+            continue
         routes = (received or {}).get((t.neighbor, t.afi))
-        if routes is not None and t.direction == "in":
+        if routes is not None:
             plan.impact.append(impact(view, intended, t.neighbor, t.afi, "in", routes).as_dict())
+        else:  # said in the plan, never an empty preview that reads as "no impact"
+            plan.impact.append(unavailable(t.neighbor, t.afi, "in", _no_routes_why(driver, host, received)).as_dict())
     keys = sorted(touched, key=str)
     before = _section_text(driver, view, keys, host)
     after = _section_text(driver, intended, keys, host)

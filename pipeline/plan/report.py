@@ -108,9 +108,10 @@ def to_markdown(doc: dict) -> str:
         if imp:
             lines.append(f"**Route impact on {d['host']}**")
             for i in imp:
-                lines.append(f"- {i['neighbor']} {i['afi']} in: {i['routes']} routes, "
-                             f"+{len(i['newly_accepted'])} accepted, -{len(i['newly_rejected'])} rejected, "
-                             f"{len(i['changed'])} with changed attributes")
+                lines.append(f"- {i['neighbor']} {i['afi']} in: {_impact_counts(i)}")
+                if i.get("basis", "received") != "received":
+                    lines.append(f"  - :warning: {i['note']}")
+                lines += [f"  - {line}" for line in _impact_detail(i)]
             lines.append("")
         lines += [f"<details><summary>{d['host']}: diff and commands</summary>", "", "```diff", d["diff"].rstrip(), "```",
                   "", "```", *d["commands"], *d["switch_commands"], "```"]
@@ -152,11 +153,32 @@ def to_text(doc: dict) -> str:
             out.append("-- after verification: garbage collection")
             out += [f"   {c}" for c in d["gc_commands"]]
         for i in d["impact"]:
-            out.append(f"-- impact {i['neighbor']} {i['afi']} in: +{len(i['newly_accepted'])} accepted, "
-                       f"-{len(i['newly_rejected'])} rejected, {len(i['changed'])} changed of {i['routes']}")
+            out.append(f"-- impact {i['neighbor']} {i['afi']} in: {_impact_counts(i)}")
+            if i.get("basis", "received") != "received":
+                out.append(f"   note: {i['note']}")
+            out += [f"   {line}" for line in _impact_detail(i)]
         out += [f"   note: not modelled: {s}" for s in d["skipped"]]
     if (why := refresh_order(doc["devices"])) is not None:
         out.append(f"\n{why}")
     for e in doc["errors"]:
         out.append(f"\nerror: {e}")
     return "\n".join(out)
+
+
+def _impact_counts(i: dict) -> str:
+    basis = i.get("basis", "received")
+    if basis == "none":
+        return "not previewed"
+    accepted = "? accepted (not knowable)" if basis == "accepted" else f"+{len(i['newly_accepted'])} accepted"
+    return (f"{accepted}, -{len(i['newly_rejected'])} rejected, {len(i['changed'])} changed of {i['routes']} "
+            f"{basis} route(s)")
+
+
+def _impact_detail(i: dict, limit: int = 5) -> list[str]:
+    """The first few prefixes behind the counts: what a reviewer checks."""
+    out = [f"drops {p}" for p in i["newly_rejected"][:limit]]
+    out += [f"accepts {p}" for p in i["newly_accepted"][:limit]]
+    for p, attrs in list(i["changed"].items())[:limit]:
+        out.append(f"changes {p}: " + ", ".join(f"{a} {o} -> {n}" for a, (o, n) in attrs.items()))
+    more = len(i["newly_rejected"]) + len(i["newly_accepted"]) + len(i["changed"]) - len(out)
+    return out + ([f"... and {more} more (--format json lists all)"] if more > 0 else [])

@@ -21,7 +21,7 @@ from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
 from ..drivers.observers.frr import routes_from_frr_json
-from .impact import Route
+from .impact import AcceptedRoutes, Route
 from .planner import DevicePlan, UnmodelledConfig, plan_device
 
 
@@ -34,14 +34,17 @@ def read_snapshot(path: Path, directory: Path) -> str:
     return safefiles.read_text(path, safefiles.SNAPSHOT_MAX, within=directory, errors="surrogateescape")
 
 
-def received_routes_from_snapshot(directory: Path, host: Host) -> dict[tuple[str, str], list[Route]]:
-    """Optional `<host>.routes/<neighbor>_<afi>.json` files (FRR received-routes JSON)."""
+def received_routes_from_snapshot(directory: Path, host: Host) -> dict[tuple[str, str], list[Route]] | None:
+    """Optional `<host>.routes/<neighbor>_<afi>.json` files: FRR `received-routes json` (the Adj-RIB-In) or,
+    from a router without soft-reconfiguration inbound, `neighbors X routes json` (what it accepted). None:
+    no such folder (nothing was saved for the preview)."""
     d = safefiles.named_path(directory, host.name, ".routes")
+    if not d.is_dir():
+        return None
     out: dict[tuple[str, str], list[Route]] = {}
-    if d.is_dir():
-        for f in sorted(d.glob("*.json")):
-            neighbor, _, afi = f.stem.rpartition("_")
-            out[(neighbor, afi)] = _routes_file(f, directory)
+    for f in sorted(d.glob("*.json")):
+        neighbor, _, afi = f.stem.rpartition("_")
+        out[(neighbor, afi)] = _routes_file(f, directory)
     return out
 
 
@@ -65,7 +68,7 @@ def _routes_file(path: Path, directory: Path) -> list[Route]:
     if bad is not None:
         raise InputError(f"not FRR received-routes JSON: the path of {bad} is malformed",
                          Location(str(path), field=f"{key}.{bad}"))
-    return routes
+    return AcceptedRoutes(routes) if key == "routes" else routes  # `routes json`: after the inbound policy
 
 
 def _parses(data: dict, key: str, prefix: str) -> bool:
@@ -185,7 +188,7 @@ def fetch_running(host: Host, conn=None) -> str:
 
 
 def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, strategy: str | None = None,
-              workers: int = 20, progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
+              workers: int = 50, progress: Callable[[str], None] | None = None) -> Iterator[DevicePlan | str]:
     """Fetch each target concurrently (nornir threaded runner) and plan it as it arrives."""
     from nornir.core.task import Result, Task
 
@@ -231,17 +234,21 @@ def _failure(r) -> str:
 
 def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple[str, str], list[Route]]:
     """Adj-RIB-In per neighbor (needs soft-reconfiguration inbound) for the impact preview, on platforms whose
-    route-map semantics the preview follows (`Driver.impact_preview`) and whose observer reads it."""
+    route-map semantics the preview follows (`Driver.impact_preview`) and whose observer reads it; without
+    an Adj-RIB-In, the routes accepted now (`AcceptedRoutes`: the preview says what that can and cannot show)."""
     driver = get_driver(host.platform)
     obs = driver.observer(conn, host.name) if driver.impact_preview and host.data.bgp else None
-    if obs is None or "received" not in obs.answers:
+    if obs is None or not {"received", "accepted"} & obs.answers:
         return {}
     # addresses as written (a name resolves to one of the host's neighbors, all of which are read below)
     wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings if b.afi and not getattr(b, "by_name", False)}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}
     for neighbor, afi in sorted(wanted):
-        routes = obs.received(neighbor, afi)
-        if routes is not None:  # None: not a neighbor in that AF, or no soft-reconfiguration
+        routes = obs.received(neighbor, afi) if "received" in obs.answers else None
+        if routes is None and "accepted" in obs.answers:  # no soft-reconfiguration inbound: no Adj-RIB-In
+            accepted = obs.accepted(neighbor, afi)
+            routes = AcceptedRoutes(accepted) if accepted is not None else None
+        if routes is not None:  # None: not a neighbor in that AF
             out[(neighbor, afi)] = routes
     return out

@@ -7,11 +7,13 @@ they are written, peer groups, redistribution: `DevicePolicy.uses`) is re-pointe
 route-map is edited in place, the lines are pointed back and the copy goes. Each re-point is one command
 that swaps a complete old version for a complete new one, so no route ever meets a half-edited policy; the
 device keeps the change's names (planning again finds nothing). A route-map nothing names is edited in
-place: nothing applies it meanwhile.
+place: nothing applies it meanwhile. A plan made again after phase 1 of a phased deploy (where FRR's
+re-points wait for phase 2) takes the copy phase 1 left instead of building another (`left_copy`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..model.policy import DevicePolicy
@@ -28,6 +30,22 @@ def temp_name(name: str, taken: set[str]) -> str:
         n += 1
         tmp = f"{base}{_SUFFIX}{n}"
     return tmp
+
+
+def left_copy(name: str, new: Any, view: DevicePolicy, canonical: Any) -> str | None:
+    """A copy of `name` the device already holds as exactly `new`, that nothing uses: what phase 1 of this
+    same edit left when a phased deploy (`--phase commit`, then `--phase refresh`) plans again after it.
+    Taken instead of building another copy, so the second plan's phase 1 is empty and its barrier holds."""
+    pattern = re.compile(re.escape(name[:63 - len(_SUFFIX) - 2] + _SUFFIX) + r"\d*")
+    want = canonical("route_map", new)
+    for tmp, rm in sorted(view.route_maps.items()):
+        if not pattern.fullmatch(tmp) or view.uses_of("route_map", tmp):
+            continue
+        if any(b.route_map == tmp for b in view.bindings.values()):
+            continue
+        if canonical("route_map", rm.model_copy(update={"name": name})) == want:
+            return tmp
+    return None
 
 
 def shadowed(driver: Any, host: Any, view: DevicePolicy, intended: DevicePolicy, ops: list[Op]) -> list[Op]:
@@ -58,9 +76,10 @@ def shadowed(driver: Any, host: Any, view: DevicePolicy, intended: DevicePolicy,
             driver.refuse(f"route-map {name}: this edit cannot be typed line by line without routes meeting a "
                           f"half-edited route-map, and {', '.join(who)} cannot be pointed at a copy meanwhile; "
                           "use strategy: versioned")
-        tmp = temp_name(name, set(view.route_maps) | set(intended.route_maps))
+        left = left_copy(name, new, view, driver.canonical)
+        tmp = left or temp_name(name, set(view.route_maps) | set(intended.route_maps))
         copy = new.model_copy(update={"name": tmp})
-        block: list[Op] = [Create("route_map", tmp, copy)]
+        block: list[Op] = [] if left else [Create("route_map", tmp, copy)]
         block += [Repoint("route_map", tmp, u, tmp) for u in uses]
         block += [ops[i] for i in idxs]
         block += [Repoint("route_map", name, u.renamed(tmp), name) for u in uses]

@@ -56,6 +56,17 @@ routing:
       entries:
         - {seq: 10, action: permit, description: backup upstream, match: {prefix_list: PL-R3-IN}, set: {local_preference: 300}}
 """
+# The same change as `netchange deploy` takes it: the command runs the validator first, which refuses a
+# route-map matching a list it cannot see (NC103), so the change names PL-R3-IN as r1 has it.
+RAISE_R3_VALID = RAISE_R3.replace("""routing:
+""", """routing:
+  prefix_lists:
+    - name: PL-R3-IN
+      afi: ipv4
+      entries:
+        - {seq: 10, action: permit, prefix: 203.0.113.0/24}
+        - {seq: 20, action: permit, prefix: 198.18.3.0/24}
+""")
 
 
 def sshd_pids(lab, node: str) -> list[int]:
@@ -181,7 +192,7 @@ def test_second_deploy_while_one_runs_is_refused(env, lab):
 
 
 def test_killed_between_commit_and_refresh_is_resumed(env, lab, tmp_path):
-    change_file = env.change(RAISE_R3)
+    change_file = env.change(RAISE_R3_VALID)
     state = tmp_path / "state"
     argv = [sys.executable, "-m", "pipeline.cli", "deploy", str(change_file), "--inventory", str(env.inventory.directory),
             "--pause-before-refresh", "60", "--journal-dir", str(state / "journal")]

@@ -62,6 +62,8 @@ class Scope:
     refresh: set[tuple[str, str, str]] = field(default_factory=set)
     interfaces: set[str] = field(default_factory=set)
     asn: int | None = None
+    # the ASN the running config's `router bgp` says (a re-pointed binding line is rewritten where it stands)
+    device_asns: set[int] = field(default_factory=set)
     nft_chains: dict[str, NftChain] | None = None  # running `inet netchange` chains (plans only)
     running: Any = None  # the running DevicePolicy (plans only): who uses what
 
@@ -116,6 +118,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
         for f in running.filters.values():
             if s.has("filter", f.name):
                 s.interfaces |= {a.interface for a in f.attachments if a.interface}
+    s.device_asns = {int(a) for a in re.findall(r"(?m)^router bgp (\d+)\s*$", running_text)}
     if host.platform.value == "nftables" and running_text:
         s.nft_chains = nft_running_chains(running_text)
     s.running = running
@@ -181,7 +184,7 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                 block = None
                 continue
             if m := re.fullmatch(r"router bgp (\d+)", line):
-                if scope.asn is None or int(m.group(1)) != scope.asn:
+                if int(m.group(1)) not in {scope.asn, *scope.device_asns}:
                     problems.append(("router bgp with an ASN that is not the host's", line))
                     block = ("bgp", None)
                 else:
@@ -271,6 +274,8 @@ _JUNOS = [
     (_p(rf"(?:set|delete) firewall family (?:inet|inet6) filter (?P<name>\S+)(?: term \S+(?: (?:from|then) {_TOK}{_REST})?)?"), "filter"),
 ]
 _JUNOS_IFACE = _p(r"(?:set|delete) interfaces (?P<ifname>\S+) unit (?P<unit>\d+) family (?:inet|inet6) filter (?:input|output)(?: (?P<name>\S+))?")
+_JUNOS_LIST_REF = _p(r"(?:set|delete) policy-options policy-statement \S+ term \S+ from "
+                     r"(?:prefix-list|route-filter-list) (?P<list>\S+)")
 _JUNOS_BGP = _p(rf"(?:set|delete) protocols bgp group \S+ neighbor (?P<nbr>{ADDR}) (?P<dir>import|export)(?: (?P<rm>\S+))?")
 _GENERATED_COMMUNITY = re.compile(r"(?P<rm>.+)-\d+-(?:add|set|large-add)\Z")
 
@@ -297,6 +302,8 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             elif m.group("name") and not scope.has("filter", m.group("name")):
                 problems.append(("attachment of a filter the change does not name", line))
             continue
+        if (m := _JUNOS_LIST_REF.match(line)) and scope.has("prefix_list", m.group("list")):
+            continue  # a list that changes form (prefix-list <-> route-filter-list) takes its users' matches along
         for pattern, kind in _JUNOS:
             if m := pattern.match(line):
                 name = m.group("name")

@@ -1,14 +1,14 @@
-"""Junos names a prefix-list with ge/le differently (`route-filter-list`): an edit that flips the form while a
-policy-statement the change leaves alone still says `from prefix-list X` would delete what that user
-matches. Found by the fuzz suite: the plan printed `delete policy-options prefix-list PL-B` with RM-X still
-bound to neighbors and matching it, exit 0 (a Junos commit then fails on the undefined reference)."""
+"""Junos names a prefix-list with ge/le differently (`route-filter-list`): an edit that flips the form must
+switch every policy-statement that says `from prefix-list X`, also one the change leaves alone, and its undo
+must switch them back. Found by the fuzz suite and the Junos simulator: the plan printed `delete
+policy-options prefix-list PL-B` with RM-X still bound to neighbors and matching it, exit 0 (a Junos commit
+then fails on the undefined reference)."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.drivers import get_driver
-from pipeline.drivers.render import UnsupportedConstruct
 from pipeline.model import ObjectStore
 from pipeline.model.change import ChangeRequest
 from pipeline.plan.planner import plan_device
@@ -31,15 +31,22 @@ def plan(fleet, routing):
     return plan_device(h, get_driver(h.platform), JUNOS1, ch, ObjectStore())
 
 
-def test_flipping_the_form_under_an_untouched_user_is_refused_naming_it(fleet):
-    with pytest.raises(UnsupportedConstruct, match=r"PL-B would become a route-filter-list.*RM-X"):
-        plan(fleet, {"prefix_lists": [PL_B_RANGES]})
+SWITCH_TO_RANGES = ["delete policy-options policy-statement RM-X term 10 from prefix-list PL-B",
+                    "set policy-options policy-statement RM-X term 10 from route-filter-list PL-B"]
+SWITCH_BACK = ["delete policy-options policy-statement RM-X term 10 from route-filter-list PL-B",
+               "set policy-options policy-statement RM-X term 10 from prefix-list PL-B"]
 
 
-def test_flipping_the_form_is_refused_even_with_the_user_in_the_change(fleet):
-    # RM-X's model is unchanged, so the plan would not rewrite its `from prefix-list PL-B`
-    with pytest.raises(UnsupportedConstruct, match=r"PL-B would become a route-filter-list.*RM-X"):
-        plan(fleet, {"prefix_lists": [PL_B_RANGES], "route_maps": [RM_X]})
+@pytest.mark.parametrize("with_user", [False, True], ids=["user-untouched", "user-in-change"])
+def test_flipping_the_form_takes_every_user_along_and_back(fleet, with_user):
+    """The list becomes a route-filter-list and RM-X's match follows it in the same candidate; the undo
+    switches RM-X back from the form the change wrote (read from the running config, which still says
+    prefix-list, the undo printed `from route-filter-list` nowhere and left RM-X dangling)."""
+    p = plan(fleet, {"prefix_lists": [PL_B_RANGES], **({"route_maps": [RM_X]} if with_user else {})})
+    assert p.commands[-2:] == SWITCH_TO_RANGES
+    assert "set policy-options route-filter-list PL-B 198.18.0.0/17 upto /24" in p.commands
+    assert p.rollback_commands[-2:] == SWITCH_BACK
+    assert "set policy-options prefix-list PL-B 198.19.48.0/21" in p.rollback_commands
 
 
 def test_a_new_list_for_the_ranges_and_the_user_pointed_at_it_plans(fleet):

@@ -91,3 +91,28 @@ def test_versioned_switch_repoints_the_peer_group_and_the_redistribution(fleet, 
     assert not any(ln.startswith("neighbor 198.51.100.2 route-map") for ln in c)
     assert [ln.strip() for ln in p.gc_commands] == ["no route-map RM-UP", "no ip prefix-list PL-UP"]
     assert not any("kept" in o for o in p.ops)
+
+
+def test_frr_phased_deploy_plans_again_after_phase_one_and_finds_its_copy(fleet, store):
+    """A phased deploy (the sharded pipeline: `--phase commit`, then `--phase refresh` in another job) plans
+    again from the device after phase 1, which then holds the copy. The second plan used to build another
+    copy (RM-UP.nc-edit2) and expect it after phase 1, so the refresh job's barrier failed on every such
+    edit ("route_map RM-UP.nc-edit2 missing": tests/gitlab test_sharded_pipeline_real_deploy_on_the_lab).
+    It now takes the copy phase 1 left, sends nothing more in phase 1, and re-points as the first plan did."""
+    from pipeline.plan.expect import unmet
+
+    text = ("router bgp 65001\n neighbor 198.51.100.2 remote-as 65002\n address-family ipv4 unicast\n"
+            "  neighbor 198.51.100.2 route-map RM-UP in\n exit-address-family\nexit\n"
+            "ip prefix-list PL-UP seq 10 permit 203.0.113.0/24\n"
+            "route-map RM-UP permit 10\n match ip address prefix-list PL-UP\n set local-preference 150\nexit\n")
+    chg = change({"route_maps": [{"name": "RM-UP", "entries": [{"seq": 10, "action": "deny", "match": {"prefix_list": "PL-UP"}}]}]})
+    chg = chg.model_copy(update={"targets": chg.targets.model_copy(update={"hosts": ["r1"]})})
+    first = plan(fleet, store, text, chg, platform="frr", host="r1")
+    assert any(ln.startswith("route-map RM-UP.nc-edit ") for ln in first.commands)
+    after_phase1 = text + "\n".join(first.commands) + "\nexit\n"  # FRR prints what it was sent
+    driver = get_driver("frr")
+    assert not unmet(driver.parse(after_phase1), first.expect_after_commit, driver.canonical)
+    again = plan(fleet, store, after_phase1, chg, platform="frr", host="r1")
+    assert again.commands == [] and not any("nc-edit2" in ln for ln in again.switch_commands), again.switch_commands
+    assert not unmet(driver.parse(after_phase1), again.expect_after_commit, driver.canonical)
+    assert [ln.strip() for ln in again.switch_commands] == [ln.strip() for ln in first.switch_commands]

@@ -18,14 +18,14 @@ RUNNING = {
               "set policy-options policy-statement RM-OUT term 20 from prefix-list PL-V6\n"
               "set policy-options policy-statement RM-OUT term 20 then accept\n"
               "set protocols bgp group AS65002 neighbor 2001:db8:12::2 export RM-OUT\n",
-    "nx1": "ip community-list standard CL-A seq 5 permit 65001:5\n"
-           "ip community-list standard CL-A seq 10 permit 65001:10\n",
+    "nx1": "ip community-list standard CL-A seq 1 permit 65001:5\n"
+           "route-map RM-X permit 10\n  match community CL-A\n",
 }
 CHANGES = {
     "junos1": {"prefix_lists": [{"name": "PL-V6", "afi": "ipv6", "entries": [
         {"seq": 508, "action": "permit", "prefix": "2001:db8:1180::/49"}]}]},
-    "nx1": {"community_lists": [{"name": "CL-A", "kind": "standard", "entries": [
-        {"action": "permit", "communities": ["65001:10"]}, {"action": "permit", "communities": ["65001:77"]}]}]},
+    "nx1": {"community_lists": [{"name": "CL-A", "kind": "standard", "entries": [  # the long run's NX-OS case
+        {"seq": 10, "action": "permit", "communities": ["65001:77"]}]}]},
 }
 
 
@@ -40,7 +40,7 @@ def _plan(fleet, host):
     ("junos1", "PL-V6", "set policy-options prefix-list PL-V6 2001:db8:1180::/49",
      "set policy-options prefix-list PL-V6 2001:db8:24a4:8200::/56"),
     ("nx1", "CL-A", "ip community-list standard CL-A seq 10 permit 65001:77",
-     "ip community-list standard CL-A seq 10 permit 65001:10"),
+     "ip community-list standard CL-A seq 1 permit 65001:5"),
 ])
 def test_add_and_remove_print_one_rewrite_ending_in_the_intended_list(fleet, host, name, last_set, last_old):
     p = _plan(fleet, host)

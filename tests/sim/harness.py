@@ -10,7 +10,9 @@
 3. after every command: no reference dangles that did not dangle before, and every live attachment point
    (BGP binding, interface ACL, redistribution) behaves on sample routes/packets as it did before or as it
    does at the end - never a third way (a window);
-4. planning again from what the simulator prints is empty (after the switches and after GC).
+4. planning again from what the simulator prints is empty (after the switches and after GC); planned again
+   between phase 1 and the switches (a phased deploy's refresh job), it sends nothing more in phase 1 and its
+   barrier holds.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pipeline.drivers.render import UnsupportedConstruct
 from pipeline.inventory import Host, HostData
 from pipeline.model import ObjectStore
 from pipeline.model.change import ChangeRequest
+from pipeline.plan.expect import unmet
 from pipeline.plan.planner import DevicePlan, UnmodelledConfig, plan_device
 
 from . import simulator
@@ -34,7 +37,7 @@ from .policy import WindowCheck
 
 @dataclass
 class Problem:
-    kind: str  # rejected | unmodelled | dangling | window | not_converged | plan_error
+    kind: str  # rejected | unmodelled | dangling | window | not_converged | phased | plan_error
     detail: str
 
     def __str__(self) -> str:
@@ -139,6 +142,18 @@ def deliver(sim: Any, mode: Any, commands: list[str], tag: str, checks: "Checks 
     return held
 
 
+def phased_replan(run: Run, driver: Any, host: Host, after_phase1: str, change: ChangeRequest, store: ObjectStore,
+                  strategy: str | None) -> None:
+    """A phased deploy (`--phase commit`, then `--phase refresh` in another job, as the sharded pipeline runs
+    it) plans again from the device between the phases: that plan must send nothing more in phase 1, and
+    the device must already hold what it expects after phase 1 (its barrier)."""
+    again = plan_device(host, driver, after_phase1, change, store, strategy=strategy)
+    missing = unmet(driver.parse(after_phase1), again.expect_after_commit, driver.canonical)
+    if again.commands or missing:
+        run.problems.append(Problem("phased", "planning again after phase 1: " + " | ".join(again.commands[:12])
+                                    + (f" | barrier: {'; '.join(missing[:3])}" if missing else "")))
+
+
 def confirm(sim: Any, mode: Any, held: Any, checks: "Checks | None") -> None:
     if held is not None:
         mode.confirm(SimCli(sim, checks), held)
@@ -189,7 +204,10 @@ def run_change(platform: str, running: str, change: ChangeRequest, host: Host, s
     final = base.fork()
     old_view = base.view()
     try:
-        helds = [deliver(final, mode, cmds, tag, None, hold) for tag, cmds, hold in batches]
+        helds = [deliver(final, mode, plan.commands, "phase1", None, HOLD)]
+        if plan.switch_commands:
+            phased_replan(run, driver, host, final.show(), change, store, strategy)
+        helds.append(deliver(final, mode, plan.switch_commands, "switch", None))
         for held in helds:
             confirm(final, mode, held, None)
     except Rejected as e:

@@ -1,6 +1,7 @@
 """Bugs the device simulators found in netchange's plans, each as the smallest running config + change that
 shows it. Issue 15's three first; then what the property tests found (docs/SIMULATORS.md, "Findings").
-Every one failed on the code before the fixes (commit cd950e2); they guard the fixes now."""
+Every one failed on the code before its fix (commit cd950e2; findings 10-12 checked against the tree
+before their own fix commits); they guard the fixes now."""
 
 from __future__ import annotations
 

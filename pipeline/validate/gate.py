@@ -1,0 +1,43 @@
+"""The validator in front of `plan` and `deploy`: a change `validate` refuses is never planned or sent.
+
+Without it, plan and deploy would meet the same problems later, deep in resolving or rendering, as a
+bare KeyError (`'PING'` for an undefined service object) instead of the finding with its file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError, Location
+from ..inventory import Inventory
+from ..project import Project
+from .findings import Finding
+
+
+class ChangeInvalid(InputError):
+    """The validator found errors in the change: nothing was planned or sent. Exit 1 from `plan` (as from
+    `validate`), 3 from `deploy` (refused before any device was touched)."""
+
+    exit_code = 1
+
+    def __init__(self, path: Path, findings: list[Finding], exit_code: int = 1):
+        errors = [f for f in findings if f.is_error]
+        summary = f"{len(errors)} validation error(s), as `netchange validate` reports them: nothing was planned or sent"
+        super().__init__(summary, Location(str(path)),
+                         [*((f.location, f"{f.rule} {f.message}") for f in errors), (Location(str(path)), summary)])
+        self.findings = findings
+        self.exit_code = exit_code
+
+
+def require_valid(path: Path, project: Project, inventory: Inventory | None = None, *, exit_code: int = 1) -> list[Finding]:
+    """Validate one change request as `netchange validate` does (same rules, same inventory); raise
+    ChangeInvalid naming every error with file:line, else return the findings (warnings only)."""
+    from .validator import Validator
+
+    v = Validator(project)
+    if inventory is not None:
+        v.inventory = inventory  # the one the command was given (cached_property: set once, read after)
+    findings = v.validate(path)
+    if any(f.is_error for f in findings):
+        raise ChangeInvalid(path, findings, exit_code)
+    return findings
