@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         from .deploy.report import to_markdown
         from .lab import Lab
         from .plan.report import plan_document, to_text
+        from .plan.planner import DevicePlan
         from .plan.run import plan_live
         from .project import Project, load_change
 
@@ -43,9 +44,13 @@ def register(app: typer.Typer) -> None:
             if findings is not None:
                 console.print(findings or "clean")
             console.rule("3. plan against the live lab (dry run)")
-            plans, errors = [], []
+            plans: list[DevicePlan] = []
+            errors: list[str] = []
             for r in plan_live(change, project.inventory, project.objects):
-                (errors if isinstance(r, str) else plans).append(r)
+                if isinstance(r, str):
+                    errors.append(r)
+                else:
+                    plans.append(r)
             sys.stdout.write(to_text(plan_document(change, change_file, plans, errors)) + "\n")
             if errors:
                 raise typer.Exit(1)

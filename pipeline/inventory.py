@@ -226,7 +226,7 @@ class Inventory:
         return {role: Path(self.config.options[k]) for k, role in self._FILE_OPTIONS.items()
                 if isinstance(self.config.options.get(k), str) and Path(self.config.options[k]).is_file()}
 
-    def _init_nornir(self):
+    def _init_nornir(self) -> Any:  # a Nornir object (nornir is imported when first used)
         from nornir import InitNornir
 
         inventory: dict[str, Any] = {"plugin": self.config.plugin, "options": dict(self.config.options)}
@@ -374,8 +374,8 @@ def _secret_keys(node: Any, role: str) -> list[tuple[str, tuple]]:
             if "password" in copts:
                 found.append((f"{name} connection_options.{cname}", base + ("password",)))
             extras = copts.get("extras")
-            for k in SECRET_KEYS if isinstance(extras, dict) else ():
-                if k in extras:
+            for k in SECRET_KEYS:
+                if isinstance(extras, dict) and k in extras:
                     found.append((f"{name} connection_options.{cname}.extras", base + ("extras", k)))
 
     if not isinstance(node, dict):

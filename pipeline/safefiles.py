@@ -142,8 +142,10 @@ def read_json(path: Path | str, max_bytes: int = JSON_MAX, within: Within = ITS_
     except RecursionError:
         raise InputError("not valid JSON: nested too deeply", Location(str(path))) from None
     if expect is not None and not isinstance(doc, expect):
-        want = {dict: "a JSON object", list: "a JSON array"}.get(expect, expect.__name__)
-        found = {dict: "an object", list: "an array", str: "a string"}.get(type(doc), type(doc).__name__)
+        wanted: dict[type, str] = {dict: "a JSON object", list: "a JSON array"}
+        seen: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+        want = wanted.get(expect, expect.__name__)
+        found = seen.get(type(doc), type(doc).__name__)
         raise InputError(f"expected {want} at the top level, found {found}", Location(str(path), 1, 1))
     return doc
 

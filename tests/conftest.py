@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-from labsupport import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason  # noqa: F401 (re-exported to fixtures)
+from labsupport import TEST_LAB_PREFIX, _exclusive, lab_unavailable_reason  # noqa: E402, F401 (re-exported to fixtures)
 
 
 class LabHandle:

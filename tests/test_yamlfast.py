@@ -97,5 +97,5 @@ def test_random_documents_agree_or_defer(frame, body):
     try:
         want = careful(text)
     except Refused:
-        raise AssertionError(f"fast path accepted what the careful loader refuses: {text!r} -> {fast!r}")
+        raise AssertionError(f"fast path accepted what the careful loader refuses: {text!r} -> {fast!r}") from None
     assert fast == want, (text, fast, want)

@@ -38,7 +38,7 @@ def precheck_sessions(obs: Observer, expected: list[tuple[str, str]]) -> tuple[B
                                        f"not observable on {obs.platform} ({key[1]} sessions are not read there)"))
             continue
         s = sessions.get(key)
-        results.append(CheckResult(f"session {key[0]} {key[1]} established", bool(s) and s.up,
+        results.append(CheckResult(f"session {key[0]} {key[1]} established", s is not None and s.up,
                                    f"state {s.state if s else 'missing'}, {s.accepted if s else 0} prefixes accepted"))
     return Baseline(sessions), results
 

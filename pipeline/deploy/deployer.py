@@ -235,6 +235,10 @@ class Deployer:
         d.session = DeviceSession(d.host, cm.__enter__())
         d._connection = cm
 
+    def _connect_and_guard(self, d: Device) -> None:
+        self._connect(d)
+        self._guard(d)
+
     def _close(self, d: Device) -> None:
         if d._connection is not None:
             with contextlib.suppress(Exception):
@@ -242,6 +246,7 @@ class Deployer:
             d._connection = None
 
     def _guard(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         text = d.session.fetch()
         running_hash = config_hash(text)
         if self.reviewed is not None:
@@ -282,6 +287,7 @@ class Deployer:
                 raise Refused(f"{d.name}: {down[0].name} failed ({down[0].detail})")
 
     def _commit(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         hold = self.hold if self.opts.phase == "all" else None  # a phased deploy commits for good (one job each)
         d.status = "committing"  # (a failure now leaves the device's state unknown until it is read again)
         res = d.session.push(d.commands, tag=f"{self.change.id}-{d.name}", hold=hold)
@@ -299,6 +305,7 @@ class Deployer:
         """The wave's checks passed: make the held commit permanent."""
         if d.held is None:
             return
+        assert d.session is not None
         out = d.session.confirm(d.held)
         self.journal.write("confirmed", d.name)
         d.event("confirm", mode=d.held.mode, output=out[-500:])
@@ -320,6 +327,7 @@ class Deployer:
 
     def _barrier(self, d: Device) -> None:
         """Re-read the device: every object phase 1 touched must now be exactly as planned."""
+        assert d.session is not None  # connected (_connect) before any step runs
         text = d.session.fetch()
         current = d.session.driver.parse(text)
         which = "expect_after_switch" if self.opts.phase == "refresh" and not d.switch_commands else "expect_after_commit"
@@ -332,6 +340,7 @@ class Deployer:
 
     def _refresh(self, d: Device, direction: str = "") -> None:
         """Switch the bindings (once) and refresh the sessions of one direction ('': both)."""
+        assert d.session is not None  # connected (_connect) before any step runs
         driver = d.session.driver
         obs = driver.observer(d.session.conn, d.name)
         targets = [r for r in d.refresh if r["direction"] == direction or not direction]
@@ -394,6 +403,7 @@ class Deployer:
     def _await_own_resend(self, d: Device) -> None:
         """Platforms that ignore `soft out` (AOS-CX) re-send by themselves some seconds after a policy
         change: wait for that instead of pretending the refresh happened when the command returned."""
+        assert d.session is not None
         driver = d.session.driver
         outs = [r for r in d.refresh if r["direction"] == "out"]
         wait = driver.outbound_resend_seconds
@@ -437,6 +447,7 @@ class Deployer:
                 raise DeviceError(f"{d.name}: still unreachable for its rollback ({e})") from None
         if d.session is None:
             self._connect(d)
+        assert d.session is not None
         reverted = self._revert_held(d)
         original = d.original or policy_from_json(self.journal.originals()[d.name])
         extra = {(r["neighbor"], r["afi"], r["direction"]) for r in d.refresh}
@@ -462,6 +473,7 @@ class Deployer:
                 self.journal.write("reverted", d.name, by="device")
                 d.held = d.held_until = None
                 return "device"
+        assert d.session is not None
         try:
             done = d.session.revert(d.held)
         except NetchangeError as e:
@@ -474,6 +486,7 @@ class Deployer:
         return "platform"
 
     def _gc(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         res = d.session.push(d.gc_commands, tag=f"{self.change.id}-{d.name}-gc")
         d.event("gc", commands=res.sent)
         d.final_policy = d.session.driver.parse(d.session.fetch())
@@ -521,9 +534,9 @@ class Deployer:
         self._await_self_reverts(holds)
         self._say(f"guard: connecting to {len(self.devices)} device(s)")
         # Each device is guarded as soon as its own session is up (no need to wait for the slowest connect).
-        failed = self._parallel(lambda d: (self._connect(d), self._guard(d)), self.devices, "connect+guard")
+        failed = self._parallel(self._connect_and_guard, self.devices, "connect+guard")
         if failed:
-            return self._finish("refused", "; ".join(d.error for d in failed))
+            return self._finish("refused", "; ".join(d.error or "" for d in failed))
         still = [d.name for d in self.devices if holds.get(d.name, {}).get("self_reverted") and d.plan is not None
                  and d.plan.empty]
         if still:
@@ -580,7 +593,7 @@ class Deployer:
             for direction in ("out", "in"):
                 failed = self._parallel(lambda d, dr=direction: self._refresh(d, dr), wave, f"refresh {direction}")
                 if failed:
-                    return self._abort(work, refreshed=done + wave, why=failed[0].error)
+                    return self._abort(work, refreshed=done + wave, why=failed[0].error or "")
             self._say(f"{label}: post-checks")
             failed = self._parallel(self._postcheck, wave, "postcheck")
             if not failed and self.opts.verifier:
@@ -591,7 +604,7 @@ class Deployer:
                     failed = wave
                     wave[0].error = f"traffic verification failed: {bad[0].name}: {bad[0].detail}"
             if failed:
-                return self._abort(work, refreshed=done + wave, why=failed[0].error)
+                return self._abort(work, refreshed=done + wave, why=failed[0].error or "")
             held = [d for d in wave if d.held is not None]
             if held:
                 self._say(f"{label}: confirming the held commit on {len(held)} device(s)")
@@ -620,7 +633,7 @@ class Deployer:
             failed = failed or self._parallel(self._refresh, work, "refresh")
             failed = failed or self._parallel(self._postcheck, work, "postcheck")
             if failed:
-                return self._abort(work, refreshed=work, why=failed[0].error)
+                return self._abort(work, refreshed=work, why=failed[0].error or "")
         gc = [d for d in work if d.gc_commands]
         self._parallel(self._gc, gc, "gc")
         for d in work:
@@ -632,10 +645,14 @@ class Deployer:
     def _rollback_from_journal(self) -> dict:
         originals = self.journal.originals()
         touched = [d for d in self.devices if d.name in originals]
-        if not touched:  # (it used to say "restored 0 device(s)", exit 0, and change nothing)
-            return self._finish("refused", f"nothing to roll back: no unfinished deploy of {self.change.id} in "
-                                f"{self.journal.path.parent}; to take back a completed deploy run "
-                                f"`netchange undo {self.change_file}`")
+        if not touched:  # (it used to say "rolled_back: restored 0 device(s)", exit 0, whatever had happened)
+            last = self.journal.last_outcome()
+            if last == "done":  # a completed deploy: rolling back is not what finishes anything, undo is
+                return self._finish("refused", f"nothing to roll back: the last deploy of {self.change.id} completed; "
+                                    f"to take it back run `netchange undo {self.change_file}`")
+            # e.g. a shard that already rolled itself back, while the pipeline's rollback job runs on every shard
+            return self._finish("no_op", f"nothing to roll back: no unfinished deploy of {self.change.id} in "
+                                f"{self.journal.path.parent}" + (f" (its last run ended {last})" if last else ""))
         refreshed = self.journal.devices_with("refreshed")
         targets = self.journal.refresh_targets()
         holds = self._unconfirmed_holds()  # (all read from the interrupted run, before this run's own start)
@@ -649,7 +666,7 @@ class Deployer:
         for d in failed:
             d.status = "rollback_failed"
         if failed:
-            return self._finish("rollback_failed", "; ".join(d.error for d in failed))
+            return self._finish("rollback_failed", "; ".join(d.error or "" for d in failed))
         return self._finish("rolled_back", f"restored {len(touched)} device(s) from the journal")
 
     def _abort(self, touched: list[Device], refreshed: list[Device], why: str) -> dict:
@@ -704,7 +721,7 @@ class Deployer:
         """Devices whose last held commit was neither confirmed nor undone: {name: {held, until}}."""
         out: dict[str, dict] = {}
         for rec in self.journal.last_run():
-            name = rec.get("device")
+            name: str = rec.get("device", "")
             if rec["step"] == "held":
                 until = dt.datetime.fromisoformat(rec["until"]) if rec.get("until") else None
                 out[name] = {"held": Held.from_dict(rec["held"]), "until": until}

@@ -110,7 +110,10 @@ class DeviceSession:
         import paramiko
 
         transport = self.conn.remote_conn.get_transport()
-        with paramiko.SFTPClient.from_transport(transport) as sftp:
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        if sftp is None:
+            raise DeviceError(f"{self.host.name}: the device refused an SFTP channel for {path}")
+        with sftp:
             with sftp.open(path, "w") as f:
                 f.write(text)
 

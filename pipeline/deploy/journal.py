@@ -83,6 +83,15 @@ class Journal:
     def refresh_targets(self) -> dict[str, list[dict]]:
         return {r["device"]: r["refresh"] for r in self.last_run() if r["step"] == "committed"}
 
+    def last_outcome(self) -> str | None:
+        """How the newest archived run of this journal (same change and shard) ended, or None."""
+        stamped = re.compile(re.escape(self.path.stem) + r"\.\d{8}T\d{6,12}\.jsonl")
+        if not self.path.parent.is_dir():
+            return None
+        for path in sorted((p for p in self.path.parent.iterdir() if stamped.fullmatch(p.name)), reverse=True):
+            return next((r["step"] for r in reversed(read_records(path)) if r["step"] in FINAL_STEPS), None)
+        return None
+
     def archive(self) -> None:
         """Keep finished journals for the audit trail, out of the way of the next run."""
         if self.path.exists():

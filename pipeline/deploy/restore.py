@@ -5,6 +5,8 @@ is left as the device has it."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from ..model.policy import DevicePolicy
 from ..plan.diff import diff
 from ..plan.order import order
@@ -13,7 +15,7 @@ from .device import DeviceSession, PushResult
 
 
 def restore(session: DeviceSession, original: DevicePolicy, refresh: bool,
-            extra_refresh: set[tuple[str, str, str]] = frozenset()) -> tuple[PushResult, list[tuple[str, str, str]]]:
+            extra_refresh: AbstractSet[tuple[str, str, str]] = frozenset()) -> tuple[PushResult, list[tuple[str, str, str]]]:
     """Diff the device's current policy against `original`, push the ordered edits, refresh if asked.
 
     Returns what was pushed and which (neighbor, afi, direction) were refreshed.

@@ -79,7 +79,7 @@ class Driver:
         """Load what parse and render need (modules, templates) once, before many worker threads would
         all hit the first use at the same moment."""
 
-    def render(self, desired: list[Desired], host) -> str:
+    def render(self, desired: list[Desired], host, known: DevicePolicy | None = None) -> str:
         """Full configuration text that makes the desired objects true (netchange render)."""
         raise NotImplementedError
 

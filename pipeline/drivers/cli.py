@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import typer
 
@@ -19,7 +20,7 @@ def render_change(change_path: Path, host_name: str, inventory_dir: Optional[Pat
     """Load, resolve and render; every failure is a NetchangeError with a clear message."""
     from ..inventory import Inventory
     from ..model.objects import ObjectStore
-    from ..model.policy import DevicePolicy
+    from ..model.policy import DevicePolicy, Kind
     from ..model.resolve import resolve
     from ..project import Project, load_change
     from .base import get_driver
@@ -45,8 +46,10 @@ def render_change(change_path: Path, host_name: str, inventory_dir: Optional[Pat
     except KeyError as e:  # an unknown network/service object name
         raise InputError(f"change {change.id} refers to unknown object {e}", Location(str(change_path))) from None
     known = DevicePolicy()  # shared routing objects: families and kinds of what route-maps reference
-    for kind, objs in (("prefix_list", store.routing.prefix_lists), ("community_list", store.routing.community_lists),
-                       ("as_path_list", store.routing.as_path_lists), ("route_map", store.routing.route_maps)):
+    shared: tuple[tuple[Kind, Sequence[Any]], ...] = (
+        ("prefix_list", store.routing.prefix_lists), ("community_list", store.routing.community_lists),
+        ("as_path_list", store.routing.as_path_lists), ("route_map", store.routing.route_maps))
+    for kind, objs in shared:
         for o in objs:
             known.put(kind, o.name, o)
     return get_driver(host.platform).render(desired, host, known=known)

@@ -23,7 +23,10 @@ from ..errors import DeviceError
 class Cli(Protocol):
     """What a commit mode needs of a device session."""
 
-    name: str  # the host, for messages
+    @property
+    def name(self) -> str:
+        """The host, for messages."""
+        ...
 
     def configure(self, lines: Sequence[str], *, enter: str | None = None, leave: bool = True) -> str:
         """Send *lines* in configuration mode (entered with *enter*, the platform's default when None),

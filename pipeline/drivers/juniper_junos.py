@@ -10,7 +10,7 @@ from typing import Any
 
 from ..inventory import Platform
 from ..model.firewall import PortRange
-from ..model.policy import DevicePolicy, Rule
+from ..model.policy import Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
 from ..parsers import canonical as canonical_lists
 from .commit import CandidateMode

@@ -175,7 +175,8 @@ class NftablesDriver(TemplateDriver):
     def render(self, desired: list[Desired], host: Host, known: DevicePolicy | None = None) -> str:
         """The change's filters as edits to a table that does not hold them yet (the running table's
         layout is not used: `netchange plan` edits a running host by its rule handles)."""
-        notes, ops = [], []
+        notes: list[str] = []
+        ops: list[O.Op] = []
         for d in desired:
             if d.kind != "filter":
                 if d.obj is not None:
@@ -185,6 +186,7 @@ class NftablesDriver(TemplateDriver):
                 notes.append(f"filter {d.key} absent: `netchange plan` removes its chain and the jumps to it "
                              "(by the running table's rule handles)")
             else:
+                assert isinstance(d.obj, ConcreteFilter)  # the kind is filter
                 ops.append(O.Create("filter", d.obj.name, d.obj))
         if not ops:
             return "\n".join(self.note(n)[0] for n in notes + ["no filters in this change for this host"]) + "\n"

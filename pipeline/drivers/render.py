@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable, NoReturn, cast
 
 import jinja2
 
@@ -30,7 +30,6 @@ from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
-from ..model.matches import ICMP_PROTOCOLS
 from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
@@ -127,10 +126,10 @@ def print_gate(value: object) -> str:
     character or line break in it would start a command of its own: refused, never split."""
     kind = type(value)
     if kind is Printed:
-        return value
+        return cast(Printed, value)
     if kind is int:  # seq numbers, lengths, ASNs: the commonest values, and never a line break
         return str(value)
-    text = value if kind is str else str(value)
+    text = cast(str, value) if kind is str else str(value)
     bad = find_line_breaking(text)
     if bad is not None:
         raise UnsupportedConstruct(f"refusing to print a value with a control character or line break "
@@ -675,7 +674,7 @@ class TemplateDriver(Driver):
     def unsupported_kind_message(self, kind: str, name: object) -> str:
         return f"{self.platform.value} cannot carry a {kind.replace('_', '-')} ({name})"
 
-    def refuse(self, what: str) -> None:
+    def refuse(self, what: str) -> NoReturn:
         raise UnsupportedConstruct(f"{self.platform.value}: {what}")
 
     # -- public API
@@ -912,6 +911,7 @@ class TemplateDriver(Driver):
     def binding_lines(self, group: list[O.Op], ctx: Context) -> list[str]:
         changes = []
         for op in group:
+            assert isinstance(op, (O.Bind, O.Unbind))  # render_ops groups only these
             self.check("binding", op.binding, ctx)
             if not op.binding.is_group:  # a group's members are the device's own (DevicePolicy.peer_groups)
                 ctx.neighbor(op.binding)
@@ -975,7 +975,7 @@ class TemplateDriver(Driver):
                 continue
 
             def same(a: AclLine, b: AclLine) -> bool:
-                return self.emit("acl_line", a, fam, ctx) == self.emit("acl_line", b, fam, ctx)
+                return self.emit("acl_line", a, fam, ctx) == self.emit("acl_line", b, fam, ctx)  # noqa: B023 (used in this iteration only)
 
             gone = [before[k] for k in sorted(before) if k not in after or not same(before[k], after[k])]
             gone_seqs = sorted({g.seq for g in gone})  # `no SEQ` removes everything under that seq
@@ -1172,6 +1172,6 @@ def _key_name(key: object) -> str:
 
 
 def _absent_binding(key: object) -> NeighborBinding:
-    nbr, afi, direction = key  # type: ignore[misc]
+    nbr, afi, direction = cast("tuple[str, str, str]", key)
     return NeighborBinding(neighbor=nbr, afi=afi, direction=direction, state="absent")
 

@@ -233,10 +233,10 @@ def adopt(
 ) -> None:
     """Mark every merged change request as deployed before netchange kept a ledger (run once when adopting)."""
     from .ledger import ADOPTED, record
-    from .pending import merged_changes
+    from .pending import Merged, merged_changes
 
     repo, ledger, rem = _ledger(remote_name, local)
-    todo = []
+    todo: list[Merged] = []
 
     def edit(led) -> bool:
         known = led.entries()

@@ -69,7 +69,7 @@ def record(state: str, **detail: object) -> dict:
         raise ValueError(state)
     # A unique id: two deployers writing the same record in the same second would otherwise create the
     # identical notes commit, and the second "push" would succeed as a no-op — two winners of one claim.
-    out = {"state": state, "at": now_iso(), "by": actor(), "id": uuid.uuid4().hex}
+    out: dict[str, object] = {"state": state, "at": now_iso(), "by": actor(), "id": uuid.uuid4().hex}
     if os.environ.get("CI_PIPELINE_ID"):
         out["pipeline"] = os.environ["CI_PIPELINE_ID"]
     out.update({k: v for k, v in detail.items() if v is not None})
@@ -226,6 +226,7 @@ class Ledger:
         if problem:
             raise GitError(f"ledger note on {commit[:12]} {problem}; nothing was written. Look at it with "
                            f"`git notes --ref {NOTES_REF} show {commit}` and repair or remove it")
+        assert doc is not None  # parse_note gives a document or a problem
         return doc
 
     def read(self) -> tuple[dict[str, Entry], list[Problem]]:
@@ -248,6 +249,7 @@ class Ledger:
                 for cid, path in mine.items():
                     found.setdefault(cid, []).append(Entry(cid, commit, path, (), f"its ledger note {bad}"))
                 continue
+            assert doc is not None  # parse_note gives a document or a problem
             for cid, e in doc["changes"].items():
                 if cid not in mine:
                     problems.append(Problem(commit, f"holds records of {cid!r}, but this commit did not add "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 
 MASK = "[MASKED]"
 TOKEN_ENV = "NETCHANGE_GITLAB_TOKEN"
@@ -25,7 +26,7 @@ def gitlab_token() -> str | None:
     return value or None
 
 
-def secret_values(env: dict[str, str] | None = None) -> list[str]:
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     env = os.environ if env is None else env
     values = {v for k, v in env.items() if (k in _SECRET_NAMES or _SECRET_NAME.search(k)) and len(v) >= _MIN_LEN}
     return sorted(values, key=len, reverse=True)  # longest first: a secret containing another is masked whole

@@ -61,11 +61,13 @@ def _validation(d: Path) -> list[str]:
     if findings:
         out += ["| | where | finding |", "|---|---|---|"]
         for f in findings[:50]:
-            loc = f.get("location") if isinstance(f.get("location"), dict) else {}
-            lines = loc.get("lines") if isinstance(loc.get("lines"), dict) else {}
+            loc = f.get("location")
+            loc = loc if isinstance(loc, dict) else {}
+            lines = loc.get("lines")
+            lines = lines if isinstance(lines, dict) else {}
             where = f"{loc.get('path', '?')}:{lines.get('begin', '?')}"
             desc = str(f.get("description", "")).replace("|", "\\|").replace("\n", " ")
-            out.append(f"| {_SEVERITY_ICON.get(f.get('severity'), '')} | `{where}` | {desc} |")
+            out.append(f"| {_SEVERITY_ICON.get(str(f.get('severity')), '')} | `{where}` | {desc} |")
         if len(findings) > 50:
             out.append(f"\n… and {len(findings) - 50} more in the Code Quality report")
         out.append("")

@@ -40,7 +40,7 @@ def render_config(topo: Topology, name: str) -> str:
             if via == "blackhole":
                 out.append(f"{kw} route {r.prefix} blackhole")
             else:
-                out.append(f"{kw} route {r.prefix} {topo.link_between(name, via).address(via, r.prefix.version).ip}")
+                out.append(f"{kw} route {r.prefix} {topo.next_hop(name, via, r.prefix.version)}")
     out.append("!")
     out += [ln.rstrip() for ln in node.policy.strip().splitlines()]
     out.append("!")

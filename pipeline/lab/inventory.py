@@ -34,6 +34,7 @@ def build(topo: Topology, prefix: str, ssh_dir: Path) -> dict[str, dict]:
         if not node.managed:
             continue
         addr = topo.mgmt_address(name)
+        assert addr is not None  # a managed node
         data: dict = {"role": node.role or node.kind, "site": node.site,
                       "lab": {"prefix": prefix, "node": name, "namespace": f"{prefix}-{name}"}}
         if node.kind == "frr":
@@ -74,7 +75,7 @@ def telemetry_points(topo: Topology, name: str, prefix: str) -> list[dict]:
         point: dict = {"interface": topo.interface_name(name, peer), "sees": peer,
                        "prefixes": list(dict.fromkeys(str(n) for n in nets))}
         if pn.kind == "host":
-            addrs = [str(a.ip) for a in pn.loopback] or [str(ln.address(peer, v).ip) for v in (4, 6) if ln.address(peer, v)]
+            addrs = [str(a.ip) for a in pn.loopback] or [str(la.ip) for v in (4, 6) if (la := ln.address(peer, v))]
             point["probe"] = {"addresses": addrs, "netns": f"{prefix}-{peer}"}
         out.append(point)
     return out
@@ -83,7 +84,7 @@ def telemetry_points(topo: Topology, name: str, prefix: str) -> list[dict]:
 def render(topo: Topology, prefix: str, ssh_dir: Path, topo_name: str) -> dict[str, str]:
     y = YAML(typ="safe", pure=True)
     y.default_flow_style = False
-    y.sort_base_mapping_type_on_output = False
+    y.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel types it None
     out = {}
     for f, data in build(topo, prefix, ssh_dir).items():
         buf = io.StringIO()

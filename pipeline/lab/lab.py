@@ -237,7 +237,7 @@ class Lab:
             if any(n.kind == "frr" for n in t.nodes.values()):
                 sshd.ensure_router_user()
             sshd.make_keys(self.ssh_dir, [d.name for d in managed], self.prefix)
-            sshd.write_known_hosts(self.ssh_dir, {d.name: d.mgmt_address for d in managed})
+            sshd.write_known_hosts(self.ssh_dir, {d.name: d.mgmt_address for d in managed if d.mgmt_address})
             if self.password_nodes:
                 sshd.ensure_password_user(self.prefix, self._new_password())
         with self._step("namespaces", f"creating {len(devs)} namespaces and {len(t.links)} links"):
@@ -269,7 +269,7 @@ class Lab:
                     netns.add_address(d.namespace, d.interfaces[ln.peer(d.name)], str(addr))
         if node.kind != "frr":  # routers get their static routes from staticd
             for r in node.routes:
-                nhs = [str(t.link_between(d.name, via).address(via, r.prefix.version).ip) for via in r.vias]
+                nhs = [str(t.next_hop(d.name, via, r.prefix.version)) for via in r.vias]
                 netns.add_route(d.namespace, str(r.prefix), nhs, str(r.src) if r.src else None)
 
     def _start_node(self, d: Device) -> None:
@@ -510,7 +510,7 @@ def _dump_topology(t: Topology) -> str:
 
     y = YAML(typ="safe", pure=True)
     y.default_flow_style = False
-    y.sort_base_mapping_type_on_output = False  # node order fixes management addresses
+    y.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel types it None; node order fixes management addresses
     buf = io.StringIO()
     y.dump(json.loads(t.model_dump_json()), buf)
     return buf.getvalue()

@@ -27,7 +27,7 @@ def generate(n: int = 50) -> Topology:
     links: list[Link] = []
     edges = [edge_name(i, n) for i in range(1, n + 1)]
     for u, (asn, _lp, k) in UPSTREAMS.items():
-        own = [f"203.0.113.0/24", f"198.18.{k}.0/24", "2001:db8:203::/48", f"2001:db8:{k}::/48"]
+        own = ["203.0.113.0/24", f"198.18.{k}.0/24", "2001:db8:203::/48", f"2001:db8:{k}::/48"]
         pol = [f"ip prefix-list PL-{u.upper()}-OUT seq 10 permit 203.0.113.0/24",
                f"ip prefix-list PL-{u.upper()}-OUT seq 20 permit 198.18.{k}.0/24",
                f"ipv6 prefix-list PL-{u.upper()}-V6-OUT seq 10 permit 2001:db8:203::/48",

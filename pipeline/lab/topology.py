@@ -32,7 +32,7 @@ def check_prefix_allowed(net: IPNet | IPIface | IPAddr) -> None:
     n = ipaddress.ip_network(str(net), strict=False)
     if n.version == 4 and n.overlaps(FORBIDDEN):
         raise ValueError(f"{net} overlaps 192.0.2.0/24, this machine's uplink: never use it in the lab")
-    if not any(n.version == a.version and n.subnet_of(a) for a in ALLOWED):
+    if not any(n.version == a.version and n.subnet_of(a) for a in ALLOWED):  # type: ignore[arg-type]  # same version
         raise ValueError(f"{net} is outside the documentation/benchmark prefixes ({', '.join(map(str, ALLOWED))})")
 
 
@@ -193,8 +193,8 @@ class Topology(Strict):
                     if via != "blackhole" and self.link_between(name, via) is None:
                         raise ValueError(f"{name}: route {r.prefix} via {via}: no direct link to {via}")
             for peer in node.expect:
-                ln = self.link_between(name, peer)
-                if ln is None or not ln.bgp:
+                link = self.link_between(name, peer)
+                if link is None or not link.bgp:
                     raise ValueError(f"{name}: expect names {peer}, which is not a BGP peer")
             from .peergroups import check
 
@@ -226,6 +226,14 @@ class Topology(Strict):
 
     def link_between(self, a: str, b: str) -> Link | None:
         return next((ln for ln in self.links if {ln.a, ln.b} == {a, b}), None)
+
+    def next_hop(self, node: str, via: str, version: int) -> IPAddr:
+        """The address of *via* on its link with *node*: a route's next hop (validated to exist)."""
+        link = self.link_between(node, via)
+        addr = link.address(via, version) if link is not None else None
+        if addr is None:
+            raise ValueError(f"{node}: no IPv{version} link address of {via}")
+        return addr.ip
 
     def links_of(self, node: str) -> list[Link]:
         return [ln for ln in self.links if node in (ln.a, ln.b)]

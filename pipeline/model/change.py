@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Iterator, Literal, Union
 
 from pydantic import Field, model_validator
-
-from typing import Union
 
 from ..names import Identifier, Label, Prose
 from .base import AFI, Address, State, Strict
 from .firewall import Filter
+from .policy import Kind
 from .routing import AsPathList, CommunityList, PrefixList, RouteMap
 from .scope import Scope
 from .verify import Verify
 
+
+
+# what a change request defines (the routing ones are already their device form)
+ChangeObject = Union[Filter, PrefixList, CommunityList, AsPathList, RouteMap]
 
 
 class Window(Strict):
@@ -106,7 +109,7 @@ class ChangeRequest(Strict):
     routing: RoutingSection = RoutingSection()
     verify: Verify = Verify()
 
-    def objects(self):
+    def objects(self) -> Iterator[tuple[Kind, ChangeObject]]:
         """Every policy object of the change as (kind, object)."""
         for f in self.firewall.filters:
             yield "filter", f

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from pydantic import PrivateAttr, RootModel
 
@@ -37,13 +37,13 @@ class ObjectStore(Strict):
     networks: dict[str, tuple[NetworkMember, ...]] = {}
     services: dict[str, tuple[ServiceSpec, ...]] = {}
     routing: SharedRouting = SharedRouting()
-    _expanded: dict = PrivateAttr(default_factory=dict)  # object name -> its prefixes (the models are frozen)
-    _where: dict = PrivateAttr(default_factory=dict)  # network object name -> (file, line) of its definition
+    _expanded: dict[str, tuple[Network, ...]] = PrivateAttr(default_factory=dict)  # object name -> its prefixes (the models are frozen)
+    _where: dict[str, tuple[str, int | None]] = PrivateAttr(default_factory=dict)  # network object name -> (file, line) of its definition
 
     @classmethod
     def load(cls, directory: Path | str) -> "ObjectStore":
         d = Path(directory)
-        parts: dict = {}
+        parts: dict[str, Any] = {}
         where: dict[str, tuple[str, int | None]] = {}
         for fname, model, key in (("networks.yaml", NetworkObjects, "networks"), ("services.yaml", ServiceObjects, "services"),
                                   ("routing.yaml", SharedRouting, "routing")):
@@ -79,7 +79,7 @@ class ObjectStore(Strict):
             return memo[root]
         if root not in self.networks:
             raise InputError(f"network object '{root}' is not defined", Location(NETWORKS_FILE, field=root))
-        stack: list[list] = [[root, 0]]  # (object, index of the next member to look at)
+        stack: list[list[Any]] = [[root, 0]]  # (object, index of the next member to look at)
         on_path = {root}
         while stack:
             frame = stack[-1]
@@ -88,6 +88,7 @@ class ObjectStore(Strict):
                 frame[1] += 1
             if frame[1] < len(members):
                 child = members[frame[1]]
+                assert isinstance(child, str)  # _pending() stops at object names only
                 chain = [f[0] for f in stack] + [child]
                 if child in on_path:
                     raise InputError(f"network object '{child}' refers to itself: {_chain(chain)}", self._loc(child))
@@ -113,7 +114,7 @@ class ObjectStore(Strict):
         return self.services[name]
 
 
-def _pending(member: NetworkMember, memo: dict) -> bool:
+def _pending(member: NetworkMember, memo: dict[str, tuple[Network, ...]]) -> bool:
     """A member that is an object name not expanded yet."""
     return isinstance(member, str) and member not in memo
 

@@ -117,7 +117,7 @@ class Skipped(str):
     def owner(self) -> tuple[str, str] | None:
         return (self.kind, self.name) if self.kind is not None and self.name is not None else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | None]:
         return {"kind": self.kind, "name": self.name, "line": self.line, "note": str(self)}
 
 
@@ -168,17 +168,20 @@ class DevicePolicy:
     # keyed by a group name applies to every member without a binding of its own (`binding_for`).
     peer_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def table(self, kind: Kind) -> dict:
-        return {"filter": self.filters, "prefix_list": self.prefix_lists, "community_list": self.community_lists,
-                "as_path_list": self.as_path_lists, "route_map": self.route_maps, "binding": self.bindings}[kind]
+    def table(self, kind: Kind) -> dict[Any, Any]:
+        tables: dict[str, dict[Any, Any]] = {
+            "filter": self.filters, "prefix_list": self.prefix_lists, "community_list": self.community_lists,
+            "as_path_list": self.as_path_lists, "route_map": self.route_maps, "binding": self.bindings}
+        return tables[kind]
 
-    def get(self, kind: Kind, key) -> PolicyObject | None:
-        return self.table(kind).get(key)
+    def get(self, kind: Kind, key: object) -> PolicyObject | None:
+        obj: PolicyObject | None = self.table(kind).get(key)
+        return obj
 
-    def put(self, kind: Kind, key, obj: PolicyObject) -> None:
+    def put(self, kind: Kind, key: object, obj: PolicyObject) -> None:
         self.table(kind)[key] = obj
 
-    def remove(self, kind: Kind, key) -> None:
+    def remove(self, kind: Kind, key: object) -> None:
         self.table(kind).pop(key, None)
 
     def items(self) -> Iterator[tuple[Kind, object, PolicyObject]]:
@@ -233,11 +236,11 @@ class DevicePolicy:
         return [rm.name for rm in self.route_maps.values() if (kind, name) in rm.references()]
 
 
-_CLASSES = {"filter": ConcreteFilter, "prefix_list": PrefixList, "community_list": CommunityList,
+_CLASSES: dict[str, type[PolicyObject]] = {"filter": ConcreteFilter, "prefix_list": PrefixList, "community_list": CommunityList,
             "as_path_list": AsPathList, "route_map": RouteMap, "binding": NeighborBinding}
 
 
-def policy_to_json(p: DevicePolicy) -> dict:
+def policy_to_json(p: DevicePolicy) -> dict[str, list[Any]]:
     """Plain-JSON form (journal files): objects by kind; bindings rebuild their keys on load."""
     out: dict = {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
     if p.peer_groups:
@@ -245,7 +248,7 @@ def policy_to_json(p: DevicePolicy) -> dict:
     return out
 
 
-def policy_from_json(data: dict) -> DevicePolicy:
+def policy_from_json(data: dict[Kind, list[Any]]) -> DevicePolicy:
     p = DevicePolicy()
     for kind, objs in data.items():
         if kind == "peer_groups":
@@ -254,7 +257,7 @@ def policy_from_json(data: dict) -> DevicePolicy:
         cls = _CLASSES[kind]
         for raw in objs:
             o = cls.model_validate(raw)
-            p.put(kind, o.key if kind == "binding" else o.name, o)
+            p.put(kind, o.key if isinstance(o, NeighborBinding) else o.name, o)
     return p
 
 

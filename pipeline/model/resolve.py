@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..errors import InputError, Location
 from .base import afi_of
-from .change import Binding, ChangeRequest
+from .change import Binding, ChangeObject, ChangeRequest
 from .routing import NeighborBinding
 from .firewall import Filter, ServiceSpec, Term
 from .matches import ICMP_PROTOCOLS, icmp_type_number
@@ -94,12 +94,12 @@ def concrete_filter(f: Filter, store: ObjectStore, host: Host) -> ConcreteFilter
     return ConcreteFilter(name=f.name, description=f.description, rules=tuple(rules), attachments=tuple(attachments))
 
 
-def applies_to(kind: str, obj, host: Host) -> bool:
+def applies_to(kind: str, obj: ChangeObject, host: Host) -> bool:
     """One change may target routers and firewalls: filters go where their attachment points exist
     (or, when removed, to hosts that filter at all), routing objects to BGP speakers."""
     if getattr(obj, "scope", None) is not None and not obj.scope.selects(host):
         return False
-    if kind == "filter":
+    if isinstance(obj, Filter):  # kind == "filter"
         points = host.data.firewall.attachments
         return bool(points) if (obj.state == "absent" or not obj.attach) else any(a in points for a in obj.attach)
     return host.data.bgp is not None
@@ -183,7 +183,7 @@ def resolve(change: ChangeRequest, store: ObjectStore, host: Host, peers: Mappin
     for kind, obj in change.objects():
         if (kind, obj.name) not in here:
             continue
-        if kind == "filter":
+        if isinstance(obj, Filter):  # kind == "filter"
             out.append(Desired(kind, obj.name, concrete_filter(obj, store, host) if obj.state == "present" else None))
         else:
             out.append(Desired(kind, obj.name, obj.model_copy(update={"scope": None}) if obj.state == "present" else None))

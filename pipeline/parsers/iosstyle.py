@@ -23,7 +23,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterator, Literal
+from typing import Callable, Iterator, Literal, Sequence, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -244,7 +244,7 @@ def _port_number(token: str, proto: str) -> int | None:
     return PORT_NAMES.get(proto, {}).get(token.lower())
 
 
-def parse_ports(tokens: list[str], i: int, proto: str) -> tuple[Ports, int]:
+def parse_ports(tokens: Sequence[str], i: int, proto: str) -> tuple[Ports, int]:
     """Port operator at tokens[i] (eq/range/gt/lt/neq), if any -> (ranges, next index)."""
     if i >= len(tokens) or proto not in PORTED:
         return (), i
@@ -548,8 +548,8 @@ class _Builder:
             field_, value = _match_clause(t)
             _put(entry["match"], field_, value)
         elif head == "set":
-            for field_, value in _set_clause(t):
-                _put(entry["set"], field_, value)
+            for field_, setting in _set_clause(t):
+                _put(entry["set"], field_, setting)
         elif any(line == c or line.startswith(c + " ") for c in self.d.continue_forms):
             form = next(c for c in self.d.continue_forms if line == c or line.startswith(c + " "))
             target = line[len(form):].split()
@@ -706,15 +706,15 @@ class _Builder:
             self._emit(lambda: PrefixList(name=name, afi=draft.afi, description=draft.description,
                                           entries=tuple(draft.entries[s] for s in sorted(draft.entries))),
                        "prefix-list", name, p.prefix_lists)
-        for name, draft in self.community_lists.items():
-            self._emit(lambda: CommunityList(name=name, kind=draft["kind"], description=draft["description"],
-                                             entries=_ordered(draft["entries"])),
+        for name, cdraft in self.community_lists.items():
+            self._emit(lambda: CommunityList(name=name, kind=cdraft["kind"], description=cdraft["description"],
+                                             entries=_ordered(cdraft["entries"])),
                        "community-list", name, p.community_lists)
         for name, entries in self.as_paths.items():
             self._emit(lambda: AsPathList(name=name, entries=_ordered(entries)), "as-path-list", name, p.as_path_lists)
-        for name, entries in self.route_maps.items():
-            self._emit(lambda: RouteMap(name=name, entries=tuple(_route_map_entry(s, entries[s])
-                                                                 for s in sorted(entries))),
+        for name, rm_entries in self.route_maps.items():
+            self._emit(lambda: RouteMap(name=name, entries=tuple(_route_map_entry(s, rm_entries[s])
+                                                                 for s in sorted(rm_entries))),
                        "route-map", name, p.route_maps)
         self._finish_filters()
         for binding in self.bgp.bindings(self.d, self.notes):
@@ -745,14 +745,14 @@ class _Builder:
                 continue
             if att not in by_acl.setdefault(acl, []):
                 by_acl[acl].append(att)
-        for name, acl in self.acls.items():
-            self._close_remarks(name, acl)
-            if acl["counter"]:  # `counters per-entry` / `statistics per-entry`: every entry counts
-                for r in acl["rules"]:
+        for name, draft in self.acls.items():
+            self._close_remarks(name, draft)
+            if draft["counter"]:  # `counters per-entry` / `statistics per-entry`: every entry counts
+                for r in draft["rules"]:
                     r["counter"] = True
-            rules = tuple(_trusted_rule(r) for r in acl["rules"])
+            rules = tuple(_trusted_rule(r) for r in draft["rules"])
             attachments = tuple(sorted(by_acl.get(name, ()), key=lambda a: (a.interface, a.direction)))
-            self.policy.filters[name] = ConcreteFilter(name=name, description=acl["description"], rules=rules,
+            self.policy.filters[name] = ConcreteFilter(name=name, description=draft["description"], rules=rules,
                                                        attachments=attachments)
 
 
@@ -1243,7 +1243,7 @@ def _address_family(t: list[str]) -> tuple[AFI | None, str | None]:
     if "vrf" in t:
         return None, f"vrf {t[t.index('vrf') + 1]}" if t.index("vrf") + 1 < len(t) else "vrf"
     if t and t[0] in ("ipv4", "ipv6") and (len(t) == 1 or t[1:] == ["unicast"]):
-        return t[0], None
+        return cast(AFI, t[0]), None
     return None, f"address-family {' '.join(t)}"
 
 
@@ -1257,13 +1257,14 @@ def parse_config(text: str, dialect: Dialect, engine: Engine = "fast", focus: Fo
     `focus` (fast engine only) reads just what a plan needs; see Focus."""
     with _gc_paused():
         builder = _Builder(dialect)
+        deferred: list[list[tuple[int, str]]]
         if focus is None or engine != "fast":
             nodes, deferred, skipped = SECTIONERS[engine](text, dialect, notes=builder.notes.items), [], 0
         else:
             nodes, deferred, skipped = sections_focused(text, dialect, focus, builder.notes.items)
         for node in nodes:
             _build(builder, node)
-        if deferred:
+        if deferred and focus is not None:  # (only a focused read defers)
             wanted = focus.lists | builder.referenced_lists()
             for lines in deferred:
                 if wanted_header(lines[0][1], wanted):

@@ -135,9 +135,9 @@ class FirewallMapper:
                     self.notes.append(f"firewall family {fam} filter {name}: only inet/inet6 filters are modelled")
                 continue
             for name in fw.keys("family", fam, "filter"):
-                self._filter(name, FAMILIES[fam], fw.child("family", fam, "filter", name), rules)
+                self._filter(name, FAMILIES[fam], fw.at("family", fam, "filter", name), rules)
         for name in fw.keys("filter"):  # family-less `firewall filter` is an inet filter
-            self._filter(name, "ipv4", fw.child("filter", name), rules)
+            self._filter(name, "ipv4", fw.at("filter", name), rules)
         attachments = self._attachments(set(rules))
         out: dict[str, ConcreteFilter] = {}
         for name, rs in rules.items():
@@ -162,7 +162,7 @@ class FirewallMapper:
                 self.notes.append(f"{where}: filter option '{stmt}' not modelled")
         out = rules.setdefault(name, [])
         for term in node.keys("term"):
-            rule = self._term(f"{where} term {term}", term, family, node.child("term", term))
+            rule = self._term(f"{where} term {term}", term, family, node.at("term", term))
             if rule:
                 out.append(rule)
 

@@ -107,7 +107,7 @@ class PolicyMapper:
         self._as_paths()
         for name in self.po.keys("policy-statement"):
             with self.notes.inside("route_map", name):  # its generated lists belong to it too
-                self._policy(name, self.po.child("policy-statement", name))
+                self._policy(name, self.po.at("policy-statement", name))
         self._bgp()
         # Prefix-lists, route-filter-lists and as-path-groups are sets on Junos (no order, no sequence
         # numbers): read in one canonical order, numbered 5, 10, ... (pipeline/parsers/canonical.py).
@@ -152,7 +152,7 @@ class PolicyMapper:
         if name in self.prefix_lists:
             self.notes.append(f"{where}: a prefix-list has the same name, ignored")
             return
-        found = self._route_filters(where, self.po.child("route-filter-list", name))
+        found = self._route_filters(where, self.po.at("route-filter-list", name))
         pl = build(self.notes, where, lambda: PrefixList(name=name, afi=self._afi_of_nets([n for n, _, _ in found]),
                                                          entries=tuple(PrefixListEntry(seq=5 * (i + 1), action="permit", prefix=n, ge=ge, le=le)
                                                                        for i, (n, ge, le) in enumerate(found))))
@@ -177,7 +177,7 @@ class PolicyMapper:
     def _communities(self) -> None:
         for name in self.po.keys("community"):
             where = f"policy-options community {name}"
-            node = self.po.child("community", name)
+            node = self.po.at("community", name)
             with self.notes.inside("community_list", name):
                 for opt in node.keys():
                     if opt != "members":
@@ -196,7 +196,7 @@ class PolicyMapper:
             return None
         large = [_LARGE.fullmatch(m) for m in members]
         if all(large):
-            kind, entry = "large", CommunityListEntry(action="permit", communities=tuple(m.group(1) for m in large))
+            kind, entry = "large", CommunityListEntry(action="permit", communities=tuple(m.group(1) for m in large if m))
         elif all(_STANDARD.fullmatch(m) or m in _WELL_KNOWN for m in members):
             kind, entry = "standard", None
         elif len(members) == 1:
@@ -215,7 +215,7 @@ class PolicyMapper:
             regexes = self.po.keys("as-path", name)
             self._as_path_list(f"policy-options as-path {name}", name, regexes[:1])
         for group in self.po.keys("as-path-group"):
-            node = self.po.child("as-path-group", group)
+            node = self.po.at("as-path-group", group)
             regexes = [r for member in node.keys("as-path") for r in node.keys("as-path", member)[:1]]
             self._as_path_list(f"policy-options as-path-group {group}", group, regexes)
         if self.as_path_lists:
@@ -237,7 +237,7 @@ class PolicyMapper:
     # --- policy-statements ---------------------------------------------------------------------------
     def _terms(self, node: Node) -> Iterator[tuple[str, Node]]:
         for term in node.keys("term"):
-            yield term, node.child("term", term)
+            yield term, node.at("term", term)
         if node.has("from") or node.has("then") or node.has("to"):
             final = Node({k: v for k, v in node.children.items() if k in ("from", "then", "to")})
             yield FINAL_TERM_NAME, final
@@ -315,7 +315,7 @@ class PolicyMapper:
                     for how in frm.keys(key, ref) or ["exact"]:
                         prefix_entries.extend(self._referenced(where, ref, [how]))
             elif key == "route-filter":
-                prefix_entries.extend(self._route_filters(where, frm.child(key)))
+                prefix_entries.extend(self._route_filters(where, frm.at(key)))
             elif key == "community":
                 name = self._communities_match(where, generated, frm.keys(key))
                 if name:
@@ -434,7 +434,7 @@ class PolicyMapper:
             elif key == "metric" and values and values[0].isdigit():
                 fields["med"] = int(values[0])
             elif key == "community":
-                self._community_action(where, then.child(key), fields)
+                self._community_action(where, then.at(key), fields)
             elif key == "as-path-prepend" and values:
                 words = values[0].split()
                 if all(w.isdigit() for w in words):
@@ -498,7 +498,7 @@ class PolicyMapper:
             self.notes.append(f"{where}: bindings recorded without the routing-instance (the model has no VRF key)")
         decided: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}  # statement path -> bindings it decides
         for group in bgp.keys("group"):
-            gnode = bgp.child("group", group)
+            gnode = bgp.at("group", group)
             # The default instance's groups are modelled (DevicePolicy.peer_groups): a group's import/export is a
             # binding on the group, which its neighbors without their own take. Elsewhere, resolved per neighbor.
             as_group = not instance and bad_name(group) is None

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..model.policy import Skipped
+from ..model.policy import Kind, Skipped
 
 # Quoted strings, /* */ comments (may span lines), `#` comments to end of line, punctuation, plain words.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|/\*.*?\*/|#[^\n]*|[{};\[\]]|[^\s{};\[\]"#]+', re.S)
@@ -33,6 +33,13 @@ class Node:
         node: Node | None = self
         for word in path:
             node = node.children.get(word) if node else None
+        return node
+
+    def at(self, *path: str) -> "Node":
+        """child() of a path known to exist (a key keys() just listed)."""
+        node = self.child(*path)
+        if node is None:
+            raise KeyError(" ".join(path))
         return node
 
     def keys(self, *path: str) -> list[str]:
@@ -143,7 +150,7 @@ def set_format_lines(text: str) -> tuple[list[SetLine], list[SetLine], list[str]
             deactivated = [d for d in deactivated if d != tuple(words)]
         elif verb == "delete":
             n = len(words)
-            lines = [l for l in lines if l[:n] != tuple(words)]
+            lines = [ln for ln in lines if ln[:n] != tuple(words)]
         else:
             notes.append(f"junos: line not understood, ignored: {raw.strip()[:120]}")
     return lines, deactivated, notes
@@ -165,13 +172,14 @@ def build_tree(lines: list[SetLine], deactivated: list[SetLine]) -> Node:
 _FIREWALL_FAMILIES = {"inet", "inet6"}
 
 
-def owner_of_path(path: SetLine) -> tuple[str, str] | None:
+def owner_of_path(path: SetLine) -> tuple[Kind, str] | None:
     """The modelled object a statement path sits in (kind, name): prefix-lists, communities, as-paths,
     policy-statements, inet/inet6 firewall filters."""
     p = list(path)
     if p[:1] == ["policy-options"] and len(p) >= 3:
-        kind = {"prefix-list": "prefix_list", "route-filter-list": "prefix_list", "community": "community_list",
-                "as-path": "as_path_list", "as-path-group": "as_path_list", "policy-statement": "route_map"}.get(p[1])
+        kinds: dict[str, Kind] = {"prefix-list": "prefix_list", "route-filter-list": "prefix_list", "community": "community_list",
+                                  "as-path": "as_path_list", "as-path-group": "as_path_list", "policy-statement": "route_map"}
+        kind = kinds.get(p[1])
         return (kind, p[2]) if kind else None
     if p[:1] == ["firewall"]:
         if p[1:2] == ["filter"] and len(p) >= 3:
@@ -189,6 +197,6 @@ def parse_text(text: str) -> Parsed:
     else:
         lines, deactivated = hierarchical_to_set(text)
     for d in deactivated:
-        notes.append(Skipped(f"junos: inactive, ignored: {' '.join(d)[:160]}", *(owner_of_path(d) or (None, None)),
-                             " ".join(d)))
+        kind, name = owner_of_path(d) or (None, None)
+        notes.append(Skipped(f"junos: inactive, ignored: {' '.join(d)[:160]}", kind, name, " ".join(d)))
     return Parsed(build_tree(lines, deactivated), deactivated, notes)

@@ -79,6 +79,8 @@ class _Chain:
 def _load(text: str | dict) -> list[dict]:
     doc = json.loads(text) if isinstance(text, str) else text
     items = doc.get("nftables", []) if isinstance(doc, dict) else []
+    if not isinstance(items, list):
+        raise ValueError(f"`nftables` is {type(items).__name__}, not a list")
     return [i for i in items if isinstance(i, dict)]
 
 
@@ -89,6 +91,8 @@ def parse(text: str | dict[str, Any]) -> DevicePolicy:
         items = _load(text)
     except json.JSONDecodeError as e:
         return DevicePolicy(skipped=[f"nft: not JSON ({e}); expected `nft -j list ruleset` output"])
+    except ValueError as e:  # (JSONDecodeError, a subclass, is answered above)
+        return DevicePolicy(skipped=[f"nft: {e}; expected `nft -j list ruleset` output"])
     except RecursionError:  # json's C decoder recurses per nesting level
         return DevicePolicy(skipped=["nft: JSON nested too deeply to read; expected `nft -j list ruleset` output"])
     chains: dict[tuple[str, str, str], _Chain] = {}

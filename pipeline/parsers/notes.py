@@ -9,7 +9,7 @@ itself normalises the same way), so it never blocks a plan.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..model.policy import Kind, Skipped
 
@@ -17,7 +17,7 @@ from ..model.policy import Kind, Skipped
 class Notes(list):
     """A list of `Skipped` notes; inside `inside(...)` a plain string appended is owned by that object."""
 
-    def __init__(self, items=()):
+    def __init__(self, items: Iterable[str] = ()) -> None:
         super().__init__(items)
         self._owner: tuple[Kind, str] | None = None
 
@@ -31,7 +31,8 @@ class Notes(list):
 
     def note(self, text: str, line: str | None = None) -> None:
         """A note with the device's own text of what was not modelled, owned like `append`."""
-        super().append(Skipped(text, *(self._owner or (None, None)), line))
+        kind, name = self._owner or (None, None)
+        super().append(Skipped(text, kind, name, line))
 
     def info(self, text: str) -> None:
         """A note that a rewrite of its object loses nothing: never attributed, never blocks a plan."""

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .. import safefiles
 from ..console import Messages
 from ..errors import InputError, Location, NetchangeError
-from ..inventory import Inventory
+from ..inventory import Host, Inventory
 
 err = Messages()
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         --detailed-exitcode (as Terraform's): 0 no changes, 2 changes, 1 any error or refusal."""
         from ..project import Project, load_change
         from .report import plan_document, to_json, to_markdown, to_text
+        from .planner import DevicePlan
         from .run import plan_live, plan_snapshots, targets
 
         if fmt not in ("text", "json", "markdown"):
@@ -64,15 +65,18 @@ def register(app: typer.Typer) -> None:
         require_valid(change_file, project, inv)  # what `validate` refuses is never planned
         store = project.objects
         n = len(targets(change, inv))
-        plans, errors = [], []
+        plans: list[DevicePlan] = []
+        errors: list[str] = []
         with _progress() as prog:
             task = prog.add_task(f"planning {change.id}", total=n)
             step = lambda _h: prog.advance(task)  # noqa: E731
             source = (plan_snapshots(change, inv, store, snapshots, strategy, progress=step) if snapshots
                       else plan_live(change, inv, store, strategy, workers, progress=step))
             for r in source:
-                (errors if isinstance(r, str) else plans).append(r)
-                if not isinstance(r, str):
+                if isinstance(r, str):
+                    errors.append(r)
+                else:
+                    plans.append(r)
                     log.info("%s: %d command(s), %d session(s) to refresh", r.host, len(r.commands), len(r.refresh))
         doc = plan_document(change, change_file, plans, errors)
         text = {"json": to_json, "markdown": to_markdown, "text": to_text}[fmt](doc)
@@ -113,7 +117,7 @@ def register(app: typer.Typer) -> None:
         safefiles.make_dir(output, "the snapshot folder")
         failed = []
 
-        def one(h):
+        def one(h: Host) -> str | None:
             try:
                 text = fetch_running(h)
             except NetchangeError as e:  # report per device, keep going

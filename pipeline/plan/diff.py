@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..model.policy import DevicePolicy
+from ..model.policy import DevicePolicy, Kind
 from ..model.resolve import Desired
 from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Rewrite, Unbind
 
@@ -20,16 +20,16 @@ def binding_name(key: tuple[str, str, str]) -> str:
     return "/".join(key)
 
 
-def _entry_key(e, i: int):
+def _entry_key(e: Any, i: int) -> int | tuple[str, int]:
     return e.seq if getattr(e, "seq", None) is not None else ("#", i)
 
 
-def same_filter(old, new, canonical: Canonical | None = None) -> bool:
+def same_filter(old: Any, new: Any, canonical: Canonical | None = None) -> bool:
     """Filters compared as the device keeps them (`Driver.canonical`), without the filter-level description
     (it does not survive every platform: nft -j drops chain comments)."""
     if canonical is not None:
         old, new = canonical("filter", old), canonical("filter", new)
-    return old.model_copy(update={"description": None}) == new.model_copy(update={"description": None})
+    return bool(old.model_copy(update={"description": None}) == new.model_copy(update={"description": None}))
 
 
 def diff_object(kind, name, old, new, canonical: Canonical | None = None) -> list[Op]:
@@ -70,7 +70,7 @@ def diff_object(kind, name, old, new, canonical: Canonical | None = None) -> lis
     return ops
 
 
-def _header(obj) -> tuple:
+def _header(obj: Any) -> tuple[object, ...]:
     """The parts of a list object that, when changed, force a rebuild: its type and address family.
     Object-level descriptions are not compared (IOS-style route-maps carry them per entry)."""
     return (getattr(obj, "kind", None), getattr(obj, "family", None))
@@ -87,7 +87,7 @@ def apply_desired(running: DevicePolicy, desired: list[Desired]) -> DevicePolicy
     return intended
 
 
-def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[str, object]] | None = None,
+def diff(running: DevicePolicy, intended: DevicePolicy, only: set[tuple[Kind, object]] | None = None,
          canonical: Canonical | None = None) -> list[Op]:
     """Ops for every object that differs (restricted to `only` = {(kind, key)} when given); `canonical` is
     the platform's `Driver.canonical`, so that a difference only in how the device prints it is none."""

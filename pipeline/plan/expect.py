@@ -3,13 +3,13 @@ the deploy barrier runs against it: which objects must hold exactly what, after 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from ..model.policy import DevicePolicy, object_from_json
+from ..model.policy import DevicePolicy, Kind, object_from_json
 from .diff import diff_object
 
 
-def expectations(policy: DevicePolicy, keys) -> list[dict]:
+def expectations(policy: DevicePolicy, keys: Iterable[tuple[Kind, object]]) -> list[dict[str, Any]]:
     """What `policy` holds for each (kind, key): the JSON the deploy barrier compares a device against."""
     out = []
     for kind, key in keys:
@@ -19,7 +19,7 @@ def expectations(policy: DevicePolicy, keys) -> list[dict]:
     return out
 
 
-def unmet(policy: DevicePolicy, expected: list[dict], canonical: Callable[[str, Any], Any] | None = None) -> list[str]:
+def unmet(policy: DevicePolicy, expected: list[dict[str, Any]], canonical: Callable[[str, Any], Any] | None = None) -> list[str]:
     """The expectations `policy` does not meet, described for a person (`canonical`: see plan.diff). An object
     meets one when the planner would change nothing in it: compared as `diff` compares (a prefix-list whose
     family the change left to be inferred equals the device's, which prints it)."""

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .. import devregex
 from ..model.policy import DevicePolicy
-from ..model.route import Route  # noqa: F401 - also this module's name for it
-from ..model.routing import RouteMap
+from ..model.route import Route as Route  # also this module's name for it
+from ..model.routing import RouteMap, SetClause
 
 ATTRS = ("local_pref", "med", "weight", "communities", "large_communities", "as_path", "next_hop")
 
 
-def _device_regex(expr: str):
+def _device_regex(expr: str) -> Any:  # an RE2 pattern (re2 ships no types)
     """AS-path and community expressions as the device reads them (`_` = delimiter), run by RE2: linear
     time whatever the pattern, so a running config's or a change's expression cannot hang a plan."""
     return devregex.compile(expr)
@@ -30,7 +31,7 @@ def _prefix_list_permits(policy: DevicePolicy, name: str, prefix: str, missing_m
         return missing_matches
     net = ipaddress.ip_network(prefix, strict=False)
     for e in sorted(pl.entries, key=lambda e: e.seq):
-        if e.prefix.version != net.version or not net.subnet_of(e.prefix):
+        if e.prefix.version != net.version or not net.subnet_of(e.prefix):  # type: ignore[arg-type]  # same version
             continue
         lo = e.ge if e.ge is not None else e.prefix.prefixlen
         hi = e.le if e.le is not None else (net.max_prefixlen if e.ge is not None else e.prefix.prefixlen)
@@ -112,8 +113,8 @@ def evaluate(policy: DevicePolicy, rm_name: str | None, route: Route, missing_pr
     return route if matched_any else None
 
 
-def _apply_set(policy: DevicePolicy, s, route: Route) -> Route:
-    upd: dict = {}
+def _apply_set(policy: DevicePolicy, s: SetClause, route: Route) -> Route:
+    upd: dict[str, Any] = {}
     if s.local_preference is not None:
         upd["local_pref"] = s.local_preference
     if s.med is not None:
@@ -162,19 +163,19 @@ class NeighborImpact:
     direction: str
     newly_accepted: list[str] = field(default_factory=list)
     newly_rejected: list[str] = field(default_factory=list)
-    changed: dict[str, dict[str, tuple]] = field(default_factory=dict)
+    changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
     total: int = 0
     basis: str = "received"  # received | accepted | none
     note: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"neighbor": self.neighbor, "afi": self.afi, "direction": self.direction, "routes": self.total,
                 "basis": self.basis, "note": self.note or BASIS[self.basis],
                 "newly_accepted": self.newly_accepted, "newly_rejected": self.newly_rejected,
                 "changed": {p: {a: [_j(o), _j(n)] for a, (o, n) in d.items()} for p, d in self.changed.items()}}
 
 
-def _j(v):
+def _j(v: object) -> object:
     return sorted(v) if isinstance(v, frozenset) else (list(v) if isinstance(v, tuple) else v)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 import heapq
+from typing import Any
 
 from ..errors import NetchangeError
 from ..model.staging import NoRoom, Step, staged_edit  # noqa: F401  (the planner's vocabulary too)
@@ -21,7 +22,7 @@ _VERB_RANK = {"Create": 0, "AddEntry": 1, "ModifyEntry": 2, "Rewrite": 2, "Repla
               "Unbind": 4, "RemoveEntry": 5, "Delete": 6}
 
 
-def _refs(entry_or_obj) -> list[tuple[str, str]]:
+def _refs(entry_or_obj: object) -> list[tuple[str, str]]:
     # Looked up on the class: a missing attribute on a pydantic instance costs an exception per entry.
     f = getattr(type(entry_or_obj), "references", None)
     return list(f(entry_or_obj)) if f else []
@@ -117,7 +118,7 @@ class _Graph:
         self.n = n
         self.succ: list[set[int]] = [set() for _ in range(n)]
 
-    def barrier(self, table: dict, key) -> int:
+    def barrier(self, table: dict[Any, int], key: Any) -> int:
         if key not in table:
             table[key] = len(self.succ)
             self.succ.append(set())

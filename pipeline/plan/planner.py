@@ -9,14 +9,15 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass, field, fields
-from typing import Mapping
+from typing import Any, Mapping
 
 from ..drivers.base import Driver
 from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
-from ..model.policy import DevicePolicy
+from ..model.policy import DevicePolicy, Kind
+from ..model.routing import RouteMap
 from ..model.resolve import Desired, resolve
 from ..parsers.focus import Focus
 from .diff import SEQUENCED, apply_desired, diff
@@ -46,17 +47,17 @@ class DevicePlan:
     commands: list[str] = field(default_factory=list)
     switch_commands: list[str] = field(default_factory=list)  # phase 2, right before the refresh
     # The device state the barrier expects after phase 1, and after the switches (touched keys only).
-    expect_after_commit: list[dict] = field(default_factory=list)
-    expect_after_switch: list[dict] = field(default_factory=list)
+    expect_after_commit: list[dict[str, Any]] = field(default_factory=list)
+    expect_after_switch: list[dict[str, Any]] = field(default_factory=list)
     gc_commands: list[str] = field(default_factory=list)
     rollback_commands: list[str] = field(default_factory=list)
-    refresh: list[dict] = field(default_factory=list)
+    refresh: list[dict[str, Any]] = field(default_factory=list)
     diff: str = ""
-    impact: list[dict] = field(default_factory=list)
+    impact: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     # Lines the parser could not model inside objects this plan would rewrite: the plan is refused (no
     # commands) and lists them ({kind, name, line, note}). See UnmodelledConfig.
-    refused: list[dict] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
     # Peer-groups / Junos BGP groups whose binding this plan changes or whose members it refreshes: {group: members}.
     groups: dict[str, list[str]] = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ class DevicePlan:
     def empty(self) -> bool:
         return not (self.commands or self.switch_commands or self.gc_commands or self.refused)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         # Shallow: the fields are already plain JSON values (asdict deep-copied a 20,000-entry expectation).
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -102,7 +103,7 @@ def _describe(op: Op) -> str:
         e = getattr(op, attr, None)
         if e is not None and getattr(e, "seq", None) is not None:
             detail = f" seq {e.seq}"
-    if op.kind == "binding":
+    if isinstance(op, (Bind, Unbind)):  # op.kind == "binding"
         b = op.binding
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
         if getattr(b, "is_group", False):
@@ -112,10 +113,10 @@ def _describe(op: Op) -> str:
     return f"{op.verb} {op.kind} {op.name}{detail}"
 
 
-def _keys(ops: list[Op]) -> list[tuple[str, object]]:
-    seen: list[tuple[str, object]] = []
+def _keys(ops: list[Op]) -> list[tuple[Kind, object]]:
+    seen: list[tuple[Kind, object]] = []
     for o in ops:
-        k = (o.kind, o.binding.key if o.kind == "binding" else o.name)
+        k = (o.kind, o.binding.key if isinstance(o, (Bind, Unbind)) else o.name)
         if k not in seen:
             seen.append(k)
     return seen
@@ -144,7 +145,7 @@ def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
     return order(undo)
 
 
-def _section_text(driver: Driver, policy: DevicePolicy, keys: list[tuple[str, object]], host: Host) -> str:
+def _section_text(driver: Driver, policy: DevicePolicy, keys: list[tuple[Kind, object]], host: Host) -> str:
     desired = [Desired(k, key, policy.get(k, key)) for k, key in keys if policy.get(k, key) is not None]
     return driver.render(desired, host, known=policy) if desired else ""
 
@@ -155,7 +156,7 @@ def focus_for(desired: list[Desired]) -> Focus:
     for d in desired:
         if d.kind in ("prefix_list", "community_list", "as_path_list"):
             lists.add(str(d.key))
-        elif d.kind == "route_map" and d.obj is not None:
+        elif isinstance(d.obj, RouteMap):  # d.kind == "route_map", present
             lists.update(name for _, name in d.obj.references())
     return Focus(lists=frozenset(lists), filters=frozenset(str(d.key) for d in desired if d.kind == "filter"))
 
@@ -191,6 +192,7 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     if not ops:
         return plan
     if strategy == "versioned":
+        assert names is not None  # logical_view() ran
         commit_ops, gc_ops = versioned_plan(view, intended, ops, names)
         commit_ops, gc_ops = order(commit_ops), order(gc_ops)
         gc_ops, kept = collectable(replay(running, commit_ops), gc_ops)

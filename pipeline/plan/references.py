@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..errors import NetchangeError
 from ..inventory import Attachment, Host
 from ..model.change import ChangeRequest
-from ..model.policy import ConcreteFilter, DevicePolicy
+from ..model.policy import ConcreteFilter, DevicePolicy, Kind
 
-_LISTS = ("prefix_list", "community_list", "as_path_list")
+_LISTS: tuple[Kind, ...] = ("prefix_list", "community_list", "as_path_list")
 _WORDS = {"prefix_list": "prefix-list", "community_list": "community-list", "as_path_list": "as-path list",
           "route_map": "route-map", "filter": "filter"}
 # How parsers label notes about an object itself (its own unmodelled lines are not a use of it).
@@ -63,7 +63,7 @@ def _live(kind: str, obj: Any) -> bool:
     return bool(obj.rules) if kind == "filter" else bool(getattr(obj, "entries", ()))
 
 
-def gone(view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[str, object]]) -> dict[tuple[str, str], str]:
+def gone(view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[Kind, object]]) -> dict[tuple[str, str], str]:
     """(kind, name) -> "removes" | "empties", for every touched object live before and not after."""
     out: dict[tuple[str, str], str] = {}
     for kind, key in touched:
@@ -99,7 +99,7 @@ def _binding_users(intended: DevicePolicy, lost: dict[tuple[str, str], str]) -> 
             for b in intended.bindings.values() if b.route_map and ("route_map", b.route_map) in lost]
 
 
-def _points(atts, canonical: Callable[[str, Any], Any] | None) -> list[Attachment]:
+def _points(atts: Iterable[Attachment], canonical: Callable[[str, Any], Any] | None) -> list[Attachment]:
     """Attachments as the platform keeps them (Junos: `ge-0/0/1` is `ge-0/0/1.0`)."""
     if not atts:
         return []
@@ -121,7 +121,7 @@ def _filter_users(view: DevicePolicy, intended: DevicePolicy, lost: dict[tuple[s
     for (kind, name), how in lost.items():
         if kind != "filter":
             continue
-        left = [a for a in _points(view.get("filter", name).attachments, canonical) if a not in taken and a not in detached]
+        left = [a for a in _points(view.filters[name].attachments, canonical) if a not in taken and a not in detached]
         if left:
             out.append(Use(kind, name, how, "its attachment to " + ", ".join(_describe(a) for a in left)
                            + " (the traffic there would no longer be filtered)"))
@@ -157,7 +157,7 @@ def _unmodelled_users(view: DevicePolicy, lost: dict[tuple[str, str], str]) -> l
 
 
 def users_of_gone(host: Host, change: ChangeRequest, view: DevicePolicy, intended: DevicePolicy,
-                  touched: set[tuple[str, object]], canonical: Callable[[str, Any], Any] | None = None) -> list[Use]:
+                  touched: set[tuple[Kind, object]], canonical: Callable[[str, Any], Any] | None = None) -> list[Use]:
     """Every use the change would leave dangling (empty when the change is reference-safe)."""
     lost = gone(view, intended, touched)
     if not lost:
@@ -169,7 +169,7 @@ def users_of_gone(host: Host, change: ChangeRequest, view: DevicePolicy, intende
 
 
 def refuse_dangling(host: Host, change: ChangeRequest, view: DevicePolicy, intended: DevicePolicy,
-                    touched: set[tuple[str, object]], canonical: Callable[[str, Any], Any] | None = None) -> None:
+                    touched: set[tuple[Kind, object]], canonical: Callable[[str, Any], Any] | None = None) -> None:
     """Raise ObjectInUse naming the device, each object and each of its users."""
     uses = users_of_gone(host, change, view, intended, touched, canonical)
     if not uses:

@@ -10,24 +10,24 @@ from ..model.policy import DevicePolicy
 from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Repoint, Rewrite, Unbind
 
 
-def _key(e):
+def _key(e: object) -> int | None:
     return getattr(e, "seq", None)
 
 
-def _sort_key(k):
+def _sort_key(k: int | None) -> tuple[bool, int]:
     return (k is None, k or 0)
 
 
 class _Entries:
     """One object's entries while its entry ops are replayed: entries by seq, in arrival order per seq."""
 
-    def __init__(self, base):
+    def __init__(self, base: Any):  # a list or route-map model
         self.base = base
-        self.by_seq: dict = {}
+        self.by_seq: dict[int | None, list[Any]] = {}
         for e in base.entries:
             self.by_seq.setdefault(_key(e), []).append(e)
 
-    def build(self):
+    def build(self) -> Any:
         entries = [e for k in sorted(self.by_seq, key=_sort_key) for e in self.by_seq[k]]
         return self.base.model_copy(update={"entries": tuple(entries)})
 
@@ -45,9 +45,9 @@ def repoint(policy: DevicePolicy, op: Repoint) -> None:
 
 def replay(policy: DevicePolicy, ops: list[Op]) -> DevicePolicy:
     out = policy.copy()
-    pending: dict[tuple[str, object], _Entries] = {}
+    pending: dict[tuple[Kind, object], _Entries] = {}
 
-    def entries(op: Op, missing_ok: bool = False) -> _Entries:
+    def entries(op: AddEntry | ModifyEntry | RemoveEntry, missing_ok: bool = False) -> _Entries:
         k = (op.kind, op.name)
         if k not in pending:
             cur = out.get(op.kind, op.name)

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from ..model.change import ChangeRequest
 from .planner import DevicePlan
@@ -16,7 +17,7 @@ from .planner import DevicePlan
 PLAN_FORMAT = "netchange-plan/1"
 
 
-def plan_document(change: ChangeRequest, change_file: Path, plans: list[DevicePlan], errors: list[str]) -> dict:
+def plan_document(change: ChangeRequest, change_file: Path, plans: list[DevicePlan], errors: list[str]) -> dict[str, Any]:
     return {
         "format": PLAN_FORMAT,
         "change": change.id,
@@ -29,13 +30,13 @@ def plan_document(change: ChangeRequest, change_file: Path, plans: list[DevicePl
     }
 
 
-def to_json(doc: dict) -> str:
+def to_json(doc: dict[str, Any]) -> str:
     """Indented down to each command and each expectation, which are one line each: json's indenting
     encoder is pure Python, and a 20,000-entry list's expectations took it seconds (the C one: ms)."""
     return _indented(doc, 4, "")
 
 
-def _indented(v, depth: int, pad: str) -> str:
+def _indented(v: object, depth: int, pad: str) -> str:
     if depth == 0 or not isinstance(v, (dict, list)) or not v:
         return json.dumps(v)
     inner = pad + "  "
@@ -45,7 +46,7 @@ def _indented(v, depth: int, pad: str) -> str:
     return "[\n" + ",\n".join(inner + _indented(x, depth - 1, inner) for x in v) + "\n" + pad + "]"
 
 
-def _refused_line(r: dict) -> str:
+def _refused_line(r: dict[str, str]) -> str:
     return f"{r['kind'].replace('_', '-')} {r['name']}: {r['note']}"
 
 
@@ -55,12 +56,12 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
-def _refresh_label(r: dict) -> str:
+def _refresh_label(r: dict[str, Any]) -> str:
     via = f" (via {r['group']})" if r.get("group") else ""
     return f"{r['neighbor']} {r['afi']} {r['direction']}{via}"
 
 
-def refresh_order(devs: list[dict]) -> str | None:
+def refresh_order(devs: list[dict[str, Any]]) -> str | None:
     """Why the refresh runs in the order it does (deploy: every device's outbound refresh of a wave, then the
     inbound ones), said when it matters: sessions refreshed in both directions."""
     dirs = {r["direction"] for d in devs for r in d["refresh"]}
@@ -73,11 +74,11 @@ def refresh_order(devs: list[dict]) -> str | None:
             "new export policy, so no table is judged by a new import against an old export")
 
 
-def _groups(d: dict) -> list[str]:
+def _groups(d: dict[str, Any]) -> list[str]:
     return [f"peer-group {g}: members {', '.join(m) or '(none)'}" for g, m in (d.get("groups") or {}).items()]
 
 
-def to_markdown(doc: dict) -> str:
+def to_markdown(doc: dict[str, Any]) -> str:
     devs = doc["devices"]
     changed = [d for d in devs if d["commands"] or d["switch_commands"] or d["gc_commands"]]
     refused = [d for d in devs if d.get("refused")]
@@ -125,7 +126,7 @@ def to_markdown(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def to_text(doc: dict) -> str:
+def to_text(doc: dict[str, Any]) -> str:
     out = [f"plan {doc['change']}: {doc['title']}"]
     for d in doc["devices"]:
         if d.get("refused"):

@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .. import safefiles
 from ..drivers.base import get_driver
@@ -71,7 +71,7 @@ def _routes_file(path: Path, directory: Path) -> list[Route]:
     return AcceptedRoutes(routes) if key == "routes" else routes  # `routes json`: after the inbound policy
 
 
-def _parses(data: dict, key: str, prefix: str) -> bool:
+def _parses(data: dict[str, Any], key: str, prefix: str) -> bool:
     try:
         return all(_is_route(r) for r in routes_from_frr_json({**data, key: {prefix: data[key][prefix]}}))
     except (AttributeError, TypeError, ValueError, KeyError, IndexError, StopIteration):
@@ -79,7 +79,7 @@ def _parses(data: dict, key: str, prefix: str) -> bool:
 
 
 def _is_route(r: Route) -> bool:
-    def opt(v, t) -> bool:
+    def opt(v: object, t: type) -> bool:
         return v is None or (isinstance(v, t) and not isinstance(v, bool))
 
     return (isinstance(r.prefix, str) and opt(r.next_hop, str) and opt(r.local_pref, int) and opt(r.med, int)
@@ -129,7 +129,7 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
 
 # Per worker process: what every job of one plan_snapshots call shares, set once by the pool initializer
 # instead of being pickled into every job.
-_SHARED: dict = {}
+_SHARED: dict[str, Any] = {}
 
 
 def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None, peers: dict | None = None) -> None:
@@ -171,11 +171,12 @@ def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectSto
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def fetch_running(host: Host, conn=None) -> str:
+def fetch_running(host: Host, conn: Any = None) -> str:
     """Running config (or `nft -j list ruleset`) of one live device over SSH (`conn`: an open session)."""
     from ..connect import connect
 
     driver = get_driver(host.platform)
+    text: str
     if conn is not None:
         text = conn.send_command(driver.fetch_command, read_timeout=60)
     else:
@@ -227,12 +228,12 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
         yield r.result if not r.failed else (r.result if isinstance(r.result, str) else f"{h.name}: {_failure(r)}")
 
 
-def _failure(r) -> str:
+def _failure(r: Any) -> str:  # a nornir Result
     e = r.exception
     return f"{type(e).__name__}: {e}" if e is not None else str(r.result)
 
 
-def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple[str, str], list[Route]]:
+def fetch_received_routes(host: Host, change: ChangeRequest, conn: Any) -> dict[tuple[str, str], list[Route]]:
     """Adj-RIB-In per neighbor (needs soft-reconfiguration inbound) for the impact preview, on platforms whose
     route-map semantics the preview follows (`Driver.impact_preview`) and whose observer reads it; without
     an Adj-RIB-In, the routes accepted now (`AcceptedRoutes`: the preview says what that can and cannot show)."""
@@ -240,8 +241,10 @@ def fetch_received_routes(host: Host, change: ChangeRequest, conn) -> dict[tuple
     obs = driver.observer(conn, host.name) if driver.impact_preview and host.data.bgp else None
     if obs is None or not {"received", "accepted"} & obs.answers:
         return {}
+    assert host.data.bgp is not None  # an observer is made for BGP speakers only
     # addresses as written (a name resolves to one of the host's neighbors, all of which are read below)
-    wanted = {(str(b.neighbor), b.afi) for b in change.routing.bindings if b.afi and not getattr(b, "by_name", False)}
+    wanted: set[tuple[str, str]] = {(str(b.neighbor), b.afi) for b in change.routing.bindings
+                                    if b.afi and not getattr(b, "by_name", False)}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}
     for neighbor, afi in sorted(wanted):

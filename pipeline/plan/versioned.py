@@ -16,7 +16,7 @@ from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .refresh import affected_route_maps
 
 _VERSIONED = re.compile(r"^(?P<base>.+)\.nc(?P<n>\d+)$")
-LISTS = ("prefix_list", "community_list", "as_path_list")
+LISTS: tuple[Kind, ...] = ("prefix_list", "community_list", "as_path_list")
 _MATCH_KIND = {"prefix_list": "prefix_list", "next_hop_prefix_list": "prefix_list", "community_list": "community_list",
                "large_community_list": "community_list", "as_path": "as_path_list"}
 
@@ -38,6 +38,12 @@ class Names:
 
     def next(self, kind: str, logical: str) -> str:
         return f"{logical}.nc{self.version.get((kind, logical), 0) + 1}"
+
+
+def _map_of(b: NeighborBinding) -> str:
+    """The route-map of a binding in a policy (present: the model requires one)."""
+    assert b.route_map is not None
+    return b.route_map
 
 
 def rename_refs(rm: RouteMap, names: dict[tuple[str, str], str], new_name: str | None = None) -> RouteMap:
@@ -66,7 +72,7 @@ def logical_view(running: DevicePolicy) -> tuple[DevicePolicy, Names]:
                 names.version[(kind, base)] = n
     to_logical = {(k, actual): base for (k, base), actual in names.actual.items()}
     view.route_maps = {n: rename_refs(rm, to_logical) for n, rm in view.route_maps.items()}
-    view.bindings = {k: b.model_copy(update={"route_map": to_logical.get(("route_map", b.route_map), b.route_map)})
+    view.bindings = {k: b.model_copy(update={"route_map": to_logical.get(("route_map", _map_of(b)), b.route_map)})
                      for k, b in view.bindings.items()}
     return view, names
 
@@ -87,23 +93,24 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
     """
     touched = {(op.kind, op.name) for op in ops if op.kind in LISTS or op.kind == "route_map"}
     rms = {n for n in affected_route_maps(intended, ops) if n in intended.route_maps}
-    new_names: dict[tuple[str, str], str] = {}
+    new_names: dict[tuple[Kind, str], str] = {}
     for kind, name in touched:
         if intended.get(kind, name) is not None and kind in LISTS:
             new_names[(kind, name)] = names.next(kind, name)
     for name in rms:
         new_names[("route_map", name)] = names.next("route_map", name)
     # References to lists this change does not touch keep the device's actual names.
-    ref_names = {**{(k, n): names.of(k, n) for k in LISTS for n in intended.table(k)}, **new_names}
+    ref_names: dict[tuple[str, str], str] = {(k, n): names.of(k, n) for k in LISTS for n in intended.table(k)}
+    ref_names.update(new_names.items())
     commit: list[Op] = []
     gc: list[Op] = []
     repointed: set[tuple[str, str, str]] = set()
     for (kind, name), new in sorted(new_names.items()):
-        obj = intended.get(kind, name)
+        obj: PolicyObject
         if kind == "route_map":
-            obj = rename_refs(obj, ref_names, new)
+            obj = rename_refs(intended.route_maps[name], ref_names, new)
         else:
-            obj = obj.model_copy(update={"name": new})
+            obj = intended.table(kind)[name].model_copy(update={"name": new})
         commit.append(Create(kind, new, obj))
         actual = names.of(kind, name)
         for use in running_logical.uses_of(kind, actual):
@@ -120,7 +127,7 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
         if old is not None and old.route_map == b.route_map and key in repointed:
             continue  # the line that decides this binding names the new version already
         if old is None or old.route_map != b.route_map or ("route_map", b.route_map) in new_names:
-            old_actual = old.model_copy(update={"route_map": names.of("route_map", old.route_map)}) if old else None
+            old_actual = old.model_copy(update={"route_map": names.of("route_map", _map_of(old))}) if old else None
             commit.append(Bind("binding", "/".join(key), b.model_copy(update={"route_map": target}), old_actual))
     for op in ops:
         if isinstance(op, Unbind):

@@ -199,6 +199,7 @@ class Agent:
         """Samples and exports until stop() (or `duration` seconds); always detaches on the way out."""
         if self._sampler is None:
             self.start()
+        assert self._sampler is not None
         deadline = None if duration is None else time.monotonic() + duration
         next_flush = time.monotonic() + self.flush_interval
         next_counters = time.monotonic()
@@ -207,6 +208,7 @@ class Agent:
                 if self._may_poll(time.monotonic()):
                     self._sampler.poll(50)
                 else:
+                    assert self.max_rate is not None  # _may_poll says no only under a rate cap
                     time.sleep(min(0.05, 1.0 / self.max_rate))
                 now = time.monotonic()
                 if self._pending and (now >= next_flush or len(self._pending) >= MAX_PENDING):
@@ -236,6 +238,7 @@ class Agent:
         return int((time.monotonic() - self._started) * 1000)
 
     def _kernel_stats(self, ifindex: int) -> None:
+        assert self._sampler is not None  # while the agent runs
         for d in (INGRESS, EGRESS):
             self.stats.kernel[f"{ifindex}/{d}"] = self._sampler.stats(ifindex, d)
 

@@ -22,7 +22,8 @@ from typing import Any
 
 from ..model.firewall import PROTOCOL_NUMBERS, ServiceSpec
 from ..model.policy import ConcreteFilter, DevicePolicy, Rule
-from ..plan.impact import Route, evaluate
+from ..model.route import Route
+from ..plan.impact import evaluate
 from ..model.routing import RouteMap
 
 
@@ -171,7 +172,7 @@ def route_decision(device: str, policy: DevicePolicy, observer: Any, address: st
     afi = "ipv6" if ":" in route.prefix else "ipv4"
     where = f"best path {route.prefix} via {route.next_hop} (local-preference {route.local_pref})"
     binding = policy.binding_for(str(peer), afi, "in") if peer and peer != "0.0.0.0" else None
-    if binding is None:
+    if binding is None or binding.route_map is None:
         return Decision(device, f"{where}, locally originated or without inbound route-map", "none")
     entry = route_map_entry(policy, binding.route_map, route)
     return Decision(device, f"{where} set by route-map {binding.route_map} {entry or '(no entry matches)'}", "none")

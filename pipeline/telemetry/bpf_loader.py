@@ -14,7 +14,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import BpfUnavailable, TelemetryError
 
@@ -133,7 +133,7 @@ class Sampler:
         self.ncpus = max(1, self.lib.libbpf_num_possible_cpus())
         self.attachments: list[Attachment] = []
         self._rb = None
-        self._cb = None
+        self._cb: Any = None
 
     # -- configuration -------------------------------------------------------------------------------
     def set_rate(self, ifindex: int, rate: int, snaplen: int) -> None:
@@ -166,7 +166,7 @@ class Sampler:
         per_cpu = self._slot(ifindex, direction)
         if per_cpu[0][0] != ifindex:
             return None
-        return [tuple(c[4:]) for c in per_cpu]
+        return [(c[4], c[5], c[6]) for c in per_cpu]  # (pool, samples, drops)
 
     def stats(self, ifindex: int, direction: int) -> tuple[int, int, int]:
         """(pool, samples, drops) of one data source, summed over CPUs."""

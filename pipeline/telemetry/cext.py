@@ -62,6 +62,7 @@ def fastscan() -> ModuleType | None:
             return None
         loader = importlib.machinery.ExtensionFileLoader("_netchange_fastscan", str(path))
         spec = importlib.util.spec_from_file_location("_netchange_fastscan", path, loader=loader)
+        assert spec is not None  # a file location with a loader always has a spec
         mod = importlib.util.module_from_spec(spec)
         loader.exec_module(mod)
         _loaded = mod

@@ -110,7 +110,8 @@ def collect(
     api_bind = parse_listen(api, "--api", "127.0.0.1") if api else None
     if not (0.05 <= resolution <= 60 and resolution <= history_seconds <= 86400):
         raise TelemetryError("--resolution must be 0.05-60 s and --history-seconds between it and 86400")
-    agents: dict | None = {}
+    agents: dict | None
+    agents = {}
     points = interfaces = None
     for a in agent:
         name, _, addr = a.rpartition("=")
@@ -162,7 +163,7 @@ def collect(
             reader = SfacctdReader(c, from_sfacctd).start()
             stop = threading.Event()
             _on_signals(stop.set)
-            where = f"; API on {api_bind[0]}:{server.server_address[1]}" if server else ""
+            where = f"; API on {api_bind[0]}:{server.server_address[1]}" if server and api_bind else ""
             print(f"netchange collect: reading sfacctd output in {from_sfacctd} (run: sfacctd -f {conf}){where}",
                   file=sys.stderr, flush=True)
             stop.wait(duration)
@@ -173,7 +174,8 @@ def collect(
             stop = threading.Event()
             _on_signals(stop.set)
             c.start()
-            where = f"; API on {api_bind[0]}:{server.server_address[1]}" if server else ""
+            where = f"; API on {api_bind[0]}:{server.server_address[1]}" if server and api_bind else ""
+            assert c.address is not None  # bound by start()
             print(f"netchange collect: listening on {c.address[0]}:{c.address[1]}{where}", file=sys.stderr, flush=True)
             stop.wait(duration)
             if server is not None:

@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Callable, Iterable, Mapping
+from typing import IO, Any, Callable, Iterable, Mapping
 
 from .bounded import LRU
 from .cext import fastscan
@@ -229,6 +229,7 @@ class Collector:
 
     def _loop(self) -> None:
         sock = self._sock
+        assert sock is not None  # bound by start() before the thread runs
         while self._running:
             try:
                 data, src = sock.recvfrom(65535)
@@ -258,10 +259,12 @@ class Collector:
             key = (payload[:12] if payload[4:8] == b"\0\0\0\1" else payload[:24], src, ts // res)
             if key != run_key or len(run) >= 512:
                 if run:
+                    assert run_key is not None  # set with the run's first datagram
                     self._ingest_run(run, run_key[1], run_ts)
                 run, run_key, run_ts = [], key, ts
             run.append(payload)
         if run:
+            assert run_key is not None
             self._ingest_run(run, run_key[1], run_ts)
         return n
 
@@ -370,6 +373,7 @@ class Collector:
         """The C path: the leading datagrams of `run` that are all common flow samples, added to the history
         in one call; returns how many it took (the next one is the Python scan's)."""
         h = self.history
+        assert self._c is not None  # the C path runs only when the extension loaded
         with h.lock:
             bs = h.buckets
             bucket = bs[-1] if bs and bs[-1].start <= t < bs[-1].start + h.resolution else h.bucket(t)
@@ -547,6 +551,7 @@ class Collector:
         return rec
 
     def _write(self, rec: dict) -> None:
+        assert self.jsonl is not None  # called only when a JSONL file was given
         self.jsonl.write(json.dumps(rec, separators=(",", ":")) + "\n")
 
     # -- queries -------------------------------------------------------------------------------------
@@ -587,10 +592,11 @@ class Collector:
         """Counts per selector over [since, until) of the history; interface names resolve to ifindexes."""
         resolved = []
         for s in selectors:
-            changes = {}
+            changes: dict[str, Any] = {}
             for field_, agent in (("ifindex", s.agent), ("via_ifindex", s.agent), ("ref_ifindex", s.ref_agent)):
                 v = getattr(s, field_)
                 if v is not None and not isinstance(v, int):
+                    assert agent is not None  # a reference interface comes with its agent
                     changes[field_] = self.ifindex(agent, v)
             resolved.append(replace(s, **changes) if changes else s)
         return self.history.query(resolved, since, until)

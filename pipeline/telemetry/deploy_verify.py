@@ -94,9 +94,9 @@ def _service_address(t: Topology, node: str, version: int) -> str | None:
         if a.version == version:
             return str(a.ip)
     for ln in t.links_of(node):
-        a = ln.address(node, version)
-        if a is not None:
-            return str(a.ip)
+        link_addr = ln.address(node, version)
+        if link_addr is not None:
+            return str(link_addr.ip)
     return None
 
 
@@ -134,6 +134,7 @@ def _via_target(lab: Lab, w: Wanted, point_node: str) -> tuple[str | None, str |
     """(via_interface on the point's node, via_next_hop) for `via:`."""
     ifaces = lab.devices[point_node].interfaces
     v = w.via
+    assert v is not None  # called for `expect: via` only
     if v.interface:
         return v.interface, None
     if v.host:
@@ -153,6 +154,7 @@ def _point(lab: Lab, telemetry: LabTelemetry, w: Wanted, src: Endpoint, dst: End
     if w.at is not None:
         return telemetry.host_point(w.at.host, w.at.interface, w.at.direction)
     if w.expect == "via":
+        assert w.via is not None  # the model requires `via:` with `expect: via`
         if not w.via.host:
             raise TelemetryError(f"{w.name}: via an interface or next hop needs `at:` (which device to watch)")
         if src.node is None:
@@ -184,6 +186,7 @@ def _prepare_one(w: Wanted, lab: Lab, telemetry: LabTelemetry, pps: float) -> Pr
     src, dst = resolve_endpoint(lab, w.source, version), resolve_endpoint(lab, w.destination, version)
     if src.node is None:
         raise TelemetryError(f"no lab node owns an address in source {w.source}: cannot send test traffic from it")
+    assert src.address is not None  # resolve_endpoint sets node and address together
     if dst.address is None:
         raise TelemetryError(f"no lab address in destination {w.destination}: test traffic goes to lab addresses only")
     if w.protocol not in ("tcp", "udp", "icmp", "icmpv6"):
@@ -195,6 +198,7 @@ def _prepare_one(w: Wanted, lab: Lab, telemetry: LabTelemetry, pps: float) -> Pr
     reference = Point(point.agent, ref_if, "ingress") if ref_if and ref_if != point.interface else None
     via_if = via_nh = None
     if w.expect == "via":
+        assert w.via is not None  # the model requires `via:` with `expect: via`
         via_if, via_nh = _via_target(lab, w, point.agent)
         if via_if is None and via_nh is None:
             raise TelemetryError(f"cannot tell which interface of {point.agent} leads to {w.via.host}")
@@ -289,6 +293,7 @@ class TrafficVerification:
             self._send(self.baseline_seconds + 1.0)
             time.sleep(0.3)  # first packets reach the points and the agents flush
             # the test flows started just now: count from now on, not the collector's history
+            assert self.telemetry.collector is not None  # started above
             self.baseline = Verifier(self.telemetry.collector).baseline([p.expectation for p in self.prepared],
                                                                         self.baseline_seconds, history=False)
         finally:
@@ -308,6 +313,7 @@ class TrafficVerification:
         t0 = time.monotonic()
         try:
             self._send(timeout + SETTLE_SECONDS + 1.0)
+            assert self.telemetry.collector is not None  # started above
             self.verdicts = Verifier(self.telemetry.collector).verify([p.expectation for p in self.prepared],
                                                                       self.baseline, timeout=timeout)
         finally:
@@ -357,7 +363,7 @@ class TrafficVerification:
 
 def lab_of(inventory: Inventory, lab_prefix: str | None = None) -> Lab:
     """The running lab this inventory describes (every host carries `lab: {prefix, ...}` host data)."""
-    prefixes = {((h.data.model_extra or {}).get("lab") or {}).get("prefix") for h in inventory.hosts.values()}
+    prefixes: set[Any] = {((h.data.model_extra or {}).get("lab") or {}).get("prefix") for h in inventory.hosts.values()}
     if None in prefixes or not prefixes:
         raise TelemetryError("--verify-traffic works on a lab inventory only (hosts without `lab:` data); "
                              "see `netchange lab inventory`")

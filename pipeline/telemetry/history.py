@@ -55,7 +55,7 @@ class Selector:
     agent: str
     src: str                               # prefix
     dst: str
-    ifindex: int | None = None
+    ifindex: int | str | None = None       # an interface name until Collector.query resolves it
     direction: str | None = None
     protocol: int | None = None
     dst_port: int | None = None
@@ -67,7 +67,7 @@ class Selector:
     via_ifindex: int | None = None
     via_next_hop: str | None = None
     ref_agent: str | None = None
-    ref_ifindex: int | None = None
+    ref_ifindex: int | str | None = None
     ref_direction: str | None = None
 
     def __post_init__(self) -> None:
@@ -121,7 +121,7 @@ class Selector:
         if self.src_port is not None and src_port != self.src_port:
             return False
         try:
-            return ipaddress.ip_address(text_address(src)) in self._src and ipaddress.ip_address(text_address(dst)) in self._dst
+            return ipaddress.ip_address(text_address(src) or "") in self._src and ipaddress.ip_address(text_address(dst) or "") in self._dst
         except ValueError:
             return False
 

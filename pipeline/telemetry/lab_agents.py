@@ -117,6 +117,8 @@ class LabTelemetry:
 
     def _start_agent(self, node: str) -> None:
         d = self.lab.devices[node]
+        assert self.collector is not None and self.collector.address is not None and self._tmp is not None  # start()
+        assert d.mgmt_address is not None  # agents run on managed nodes
         ifnames = sorted(d.interfaces.values())
         argv = [sys.executable, "-m", "pipeline.cli", "agent", "-c", f"{self.gateway}:{self.collector.address[1]}",
                 "--agent-address", d.mgmt_address, "--flush-interval", "0.1", "--counter-interval", "0",
@@ -175,6 +177,7 @@ class LabTelemetry:
         if self.has_agent(node):
             return Point(node, interface, direction)
         ifaces = devices[node].interfaces  # peer -> ifname
+        peer: str | None
         if interface is None:
             if len(ifaces) != 1:
                 raise TelemetryError(f"{node} has {len(ifaces)} links ({', '.join(sorted(ifaces.values()))}): "
@@ -293,9 +296,9 @@ def lab_addresses(lab: Lab) -> dict[str, str]:
             out[str(a.ip)] = name
         for ln in t.links_of(name):
             for v in (4, 6):
-                a = ln.address(name, v)
-                if a is not None:
-                    out[str(a.ip)] = name
+                la = ln.address(name, v)
+                if la is not None:
+                    out[str(la.ip)] = name
     return out
 
 

@@ -87,6 +87,7 @@ def _pcap(f: BinaryIO, path: Path, magic: bytes) -> Iterator[tuple[float, int, b
 
 
 def _pcapng(f: BinaryIO, first: bytes) -> Iterator[tuple[float, int, bytes]]:
+    linktypes: list[int]
     endian, linktypes = "<", []
     pending = first
     while True:

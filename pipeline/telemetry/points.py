@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .errors import TelemetryError
 from .hostdata import ObservationPoint, Probe
 from .verify import Point, TrafficExpectation, detail_of
 
-_MIRROR = {"ingress": "egress", "egress": "ingress"}
+_MIRROR: dict[str, Literal["ingress", "egress"]] = {"ingress": "egress", "egress": "ingress"}
 DEFAULT_PORT = 9
 
 
@@ -69,7 +69,7 @@ class Resolved:
 class Points:
     """The inventory's observation points."""
 
-    def __init__(self, inventory):
+    def __init__(self, inventory: Any) -> None:  # an Inventory
         self.points: list[InventoryPoint] = []
         for name, host in inventory.hosts.items():
             tel = getattr(host.data, "telemetry", None)
@@ -168,8 +168,8 @@ def _point(points: Points, w, src, dst) -> tuple[Point, str | None, str | None]:
         if v.interface:
             return base, v.interface, None
         nh = ipaddress.ip_network(str(v.next_hop))
-        hop = points.holding(nh, base.agent, defaults=False)
-        return base, (hop[0].interface if hop else None), (None if hop else str(v.next_hop))
+        holders = points.holding(nh, base.agent, defaults=False)
+        return base, (holders[0].interface if holders else None), (None if holders else str(v.next_hop))
     if base is not None:
         return base, None, None
     found = points.holding(dst, defaults=False)
@@ -218,7 +218,7 @@ def _resolve_one(points: Points, w) -> Resolved:
                              "starts; a probe sends from the source only: check it passively (mode: passive)")
     if mode == "active":
         plan = _probe_plan(points, w, src, src_host, dst, ported)
-    where = " ".join(x for x in (point.agent, point.interface, point.direction) if x)
+    where = " ".join(str(x) for x in (point.agent, point.interface, point.direction) if x)
     return Resolved(w, exp, mode, plan, where)
 
 
@@ -228,7 +228,7 @@ def _probe_plan(points: Points, w, src, src_host, dst, ported: bool) -> ProbePla
     host = src_host or next((h for h in sorted(points.hosts()) if (pr := points.probe_of(h))
                              and any(ipaddress.ip_address(a) in src for a in pr.addresses)), None)
     probe = points.probe_of(host) if host else None
-    if probe is None:
+    if probe is None or host is None:
         raise TelemetryError(f"active: no probe host in the inventory sends from {w.source}")
     src_addr = next((str(a) for a in probe.addresses if ipaddress.ip_address(a) in src), None)
     if src_addr is None:

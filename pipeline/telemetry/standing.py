@@ -45,6 +45,7 @@ class Probes:
             argv = ["python3", "-c", _SENDER, plan.protocol, plan.src, plan.dst, str(plan.port), str(pps), str(seconds)]
         if plan.probe.netns:
             return ["ip", "netns", "exec", plan.probe.netns, *([sys.executable] + argv[1:] if argv[0] == "python3" else argv)]
+        assert plan.probe.ssh is not None  # Probe has exactly one of netns and ssh
         return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", plan.probe.ssh, shlex.join(argv)]
 
     def start(self, plan: ProbePlan, pps: float, seconds: float) -> None:
@@ -113,6 +114,7 @@ class StandingVerification:
             self._say(f"traffic baseline: {len(active)} probe(s) for {self.baseline_seconds:.0f} s")
             try:
                 for r in self._active():
+                    assert r.probe is not None  # _active() keeps those with a probe
                     self.probes.start(r.probe, self.pps, self.baseline_seconds + 1.5)
                 time.sleep(0.5)  # first probe packets reach the points and the agents flush
                 b = v.baseline(active, self.baseline_seconds, history=False)
@@ -132,6 +134,7 @@ class StandingVerification:
         t0 = time.monotonic()
         try:
             for r in self._active():
+                assert r.probe is not None  # _active() keeps those with a probe
                 self.probes.start(r.probe, self.pps, min(MAX_SECONDS, timeout + SETTLE_SECONDS + 1.5))
             self.verdicts = Verifier(self.source).verify([r.expectation for r in self.resolved], self.baseline, timeout)
         finally:

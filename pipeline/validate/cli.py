@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -76,15 +75,16 @@ def validate(
     if inventory is not None and not (inventory / "hosts.yaml").is_file():
         raise InputError("inventory folder has no hosts.yaml", Location(str(inventory)))
     when = (now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)) if now else None
-    v = Validator(project, inventory, **({"now": when} if when else {}))
+    v = Validator(project, inventory, now=when) if when else Validator(project, inventory)
     results = {v.display(p): v.validate(p) for p in paths}
     if format == Format.text:
         # plain in a file, under NO_COLOR or off a terminal
-        console = plain_console(file=io.StringIO() if output else sys.stdout, no_color=output is not None,
+        buf = io.StringIO()
+        console = plain_console(file=buf if output else sys.stdout, no_color=output is not None,
                                 highlight=False, soft_wrap=True)
         report.text(results, console)
         if output:
-            _write(output, console.file.getvalue())
+            _write(output, buf.getvalue())
     else:
         render = {Format.json: report.to_json, Format.junit: report.to_junit, Format.codequality: report.to_codequality}[format]
         _write(output, render(results))

@@ -29,7 +29,7 @@ class ProtectedObject(Strict):
 class Guardrails(Strict):
     forbid_accept_any_any: bool = Field(default=True, description="no term accepts any protocol from any source to any destination")
     max_prefix_length_from_external: dict[AFI, int] = Field(
-        default_factory=lambda: {"ipv4": 24, "ipv6": 48},
+        default_factory=lambda: dict[AFI, int]({"ipv4": 24, "ipv6": 48}),
         description="longest prefix a route-map bound `in` to an external neighbor may permit")
     protected_prefixes: tuple[ProtectedPrefix, ...] = ()
     protected_objects: tuple[ProtectedObject, ...] = ()

@@ -71,9 +71,9 @@ class Validator:
                 raise
             except WorkLimitExceeded:
                 # Fail closed: the checks left (guardrails among them) cannot vouch for this change.
-                path, what = ctx.at
+                where, what = ctx.at
                 ctx.report("NC210", f"validation stopped at its work limit while checking {what} ({name} checks): "
-                           f"the change is too complex to verify; split it or simplify {what}", path)
+                           f"the change is too complex to verify; split it or simplify {what}", where)
                 break
             except Exception as e:  # a bug of ours: say so, keep the other checks' findings
                 ctx.findings.append(Finding.of("NC900", f"{name} check failed: {type(e).__name__}: {e}", Location(file)))
@@ -88,5 +88,6 @@ def validate_change(path: Path | str, project: Project, *, inventory: Path | str
                     now: dt.datetime | None = None) -> list[Finding]:
     """Findings for one change-request file. Raises InputError when the file cannot be read or the
     project's own inputs (inventory, objects, guardrails) are broken."""
-    v = Validator(project, Path(inventory) if inventory else None, **({"now": now} if now else {}))
+    inv = Path(inventory) if inventory else None
+    v = Validator(project, inv, now=now) if now else Validator(project, inv)
     return v.validate(path)

@@ -3,7 +3,6 @@ after a resume) and a clear report."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -224,7 +224,7 @@ def _cli_findings(step: str, rc, exc) -> list[dict]:
 
 def _stray(step: str, problems: list[tuple[str, str]], where: str) -> list[dict]:
     out, seen = [], set()
-    for reason, line in problems:
+    for reason, _line in problems:
         if reason in seen:
             continue
         seen.add(reason)

@@ -58,7 +58,10 @@ def _down_leaves_nothing(decoy: str) -> None:
         os.remove(lab.state_dir / "state.json")
         Lab.attach(PREFIX).down()
         after = snapshot()
-        ours = lambda names: {n for n in names if n.startswith(PREFIX + "-")}  # others run concurrently
+
+        def ours(names: set[str]) -> set[str]:  # others run concurrently
+            return {n for n in names if n.startswith(PREFIX + "-")}
+
         assert ours(after["namespaces"]) == ours(before["namespaces"]) == set()
         assert not {ln for ln in after["links"] - before["links"] if ln.startswith(PREFIX + "-")}
         assert after["processes"] == set()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
-import os
-from pathlib import Path
 
 import pytest
 

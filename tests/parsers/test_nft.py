@@ -138,6 +138,7 @@ _T = {"family": "inet", "table": "netchange"}
     (json.dumps({"nftables": [{"chain": {**_T, "name": "F1", "handle": 1}},
                               {"rule": {**_T, "chain": {"x": 1}, "expr": [{"accept": None}]}}]}), "not text"),
     (json.dumps({"nftables": [{"chain": {"family": ["inet"], "table": "netchange", "name": "F1"}}]}), "not text"),
+    ('{"nftables": true}', "not a list"),  # the confirmation run: TypeError: 'bool' object is not iterable
 ])
 def test_odd_json_shapes_are_notes_not_exceptions(doc, note):
     p = nftables.parse(doc)

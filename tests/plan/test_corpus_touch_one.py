@@ -6,9 +6,7 @@ no line of the object is lost silently: each of its device lines is read into th
 from __future__ import annotations
 
 import importlib
-import os
 import re
-from pathlib import Path
 
 import pytest
 

@@ -222,7 +222,7 @@ def test_corpus_plans_touch_one_chain_and_nothing_else(path, closing_drops, netn
         apply(netns, plan.commands)
         after = items(listed(netns))
         # all that may differ: this chain's rules, this chain, and jumps to it in netchange's base chains
-        def about(i: str) -> bool:
+        def about(i: str, name: str = name) -> bool:
             o = json.loads(i)
             if "rule" in o and o["rule"]["table"] == "netchange":
                 return o["rule"]["chain"] == name or o["rule"]["expr"][-1] == {"jump": {"target": name}}

@@ -229,7 +229,7 @@ def test_rendered_lines_have_allowed_shapes(platform, fleet, store):
                                       "entries": [{"seq": 5, "action": "permit", "prefix": "192.0.2.0/24", "description": WORST_TEXT}]}],
                     "route_maps": [{"name": "R1", "entries": [{"seq": 10, "action": "permit", "description": WORST_TEXT,
                                                                "match": {"prefix_list": "P1"}}]}]}})
-    for name, change in {**CASES, "worst": worst}.items():
+    for _name, change in {**CASES, "worst": worst}.items():
         try:
             text = render_change(change, host, fleet, store)
         except UnsupportedConstruct:
@@ -262,7 +262,7 @@ def test_hostile_junos_group_from_host_data(fleet):
         get_driver("juniper_junos").render_ops([O.Bind("binding", "x", b)], DevicePolicy(), evil)
 
 
-def test_real_frr_takes_punctuation_in_descriptions_and_reads_it_back(frr, fleet, store):
+def test_real_frr_takes_punctuation_in_descriptions_and_reads_it_back(frr, fleet, store):  # noqa: F811 (fixture)
     """FRR 8.4 (`vtysh -f`, scratch bgpd) keeps apostrophes, quotes and punctuation in descriptions, and
     netchange's parser reads them back unchanged. (Interactive vtysh, as over SSH, reads `?` as help and
     `| ` as a pipe: those two are refused for FRR, see test_text_a_cli_cannot_carry_is_refused_by_that_platform_only.)"""

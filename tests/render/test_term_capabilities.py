@@ -3,7 +3,6 @@ everything else renders. `netchange validate` (NC180) reports from the same tabl
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -68,7 +68,7 @@ def test_local_claims_have_one_winner_even_when_every_claimant_reads_first(scrat
         barrier = threading.Barrier(claimants, timeout=60)
         first_read = threading.local()
 
-        def entries(self):
+        def entries(self, first_read=first_read, barrier=barrier):
             if not getattr(first_read, "done", False):
                 first_read.done = True
                 barrier.wait()  # nobody writes before everybody has looked
@@ -77,7 +77,7 @@ def test_local_claims_have_one_winner_even_when_every_claimant_reads_first(scrat
         monkeypatch.setattr(Ledger, "entries", entries)
         results: list[str] = []
 
-        def claim():
+        def claim(results=results, merge=merge, cid=cid, path=path):
             results.append(Ledger(open_repo(scratch.work)).claim(None, merge, cid, path))
 
         threads = [threading.Thread(target=claim) for _ in range(claimants)]

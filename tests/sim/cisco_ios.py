@@ -183,7 +183,7 @@ class CiscoIos(IosLike):
         if no:
             self.state.put("acl", key, replace(acl, entries=tuple(e for e in acl.entries if e.text != rest)))
             return STAY
-        if not rest.split()[0] in ("permit", "deny", "remark", "dynamic"):
+        if rest.split()[0] not in ("permit", "deny", "remark", "dynamic"):
             raise Rejected(line, "% Invalid input detected")
         seq = next_seq(acl.entries, self.acl_seq_step) if not rest.startswith("remark") else None
         self.state.put("acl", key, replace(acl, entries=acl.entries + (AclEntry(seq, rest),)))

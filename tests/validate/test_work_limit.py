@@ -68,7 +68,7 @@ def test_candidate_scans_are_charged_so_one_term_cannot_spend_more_than_its_shar
     finally:
         mp.undo()
     assert "NC209" in ids(found)
-    for b, start in spent:
+    for b, _start in spent:
         assert b.left > -50_000  # stopped within one query (at most the 40,000 boxes) of its share
 
 

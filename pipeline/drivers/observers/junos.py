@@ -51,10 +51,10 @@ def sessions_from_junos_json(data: dict) -> dict[tuple[str, str], Session]:
             continue
         state = _text(p, "peer-state") or "unknown"
         ribs = [(r, _RIB_AFI.get(_text(r, "name") or "")) for r in _all(p, "bgp-rib")]
-        ribs = [(r, afi) for r, afi in ribs if afi]
-        if not ribs:
+        known = [(r, afi) for r, afi in ribs if afi]
+        if not known:
             out[(nbr, "ipv6" if ":" in nbr else "ipv4")] = Session(state, 0)
-        for r, afi in ribs:
+        for r, afi in known:
             out[(nbr, afi)] = Session(state, int(_text(r, "accepted-prefix-count") or 0))
     return out
 

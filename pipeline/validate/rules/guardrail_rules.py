@@ -61,7 +61,7 @@ class _ListBoxes:
         self.index: dict[int, tuple[BoxIndex, list[int]]] = {}
         for fam, width in ((4, 32), (6, 128)):
             ids = [i for i, e in enumerate(pl.entries) if e.prefix.version == fam and self.boxes[i] is not None]
-            self.index[fam] = (BoxIndex.build([self.boxes[i] for i in ids], ((0, width),)), ids)
+            self.index[fam] = (BoxIndex.build([b for i in ids if (b := self.boxes[i]) is not None], ((0, width),)), ids)
 
 
 def _boxes_of(ctx: Context, pl: PrefixList) -> _ListBoxes:
@@ -134,7 +134,7 @@ def _external_length(ctx: Context, limits, seen: set, bi: int, b, rm, afi: str, 
         if e.action != "permit":
             continue
         if e.match.prefix_list is None:
-            key = (rm.name, e.seq, afi, None)
+            key: tuple[object, ...] = (rm.name, e.seq, afi, None)
             if key not in seen:
                 seen.add(key)
                 ctx.report("NC302", f"route-map {rm.name} entry {e.seq} permits routes of any length from {who}: "
@@ -181,10 +181,10 @@ def _protected_denied(ctx: Context, pp) -> None:
             pl = ctx.prefix_list(e.match.prefix_list) if e.action == "deny" and e.match.prefix_list else None
             if pl is None or pl.family != ("ipv4" if prot.version == 4 else "ipv6"):
                 continue
-            hits = [pe for pe in _permitted_within(ctx, pl, _protected_box(pp)) if pl.entries[pe].prefix.prefixlen > 0]
-            if hits:
+            entries_hit = [pe for pe in _permitted_within(ctx, pl, _protected_box(pp)) if pl.entries[pe].prefix.prefixlen > 0]
+            if entries_hit:
                 ctx.report("NC303", f"route-map {rm.name} entry {e.seq} denies protected prefix {prot}{why} "
-                           f"(prefix-list {pl.name} entry {', '.join(str(pl.entries[h].seq) for h in hits)})",
+                           f"(prefix-list {pl.name} entry {', '.join(str(pl.entries[h].seq) for h in entries_hit)})",
                            ("routing", "route_maps", ri, "entries", ei, "action"))
 
 

@@ -237,10 +237,10 @@ def _filter(ctx: Context, fi: int, f) -> None:
 def prefix_entry_box(prefix, ge: int | None, le: int | None) -> Box | None:
     """A prefix-list entry over (route network address, route length); exact for valid routes."""
     lo, hi = _span(prefix)
-    g, l = length_range(prefix.prefixlen, prefix.max_prefixlen, ge, le)
-    if g > l or g < prefix.prefixlen or l > prefix.max_prefixlen:
+    shortest, longest = length_range(prefix.prefixlen, prefix.max_prefixlen, ge, le)
+    if shortest > longest or shortest < prefix.prefixlen or longest > prefix.max_prefixlen:
         return None
-    return (lo, hi, g, l)
+    return (lo, hi, shortest, longest)
 
 
 def _prefix_list(ctx: Context, pi: int, pl: PrefixList) -> None:

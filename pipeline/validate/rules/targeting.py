@@ -57,6 +57,7 @@ def _bindings(ctx: Context) -> None:
                                         f"{', '.join(sorted({a for n in found for a in n.afis}))}, not {_AFI[b.afi]}",
                                base + ("afi",))
                 continue
+            assert h.data.bgp is not None  # a speaker
             n = h.data.bgp.neighbor(str(b.neighbor))
             afi = b.afi or "ipv4"
             if n is None:
