@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections import Counter
 import shlex
 import time
@@ -569,7 +570,7 @@ class Deployer:
             return self._abort([], refreshed=[], why=str(e))
         failed = self._parallel(self._commit_and_confirm, work, "commit+barrier")
         if failed:
-            return self._abort(work, refreshed=[], why=failed[0].error)
+            return self._abort(work, refreshed=[], why=failed[0].error or "")
         self._say(f"barrier passed on all {len(work)} device(s)")
         try:
             self._hook("after_barrier", work)
@@ -591,7 +592,7 @@ class Deployer:
             # Outbound first on every device of the wave, then inbound: the side that judges routes re-reads
             # them once the side that sends them already sends the new set (plan: refresh_order).
             for direction in ("out", "in"):
-                failed = self._parallel(lambda d, dr=direction: self._refresh(d, dr), wave, f"refresh {direction}")
+                failed = self._parallel(functools.partial(self._refresh, direction=direction), wave, f"refresh {direction}")
                 if failed:
                     return self._abort(work, refreshed=done + wave, why=failed[0].error or "")
             self._say(f"{label}: post-checks")

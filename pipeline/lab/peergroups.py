@@ -5,6 +5,7 @@ group, and the group carries the route-map bindings (RM-<GROUP>-IN/OUT, -V6- for
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .topology import Node, Topology, route_map_names
 
@@ -54,9 +55,9 @@ def af_bindings(node: Node, peers_in_family: list[str], version: int) -> list[st
     return out
 
 
-def route_maps_needed(node: Node, sessions: list[tuple[str, int, object]]) -> list[str]:
+def route_maps_needed(node: Node, sessions: Sequence[tuple[str, int, object]]) -> list[str]:
     """Route-maps the sessions need: a member's come from its group."""
-    out = []
+    out: list[str] = []
     for peer, v, _ in sessions:
         g = group_of(node, peer)
         out += route_map_names(g or peer, v)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Union
+from typing import Any, Iterator, Literal, Union, cast
 
 from pydantic import Field, field_validator, model_validator
 
@@ -242,18 +242,19 @@ _CLASSES: dict[str, type[PolicyObject]] = {"filter": ConcreteFilter, "prefix_lis
 
 def policy_to_json(p: DevicePolicy) -> dict[str, list[Any]]:
     """Plain-JSON form (journal files): objects by kind; bindings rebuild their keys on load."""
-    out: dict = {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
+    out: dict[str, Any] = {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
     if p.peer_groups:
         out["peer_groups"] = {g: list(m) for g, m in p.peer_groups.items()}
     return out
 
 
-def policy_from_json(data: dict[Kind, list[Any]]) -> DevicePolicy:
+def policy_from_json(data: dict[str, Any]) -> DevicePolicy:
     p = DevicePolicy()
-    for kind, objs in data.items():
-        if kind == "peer_groups":
+    for name, objs in data.items():
+        if name == "peer_groups":
             p.peer_groups = {g: tuple(m) for g, m in objs.items()}
             continue
+        kind = cast(Kind, name)
         cls = _CLASSES[kind]
         for raw in objs:
             o = cls.model_validate(raw)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import InputError, Location
 from .base import afi_of
 from .change import Binding, ChangeObject, ChangeRequest
-from .routing import NeighborBinding
+from .routing import NeighborBinding, RouteMap
 from .firewall import Filter, ServiceSpec, Term
 from .matches import ICMP_PROTOCOLS, icmp_type_number
 from .objects import ObjectStore
@@ -97,7 +97,8 @@ def concrete_filter(f: Filter, store: ObjectStore, host: Host) -> ConcreteFilter
 def applies_to(kind: str, obj: ChangeObject, host: Host) -> bool:
     """One change may target routers and firewalls: filters go where their attachment points exist
     (or, when removed, to hosts that filter at all), routing objects to BGP speakers."""
-    if getattr(obj, "scope", None) is not None and not obj.scope.selects(host):
+    scope = getattr(obj, "scope", None)
+    if scope is not None and not scope.selects(host):
         return False
     if isinstance(obj, Filter):  # kind == "filter"
         points = host.data.firewall.attachments
@@ -105,11 +106,11 @@ def applies_to(kind: str, obj: ChangeObject, host: Host) -> bool:
     return host.data.bgp is not None
 
 
-def _families(n) -> list[str]:
+def _families(n: Any) -> list[str]:
     return [a.split("_")[0] for a in n.afis]
 
 
-def named_neighbors(host: Host, name: str, peers: Mapping[str, Host] | None = None) -> list:
+def named_neighbors(host: Host, name: str, peers: Mapping[str, Host] | None = None) -> list[Any]:
     """The inventory neighbors of `host` a binding names by `name`: those whose description is the name,
     else, when `name` is an inventory host, the neighbors in its AS (only if no other host has that AS)."""
     bgp = host.data.bgp
@@ -155,8 +156,8 @@ def host_bindings(change: ChangeRequest, host: Host, peers: Mapping[str, Host] |
 def placed_objects(change: ChangeRequest, host: Host, bindings: Iterable[NeighborBinding]) -> set[tuple[str, str]]:
     """(kind, name) of the change's objects that go to `host`: those its scope selects, those something of
     the change placed here uses (bindings, route-maps, transitively), and unscoped ones nothing uses."""
-    objects = {(kind, obj.name): obj for kind, obj in change.objects()}
-    used = {ref for kind, obj in objects.items() if kind[0] == "route_map" for ref in obj.references()}
+    objects: dict[tuple[str, str], ChangeObject] = {(kind, obj.name): obj for kind, obj in change.objects()}
+    used = {ref for obj in objects.values() if isinstance(obj, RouteMap) for ref in obj.references()}
     used |= {("route_map", b.route_map) for b in change.routing.bindings if b.route_map}
     here: set[tuple[str, str]] = set()
     for key, obj in objects.items():
@@ -166,7 +167,8 @@ def placed_objects(change: ChangeRequest, host: Host, bindings: Iterable[Neighbo
     here |= {("route_map", b.route_map) for b in bindings if b.route_map and ("route_map", b.route_map) in objects}
     todo = [k for k in here if k[0] == "route_map"]
     while todo:
-        for ref in objects[todo.pop()].references():
+        rm = objects[todo.pop()]
+        for ref in rm.references() if isinstance(rm, RouteMap) else ():
             if ref in objects and ref not in here:
                 here.add(ref)
                 if ref[0] == "route_map":

@@ -1188,7 +1188,8 @@ class _BgpState:
             address's own, a group's members' (each family present)."""
             a = _address(who.split("%")[0])
             versions = {a.version} if a is not None else {ipaddress.ip_address(m).version for m in groups.get(who, ())}
-            return [f for v, f in ((4, "ipv4"), (6, "ipv6")) if v in versions]
+            fams: list[AFI] = ["ipv4", "ipv6"]
+            return [f for v, f in zip((4, 6), fams) if v in versions]
 
         # A group whose name netchange cannot manage is not modelled: its statements resolve onto its members,
         # under their own. Precedence (strongest last): such a group's top level, its AF, own top level, own AF.
@@ -1200,7 +1201,8 @@ class _BgpState:
                     if (who not in unmodelled) != own or (afi is not None) != level_is_af:
                         continue
                     for target in (unmodelled[who] if who in unmodelled else [who]):
-                        for fam in ([afi or d.bgp_toplevel_afi] if (afi or d.bgp_toplevel_afi) else families_of(target)):
+                        level_afi = afi or d.bgp_toplevel_afi
+                        for fam in ([level_afi] if level_afi else families_of(target)):
                             resolved[(target, fam, direction)] = (rm, line, (who, afi, direction))
         for group, members in sorted(unmodelled.items()):
             used = sorted({(rm, afi or "top level", dr) for (w, afi, dr), (rm, _, _) in self.direct.items() if w == group})
@@ -1231,10 +1233,10 @@ class _BgpState:
             at = next((i for i in range(len(tokens) - 1) if tokens[i] == "route-map" and tokens[i + 1] == rm), None)
             if at is None:
                 continue
-            level = afi or "router level"
+            where = afi or "router level"
             what = f"peer-group {who}" if who in self.groups else f"neighbor {who}"
             self.uses.append(Use("route_map", rm, path, tokens, at + 1, tuple(sorted(covers.get(src, ()))),
-                                 who=f"{what} {level} {direction}"))
+                                 who=f"{what} {where} {direction}"))
         return out
 
 

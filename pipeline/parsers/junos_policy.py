@@ -520,7 +520,7 @@ class PolicyMapper:
             for addr in gnode.keys("neighbor"):
                 if not instance:
                     self.bgp_groups.setdefault(addr, group)
-                nnode = gnode.child("neighbor", addr)
+                nnode = gnode.at("neighbor", addr)
                 for junos_dir, direction in (("import", "in"), ("export", "out")):
                     if nnode.keys(junos_dir):
                         node, at = nnode, base + ("group", group, "neighbor", addr)
@@ -542,8 +542,8 @@ class PolicyMapper:
 
     def _chain_uses(self, bgp: Node, base: tuple[str, ...], decided: dict[tuple[str, ...], list[tuple[str, str, str]]]) -> None:
         """Every import/export statement as a Use; the first policy of a chain decides the model bindings."""
-        levels = [((), bgp)] + [(("group", g), bgp.child("group", g)) for g in bgp.keys("group")]
-        levels += [(("group", g, "neighbor", a), bgp.child("group", g, "neighbor", a))
+        levels: list[tuple[tuple[str, ...], Node]] = [((), bgp)] + [(("group", g), bgp.at("group", g)) for g in bgp.keys("group")]
+        levels += [(("group", g, "neighbor", a), bgp.at("group", g, "neighbor", a))
                    for g in bgp.keys("group") for a in bgp.keys("group", g, "neighbor")]
         for rel, node in levels:
             for junos_dir in ("import", "export"):
@@ -563,15 +563,16 @@ class PolicyMapper:
 
     def _bind(self, where: str, addr: str, direction: str, chain: list[str],
               group_afi: str | None = None) -> tuple[str, str, str] | None:
+        neighbor: ipaddress.IPv4Address | ipaddress.IPv6Address | str
         if group_afi is not None:
             neighbor, afi = addr, group_afi
         else:
             try:
-                neighbor = ipaddress.ip_address(addr)
+                address = ipaddress.ip_address(addr)
             except ValueError:
                 self.notes.append(f"{where}: '{addr}' is not a neighbor address")
                 return None
-            afi = afi_of(neighbor)
+            neighbor, afi = address, afi_of(address)
         key = "/".join((str(neighbor), afi, direction))  # how a plan names this binding
         with self.notes.inside("binding", key):
             if len(chain) > 1:

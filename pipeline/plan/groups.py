@@ -7,38 +7,45 @@ a binding of its own, or in a group without one, is bound itself (on Junos insid
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..errors import InputError, Location
 from ..model.policy import DevicePolicy
 from ..model.resolve import Desired
+from ..model.routing import NeighborBinding
+
+BindingKey = tuple[str, str, str]
 
 
 def regroup(desired: list[Desired], running: DevicePolicy, host: str, change_id: str) -> list[Desired]:
     out: list[Desired] = []
-    on_group: dict[tuple, tuple[str, Desired]] = {}
+    on_group: dict[BindingKey, tuple[str, NeighborBinding | None]] = {}
     for d in desired:
-        if d.kind != "binding" or d.key in running.bindings:
+        if d.kind != "binding" or d.key in running.bindings or not isinstance(d.key, tuple):
             out.append(d)
             continue
-        neighbor, afi, direction = d.key
+        neighbor, afi, direction = (str(k) for k in d.key)
         group = running.group_of(neighbor)
         if group is None or (group, afi, direction) not in running.bindings:
             out.append(d)
             continue
         key = (group, afi, direction)
-        moved = Desired("binding", key, d.obj.model_copy(update={"neighbor": group}) if d.obj is not None else None)
+        obj = d.obj.model_copy(update={"neighbor": group}) if isinstance(d.obj, NeighborBinding) else None
+        moved = Desired("binding", key, obj)
         if key in on_group:
             other, first = on_group[key]
-            if (first.obj and first.obj.route_map) != (moved.obj and moved.obj.route_map):
+            if (first.route_map if first else None) != (obj.route_map if obj else None):
                 raise InputError(f"{host}: neighbors {other} and {neighbor} take their {afi} {direction} binding from "
                                  f"peer-group {group}, but this change binds them differently: bind the group's "
                                  "members alike, or give one its own binding on the device first",
                                  Location(f"policies/changes/{change_id}.yaml", field="routing.bindings"))
             continue
-        on_group[key] = (neighbor, moved)
+        on_group[key] = (neighbor, obj)
         out.append(moved)
     return out
 
 
-def touched_groups(policy: DevicePolicy, keys) -> dict[str, list[str]]:
+def touched_groups(policy: DevicePolicy, keys: Iterable[object]) -> dict[str, list[str]]:
     """Groups among binding keys, with their members (what the plan shows)."""
-    return {k[0]: list(policy.peer_groups[k[0]]) for k in keys if k[0] in policy.peer_groups}
+    names = [str(k[0]) for k in keys if isinstance(k, tuple) and k]
+    return {g: list(policy.peer_groups[g]) for g in names if g in policy.peer_groups}

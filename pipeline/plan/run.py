@@ -104,7 +104,7 @@ class _Job:
     change: ChangeRequest
     store: ObjectStore
     strategy: str | None
-    peers: dict | None = None  # the inventory's hosts: bindings naming a neighbor by its host
+    peers: dict[str, Host] | None = None  # the inventory's hosts: bindings naming a neighbor by its host
 
 
 def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
@@ -132,7 +132,7 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
 _SHARED: dict[str, Any] = {}
 
 
-def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None, peers: dict | None = None) -> None:
+def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None, peers: dict[str, Host] | None = None) -> None:
     # Objects inherited from the parent (inventory, nornir, the change) live as long as the worker: move
     # them out of the cyclic GC's reach, so its full passes neither rescan them after every few devices nor
     # touch (and so copy) the parent's memory pages.

@@ -154,9 +154,8 @@ def test_both_ends_one_barrier_then_exactly_as_planned(env, lab):
     while tables(lab) != want and time.monotonic() < deadline:
         time.sleep(0.1)
     assert tables(lab) == want
-    for name in ("r1", "r2"):
-        again = list(plan_live(change, env.inventory, env.project.objects))
-        assert all(p.empty for p in again), "the devices hold the change"
+    again = list(plan_live(change, env.inventory, env.project.objects))
+    assert again and all(p.empty for p in again), "the devices hold the change"
 
 
 def test_fault_on_r2_before_the_refresh_rolls_back_r1_too(env, lab):
