@@ -42,7 +42,7 @@ def prefix(i: int) -> str:
 
 
 def running_text(n: int, asn: int) -> str:
-    lines = [f"ip prefix-list PL-BIG seq {i + 1} permit {prefix(i)}" for i in range(n)]
+    lines = [f"ip prefix-list PL-BIG seq {(i + 1) * 3} permit {prefix(i)}" for i in range(n)]  # gaps (seq <= 65535)
     lines += ["route-map RM-BIG permit 10", " match ip address prefix-list PL-BIG",
               f"router bgp {asn}", " neighbor 198.51.100.2 remote-as 65002", " address-family ipv4 unicast",
               "  neighbor 198.51.100.2 route-map RM-BIG in", " exit-address-family"]
@@ -50,13 +50,13 @@ def running_text(n: int, asn: int) -> str:
 
 
 def desired_entries(n: int, mode: str) -> list[tuple[int, str, str]]:
-    entries = [(i + 1, "permit", prefix(i)) for i in range(n)]
+    entries = [((i + 1) * 3, "permit", prefix(i)) for i in range(n)]
     if mode == "all":
         entries = [(s, "deny", p) for s, _, p in entries]
     else:
         entries[n // 2] = (entries[n // 2][0], "deny", entries[n // 2][2])
         del entries[0]
-    entries.append((n + 1, "permit", "203.0.113.0/24"))
+    entries.append(((n + 1) * 3, "permit", "203.0.113.0/24"))
     return entries
 
 
@@ -92,6 +92,16 @@ import sys
 _code = sys.argv.pop(1)
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
 sys.path.insert(0, _code)
+# templates/ (and the demo lab's inventory/) install as pipeline.templates / pipeline.labdata (pyproject's
+# package-dir): map them the same way for a checkout that has them at the top
+import importlib.util, os
+for _name, _dir in (("pipeline.templates", "templates"), ("pipeline.labdata", "inventory")):
+    _init = os.path.join(_code, _dir, "__init__.py")
+    if os.path.exists(_init) and not os.path.isdir(os.path.join(_code, *_name.split("."))):
+        _spec = importlib.util.spec_from_file_location(_name, _init, submodule_search_locations=[os.path.join(_code, _dir)])
+        _mod = importlib.util.module_from_spec(_spec)
+        sys.modules[_name] = _mod
+        _spec.loader.exec_module(_mod)
 """
 CLI = PRELUDE + """
 import runpy

@@ -89,8 +89,12 @@ def _register_module(module: str) -> None:
     else:
         mod.register(app)
     order = list(_COMMANDS)  # keep `--help` in one order, whichever command a process ran first
-    app.registered_commands.sort(key=lambda c: order.index(c.name or c.callback.__name__)
-                                 if (c.name or c.callback.__name__) in order else len(order))
+
+    def rank(c: typer.models.CommandInfo) -> int:
+        name = c.name or (c.callback.__name__ if c.callback else "")
+        return order.index(name) if name in order else len(order)
+
+    app.registered_commands.sort(key=rank)
 
 
 def _command(argv: list[str]) -> str | None:

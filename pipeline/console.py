@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import weakref
+from typing import Any
 
 from rich.console import Console
 
@@ -122,7 +123,7 @@ def _typer_help_plain(plain: bool) -> None:
     colours now if it is loaded, else as soon as something (help, a usage error) imports it."""
     global _help_plain
     _help_plain = plain
-    mod = sys.modules.get("typer.rich_utils")
+    mod: Any = sys.modules.get("typer.rich_utils")  # its colours are module globals, set from outside
     if mod is not None:
         mod.COLOR_SYSTEM = None if plain else "auto"
     elif not any(isinstance(f, _RichUtilsHook) for f in sys.meta_path):

@@ -122,3 +122,48 @@ def _build(events) -> Any:
         elif isinstance(ev, yaml.AliasEvent):
             raise _Unusual()
     return None if root is _Unusual else root
+
+
+def load_positions(text: str) -> Any:
+    """ruamel-shaped maps and sequences (CommentedMap / CommentedSeq with `.lc` line and column data, as
+    `yamlio.position` reads them) built from libyaml's event marks, for a text `load_plain` accepted:
+    finding positions for a 20,000-entry change in a fraction of the ~20 s ruamel's round-trip parser
+    takes. Scalars are left as libyaml read them (only positions and keys are asked of this tree)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    stack: list[Any] = []
+    keys: list[Any] = []  # a map's pending key and its mark
+    root: Any = None
+
+    def put(value: Any, mark: Any) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        top = stack[-1]
+        if isinstance(top, CommentedSeq):
+            top._yaml_set_idx_line_col(len(top), [mark.line, mark.column])
+            top.append(value)
+        elif keys[-1] is None:
+            keys[-1] = (value, mark)
+        else:
+            key, kmark = keys[-1]
+            top._yaml_set_kv_line_col(key, [kmark.line, kmark.column, mark.line, mark.column])
+            top[key] = value
+            keys[-1] = None
+
+    for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(ev, yaml.ScalarEvent):
+            put(ev.value, ev.start_mark)
+        elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            c: Any = CommentedMap() if isinstance(ev, yaml.MappingStartEvent) else CommentedSeq()
+            mark = ev.start_mark
+            assert mark is not None  # libyaml marks every event
+            c._yaml_set_line_col(mark.line, mark.column)
+            put(c, mark)
+            stack.append(c)
+            keys.append(None)
+        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+            keys.pop()
+    return root

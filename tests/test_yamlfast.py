@@ -99,3 +99,30 @@ def test_random_documents_agree_or_defer(frame, body):
     except Refused:
         raise AssertionError(f"fast path accepted what the careful loader refuses: {text!r} -> {fast!r}") from None
     assert fast == want, (text, fast, want)
+
+
+def test_positions_from_libyaml_marks_equal_ruamels_for_every_bundled_change():
+    """Findings on a change the fast path read are placed from libyaml's marks (validate/validator.py):
+    every key and item of every bundled change request gets the line and column ruamel gives it."""
+    from pathlib import Path
+
+    from pipeline import yamlfast, yamlio
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "policies" / "changes").rglob("*.yaml"))
+    checked = 0
+    for f in files:
+        text = f.read_text()
+        assert yamlfast.load_plain(text) is not None, f
+        careful, fast = yamlio.load(f), yamlfast.load_positions(text)
+
+        def walk(a, path=(), f=f, careful=careful, fast=fast):
+            nonlocal checked
+            items = a.items() if isinstance(a, dict) else enumerate(a) if isinstance(a, list) else ()
+            for k, v in items:
+                assert yamlio.position(fast, (*path, k)) == yamlio.position(careful, (*path, k)), (f, (*path, k))
+                checked += 1
+                walk(v, (*path, k), f, careful, fast)
+
+        walk(careful)
+    assert len(files) >= 5 and checked > 300

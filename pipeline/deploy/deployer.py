@@ -364,8 +364,9 @@ class Deployer:
         # inbound, the neighbor's counters (whether an Adj-RIB-In is kept and, where it is not, how the refresh
         # is confirmed: ROUTE-REFRESH sent, the peer's EoRR received).
         counted = obs is not None and driver.refresh_mode != "on_commit"
-        before = [obs.updates_sent(r["neighbor"]) if counted and r["direction"] == "out" else
-                  obs.counters(r["neighbor"]) if counted and "counters" in obs.answers else None for r in targets]
+        before: list[Any] = [obs.updates_sent(r["neighbor"]) if obs is not None and counted and r["direction"] == "out" else
+                             obs.counters(r["neighbor"]) if obs is not None and counted and "counters" in obs.answers else None
+                             for r in targets]  # per target: an UPDATE count (out) or the neighbor's counters (in)
         inbound = Counter(r["neighbor"] for r in targets if r["direction"] == "in")
         t0 = time.monotonic()
         for r in targets:  # all sent first, then confirmed: the peers re-send in parallel
@@ -415,6 +416,7 @@ class Deployer:
                 f"no soft out on this platform: waited {wait} s for its own re-send to {len(outs)} neighbor(s)"))
 
     def _postcheck(self, d: Device) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         text, when = (d.post_text, "read after the last configuration command") if d.post_text is not None \
             else (d.session.fetch(), "read now")
         d.final_policy = d.session.driver.parse(text)
@@ -682,7 +684,7 @@ class Deployer:
             if d.name not in touched_names and d.status == "pending":
                 d.status = "untouched"
         if failed:
-            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(d.step_error for d in failed))
+            return self._finish("rollback_failed", f"{why}; rollback failed on " + "; ".join(str(d.step_error) for d in failed))
         return self._finish("rolled_back", why)
 
     def hold_seconds(self) -> float | None:

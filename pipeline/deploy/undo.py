@@ -11,10 +11,10 @@ had restored (the post-change state), as a failed deploy would.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DeviceError
-from ..model.policy import DevicePolicy, policy_from_json, policy_to_json
+from ..model.policy import DevicePolicy, Kind, policy_from_json, policy_to_json
 from ..plan.diff import binding_name, diff, diff_object
 from ..plan.order import order
 from ..plan.planner import config_hash
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .deployer import Deployer, Device
 
 
-def touched_keys(before: DevicePolicy, after: DevicePolicy, canonical=None) -> set[tuple[str, object]]:
+def touched_keys(before: DevicePolicy, after: DevicePolicy, canonical=None) -> set[tuple[Kind, object]]:
     """(kind, key) of every object that differs between two states of one device."""
     keys = dict.fromkeys((k, key) for k, key, _ in before.items())
     keys.update(dict.fromkeys((k, key) for k, key, _ in after.items()))
@@ -34,7 +34,7 @@ def touched_keys(before: DevicePolicy, after: DevicePolicy, canonical=None) -> s
             if diff_object(k, key if k != "binding" else None, before.get(k, key), after.get(k, key), canonical)}
 
 
-def describe(kind: str, key: object) -> str:
+def describe(kind: str, key: Any) -> str:  # key: a binding's (neighbor, afi, direction), else a name
     return f"binding {binding_name(key)}" if kind == "binding" else f"{kind.replace('_', '-')} {key}"
 
 
@@ -52,7 +52,7 @@ class Undo:
                 self.applied[r["device"]] = policy_from_json(r["policy"])
             elif r["step"] == "committed":
                 self.refresh[r["device"]] = r["refresh"]
-        self.keys: dict[str, set] = {}
+        self.keys: dict[str, set[tuple[Kind, object]]] = {}
 
     def run(self) -> dict:
         dep = self.dep
@@ -72,9 +72,13 @@ class Undo:
         dep.journal.write("start", change=dep.change.id, devices=[d.name for d in devices], phase="undo",
                           undoes=self.source.name)
         dep._say(f"undo {dep.change.id} (deployed as {self.source.name}): checking {len(devices)} device(s) for drift")
-        failed = dep._parallel(lambda d: (dep._connect(d), self._guard(d)), devices, "connect+guard")
+        def connect_and_guard(d: "Device") -> None:
+            dep._connect(d)
+            self._guard(d)
+
+        failed = dep._parallel(connect_and_guard, devices, "connect+guard")
         if failed:
-            return dep._finish("refused", "; ".join(d.error for d in failed))
+            return dep._finish("refused", "; ".join(str(d.error) for d in failed))  # set on every failed device
         work = [d for d in devices if d.commands]
         if not work:
             return dep._finish("no_op", f"{dep.change.id} is not on any device any more: nothing to undo")
@@ -94,6 +98,8 @@ class Undo:
 
     def _guard(self, d: "Device") -> None:
         dep = self.dep
+        assert d.session is not None  # connected (_connect) before any step runs
+        assert self.source is not None  # run() refuses without a deploy to undo
         text = d.session.fetch()
         driver = d.session.driver
         current = driver.parse(text)
@@ -129,6 +135,7 @@ class Undo:
     def _restore(self, d: "Device") -> None:
         dep = self.dep
         d.status = "committing"
+        assert d.session is not None  # connected (_connect) before any step runs
         res = d.session.push(d.commands, tag=f"{dep.change.id}-{d.name}-undo")
         d.event("commit", commands=res.sent, output=res.output[-2000:], seconds=round(res.seconds, 3))
         dep.journal.write("committed", d.name, refresh=d.refresh)
@@ -136,6 +143,7 @@ class Undo:
         self._check_restored(d, "barrier")
 
     def _check_restored(self, d: "Device", step: str) -> None:
+        assert d.session is not None  # connected (_connect) before any step runs
         current = d.session.driver.parse(d.session.fetch())
         left = touched_keys(current, self.before[d.name], d.session.driver.canonical) & self.keys[d.name]
         if left:
@@ -147,6 +155,7 @@ class Undo:
 
     def _postcheck(self, d: "Device") -> None:
         self._check_restored(d, "postcheck")
+        assert d.session is not None  # connected (_connect) before any step runs
         obs = d.session.driver.observer(d.session.conn, d.name)
         if obs is not None and d.baseline:
             results = checks.postcheck_sessions(obs, d.baseline, self.dep.change.verify.max_prefix_loss)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Iterable, Literal
 
 from ..inventory import Platform
 from ..model.ops import Op
-from ..model.policy import DevicePolicy
+from ..model.policy import DevicePolicy, Kind
 from ..model.resolve import Desired
 from .commit import CommitMode
 from .observers.base import Observer
@@ -71,7 +71,7 @@ class Driver:
         so that a plan compares like with like; most platforms keep what they are given."""
         return obj
 
-    def check_plan(self, view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[str, object]]) -> None:
+    def check_plan(self, view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[Kind, object]]) -> None:
         """Raise a NetchangeError for a plan this platform cannot carry out as the model diff says (e.g. an
         edit that changes how the device names an object its untouched users refer to); most platforms can."""
 

@@ -118,7 +118,8 @@ def live_names(running: str) -> set[str]:
             if line.startswith("route-map "):
                 words = line.split()
                 current = words[1] if len(words) > 1 else None
-                body.setdefault(current, set())
+                if current is not None:
+                    body.setdefault(current, set())
                 continue
             if line.startswith(_DEFINES):
                 continue

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..inventory import Platform
 from ..model.firewall import PortRange
-from ..model.policy import Rule
+from ..model.policy import Kind, Rule
 from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry
 from ..parsers import canonical as canonical_lists
 from .commit import CandidateMode
@@ -69,11 +69,11 @@ def junos_terms(rule: Rule) -> list[JunosTerm]:
 
     if not rule.specs:
         return [JunosTerm(rule.name, (), (), ())]
-    shapes = {(s.source_ports, s.destination_ports, s.icmp_types, s.icmp_code) for s in rule.specs}
+    shapes = {(s.source_ports, s.destination_ports, s.icmp_numbers, s.icmp_code) for s in rule.specs}
     if len(shapes) == 1:
         sp, dp, it, ic = next(iter(shapes))
         return [JunosTerm(rule.name, tuple(name(s.protocol) for s in rule.specs), sp, dp, it, ic)]
-    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports, s.icmp_types,
+    return [JunosTerm(f"{rule.name}-{i}", (name(s.protocol),), s.source_ports, s.destination_ports, s.icmp_numbers,
                       s.icmp_code) for i, s in enumerate(rule.specs, 1)]
 
 
@@ -203,7 +203,7 @@ class JuniperJunosDriver(TemplateDriver):
     def entry_addressable(self, kind: str) -> bool:
         return kind == "route_map"  # lists are rewritten whole (candidate + commit makes that atomic)
 
-    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+    def rewrite_list(self, kind: Kind, old: Any, new: Any, ctx: Context) -> list[str]:
         """A prefix-list that gains (or loses) length ranges turns into a route-filter-list (or back): the
         policies' `from prefix-list X` statements become `from route-filter-list X` in the same candidate
         (they are found as the device names its terms: JunosLayout.list_refs)."""

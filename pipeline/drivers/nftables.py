@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..inventory import Attachment, Host, Platform
 from ..model.firewall import PROTOCOL_NUMBERS, PortRange
@@ -24,6 +24,7 @@ from .render import Context, TemplateDriver, UnsupportedConstruct
 
 TABLE = "inet netchange"
 HOOKS = ("input", "forward", "output")
+Hook = Literal["input", "forward", "output"]  # as the inventory and the model spell an nftables hook
 _L4_NAMES = {"tcp": "tcp", "udp": "udp", "sctp": "sctp", "icmp": "icmp", "icmpv6": "ipv6-icmp", "gre": "gre",
              "esp": "esp", "ah": "ah", "ospf": "ospf"}
 _VERDICT = {"accept": "accept", "deny": "drop", "reject": "reject"}
@@ -91,7 +92,7 @@ def nft_rules(f: ConcreteFilter) -> list[NftRule]:
                 saddrs_not=tuple(str(n) for n in r.source_excludes), daddrs_not=tuple(str(n) for n in r.destination_excludes),
                 states=r.states,
                 l4proto=None if icmp else _L4_NAMES.get(proto, str(PROTOCOL_NUMBERS.get(proto, proto))) if proto else None,
-                icmp=icmp, icmp_types=tuple(nft_icmp_type(icmp, t) for t in spec.icmp_types) if icmp else (),
+                icmp=icmp, icmp_types=tuple(nft_icmp_type(icmp, t) for t in spec.icmp_numbers) if icmp and spec is not None else (),
                 icmp_code=spec.icmp_code if spec else None,
                 sports=_ports(spec.source_ports) if spec else (), dports=_ports(spec.destination_ports) if spec else (),
                 flags_mask=(flags.set + flags.clear) if flags else (), flags_value=flags.set if flags else (),
@@ -270,9 +271,9 @@ class _JumpPlan:
         self.layout = layout.table(self.table) or TableLayout()
         self.whole = layout
         self.created: list[tuple[str, str]] = []
-        self.hooks: list[str] = []
+        self.hooks: list[Hook] = []
 
-    def chain_for(self, hook: str) -> tuple[str, int | str | None]:
+    def chain_for(self, hook: Hook) -> tuple[str, int | str | None]:
         """(base chain for new jumps of this hook, handle to insert before, "top", or None to append)."""
         if hook not in self.hooks:
             self.hooks.append(hook)
@@ -305,8 +306,9 @@ class _JumpPlan:
                           f"the inventory says {self.place.priority} (firewall.nftables.priority): a base chain's "
                           "priority cannot be edited in place; delete the chain by hand or change the inventory")
 
-    def _host_chain(self, hook: str) -> tuple[str, int | str | None]:
+    def _host_chain(self, hook: Hook) -> tuple[str, int | str | None]:
         jf = self.place.jump_from
+        assert jf is not None  # chain_for comes here only with jump_from set
         name = jf.chains.get(hook)
         if name is None:
             self.d.refuse(f"a filter attaches to hook {hook}, but firewall.nftables.jump_from.chains names no chain of "
@@ -331,7 +333,7 @@ class _JumpPlan:
         return rule.handle
 
     def jumps(self, name: str, attachments) -> list[str]:
-        wanted: list[tuple[str, Jump]] = []
+        wanted: list[tuple[Hook, Jump]] = []
         for att in attachments:
             for hook, j in _jumps_for(att, name):
                 if (hook, j) not in wanted:
@@ -354,8 +356,8 @@ class _JumpPlan:
                     out += self.d.emit("delete_rule", self.table, chain.name, self._handle(chain, r))
         for hook, j in wanted:
             if (hook, j) not in have:
-                chain, before = self.chain_for(hook)
-                out += self.d.emit("add_jump", self.table, chain, j, before)
+                base, before = self.chain_for(hook)
+                out += self.d.emit("add_jump", self.table, base, j, before)
         return out
 
     def base_chains(self) -> list[str]:
@@ -404,7 +406,7 @@ def hook_chain(hook: str) -> str:
     return f"hook-{hook}"
 
 
-def _jumps_for(att: Attachment, chain: str) -> list[tuple[str, Jump]]:
+def _jumps_for(att: Attachment, chain: str) -> list[tuple[Hook, Jump]]:
     if att.hook:
         return [(att.hook, Jump(chain))]
     if att.direction == "in":

@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, ClassVar, Iterable, NoReturn, cast
+from typing import Any, Callable, ClassVar, Iterable, NoReturn, TypeGuard, cast
 
 import jinja2
 
@@ -30,7 +30,7 @@ from ..errors import NetchangeError
 from ..inventory import Host
 from ..model.base import AFI, Network
 from ..model.firewall import PortRange, ServiceSpec
-from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Rule
+from ..model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Kind, Rule
 from ..model.resolve import Desired
 from ..model.routing import Match, NeighborBinding, PrefixList, RouteMapEntry, SetClause
 from ..parsers.acl_words import dscp_word, icmp_word, ttl_words
@@ -305,7 +305,8 @@ def remaining(nets: Iterable[Network], excludes: Iterable[Network], family: AFI)
     which has no exceptions, must list. Empty when everything is excluded (the rule then matches nothing)."""
     excludes = list(excludes)
     out = list(nets) or [ipaddress.ip_network("0.0.0.0/0" if family == "ipv4" else "::/0")]
-    for x in ipaddress.collapse_addresses(excludes) if excludes else ():
+    xs: list[Any] = excludes  # all of `family`: the stubs type this set algebra for IPv4 or IPv6 alone, not the union
+    for x in ipaddress.collapse_addresses(xs) if xs else ():
         nxt: list[Network] = []
         for n in out:
             if n.subnet_of(x):
@@ -340,7 +341,7 @@ def expand_rule(rule: Rule, where: str = "") -> list[Ace]:
     for src in sources:
         for dst in destinations:
             for spec in specs:
-                icmp = [(t, spec.icmp_code) for t in spec.icmp_types] if spec and spec.icmp_types else [(None, None)]
+                icmp = [(t, spec.icmp_code) for t in spec.icmp_numbers] if spec and spec.icmp_types else [(None, None)]
                 for sp in (spec.source_ports if spec and spec.source_ports else (None,)):
                     for dp in (spec.destination_ports if spec and spec.destination_ports else (None,)):
                         for itype, icode in icmp:
@@ -716,9 +717,9 @@ class TemplateDriver(Driver):
                 continue
             key = (op.kind, op.name)
             if _entry_op(op) and key in lists:
-                group = lists[key]
-                if op is group[0]:  # the list's other entry ops print with it
-                    lines += self.list_edit(op.kind, group, ctx)
+                edits = lists[key]
+                if op is edits[0]:  # the list's other entry ops print with it
+                    lines += self.list_edit(op.kind, edits, ctx)
             else:
                 lines += self.op_lines(op, ctx)
             i += 1
@@ -730,7 +731,7 @@ class TemplateDriver(Driver):
         """Every line is live as it is typed (no configure session, no candidate, no atomic file)."""
         return not self.commit_mode.atomic
 
-    def list_edit(self, kind: str, ops: list[O.Op], ctx: Context) -> list[str]:
+    def list_edit(self, kind: Kind, ops: list[EntryOp], ctx: Context) -> list[str]:
         """All entry ops of one list. Where lines apply one by one they are staged (model.staging.staged_edit):
         no input ever gets a result neither version of the list gives; where a commit applies them at once,
         one op after the other. Lists without addressable entries are rewritten once, old to new."""
@@ -749,11 +750,11 @@ class TemplateDriver(Driver):
                         "what neither version matches; leave gaps between sequence numbers, or use strategy: versioned")
         out: list[str] = []
         for st in steps:
-            e = st.entry if st.entry.seq == st.seq else st.entry.model_copy(update={"seq": st.seq})
-            out += self.emit(f"{kind}_entry", new, e, ctx) if st.verb == "add" else self.emit(f"no_{kind}_entry", old, e, ctx)
+            ent = st.entry if st.entry.seq == st.seq else st.entry.model_copy(update={"seq": st.seq})
+            out += self.emit(f"{kind}_entry", new, ent, ctx) if st.verb == "add" else self.emit(f"no_{kind}_entry", old, ent, ctx)
         return out
 
-    def rewrite_list(self, kind: str, old: Any, new: Any, ctx: Context) -> list[str]:
+    def rewrite_list(self, kind: Kind, old: Any, new: Any, ctx: Context) -> list[str]:
         """A list whose entries the device keeps without sequence numbers, from `old` to `new`. Where a commit
         applies the lines at once: delete and define. Line by line, such lists only take entries at their end:
         new entries are appended; anything else would leave the list missing while route-maps match it (on
@@ -880,7 +881,7 @@ class TemplateDriver(Driver):
         for s in changed:
             o, n = olds.get(s), news.get(s)
             if o is None:
-                steps.append(1 if not self.clause_lines(n, ctx) else 2)
+                steps.append(1 if not self.clause_lines(news[s], ctx) else 2)
                 set_only = False
             elif n is None:
                 steps.append(1)
@@ -1004,7 +1005,7 @@ class TemplateDriver(Driver):
                     out += self.emit("no_acl", old, fam, old.name, ctx)
                 continue
 
-            def text(pos: tuple[AclLine, ...]) -> tuple[str, ...]:
+            def text(pos: tuple[AclLine, ...], fam: str = fam) -> tuple[str, ...]:
                 return tuple(line for ln in pos for line in self.emit("acl_line", ln, fam, ctx))
 
             b_text = {s: text(p) for s, p in before.items()}
@@ -1093,20 +1094,23 @@ class TemplateDriver(Driver):
 LIST_KINDS = ("prefix_list", "community_list", "as_path_list")
 
 
-def _entry_op(op: O.Op) -> bool:
+EntryOp = O.AddEntry | O.RemoveEntry | O.ModifyEntry
+
+
+def _entry_op(op: O.Op) -> TypeGuard[EntryOp]:
     return isinstance(op, (O.AddEntry, O.RemoveEntry, O.ModifyEntry))
 
 
-def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[O.Op]]:
+def _list_edits(ops: list[O.Op]) -> dict[tuple[str, str], list[EntryOp]]:
     """Entry ops of each list, in order; a list whose entries lack sequence numbers is left to op_lines."""
-    out: dict[tuple[str, str], list[O.Op]] = {}
+    out: dict[tuple[str, str], list[EntryOp]] = {}
     for op in ops:
         if _entry_op(op) and op.kind in LIST_KINDS:
             out.setdefault((op.kind, op.name), []).append(op)
     return {k: v for k, v in out.items() if all(_edited(op).seq is not None for op in v)}
 
 
-def _edited(op: O.Op) -> Any:
+def _edited(op: EntryOp) -> Any:
     """The entry an entry op writes or removes."""
     return op.new if isinstance(op, O.ModifyEntry) else op.entry
 
@@ -1135,7 +1139,7 @@ def _same_match(old: Any, new: Any) -> bool:
                           if hasattr(new, "description") else {"action": new.action, "seq": new.seq}) == new
 
 
-def _before_after(ops: list[O.Op]) -> tuple[Any, Any]:
+def _before_after(ops: list[EntryOp]) -> tuple[Any, Any]:
     """The list before and after its entry ops (each op carries one of the two versions)."""
     base = next((op.obj for op in ops if isinstance(op, (O.AddEntry, O.ModifyEntry))), None)
     if base is not None:

@@ -79,7 +79,9 @@ def switch_options(topo: Topology, new: Topology, name: str) -> list[str]:
     afs: dict[str, list[str]] = {}
     for _peer, v, addr in topo.bgp_sessions(name):
         afs.setdefault("ipv4 unicast" if v == 4 else "ipv6 unicast", []).append(str(addr))
-    return frr_switch(topo.nodes[name].options, new.nodes[name].options, topo.nodes[name].asn, afs)
+    asn = topo.nodes[name].asn
+    assert asn is not None  # every frr node has one (Node validates it)
+    return frr_switch(topo.nodes[name].options, new.nodes[name].options, asn, afs)
 
 
 def start_command(name: str, rdir: Path, sshd_config: Path | None) -> str:

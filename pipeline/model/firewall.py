@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -102,6 +102,11 @@ class ServiceSpec(Strict):
             if canonical != self.icmp_types:  # frozen: set once, while validating
                 object.__setattr__(self, "icmp_types", canonical)
         return self
+
+    @property
+    def icmp_numbers(self) -> tuple[int, ...]:
+        """`icmp_types` as validation leaves them: numbers (a message name is looked up once, above)."""
+        return cast("tuple[int, ...]", self.icmp_types)
 
 
 class Term(Strict):

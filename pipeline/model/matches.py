@@ -8,6 +8,7 @@ What each match means on each platform, and what a platform refuses, is in docs/
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -201,5 +202,5 @@ class LogRate(Strict):
         return f"{self.count}/{self.per}"
 
 
-def ordered_states(states) -> tuple[str, ...]:
+def ordered_states(states: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in CONN_STATES if s in set(states))

@@ -67,12 +67,12 @@ class Rule(Strict):
 
     @field_validator("states")
     @classmethod
-    def _state_order(cls, v: tuple) -> tuple:
+    def _state_order(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return ordered_states(v)
 
     @field_validator("dscp")
     @classmethod
-    def _dscp_order(cls, v: tuple) -> tuple:
+    def _dscp_order(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         if any(not 0 <= d <= 63 for d in v):
             raise ValueError("DSCP values are 0-63")
         return tuple(sorted(set(v)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..errors import InputError, Location
-from .base import afi_of
+from .base import Network, afi_of
 from .change import Binding, ChangeObject, ChangeRequest
 from .routing import NeighborBinding, RouteMap
 from .firewall import Filter, ServiceSpec, Term
@@ -73,7 +73,7 @@ def term_rules(term: Term, store: ObjectStore) -> list[Rule]:
         if (term.icmp_types or term.protocols) and not specs:
             continue
 
-        def mine(nets: list) -> tuple:
+        def mine(nets: list[Network], fam: str = fam) -> tuple[Network, ...]:
             return tuple(n for n in nets if afi_of(n) == fam)
 
         rules.append(Rule(name=term.name, family=fam, sources=mine(srcs), destinations=mine(dsts),

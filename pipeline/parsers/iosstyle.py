@@ -1233,10 +1233,10 @@ class _BgpState:
             at = next((i for i in range(len(tokens) - 1) if tokens[i] == "route-map" and tokens[i + 1] == rm), None)
             if at is None:
                 continue
-            where = afi or "router level"
+            at_level = afi or "router level"
             what = f"peer-group {who}" if who in self.groups else f"neighbor {who}"
             self.uses.append(Use("route_map", rm, path, tokens, at + 1, tuple(sorted(covers.get(src, ()))),
-                                 who=f"{what} {where} {direction}"))
+                                 who=f"{what} {at_level} {direction}"))
         return out
 
 

@@ -8,6 +8,7 @@ are listed in `skipped` per term; such a rule is kept, and the note says it is b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..inventory import Attachment
 from ..model.base import AFI, Network, afi_of
@@ -201,7 +202,7 @@ class FirewallMapper:
             values = frm.keys(key)
             if key in _ADDRESS_KEYS:
                 side = _ADDRESS_KEYS[key]
-                nets = self._networks(where, family, frm.child(key), m,
+                nets = self._networks(where, family, frm.at(key), m,
                                       m.source_excludes if side == "sources" else m.destination_excludes)
                 if nets is None:
                     return None
@@ -220,7 +221,7 @@ class FirewallMapper:
             elif key in _PORT_KEYS:
                 getattr(m, _PORT_KEYS[key]).extend(values)
             elif key in ("icmp-type", "icmp6-type") and all(_icmp_type(v, family) is not None for v in values):
-                m.icmp_types.extend(_icmp_type(v, family) for v in values)
+                m.icmp_types.extend(t for v in values if (t := _icmp_type(v, family)) is not None)
             elif key in ("icmp-code", "icmp6-code") and len(values) == 1 and values[0].isdigit():
                 m.icmp_code = int(values[0])
             elif key == "tcp-established" and not values:
@@ -232,7 +233,7 @@ class FirewallMapper:
             elif key in _FRAGMENT_KEYS and not values and family == "ipv4":
                 m.fragment = _FRAGMENT_KEYS[key]
             elif key in _DSCP_KEYS and values and all(dscp_value(v) is not None for v in values):
-                m.dscp.extend(dscp_value(v) for v in values)
+                m.dscp.extend(d for v in values if (d := dscp_value(v)) is not None)
             elif key in _HOP_KEYS and len(values) == 1 and _hop(values[0]) is not None:
                 m.hop_limit = _hop(values[0])
             else:
@@ -271,7 +272,7 @@ class FirewallMapper:
             self.notes.append(f"{where}: icmp-type without protocol icmp not modelled (rule is broader than on "
                               "the device)")
         for name in protocols:
-            use = ports if name in PORTED else {}
+            use: dict[str, Any] = ports if name in PORTED else {}
             if name in ICMP_PROTOCOLS and m.icmp_types:
                 use = {"icmp_types": tuple(m.icmp_types), "icmp_code": m.icmp_code}
             if not use and (ports["source_ports"] or ports["destination_ports"]):

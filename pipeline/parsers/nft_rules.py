@@ -250,7 +250,7 @@ def _special(r: NftRule, op: str, left: Any, right: Any) -> bool:
             r.families.add(_FAMILY_OF_PAYLOAD[proto])
             r.dscp = tuple(sorted({*r.dscp, *(nft_number(v, NFT_DSCP) for v in _elements(right))}))
             return True
-        if (proto, fld) in (("ip", "ttl"), ("ip6", "hoplimit")):
+        if proto in ("ip", "ip6") and (proto, fld) in (("ip", "ttl"), ("ip6", "hoplimit")):
             r.families.add(_FAMILY_OF_PAYLOAD[proto])
             if isinstance(right, dict) and "range" in right:
                 lo, hi = right["range"]
@@ -311,7 +311,7 @@ def _flag_bits(value: Any) -> int | None:
         value = value["|"]
     if isinstance(value, list):
         bits = [_flag_bits(v) for v in value]
-        return None if any(b is None for b in bits) else sum(set(bits))
+        return None if any(b is None for b in bits) else sum({b for b in bits if b is not None})
     return None
 
 

@@ -32,7 +32,7 @@ def same_filter(old: Any, new: Any, canonical: Canonical | None = None) -> bool:
     return bool(old.model_copy(update={"description": None}) == new.model_copy(update={"description": None}))
 
 
-def diff_object(kind, name, old, new, canonical: Canonical | None = None) -> list[Op]:
+def diff_object(kind: Kind, name: Any, old: Any, new: Any, canonical: Canonical | None = None) -> list[Op]:
     """Ops turning `old` into `new` for one object (either may be None). Lists and route-maps are compared
     (and carried by the ops) in the form the platform keeps them (`canonical`)."""
     if canonical is not None and kind in SEQUENCED:

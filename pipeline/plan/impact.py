@@ -139,7 +139,7 @@ def _apply_set(policy: DevicePolicy, s: SetClause, route: Route) -> Route:
     return replace(route, **upd) if upd else route
 
 
-class AcceptedRoutes(list):
+class AcceptedRoutes(list[Route]):
     """Routes read from the table of what BGP accepted from a neighbor (FRR `show bgp ... neighbors X routes`),
     after the current inbound policy ran: what a router without `soft-reconfiguration inbound` (no
     Adj-RIB-In) can show. A plain list of routes is the Adj-RIB-In (received routes, before any policy)."""
@@ -179,7 +179,7 @@ def _j(v: object) -> object:
     return sorted(v) if isinstance(v, frozenset) else (list(v) if isinstance(v, tuple) else v)
 
 
-def _route_maps(before: DevicePolicy, after: DevicePolicy, key) -> tuple[str | None, str | None]:
+def _route_maps(before: DevicePolicy, after: DevicePolicy, key: tuple[str, str, str]) -> tuple[str | None, str | None]:
     old, new = before.binding_for(*key), after.binding_for(*key)  # a member takes its group's binding
     return (old.route_map if old is not None else None), (new.route_map if new is not None else None)
 
@@ -220,7 +220,8 @@ def impact_on_accepted(before: DevicePolicy, after: DevicePolicy, neighbor: str,
         if b is None:
             out.newly_rejected.append(r.prefix)
             continue
-        marked = replace(r, **{k: _MARK for k in _SCALARS})
+        marks: dict[str, Any] = {k: _MARK for k in _SCALARS}
+        marked = replace(r, **marks)
         old_sets = evaluate(before, old_rm, marked)
         new_sets = evaluate(after, new_rm, marked)
         diff = {k: (getattr(r, k), getattr(b, k)) for k in ATTRS if getattr(r, k) != getattr(b, k)}

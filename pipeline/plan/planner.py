@@ -161,7 +161,7 @@ def focus_for(desired: list[Desired]) -> Focus:
     return Focus(lists=frozenset(lists), filters=frozenset(str(d.key) for d in desired if d.kind == "filter"))
 
 
-def _no_routes_why(driver: Driver, host: Host, received) -> str:
+def _no_routes_why(driver: Driver, host: Host, received: dict[tuple[str, str], list[Route]] | None) -> str:
     if not driver.impact_preview:
         return f"the preview follows FRR's route-map semantics; {host.platform.value} is not previewed"
     if received is None:

@@ -6,7 +6,9 @@ replay ends or a whole-object op replaces it: replaying n entry edits costs O(n 
 
 from __future__ import annotations
 
-from ..model.policy import DevicePolicy
+from typing import Any
+
+from ..model.policy import DevicePolicy, Kind
 from .ops import AddEntry, Bind, Create, Delete, ModifyEntry, Op, RemoveEntry, ReplaceFilter, Repoint, Rewrite, Unbind
 
 

@@ -166,7 +166,7 @@ def to_text(doc: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _impact_counts(i: dict) -> str:
+def _impact_counts(i: dict[str, Any]) -> str:
     basis = i.get("basis", "received")
     if basis == "none":
         return "not previewed"
@@ -175,7 +175,7 @@ def _impact_counts(i: dict) -> str:
             f"{basis} route(s)")
 
 
-def _impact_detail(i: dict, limit: int = 5) -> list[str]:
+def _impact_detail(i: dict[str, Any], limit: int = 5) -> list[str]:
     """The first few prefixes behind the counts: what a reviewer checks."""
     out = [f"drops {p}" for p in i["newly_rejected"][:limit]]
     out += [f"accepts {p}" for p in i["newly_accepted"][:limit]]

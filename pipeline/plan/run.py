@@ -68,6 +68,7 @@ def _routes_file(path: Path, directory: Path) -> list[Route]:
     if bad is not None:
         raise InputError(f"not FRR received-routes JSON: the path of {bad} is malformed",
                          Location(str(path), field=f"{key}.{bad}"))
+    assert routes is not None  # else `bad` is set and raised above
     return AcceptedRoutes(routes) if key == "routes" else routes  # `routes json`: after the inbound policy
 
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..drivers.render import UnsupportedConstruct
-from ..model.policy import DevicePolicy
-from ..model.routing import RouteMap
+from ..model.policy import DevicePolicy, Kind, PolicyObject
+from ..model.routing import NeighborBinding, RouteMap
 from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .refresh import affected_route_maps
 
@@ -119,11 +119,11 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
                                      f"re-point to {new}: change it with strategy: in_place")
             commit.append(Repoint(kind, new, use, new))
             repointed.update(use.covers)
-        if running_logical.get(kind, name) is not None:
-            gc.append(Delete(kind, actual, running_logical.get(kind, name).model_copy(update={"name": actual})))
+        if (cur := running_logical.get(kind, name)) is not None:
+            gc.append(Delete(kind, actual, cur.model_copy(update={"name": actual})))
     for key, b in intended.bindings.items():
         old = running_logical.bindings.get(key)
-        target = new_names.get(("route_map", b.route_map), names.of("route_map", b.route_map))
+        target = new_names.get(("route_map", _map_of(b)), names.of("route_map", _map_of(b)))
         if old is not None and old.route_map == b.route_map and key in repointed:
             continue  # the line that decides this binding names the new version already
         if old is None or old.route_map != b.route_map or ("route_map", b.route_map) in new_names:
@@ -139,7 +139,7 @@ def versioned_plan(running_logical: DevicePolicy, intended: DevicePolicy, ops: l
     return commit, gc
 
 
-def users(state: DevicePolicy, kind: str, name: str) -> list[str]:
+def users(state: DevicePolicy, kind: Kind, name: str) -> list[str]:
     """Who in `state` still names object (kind, name), for a person (empty: nothing does)."""
     out = [f"route-map {rm.name}" for rm in state.route_maps.values() if rm.name != name and (kind, name) in rm.references()]
     if kind == "route_map":

@@ -56,7 +56,7 @@ def _icmp_type() -> dict[str, Any]:
 
 
 # Matches a term writes as text or a number, while the model keeps an object (see model/matches.py).
-_TEXT_FORMS = {
+_TEXT_FORMS: dict[str, tuple[str, str, list[dict[str, Any]]]] = {  # model -> (new name, description, text forms)
     "ByteRange": ("HopLimit", "A hop limit / TTL (64) or an inclusive range (\"1-5\").",
                   [{"type": "integer", "minimum": 0, "maximum": 255},
                    {"type": "string", "pattern": r"^\s*\d{1,3}\s*(-\s*\d{1,3}\s*)?$"}]),

@@ -64,7 +64,7 @@ class Selector:
     icmp_code: int | None = None
     tcp_flags_mask: int = 0           # TCP segments whose flags & mask == value (0: any)
     tcp_flags_value: int = 0
-    via_ifindex: int | None = None
+    via_ifindex: int | str | None = None   # an interface name until Collector.query resolves it
     via_next_hop: str | None = None
     ref_agent: str | None = None
     ref_ifindex: int | str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 from .. import yamlio
@@ -22,7 +23,7 @@ Path_ = tuple[Any, ...]
 @dataclass
 class Context:
     change: ChangeRequest
-    node: Any  # the ruamel document, for positions
+    node: Any  # the ruamel document, for positions (None: loaded by `document()` when first needed)
     file: str  # as shown in findings (relative to the project root when inside it)
     store: ObjectStore
     inventory: Inventory
@@ -33,6 +34,14 @@ class Context:
     work: WorkLimit = field(default_factory=WorkLimit)
     at: tuple[Path_, str] = ((), "the change")
     memo: dict = field(default_factory=dict)  # per-change caches of the checks (e.g. prefix-list boxes)
+    node_loader: Callable[[], Any] | None = None
+
+    def document(self) -> Any:
+        """The ruamel document, for positions. The fast path (validate/rules/schema.py) reads a clean change
+        without it; it is loaded on the first finding that needs a line."""
+        if self.node is None and self.node_loader is not None:
+            self.node, self.node_loader = self.node_loader(), None
+        return self.node
 
     def working_on(self, path: Path_, what: str) -> None:
         self.at = (path, what)
@@ -42,7 +51,7 @@ class Context:
         return self.now.date()
 
     def loc(self, path: Path_) -> Location:
-        line, col = yamlio.position(self.node, path)
+        line, col = yamlio.position(self.document(), path)
         return Location(self.file, line, col, yamlio.field_path(path) or None)
 
     def report(self, rule: str, message: str, path: Path_ = (), related: tuple[str, ...] = ()) -> None:

@@ -7,7 +7,9 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from .. import yamlfast, yamlio
 from ..errors import InputError, Location
 from ..inventory import Inventory
 from ..model.objects import ObjectStore
@@ -63,7 +65,7 @@ class Validator:
         if change is None:
             return sorted(findings, key=Finding.sort_key)
         ctx = Context(change, node, file, self.store, self.inventory, self.guardrails, self.now,
-                      work=WorkLimit(self.work_limit))
+                      work=WorkLimit(self.work_limit), node_loader=lambda: _positions(path))
         for name, check in CHECKS:
             try:
                 check(ctx)
@@ -78,6 +80,14 @@ class Validator:
             except Exception as e:  # a bug of ours: say so, keep the other checks' findings
                 ctx.findings.append(Finding.of("NC900", f"{name} check failed: {type(e).__name__}: {e}", Location(file)))
         return sorted(_unique(ctx.findings), key=Finding.sort_key)
+
+
+def _positions(path: Path) -> Any:
+    """Line and column data for a change the fast path read (libyaml's marks; ruamel if that fails)."""
+    try:
+        return yamlfast.load_positions(yamlio.read_text(path))
+    except Exception:  # whatever libyaml makes of it, ruamel decides and reports
+        return yamlio.load(path)
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -93,7 +93,7 @@ def test_route_expectations_hold_20_times_in_a_row_without_adj_rib_in(env, lab, 
     for i in range(ROUNDS):
         before = tables(lab)
 
-        def watch(_wave, first=i == 0):
+        def watch(_wave, first=i == 0, i=i, before=before):
             # the first round watches longer than FRR's 5 s delay timer; later rounds take two reads
             t0 = time.monotonic()
             while True:

@@ -357,8 +357,8 @@ def _device_commands(change) -> list[dict]:
         obs = get_driver(host.platform).observer(conn, host.name)
         if obs is None or host.data.bgp is None:
             continue
-        for what, call in (("received-routes", lambda: fetch_received_routes(host, change, conn)),
-                           ("route-check", lambda: route_expectations(obs, change, host.name))):
+        for what, call in (("received-routes", lambda host=host, conn=conn: fetch_received_routes(host, change, conn)),
+                           ("route-check", lambda obs=obs, host=host: route_expectations(obs, change, host.name))):
             try:
                 call()
             except NetchangeError:

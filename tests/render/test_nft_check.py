@@ -36,8 +36,8 @@ def _why_not() -> str | None:
     return None
 
 
-@pytest.fixture
-def netns():
+@pytest.fixture(name="netns")
+def netns_fixture():
     reason = _why_not()
     if reason:
         print(f"skipping nft checks: {reason}")

@@ -15,7 +15,7 @@ from pipeline.inventory import Firewall, NftPlacement
 from pipeline.model.change import ChangeRequest
 from pipeline.plan.planner import plan_device
 
-from .test_nft_check import netns, nft  # noqa: F401  (fixture: a scratch namespace; skipped without root)
+from .test_nft_check import netns_fixture, nft  # noqa: F401  (fixture `netns`: a scratch namespace; skipped without root)
 
 HOST_TABLE = """\
 table inet filter {

@@ -103,7 +103,7 @@ class JunosSim:
     # ---------------------------------------------------------------- loading a configuration
     def load(self, text: str) -> None:
         root = Node()
-        if any(l.strip().startswith(("set ", "deactivate ")) for l in text.splitlines()[:200]) and "{" not in text:
+        if any(ln.strip().startswith(("set ", "deactivate ")) for ln in text.splitlines()[:200]) and "{" not in text:
             for raw in text.splitlines():
                 line = raw.strip()
                 if line.startswith("set "):

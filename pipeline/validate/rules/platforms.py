@@ -26,6 +26,6 @@ def check(ctx: Context) -> None:
             one = ConcreteFilter(name=f.name, rules=tuple(rules))
             for platform in platforms:
                 driver = get_driver(platform)
-                problems = getattr(driver, "filter_problems", lambda _f: [])(one)
+                problems: list[str] = getattr(driver, "filter_problems", lambda _f: [])(one)
                 for p in problems:
                     ctx.report("NC180", p, ("firewall", "filters", fi, "terms", ti, "name"))

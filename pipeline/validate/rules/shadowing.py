@@ -6,6 +6,7 @@ import ipaddress
 import itertools
 
 from ...errors import InputError
+from ...model.base import AFI
 from ...model.firewall import PROTOCOL_NUMBERS
 from ...model.matches import CONN_STATES, TCP_FLAGS
 from ...model.policy import Rule
@@ -48,7 +49,7 @@ def _runs(values) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in out]
 
 
-def _addresses(nets, excludes, family: str) -> list[tuple[int, int]]:
+def _addresses(nets, excludes, family: AFI) -> list[tuple[int, int]]:
     full = (0, (1 << _WIDTH[family]) - 1)
     if not excludes:
         return [_span(n) for n in nets] or [full]
@@ -199,7 +200,7 @@ def _filter(ctx: Context, fi: int, f) -> None:
                        f"alone has {sizes[big]:,}", ("firewall", "filters", fi, "terms", ti, "name"))
             continue
         items = []
-        for ti, r in rules:
+        for _ti, r in rules:
             match_all = not r.sources and not r.destinations and not r.specs and not r.matches_beyond_l4
             items.append(Item(rule_boxes(r, dims), r.action, keep=r.log or r.counter or (match_all and r.action == "deny")))
         for res in analyse(items, "deny", FW_PREFIX_DIMS[fam], _share(ctx)):

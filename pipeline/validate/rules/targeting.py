@@ -93,7 +93,7 @@ def _object_scopes(ctx: Context) -> None:
 
 
 def _keys(ctx: Context, path: tuple) -> set:
-    node = ctx.node
+    node = ctx.document()
     for k in path:
         try:
             node = node[k]
