@@ -281,7 +281,7 @@ class JuniperJunosDriver(TemplateDriver):
                 self.refuse(f"binding of BGP group {b.neighbor} {b.afi} {b.direction}: the group's import/export "
                             f"applies to its {other} neighbors too (now {theirs.route_map}): bind both families alike")
             return
-        if b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
+        if isinstance(b.neighbor, str) or b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
             self.refuse(f"binding {b.neighbor} {b.afi}: Junos import/export policies are per neighbor, not per "
                         "address family; bind the neighbor in its own family")
 

@@ -75,7 +75,7 @@ class Context:
             if b.by_name:
                 found = named_neighbors(h, str(b.neighbor), self.inventory.hosts)
                 out += [(h, n, f) for n in found for f in (a.split("_")[0] for a in n.afis) if b.afi in (None, f)]
-            elif (n := h.data.bgp.neighbor(str(b.neighbor))) is not None:
+            elif h.data.bgp is not None and (n := h.data.bgp.neighbor(str(b.neighbor))) is not None:
                 out.append((h, n, b.afi or "ipv4"))
         return out
 

@@ -120,7 +120,7 @@ def _external_lengths(ctx: Context) -> None:
         if rm is None:
             continue
         for afi in ("ipv4", "ipv6"):
-            external = sorted({h.name for h, n, f in ctx.binding_neighbors(b) if f == afi and h.data.bgp.is_external(n)})
+            external = sorted({h.name for h, n, f in ctx.binding_neighbors(b) if f == afi and h.data.bgp is not None and h.data.bgp.is_external(n)})
             if external and afi in limits:
                 _external_length(ctx, limits, seen, bi, b, rm, afi, external)
 
