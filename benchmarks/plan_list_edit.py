@@ -165,8 +165,10 @@ def case(work: Path, code: Path, platform: str, n: int, mode: str, baseline: boo
     if phases["rc"] != 0:
         sys.exit(f"phase split failed:\n{phases['stderr'][-2000:]}")
     r["phases"] = json.loads(phases["stdout"].strip().splitlines()[-1])
-    # FRR overwrites an entry by its seq; IOS removes the old entry first (no + new line per modified entry).
-    per_modified = 1 if platform == "frr" else 2
+    # FRR overwrites an entry by its seq; IOS stages each modified entry through a free seq beside it (new entry
+    # at the free seq, old one removed, then back at its own seq and the staging entry removed: every line live,
+    # no moment where the list matches what neither version matches; model/staging.py).
+    per_modified = 1 if platform == "frr" else 4
     expected = n * per_modified + 1 if mode == "all" else 2 + per_modified
     r["commands_ok"] = r["phases"]["commands"] == expected
     if baseline:
