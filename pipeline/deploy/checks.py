@@ -111,7 +111,7 @@ def _judge_route(obs: Observer, exp, device: str) -> CheckResult:
 
 def predicted_accepted(policy: DevicePolicy, neighbor: str, afi: str, received,
                        missing_prefix_list_matches: bool = False) -> dict[str, int | None]:
-    b = policy.bindings.get((neighbor, afi, "in"))
+    b = policy.binding_for(neighbor, afi, "in")  # its own, or its peer-group's
     out = {}
     for r in received:
         after = evaluate(policy, b.route_map if b else None, r, missing_prefix_list_matches)

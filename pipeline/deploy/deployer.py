@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections import Counter
 import shlex
 import time
@@ -91,6 +92,7 @@ class Device:
     post_text: str | None = None
     held: Held | None = None  # phase 1 waits on the device for its confirmation
     held_until: dt.datetime | None = None  # when the device reverts it by itself (None: never)
+    switched: bool = False  # phase 2's binding switch was pushed
     unreachable: str | None = None  # the step during which its SSH session was lost
     step_error: str | None = None  # the error of its last failed step alone (`error` holds them all)
     final_policy: DevicePolicy | None = None  # as read by the post-check (and after GC)
@@ -256,7 +258,8 @@ class Deployer:
                 raise Refused(f"{d.name}: running config changed since the plan was made (drift); plan again")
             d.reviewed = rev
         running = d.session.driver.parse(text)  # in full: it is also the state a rollback restores
-        d.plan = plan_device(d.host, d.session.driver, text, self.change, self.store, self.opts.strategy, parsed=running)
+        d.plan = plan_device(d.host, d.session.driver, text, self.change, self.store, self.opts.strategy, parsed=running,
+                             peers=self.inventory.hosts)
         if d.original is None:  # (a resumed run keeps the first attempt's pre-change state)
             d.original = running
             self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash)
@@ -336,17 +339,24 @@ class Deployer:
         d.event("barrier", ok=True, checked=len(self._expect(d, which)))
         self.journal.write("barrier", d.name)
 
-    def _refresh(self, d: Device) -> None:
+    def _refresh(self, d: Device, direction: str = "") -> None:
+        """Switch the bindings (once) and refresh the sessions of one direction ('': both)."""
         assert d.session is not None  # connected (_connect) before any step runs
         driver = d.session.driver
         obs = driver.observer(d.session.conn, d.name)
-        if d.switch_commands:
+        targets = [r for r in d.refresh if r["direction"] == direction or not direction]
+        if d.switch_commands and not d.switched and (targets or direction in ("", "in")):
             d.post_text = None  # configured again: read again
             res = d.session.push(d.switch_commands, tag=f"{self.change.id}-{d.name}-switch")
             d.event("switch", commands=res.sent, seconds=round(res.seconds, 3))
             self.journal.write("switched", d.name)
+            d.switched = True
+        if not targets and direction == "out":
+            return
         if d.post_policy is not None and not d.switch_commands:
             policy = d.post_policy
+        elif d.post_text is not None and d.switched:  # read after the switch already (the other direction)
+            policy = d.session.driver.parse(d.post_text)
         else:
             d.post_text = d.session.fetch()
             policy = d.session.driver.parse(d.post_text)
@@ -356,16 +366,16 @@ class Deployer:
         counted = obs is not None and driver.refresh_mode != "on_commit"
         before: list[Any] = [obs.updates_sent(r["neighbor"]) if obs is not None and counted and r["direction"] == "out" else
                              obs.counters(r["neighbor"]) if obs is not None and counted and "counters" in obs.answers else None
-                             for r in d.refresh]  # per target: an UPDATE count (out) or the neighbor's counters (in)
-        inbound = Counter(r["neighbor"] for r in d.refresh if r["direction"] == "in")
+                             for r in targets]  # per target: an UPDATE count (out) or the neighbor's counters (in)
+        inbound = Counter(r["neighbor"] for r in targets if r["direction"] == "in")
         t0 = time.monotonic()
-        for r in d.refresh:  # all sent first, then confirmed: the peers re-send in parallel
+        for r in targets:  # all sent first, then confirmed: the peers re-send in parallel
             for cmd in r["commands"]:
                 d.session.run(cmd)
-        if d.refresh:
+        if targets:
             self.journal.write("refreshed", d.name)  # the new policy may be live from here: a rollback refreshes again
         sent = time.monotonic() - t0
-        for r, b in zip(d.refresh, before):
+        for r, b in zip(targets, before):
             t1 = time.monotonic()
             name = f"refresh {r['neighbor']} {r['afi']} {r['direction']}"
             if driver.refresh_mode == "on_commit":  # Junos: the commit re-ran the policy, nothing to send
@@ -379,8 +389,13 @@ class Deployer:
                 d.checks.append(checks.confirm_refresh_out(obs, r["neighbor"], b, self.opts.refresh_timeout))
             d.event("refresh", target=f"{r['neighbor']} {r['afi']} {r['direction']}", commands=r["commands"],
                     seconds=round(sent + time.monotonic() - t1, 3))
-        self._await_own_resend(d)
+        if direction in ("", "out"):
+            self._await_own_resend(d)
         bad = [c for c in d.checks if c.name.startswith("refresh") and not c.ok]
+        if direction == "out":
+            if bad:
+                raise DeviceError(f"{d.name}: {bad[0].name}: {bad[0].detail}")
+            return
         if not d.refresh:
             self.journal.write("refreshed", d.name)
         d.status = "refreshed"
@@ -406,7 +421,7 @@ class Deployer:
             else (d.session.fetch(), "read now")
         d.final_policy = d.session.driver.parse(text)
         final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None,
-                            parsed=d.session.driver.parse(text))
+                            parsed=d.session.driver.parse(text), peers=self.inventory.hosts)
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
                                            f"re-plan is empty ({when})" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
@@ -546,36 +561,42 @@ class Deployer:
         work = [d for d in self.devices if d.commands or d.switch_commands or d.name in pending_refresh]
         if not work:
             return self._finish("no_op", f"already applied: {self.change.id} needs no edit on any target")
+        # One barrier for the whole change: phase 1 lands and is re-read on every device of every wave before
+        # any session is refreshed (both ends of a session may be in different waves); waves then stage the
+        # refresh, post-checks and confirmation. A failure anywhere undoes every device the change committed.
+        waves = self._waves(work)
+        self._say(f"commit and re-read on {len(work)} device(s)")
+        try:
+            self._hook("before_commit", work)
+        except HookFailed as e:
+            return self._abort([], refreshed=[], why=str(e))
+        failed = self._parallel(self._commit_and_confirm, work, "commit+barrier")
+        if failed:
+            return self._abort(work, refreshed=[], why=failed[0].error or "")
+        self._say(f"barrier passed on all {len(work)} device(s)")
+        try:
+            self._hook("after_barrier", work)
+        except HookFailed as e:
+            return self._abort(work, refreshed=[], why=str(e))
         done: list[Device] = []
-        for n, wave in enumerate(self._waves(work), 1):
+        if self.opts.phase == "commit":
+            done = work
+            waves = []
+        for n, wave in enumerate(waves, 1):
             label = f"wave {n} ({', '.join(d.name for d in wave)})"
-            self._say(f"{label}: commit and re-read")
-            try:
-                self._hook("before_commit", wave)
-            except HookFailed as e:
-                return self._abort(done, refreshed=done, why=str(e))
-            # each device is re-read as soon as its own commit is done; the barrier is that all of them passed
-            failed = self._parallel(self._commit_and_confirm, wave, "commit+barrier")
-            if failed:
-                return self._abort(done + wave, refreshed=done, why=failed[0].error or "")
-            self._say(f"{label}: barrier passed on {len(wave)} device(s)")
-            try:
-                self._hook("after_barrier", wave)
-            except HookFailed as e:
-                return self._abort(done + wave, refreshed=done, why=str(e))
-            if self.opts.phase == "commit":
-                done += wave
-                continue
             if self.opts.pause_before_refresh:
                 self._say(f"{label}: holding {self.opts.pause_before_refresh:.0f} s before the refresh")
                 time.sleep(self.opts.pause_before_refresh)
             if self.opts.pause_before_refresh or "after_barrier" in self.opts.hooks:
                 for d in wave:  # someone else had the devices since the barrier read: the post-check reads again
                     d.post_text = None
-            self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s)")
-            failed = self._parallel(self._refresh, wave, "refresh")
-            if failed:
-                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error or "")
+            self._say(f"{label}: refresh {sum(len(d.refresh) for d in wave)} session(s), export side first")
+            # Outbound first on every device of the wave, then inbound: the side that judges routes re-reads
+            # them once the side that sends them already sends the new set (plan: refresh_order).
+            for direction in ("out", "in"):
+                failed = self._parallel(functools.partial(self._refresh, direction=direction), wave, f"refresh {direction}")
+                if failed:
+                    return self._abort(work, refreshed=done + wave, why=failed[0].error or "")
             self._say(f"{label}: post-checks")
             failed = self._parallel(self._postcheck, wave, "postcheck")
             if not failed and self.opts.verifier:
@@ -586,13 +607,13 @@ class Deployer:
                     failed = wave
                     wave[0].error = f"traffic verification failed: {bad[0].name}: {bad[0].detail}"
             if failed:
-                return self._abort(done + wave, refreshed=done + wave, why=failed[0].error or "")
+                return self._abort(work, refreshed=done + wave, why=failed[0].error or "")
             held = [d for d in wave if d.held is not None]
             if held:
                 self._say(f"{label}: confirming the held commit on {len(held)} device(s)")
                 failed = self._parallel(self._confirm, held, "confirm")
                 if failed:
-                    return self._abort(done + wave, refreshed=done + wave, why=f"confirm failed: {failed[0].error}")
+                    return self._abort(work, refreshed=done + wave, why=f"confirm failed: {failed[0].error}")
             done += wave
         if self.opts.phase == "commit":
             self.journal.write("phase_done", phase="commit")
@@ -679,8 +700,13 @@ class Deployer:
             refreshes = max((len(d.refresh) for d in self.devices), default=0)
             resend = max((s.driver.outbound_resend_seconds for s in sessions), default=0)
             verify = float(self.change.verify.window_seconds) + 15.0 if o.verifier else 0.0
-            hold = (HOLD_MARGIN + 3 * READ_TIMEOUT + o.pause_before_refresh + (refreshes + 1) * o.refresh_timeout
-                    + resend + POSTCHECK_SETTLE + verify)
+            # one barrier for all waves: the last wave is confirmed after every earlier wave's refresh and checks
+            try:
+                waves = max(1, len(self._waves([d for d in self.devices if d.commands or d.switch_commands])))
+            except InputError:  # an unknown canary: refused right after, with its own message
+                waves = 1
+            hold = (HOLD_MARGIN + 3 * READ_TIMEOUT + waves * (o.pause_before_refresh + (refreshes + 2) * o.refresh_timeout
+                    + resend + POSTCHECK_SETTLE + verify))
         bad = []
         for d in self.devices:
             if d.session is None or not d.session.mode.holds() or d.session.mode.timer is None:

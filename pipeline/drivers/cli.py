@@ -42,7 +42,7 @@ def render_change(change_path: Path, host_name: str, inventory_dir: Optional[Pat
     if host not in inventory.select(t.hosts, t.groups, t.roles, t.sites):
         raise NotTargeted(f"change {change.id} does not target host {host_name}")
     try:
-        desired = resolve(change, store, host)
+        desired = resolve(change, store, host, inventory.hosts)
     except KeyError as e:  # an unknown network/service object name
         raise InputError(f"change {change.id} refers to unknown object {e}", Location(str(change_path))) from None
     known = DevicePolicy()  # shared routing objects: families and kinds of what route-maps reference

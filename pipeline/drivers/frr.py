@@ -88,7 +88,7 @@ class FrrDriver(TemplateDriver):
                     # Printing `self` as peer-address would read back as peer-address: a diff on every plan.
                     self.refuse(f"route-map {obj.name} entry {e.seq}: FRR has no `set ip next-hop self`; write "
                                 "next_hop: peer-address (on an outbound route-map it is our own address)")
-        if kind == "binding" and obj.afi == "ipv6" and ctx.neighbor(obj) is not None:
+        if kind == "binding" and obj.afi == "ipv6" and not obj.is_group and ctx.neighbor(obj) is not None:
             pass  # FRR activates the neighbor per address family itself (defaults traditional)
 
 

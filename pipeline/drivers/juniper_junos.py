@@ -133,9 +133,16 @@ def junos_unit(interface: str) -> tuple[str, str]:
 
 
 def junos_group(ctx: Context, b: NeighborBinding) -> str:
-    """The BGP group a neighbor sits in: the running config's (a neighbor in two groups fails the commit),
-    else host data `bgp_groups: {address: group}`, else one group per peer AS."""
-    device = getattr(ctx.known.device, "bgp_groups", None) or {}
+    """The BGP group a binding is written in: the group itself for a group binding; for a neighbor, the group
+    the running config holds it in (DevicePolicy.peer_groups, else the parser's JunosLayout for groups the
+    model does not hold; a neighbor in two groups fails the commit), else host data
+    `bgp_groups: {address: group}`, else one group per peer AS."""
+    if b.is_group:
+        return str(b.neighbor)
+    held = ctx.known.group_of(str(b.neighbor)) if ctx.known is not None else None
+    if held is not None:
+        return held
+    device = getattr(getattr(ctx.known, "device", None), "bgp_groups", None) or {}
     if str(b.neighbor) in device:
         return device[str(b.neighbor)]
     groups = ctx.extra("bgp_groups", {}) or {}
@@ -267,7 +274,14 @@ class JuniperJunosDriver(TemplateDriver):
                 self._check_prefix_list(ctx.prefix_list(e.match.prefix_list), ctx)
 
     def _check_binding(self, b: NeighborBinding, ctx: Context) -> None:
-        if b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
+        if b.is_group:  # a group's import/export reaches its members in every family: they must agree
+            other = "ipv6" if b.afi == "ipv4" else "ipv4"
+            theirs = ctx.known.bindings.get((str(b.neighbor), other, b.direction))
+            if theirs is not None and theirs.route_map != b.route_map:
+                self.refuse(f"binding of BGP group {b.neighbor} {b.afi} {b.direction}: the group's import/export "
+                            f"applies to its {other} neighbors too (now {theirs.route_map}): bind both families alike")
+            return
+        if isinstance(b.neighbor, str) or b.afi != ("ipv4" if b.neighbor.version == 4 else "ipv6"):
             self.refuse(f"binding {b.neighbor} {b.afi}: Junos import/export policies are per neighbor, not per "
                         "address family; bind the neighbor in its own family")
 

@@ -914,7 +914,8 @@ class TemplateDriver(Driver):
         for op in group:
             assert isinstance(op, (O.Bind, O.Unbind))  # render_ops groups only these
             self.check("binding", op.binding, ctx)
-            ctx.neighbor(op.binding)
+            if not op.binding.is_group:  # a group's members are the device's own (DevicePolicy.peer_groups)
+                ctx.neighbor(op.binding)
             if isinstance(op, O.Bind):
                 changes.append(("bind", op.binding, op.old))
             elif op.binding.route_map is None and self.unbind_needs_name:

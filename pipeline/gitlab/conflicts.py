@@ -13,6 +13,7 @@ import git
 from ..errors import InputError, NetchangeError
 from ..inventory import Inventory
 from ..model.change import ChangeRequest
+from ..model.resolve import binding_applies, host_bindings, placed_objects
 from ..plan.run import targets
 from .api import GitLabContext, api_errors
 from .gitrepo import is_change_path, load_change_text
@@ -23,10 +24,21 @@ Touch = tuple[str, str, str]  # (device, kind, name)
 
 
 def touched(change: ChangeRequest, inventory: Inventory) -> set[Touch]:
-    """Every (device, kind, name) the change writes: its objects and its bindings, on each target."""
-    objects = {(kind, obj.name) for kind, obj in change.objects()}
-    objects |= {("binding", " ".join(b.key)) for b in change.routing.bindings}
-    return {(h.name, kind, name) for h in targets(change, inventory) for kind, name in objects}
+    """Every (device, kind, name) the change writes: the objects that go to each target (their scope, or
+    where something of the change uses them) and its bindings as they resolve there (a neighbor named by host
+    or description is that device's address, per family), so `neighbor: r2` and r2's address collide."""
+    out: set[Touch] = set()
+    for h in targets(change, inventory):
+        try:
+            bindings = host_bindings(change, h, inventory.hosts)
+            here = placed_objects(change, h, bindings)
+        except InputError:  # a name that does not resolve here (validation reports it): the binding as written
+            bindings = []
+            here = {(kind, obj.name) for kind, obj in change.objects()}
+            out |= {(h.name, "binding", " ".join(b.key)) for b in change.routing.bindings if binding_applies(b, h)}
+        out |= {(h.name, kind, name) for kind, name in here}
+        out |= {(h.name, "binding", " ".join(b.key)) for b in bindings}
+    return out
 
 
 @dataclass(frozen=True)

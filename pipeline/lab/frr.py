@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from ..errors import LabError
 from .netns import in_ns, run
+from . import peergroups
 from .options import frr_global, frr_neighbor, frr_switch
 from .topology import Topology, route_map_names
 
@@ -47,10 +48,12 @@ def render_config(topo: Topology, name: str) -> str:
     out += [f"router bgp {node.asn}", f" bgp router-id {node.router_id}",
             " no bgp default ipv4-unicast",  # each neighbor is activated only in its own address family
             " bgp log-neighbor-changes"]
+    out += peergroups.declarations(node)
     for peer, _v, addr in sessions:
         out += [f" neighbor {addr} remote-as {topo.nodes[peer].asn}",
                 f" neighbor {addr} description {peer}",
                 f" neighbor {addr} timers connect 2"]  # the peer may start later; don't wait 120 s to retry
+        out += peergroups.membership(node, peer, addr)
     for v, af in ((4, "ipv4 unicast"), (6, "ipv6 unicast")):
         nets = [n for n in node.networks if n.version == v]
         peers = [(p, a) for p, pv, a in sessions if pv == v]
@@ -58,12 +61,14 @@ def render_config(topo: Topology, name: str) -> str:
             continue
         out.append(f" address-family {af}")
         out += [f"  network {n}" for n in nets]
+        out += peergroups.af_bindings(node, [p for p, _ in peers], v)
         for peer, addr in peers:
             rm_in, rm_out = route_map_names(peer, v)
             out += [f"  neighbor {addr} activate",
-                    *frr_neighbor(node.options, str(addr)),
-                    f"  neighbor {addr} route-map {rm_in} in",
-                    f"  neighbor {addr} route-map {rm_out} out"]
+                    *frr_neighbor(node.options, str(addr))]
+            if peergroups.group_of(node, peer) is None:  # a member takes its group's route-maps
+                out += [f"  neighbor {addr} route-map {rm_in} in",
+                        f"  neighbor {addr} route-map {rm_out} out"]
         out.append(" exit-address-family")
     out += ["exit", "!", "end"]
     return "\n".join(out) + "\n"

@@ -89,6 +89,8 @@ class Node(Strict):
     # the password is generated at `lab up` and kept in the lab's state dir, never in the inventory.
     login: Literal["key", "password"] = "key"
     options: RouterOptions = RouterOptions()  # frr: soft-reconfiguration, delay timer (lab/options.py)
+    # frr: peer-groups by name, each with the peers whose sessions join it (pipeline/lab/peergroups.py)
+    peer_groups: dict[str, list[str]] = {}
 
     @field_validator("loopback", "networks")
     @classmethod
@@ -194,6 +196,9 @@ class Topology(Strict):
                 link = self.link_between(name, peer)
                 if link is None or not link.bgp:
                     raise ValueError(f"{name}: expect names {peer}, which is not a BGP peer")
+            from .peergroups import check
+
+            check(self, name)
             for rm in sorted(set(self.route_maps_needed(name)) - defined_route_maps(node.policy)):
                 raise ValueError(f"{name}: route-map {rm} is bound to a session but not defined in policy")
         for pname, prof in self.profiles.items():
@@ -247,7 +252,9 @@ class Topology(Strict):
         return out
 
     def route_maps_needed(self, node: str) -> list[str]:
-        return [rm for peer, v, _ in self.bgp_sessions(node) for rm in route_map_names(peer, v)]
+        from .peergroups import route_maps_needed
+
+        return route_maps_needed(self.nodes[node], self.bgp_sessions(node))
 
     def mgmt_address(self, node: str) -> ipaddress.IPv4Interface | None:
         managed = [n for n, d in self.nodes.items() if d.managed]

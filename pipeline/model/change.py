@@ -8,10 +8,11 @@ from typing import Iterator, Literal, Union
 from pydantic import Field, model_validator
 
 from ..names import Identifier, Label, Prose
-from .base import Strict
+from .base import AFI, Address, State, Strict
 from .firewall import Filter
 from .policy import Kind
-from .routing import AsPathList, CommunityList, NeighborBinding, PrefixList, RouteMap
+from .routing import AsPathList, CommunityList, PrefixList, RouteMap
+from .scope import Scope
 from .verify import Verify
 
 
@@ -38,17 +39,46 @@ class Window(Strict):
         return self._aware(self.not_before) <= self._aware(now) <= self._aware(self.not_after)
 
 
-class Targets(Strict):
-    hosts: tuple[Identifier, ...] = ()
-    groups: tuple[Identifier, ...] = ()
-    roles: tuple[Identifier, ...] = ()
-    sites: tuple[Identifier, ...] = ()
-
+class Targets(Scope):
     @model_validator(mode="after")
     def _not_empty(self) -> "Targets":
         if not (self.hosts or self.groups or self.roles or self.sites):
             raise ValueError("targets must select at least one host, group, role or site")
         return self
+
+
+class Binding(Strict):
+    """A change's binding: which route-map a neighbor uses, on the targets its scope selects. Resolved per
+    device into NeighborBindings (model/resolve.py); a neighbor inheriting its binding from a peer-group or
+    Junos BGP group is planned on the group (plan/groups.py)."""
+
+    neighbor: Union[Address, Identifier] = Field(union_mode="left_to_right", description=(
+        "the neighbor's address, or a name: an inventory host or a neighbor description, resolved on each device "
+        "to that device's neighbor address per address family"))
+    afi: AFI | None = Field(default=None, description=(
+        "address family; omitted: ipv4 for an address, every family the named neighbor has on the device"))
+    direction: Literal["in", "out"]
+    route_map: Identifier | None = None
+    state: State = "present"
+    scope: Scope | None = Field(default=None, description=(
+        "the targets this binding applies on (default: every BGP target; a binding naming a host never "
+        "applies on that host itself)"))
+
+    @model_validator(mode="after")
+    def _needs_map(self) -> "Binding":
+        if self.state == "present" and not self.route_map:
+            raise ValueError("a present binding names its route_map")
+        return self
+
+    @property
+    def by_name(self) -> bool:
+        return isinstance(self.neighbor, str)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(neighbor as written, afi, direction): an address without afi is ipv4 (as it resolves), a name
+        without afi 'any'. Two bindings with the same key and scope collide."""
+        return (str(self.neighbor), self.afi or ("any" if self.by_name else "ipv4"), self.direction)
 
 
 class FirewallSection(Strict):
@@ -60,7 +90,7 @@ class RoutingSection(Strict):
     community_lists: tuple[CommunityList, ...] = ()
     as_path_lists: tuple[AsPathList, ...] = ()
     route_maps: tuple[RouteMap, ...] = ()
-    bindings: tuple[NeighborBinding, ...] = ()
+    bindings: tuple[Binding, ...] = ()
 
 
 class ChangeRequest(Strict):

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, Union, cast
 from pydantic import BeforeValidator, Field, model_validator
 
 from ..names import FreeText, Identifier
+from .scope import Scope
 from .base import PrefixOrHost, State, Strict
 from .matches import (ICMP_PROTOCOLS, ByteRange, ConnState, Dscp, IcmpType, LogRate, TcpFlags, icmp_type_number,
                       ordered_states)
@@ -181,3 +182,5 @@ class Filter(Strict):
     state: State = "present"
     attach: tuple[Identifier, ...] = Field(default=(), description="attachment point names from the host's inventory data")
     terms: tuple[Term, ...] = ()
+    scope: Scope | None = Field(default=None, description="the targets this filter goes to (default: every target "
+                                "with one of its attachment points)")

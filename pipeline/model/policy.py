@@ -7,8 +7,9 @@ fragment) meet here, so plan can compare like with like.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Union
+from typing import Any, Iterator, Literal, Union, cast
 
 from pydantic import Field, field_validator, model_validator
 
@@ -163,6 +164,9 @@ class DevicePolicy:
     device: Any = field(default=None, compare=False)
     # Lines naming objects outside the modelled objects themselves (see Use). Not compared.
     uses: list[Use] = field(default_factory=list, compare=False)
+    # Peer-groups (FRR, IOS, EOS) and Junos BGP groups: group name -> member neighbor addresses. A binding
+    # keyed by a group name applies to every member without a binding of its own (`binding_for`).
+    peer_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, kind: Kind) -> dict[Any, Any]:
         tables: dict[str, dict[Any, Any]] = {
@@ -188,7 +192,33 @@ class DevicePolicy:
     def copy(self) -> "DevicePolicy":
         return DevicePolicy(dict(self.filters), dict(self.prefix_lists), dict(self.community_lists),
                             dict(self.as_path_lists), dict(self.route_maps), dict(self.bindings), list(self.skipped),
-                            self.device, list(self.uses))
+                            self.device, list(self.uses), self.peer_groups)
+
+    def group_of(self, neighbor: str) -> str | None:
+        return next((g for g, members in self.peer_groups.items() if neighbor in members), None)
+
+    def binding_for(self, neighbor: str, afi: str, direction: str) -> NeighborBinding | None:
+        """The binding that applies to a neighbor: its own, else its group's."""
+        own = self.bindings.get((neighbor, afi, direction))
+        if own is not None:
+            return own
+        group = self.group_of(neighbor)
+        return self.bindings.get((group, afi, direction)) if group else None
+
+    def effective_bindings(self) -> dict[tuple[str, str, str], NeighborBinding]:
+        """Every neighbor's binding as it applies (a group's copied onto each member without its own)."""
+        out = {k: b for k, b in self.bindings.items() if not b.is_group}
+        for (group, afi, direction), b in self.bindings.items():
+            if b.is_group:
+                for m in self.members(group, afi, direction):
+                    out[(m, afi, direction)] = b.model_copy(update={"neighbor": ipaddress.ip_address(m)})
+        return out
+
+    def members(self, group: str, afi: str, direction: str) -> list[str]:
+        """Members of `group` in family `afi` that take the group's binding (no binding of their own)."""
+        version = 4 if afi == "ipv4" else 6
+        return [m for m in self.peer_groups.get(group, ()) if ipaddress.ip_address(m).version == version
+                and (m, afi, direction) not in self.bindings]
 
     def counts(self) -> dict[str, int]:
         return {k: len(self.table(k)) for k in KIND_ORDER}
@@ -212,12 +242,19 @@ _CLASSES: dict[str, type[PolicyObject]] = {"filter": ConcreteFilter, "prefix_lis
 
 def policy_to_json(p: DevicePolicy) -> dict[str, list[Any]]:
     """Plain-JSON form (journal files): objects by kind; bindings rebuild their keys on load."""
-    return {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
+    out: dict[str, Any] = {kind: [o.model_dump(mode="json", by_alias=True) for o in p.table(kind).values()] for kind in KIND_ORDER}
+    if p.peer_groups:
+        out["peer_groups"] = {g: list(m) for g, m in p.peer_groups.items()}
+    return out
 
 
-def policy_from_json(data: dict[Kind, list[Any]]) -> DevicePolicy:
+def policy_from_json(data: dict[str, Any]) -> DevicePolicy:
     p = DevicePolicy()
-    for kind, objs in data.items():
+    for name, objs in data.items():
+        if name == "peer_groups":
+            p.peer_groups = {g: tuple(m) for g, m in objs.items()}
+            continue
+        kind = cast(Kind, name)
         cls = _CLASSES[kind]
         for raw in objs:
             o = cls.model_validate(raw)

@@ -11,6 +11,13 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from ..addresses import parse_address
 from ..names import FreeText, Identifier, Regex, control_char
 from .base import AFI, Address, Permit, Prefix, State, Strict, afi_of
+from .scope import Scope
+
+# A change's object goes where its scope says and wherever something of the change that uses it goes; never
+# part of a device's object (excluded from dumps, dropped by resolve), so running and intended compare alike.
+ObjectScope = Annotated[Scope | None, Field(default=None, exclude=True, description=
+    "where this object goes (host, group, role or site selectors within targets); default: wherever a binding "
+    "or route-map of this change that uses it goes, or every target when nothing in the change uses it")]
 
 Seq = Annotated[int, Field(ge=1, le=65535)]
 
@@ -73,6 +80,7 @@ class PrefixList(Strict):
     afi: AFI | None = Field(default=None, description="inferred from the entries when omitted")
     description: FreeText | None = None
     state: State = "present"
+    scope: ObjectScope = None
     entries: tuple[PrefixListEntry, ...] = ()
 
     @property
@@ -94,6 +102,7 @@ class CommunityList(Strict):
     kind: Literal["standard", "expanded", "large", "large-expanded"] = "standard"
     description: FreeText | None = None
     state: State = "present"
+    scope: ObjectScope = None
     entries: tuple[CommunityListEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -121,6 +130,7 @@ class AsPathList(Strict):
     name: Identifier
     description: FreeText | None = None
     state: State = "present"
+    scope: ObjectScope = None
     entries: tuple[AsPathEntry, ...] = ()
 
 
@@ -179,6 +189,7 @@ class RouteMap(Strict):
     name: Identifier
     description: FreeText | None = None
     state: State = "present"
+    scope: ObjectScope = None
     entries: tuple[RouteMapEntry, ...] = ()
 
     def references(self) -> list[tuple[str, str]]:
@@ -190,10 +201,16 @@ class RouteMap(Strict):
         return seen
 
 
-class NeighborBinding(Strict):
-    """Which route-map a neighbor uses in one address family and direction (absent = unbound)."""
+PeerGroupName = Identifier
 
-    neighbor: Address
+
+class NeighborBinding(Strict):
+    """Which route-map a neighbor uses in one address family and direction (absent = unbound).
+
+    On a device, `neighbor` is an address or the name of a peer-group / Junos BGP group that holds
+    neighbors (DevicePolicy.peer_groups): a binding on a group applies to every member without its own."""
+
+    neighbor: Union[Address, PeerGroupName] = Field(union_mode="left_to_right")
     afi: AFI = "ipv4"
     direction: Literal["in", "out"]
     route_map: Identifier | None = None
@@ -208,6 +225,10 @@ class NeighborBinding(Strict):
     @property
     def key(self) -> tuple[str, str, str]:
         return (str(self.neighbor), self.afi, self.direction)
+
+    @property
+    def is_group(self) -> bool:
+        return not isinstance(self.neighbor, (ipaddress.IPv4Address, ipaddress.IPv6Address))
 
 
 def neighbor_key(neighbor: str | ipaddress.IPv4Address | ipaddress.IPv6Address, afi: str, direction: str) -> tuple[str, str, str]:

@@ -719,6 +719,7 @@ class _Builder:
         self._finish_filters()
         for binding in self.bgp.bindings(self.d, self.notes):
             p.bindings[binding.key] = binding
+        p.peer_groups = self.bgp.peer_groups()
         p.uses = self.bgp.uses
         p.skipped = self.notes.items
         return p
@@ -1166,37 +1167,45 @@ class _BgpState:
             notes.add("bgp", f"neighbor {who}", f"'{rest[0]}' policy is not modelled", line)
         self._other_line(list(tokens), line, path)
 
+    def peer_groups(self) -> dict[str, tuple[str, ...]]:
+        """Groups holding at least one address neighbor, with their members (addresses only)."""
+        out: dict[str, list[str]] = {}
+        for member, group in self.members.items():
+            addr = _address(member)
+            if group in self.groups and addr is not None and not name_problem(group):
+                out.setdefault(group, []).append(str(addr))
+        return {g: tuple(sorted(m)) for g, m in sorted(out.items())}
+
     def bindings(self, d: Dialect, notes: _Notes) -> list[NeighborBinding]:
-        """Explicit bindings first; peer-group bindings fill what a member does not set itself. Each direct
-        statement becomes a `Use` covering the bindings it decides."""
+        """A neighbor's own bindings and a peer-group's bindings, each where it is written (a member without
+        its own takes the group's: DevicePolicy.binding_for). An address-family statement wins over the
+        top level. Each direct statement becomes a `Use` covering the bindings it decides."""
         resolved: dict[tuple[str, AFI, str], tuple[str, str, tuple]] = {}
+        groups = self.peer_groups()
 
-        def family_of(who: str) -> AFI | None:
+        def families_of(who: str) -> list[AFI]:
+            """A top-level statement's families where the platform takes them from the neighbor: an
+            address's own, a group's members' (each family present)."""
             a = _address(who.split("%")[0])
-            return None if a is None else ("ipv4" if a.version == 4 else "ipv6")
+            versions = {a.version} if a is not None else {ipaddress.ip_address(m).version for m in groups.get(who, ())}
+            fams: list[AFI] = ["ipv4", "ipv6"]
+            return [f for v, f in zip((4, 6), fams) if v in versions]
 
-        def put(who: str, afi: AFI | None, direction: str, value: tuple[str, str, tuple], overwrite: bool) -> None:
-            fam = afi or d.bgp_toplevel_afi or family_of(who)
-            if fam is None:
-                return
-            key = (who, fam, direction)
-            if overwrite or key not in resolved:
-                resolved[key] = value
-
-        # Precedence (strongest last): group top level, group AF, own top level, own AF.
+        # A group whose name netchange cannot manage is not modelled: its statements resolve onto its members,
+        # under their own. Precedence (strongest last): such a group's top level, its AF, own top level, own AF.
+        unmodelled = {g: sorted(m for m, mg in self.members.items() if mg == g and _address(m) is not None)
+                      for g in self.groups - set(groups)}
         for own in (False, True):
             for level_is_af in (False, True):
                 for (who, afi, direction), (rm, line, _) in self.direct.items():
-                    if (who not in self.groups) == own and (afi is not None) == level_is_af:
-                        src = (who, afi, direction)
-                        if own:
-                            put(who, afi, direction, (rm, line, src), True)
-                        else:
-                            for member in [m for m, g in self.members.items() if g == who]:
-                                put(member, afi, direction, (rm, line, src), True)
-        for group in sorted(self.groups):
+                    if (who not in unmodelled) != own or (afi is not None) != level_is_af:
+                        continue
+                    for target in (unmodelled[who] if who in unmodelled else [who]):
+                        level_afi = afi or d.bgp_toplevel_afi
+                        for fam in ([level_afi] if level_afi else families_of(target)):
+                            resolved[(target, fam, direction)] = (rm, line, (who, afi, direction))
+        for group, members in sorted(unmodelled.items()):
             used = sorted({(rm, afi or "top level", dr) for (w, afi, dr), (rm, _, _) in self.direct.items() if w == group})
-            members = sorted(m for m, g in self.members.items() if g == group)
             for rm, level, direction in used:
                 notes.add("bgp", f"peer-group {group}",
                           f"route-map {rm} {direction} ({level}) resolved onto members {', '.join(members) or '(none)'}; "
@@ -1205,14 +1214,15 @@ class _BgpState:
         covers: dict[tuple, list[tuple[str, str, str]]] = {}
         for (who, afi, direction), (rm, line, src) in resolved.items():
             addr = _address(who)
-            if addr is None:
-                notes.add("bgp", f"neighbor {who}", "binding on a neighbor that is not an IP address (interface or "
-                                                    "undefined peer-group) is not modelled", line)
+            if addr is None and who not in groups:
+                notes.add("bgp", f"neighbor {who}", "binding on a neighbor that is not an IP address (interface, "
+                                                    "peer-group without members or undefined) is not modelled", line)
                 continue
             if problem := name_problem(rm):
                 notes.add("bgp", f"neighbor {who}", f"route-map name cannot be managed ({problem})", line)
                 continue
-            b = NeighborBinding(neighbor=addr, afi=afi, direction=direction, route_map=rm)
+            b = NeighborBinding(neighbor=addr if addr is not None else who, afi=afi, direction=direction,
+                                route_map=rm)
             out.append(b)
             covers.setdefault(src, []).append(b.key)
         for src, (rm, line, path) in self.direct.items():

@@ -28,7 +28,7 @@ def parse(text: str) -> DevicePolicy:
     return DevicePolicy(filters=filters, prefix_lists=policy.prefix_lists, community_lists=policy.community_lists,
                         as_path_lists=policy.as_path_lists, route_maps=policy.route_maps, bindings=policy.bindings,
                         skipped=notes, device=JunosLayout(bgp_groups=policy.bgp_groups, list_refs=policy.list_refs),
-                        uses=policy.uses + firewall_uses(parsed.tree))
+                        uses=policy.uses + firewall_uses(parsed.tree), peer_groups=policy.peer_groups)
 
 
 def _note_groups(tree: Node, notes: list[str]) -> None:

@@ -95,6 +95,7 @@ class PolicyMapper:
         self.as_path_lists: dict[str, AsPathList] = {}
         self.route_maps: dict[str, RouteMap] = {}
         self.bindings: dict[tuple[str, str, str], NeighborBinding] = {}
+        self.peer_groups: dict[str, tuple[str, ...]] = {}  # BGP group -> neighbor addresses (default instance)
         self.uses: list[Use] = []  # statements naming a policy or a prefix-list (BGP import/export, firewall terms)
         self.bgp_groups: dict[str, str] = {}  # neighbor address -> the BGP group holding it (default instance)
         self.list_refs: dict[str, list[tuple[str, ...]]] = {}  # prefix-list -> policy `from` statements naming it
@@ -498,18 +499,43 @@ class PolicyMapper:
         decided: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}  # statement path -> bindings it decides
         for group in bgp.keys("group"):
             gnode = bgp.at("group", group)
+            # The default instance's groups are modelled (DevicePolicy.peer_groups): a group's import/export is a
+            # binding on the group, which its neighbors without their own take. Elsewhere, resolved per neighbor.
+            as_group = not instance and bad_name(group) is None
+            members = []
+            for addr in gnode.keys("neighbor"):
+                try:
+                    members.append(str(ipaddress.ip_address(addr)))
+                except ValueError:
+                    pass
+            if as_group and members:
+                self.peer_groups[group] = tuple(members)
+            for junos_dir, direction in (("import", "in"), ("export", "out")):
+                chain = gnode.keys(junos_dir)
+                if as_group and members and chain:
+                    for fam in sorted({afi_of(ipaddress.ip_address(m)) for m in members}):
+                        key = self._bind(f"{where} group {group} {junos_dir}", group, direction, chain, fam)
+                        if key is not None:
+                            decided.setdefault(base + ("group", group, junos_dir), []).append(key)
             for addr in gnode.keys("neighbor"):
                 if not instance:
                     self.bgp_groups.setdefault(addr, group)
                 nnode = gnode.at("neighbor", addr)
                 for junos_dir, direction in (("import", "in"), ("export", "out")):
-                    levels = ((nnode, base + ("group", group, "neighbor", addr)), (gnode, base + ("group", group)), (bgp, base))
-                    node, at = next(((n, a) for n, a in levels if n.keys(junos_dir)), (None, ()))
-                    if node is not None:
-                        key = self._bind(f"{where} group {group} neighbor {addr} {junos_dir}", addr, direction,
-                                         node.keys(junos_dir))
-                        if key is not None:
-                            decided.setdefault(at + (junos_dir,), []).append(key)
+                    if nnode.keys(junos_dir):
+                        node, at = nnode, base + ("group", group, "neighbor", addr)
+                    elif as_group and members and gnode.keys(junos_dir):
+                        continue  # the group's own binding reaches this neighbor
+                    elif gnode.keys(junos_dir):
+                        node, at = gnode, base + ("group", group)
+                    elif bgp.keys(junos_dir):
+                        node, at = bgp, base
+                    else:
+                        continue
+                    key = self._bind(f"{where} group {group} neighbor {addr} {junos_dir}", addr, direction,
+                                     node.keys(junos_dir))
+                    if key is not None:
+                        decided.setdefault(at + (junos_dir,), []).append(key)
             if gnode.has("allow"):
                 self.notes.append(f"{where} group {group}: dynamic neighbors (allow) not modelled")
         self._chain_uses(bgp, base, decided)
@@ -535,17 +561,23 @@ class PolicyMapper:
                                          tuple(sorted(decided.get(path, ()))) if i == 0 else (),
                                          who=" ".join(path), chain_next=chain[i + 1] if i + 1 < len(chain) else None))
 
-    def _bind(self, where: str, addr: str, direction: str, chain: list[str]) -> tuple[str, str, str] | None:
-        try:
-            neighbor = ipaddress.ip_address(addr)
-        except ValueError:
-            self.notes.append(f"{where}: '{addr}' is not a neighbor address")
-            return None
-        key = "/".join((str(neighbor), afi_of(neighbor), direction))  # how a plan names this binding
+    def _bind(self, where: str, addr: str, direction: str, chain: list[str],
+              group_afi: str | None = None) -> tuple[str, str, str] | None:
+        neighbor: ipaddress.IPv4Address | ipaddress.IPv6Address | str
+        if group_afi is not None:
+            neighbor, afi = addr, group_afi
+        else:
+            try:
+                address = ipaddress.ip_address(addr)
+            except ValueError:
+                self.notes.append(f"{where}: '{addr}' is not a neighbor address")
+                return None
+            neighbor, afi = address, afi_of(address)
+        key = "/".join((str(neighbor), afi, direction))  # how a plan names this binding
         with self.notes.inside("binding", key):
             if len(chain) > 1:
                 self.notes.append(f"{where}: policy chain [ {' '.join(chain)} ] recorded as its first policy {chain[0]}")
-            b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi_of(neighbor),
+            b = build(self.notes, where, lambda: NeighborBinding(neighbor=neighbor, afi=afi,
                                                                  direction=direction, route_map=chain[0]))
             if b is None:
                 return None

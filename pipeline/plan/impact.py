@@ -180,9 +180,8 @@ def _j(v: object) -> object:
 
 
 def _route_maps(before: DevicePolicy, after: DevicePolicy, key: tuple[str, str, str]) -> tuple[str | None, str | None]:
-    old_rm = before.bindings[key].route_map if key in before.bindings else None
-    new_rm = after.bindings[key].route_map if key in after.bindings else None
-    return old_rm, new_rm
+    old, new = before.binding_for(*key), after.binding_for(*key)  # a member takes its group's binding
+    return (old.route_map if old is not None else None), (new.route_map if new is not None else None)
 
 
 def impact(before: DevicePolicy, after: DevicePolicy, neighbor: str, afi: str, direction: str, routes: list[Route]) -> NeighborImpact:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Mapping
 
 from ..drivers.base import Driver
 from ..errors import NetchangeError
@@ -26,6 +26,7 @@ from .impact import Route, impact, unavailable
 from .order import order
 from .ops import Bind, Create, Delete, Op, Repoint, Unbind
 from .references import lookup_context, refuse_dangling
+from .groups import regroup, touched_groups
 from .refresh import refresh_set
 from .replay import replay
 from .shadow import shadowed
@@ -57,6 +58,8 @@ class DevicePlan:
     # Lines the parser could not model inside objects this plan would rewrite: the plan is refused (no
     # commands) and lists them ({kind, name, line, note}). See UnmodelledConfig.
     refused: list[dict[str, Any]] = field(default_factory=list)
+    # Peer-groups / Junos BGP groups whose binding this plan changes or whose members it refreshes: {group: members}.
+    groups: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -103,6 +106,8 @@ def _describe(op: Op) -> str:
     if isinstance(op, (Bind, Unbind)):  # op.kind == "binding"
         b = op.binding
         detail = f" -> {b.route_map}" if getattr(b, "route_map", None) and op.verb == "Bind" else ""
+        if getattr(b, "is_group", False):
+            detail += " (group: its members follow)"
     if isinstance(op, Repoint):
         return f"Repoint {op.use.who}: {op.use.name} -> {op.to}"
     return f"{op.verb} {op.kind} {op.name}{detail}"
@@ -166,14 +171,16 @@ def _no_routes_why(driver: Driver, host: Host, received: dict[tuple[str, str], l
 
 def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeRequest, store: ObjectStore,
                 strategy: str | None = None, received: dict[tuple[str, str], list[Route]] | None = None,
-                parsed: DevicePolicy | None = None) -> DevicePlan:
-    """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects)."""
+                parsed: DevicePolicy | None = None, peers: Mapping[str, Host] | None = None) -> DevicePlan:
+    """`parsed`: running_text already parsed in full (a focused parse reads the same touched objects);
+    `peers`: the inventory's hosts (bindings that name a neighbor by its host)."""
     strategy = strategy or change.strategy
     # Lists and route-maps in the form the platform keeps them (bounds, sequence numbers): what the device will
     # print back, so that planning again after the deploy finds nothing to do.
     desired = [Desired(d.kind, d.key, driver.canonical(d.kind, d.obj)) if d.obj is not None and d.kind in SEQUENCED else d
-               for d in resolve(change, store, host)]
+               for d in resolve(change, store, host, peers)]
     running = parsed if parsed is not None else driver.parse(running_text, focus=focus_for(desired))
+    desired = regroup(desired, running, host.name, change.id)
     view, names = logical_view(running) if strategy == "versioned" else (running, None)
     intended = apply_desired(view, desired)
     touched = {(d.kind, d.key) for d in desired}
@@ -212,9 +219,13 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
     # in place, the undo prints `no match` clauses naming lists the change created: look them up too
     plan.rollback_commands = driver.rollback_commands(rollback_ops, lookup_context(view, intended) if strategy == "in_place"
                                                       else running, host)
+    plan.groups = touched_groups(running, [d.key for d in desired if d.kind == "binding"])
     for t in refresh_set(view, intended, ops):
         plan.refresh.append({"neighbor": t.neighbor, "afi": t.afi, "direction": t.direction,
-                             "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction)})
+                             "commands": driver.refresh_commands(t.neighbor, t.afi, t.direction),
+                             **({"group": t.group} if t.group else {})})
+        if t.group:
+            plan.groups.setdefault(t.group, list(running.peer_groups.get(t.group, ())))
         if t.direction != "in":
             continue
         routes = (received or {}).get((t.neighbor, t.afi))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model.policy import DevicePolicy
 from .ops import Bind, Op, Repoint, Unbind
@@ -13,6 +13,9 @@ class RefreshTarget:
     neighbor: str
     afi: str
     direction: str
+    # The peer-group / Junos group whose binding reaches this member (not part of its identity: a member
+    # reached twice is refreshed once).
+    group: str | None = field(default=None, compare=False)
 
 
 def affected_route_maps(intended: DevicePolicy, ops: list[Op]) -> set[str]:
@@ -36,4 +39,13 @@ def refresh_set(running: DevicePolicy, intended: DevicePolicy, ops: list[Op]) ->
             keys.add(op.binding.key)
         elif isinstance(op, Repoint) and op.use.kind == "route_map":
             keys.update(op.use.covers)  # a re-pointed binding line switches the sessions it decides
-    return sorted(RefreshTarget(*k) for k in keys)
+    out: set[RefreshTarget] = set()
+    for neighbor, afi, direction in keys:
+        group_policy = intended if neighbor in intended.peer_groups else running if neighbor in running.peer_groups else None
+        if group_policy is None:
+            out.add(RefreshTarget(neighbor, afi, direction))
+        else:  # every member the group's binding reaches, once
+            for member in group_policy.members(neighbor, afi, direction):
+                if RefreshTarget(member, afi, direction) not in out:
+                    out.add(RefreshTarget(member, afi, direction, neighbor))
+    return sorted(out)

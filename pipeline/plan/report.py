@@ -56,6 +56,28 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
+def _refresh_label(r: dict[str, Any]) -> str:
+    via = f" (via {r['group']})" if r.get("group") else ""
+    return f"{r['neighbor']} {r['afi']} {r['direction']}{via}"
+
+
+def refresh_order(devs: list[dict[str, Any]]) -> str | None:
+    """Why the refresh runs in the order it does (deploy: every device's outbound refresh of a wave, then the
+    inbound ones), said when it matters: sessions refreshed in both directions."""
+    dirs = {r["direction"] for d in devs for r in d["refresh"]}
+    if dirs != {"in", "out"}:
+        return None
+    outs = sorted({d["host"] for d in devs for r in d["refresh"] if r["direction"] == "out"})
+    ins = sorted({d["host"] for d in devs for r in d["refresh"] if r["direction"] == "in"})
+    return (f"refresh order: export side first ({', '.join(outs)} out), then import ({', '.join(ins)} in), after one "
+            "barrier over every device: a router re-reads its neighbor's routes only once they are sent under the "
+            "new export policy, so no table is judged by a new import against an old export")
+
+
+def _groups(d: dict[str, Any]) -> list[str]:
+    return [f"peer-group {g}: members {', '.join(m) or '(none)'}" for g, m in (d.get("groups") or {}).items()]
+
+
 def to_markdown(doc: dict[str, Any]) -> str:
     devs = doc["devices"]
     changed = [d for d in devs if d["commands"] or d["switch_commands"] or d["gc_commands"]]
@@ -63,6 +85,8 @@ def to_markdown(doc: dict[str, Any]) -> str:
     lines = [f"### netchange plan: {doc['change']} — {doc['title']}", "",
              f"{len(changed)} of {len(devs)} device(s) change; "
              f"{sum(len(d['refresh']) for d in devs)} BGP session(s) refreshed after every device committed.", ""]
+    if (why := refresh_order(devs)) is not None:
+        lines += [why[0].upper() + why[1:] + ".", ""]
     if doc["errors"]:
         lines += ["**Errors**", ""] + [f"- :x: {_code(e)}" for e in doc["errors"]] + [""]
     if refused:
@@ -74,9 +98,12 @@ def to_markdown(doc: dict[str, Any]) -> str:
     if changed:
         lines += ["| device | strategy | edits | commands | refresh |", "|---|---|---:|---:|---|"]
         for d in changed:
-            refresh = ", ".join(f"{r['neighbor']} {r['afi']} {r['direction']}" for r in d["refresh"]) or "—"
+            refresh = ", ".join(_refresh_label(r) for r in d["refresh"]) or "—"
             lines.append(f"| {d['host']} | {d['strategy']} | {len(d['ops'])} | {len(d['commands'])} | {refresh} |")
         lines.append("")
+        grouped = [f"- {d['host']}: {g}" for d in changed for g in _groups(d)]
+        if grouped:
+            lines += ["Bindings planned on groups (every member listed follows, each refreshed once):", "", *grouped, ""]
     for d in changed:
         imp = d["impact"]
         if imp:
@@ -116,6 +143,7 @@ def to_text(doc: dict[str, Any]) -> str:
         out.append(f"\n== {d['host']} ({d['platform']}, {d['strategy']}): {len(d['commands'])} command(s)")
         if d["diff"]:
             out.append(d["diff"].rstrip())
+        out += [f"   {g}" for g in _groups(d)]
         out.append("-- phase 1: commit")
         out += [f"   {c}" for c in d["commands"]]
         if d["refresh"] or d["switch_commands"]:
@@ -131,6 +159,8 @@ def to_text(doc: dict[str, Any]) -> str:
                 out.append(f"   note: {i['note']}")
             out += [f"   {line}" for line in _impact_detail(i)]
         out += [f"   note: not modelled: {s}" for s in d["skipped"]]
+    if (why := refresh_order(doc["devices"])) is not None:
+        out.append(f"\n{why}")
     for e in doc["errors"]:
         out.append(f"\nerror: {e}")
     return "\n".join(out)

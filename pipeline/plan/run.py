@@ -105,6 +105,7 @@ class _Job:
     change: ChangeRequest
     store: ObjectStore
     strategy: str | None
+    peers: dict[str, Host] | None = None  # the inventory's hosts: bindings naming a neighbor by its host
 
 
 def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
@@ -119,7 +120,7 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
             return (f"{job.host.name}: snapshot {path} holds the device's error output, not its configuration: "
                     f"{refused!r} (run `netchange backup` again)")
         routes = received_routes_from_snapshot(path.parent, job.host)
-        return plan_device(job.host, driver, text, job.change, job.store, job.strategy, routes)
+        return plan_device(job.host, driver, text, job.change, job.store, job.strategy, routes, peers=job.peers)
     except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
         return e.plan
     except NetchangeError as e:
@@ -132,17 +133,18 @@ def _plan_from_snapshot(job: _Job) -> DevicePlan | str:
 _SHARED: dict[str, Any] = {}
 
 
-def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None) -> None:
+def _init_worker(change: ChangeRequest, store: ObjectStore, strategy: str | None, peers: dict[str, Host] | None = None) -> None:
     # Objects inherited from the parent (inventory, nornir, the change) live as long as the worker: move
     # them out of the cyclic GC's reach, so its full passes neither rescan them after every few devices nor
     # touch (and so copy) the parent's memory pages.
     gc.freeze()
-    _SHARED.update(change=change, store=store, strategy=strategy)
+    _SHARED.update(change=change, store=store, strategy=strategy, peers=peers)
 
 
 def _plan_host(item: tuple[Host, str]) -> DevicePlan | str:
     host, path = item
-    return _plan_from_snapshot(_Job(host, path, _SHARED["change"], _SHARED["store"], _SHARED["strategy"]))
+    return _plan_from_snapshot(_Job(host, path, _SHARED["change"], _SHARED["store"], _SHARED["strategy"],
+                                   _SHARED.get("peers")))
 
 
 def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectStore, directory: Path,
@@ -154,12 +156,12 @@ def plan_snapshots(change: ChangeRequest, inventory: Inventory, store: ObjectSto
     workers = workers or min(len(items), os.cpu_count() or 1)
     if workers <= 1 or len(items) < 4:
         for h, path in items:
-            r = _plan_from_snapshot(_Job(h, path, change, store, strategy))
+            r = _plan_from_snapshot(_Job(h, path, change, store, strategy, dict(inventory.hosts)))
             if progress:
                 progress(h.name)
             yield r
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(change, store, strategy))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(change, store, strategy, dict(inventory.hosts)))
     try:
         for (h, _), r in zip(items, pool.map(_plan_host, items, chunksize=8)):
             if progress:
@@ -206,7 +208,8 @@ def plan_live(change: ChangeRequest, inventory: Inventory, store: ObjectStore, s
             with connect(host) as conn:  # one session per device for the config and the received routes
                 text = fetch_running(host, conn)
                 routes = fetch_received_routes(host, change, conn)
-            plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes)
+            plan = plan_device(host, get_driver(host.platform), text, change, store, strategy, routes,
+                               peers=inventory.hosts)
         except UnmodelledConfig as e:  # a refused plan: reported with its lines, not as an error
             return Result(host=t.host, result=e.plan)
         except NetchangeError as e:  # device errors already name the device
@@ -240,7 +243,9 @@ def fetch_received_routes(host: Host, change: ChangeRequest, conn: Any) -> dict[
     if obs is None or not {"received", "accepted"} & obs.answers:
         return {}
     assert host.data.bgp is not None  # an observer is made for BGP speakers only
-    wanted: set[tuple[str, str]] = {(str(b.neighbor), b.afi) for b in change.routing.bindings}
+    # addresses as written (a name resolves to one of the host's neighbors, all of which are read below)
+    wanted: set[tuple[str, str]] = {(str(b.neighbor), b.afi) for b in change.routing.bindings
+                                    if b.afi and not getattr(b, "by_name", False)}
     wanted |= {(str(n.address), afi.split("_")[0]) for n in host.data.bgp.neighbors for afi in n.afis}
     out: dict[tuple[str, str], list[Route]] = {}
     for neighbor, afi in sorted(wanted):

@@ -171,7 +171,7 @@ def route_decision(device: str, policy: DevicePolicy, observer: Any, address: st
     peer, route = found
     afi = "ipv6" if ":" in route.prefix else "ipv4"
     where = f"best path {route.prefix} via {route.next_hop} (local-preference {route.local_pref})"
-    binding = policy.bindings.get((str(peer), afi, "in")) if peer and peer != "0.0.0.0" else None
+    binding = policy.binding_for(str(peer), afi, "in") if peer and peer != "0.0.0.0" else None
     if binding is None or binding.route_map is None:
         return Decision(device, f"{where}, locally originated or without inbound route-map", "none")
     entry = route_map_entry(policy, binding.route_map, route)

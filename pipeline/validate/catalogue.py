@@ -50,6 +50,8 @@ _RULES = (
     RuleInfo("NC150", "no-target", "error", "critical", "targets select no host"),
     RuleInfo("NC151", "unknown-host", "error", "major", "targeted host not in the inventory"),
     RuleInfo("NC152", "empty-selector", "warning", "minor", "a group, role or site selects no host"),
+    RuleInfo("NC153", "scope-outside-targets", "error", "major", "a binding's or object's scope names a host that is not a target, or selects none"),
+    RuleInfo("NC154", "binding-applies-nowhere", "error", "major", "a binding's scope leaves no targeted BGP speaker to apply on"),
     RuleInfo("NC160", "expired-term", "error", "major", "term past its expiry date"),
     RuleInfo("NC161", "window-past", "warning", "minor", "change window already ended"),
     RuleInfo("NC180", "platform-cannot-express", "error", "major", "term matches on something a targeted platform cannot express"),

@@ -62,6 +62,23 @@ class Context:
         t = self.change.targets
         return self.inventory.select(t.hosts, t.groups, t.roles, t.sites)
 
+    def binding_neighbors(self, b) -> list[tuple[Host, Any, str]]:
+        """(host, inventory neighbor, afi) a change binding reaches: on each target it applies on (scope, and
+        never the host it names), the neighbor it names there (address, or host / description name), in its
+        family (a name without `afi`: every family that neighbor has; an address: ipv4 unless given)."""
+        from ..model.resolve import binding_applies, named_neighbors
+
+        out = []
+        for h in self.hosts:
+            if not binding_applies(b, h):
+                continue
+            if b.by_name:
+                found = named_neighbors(h, str(b.neighbor), self.inventory.hosts)
+                out += [(h, n, f) for n in found for f in (a.split("_")[0] for a in n.afis) if b.afi in (None, f)]
+            elif h.data.bgp is not None and (n := h.data.bgp.neighbor(str(b.neighbor))) is not None:
+                out.append((h, n, b.afi or "ipv4"))
+        return out
+
     # Routing objects visible to the change: its own (present ones) and the shared baseline.
     def routing_names(self, kind: str) -> set[str]:
         attr = {"prefix_list": "prefix_lists", "community_list": "community_lists",

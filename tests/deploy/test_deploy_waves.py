@@ -1,4 +1,5 @@
-"""Rollout waves: canary first, then batches; a failed wave halts the rollout and undoes every wave."""
+"""Rollout waves: one barrier over every wave (phase 1 lands everywhere first), then the refresh canary first,
+then batches; a failed wave halts the rollout before the next wave's refresh and undoes every device."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ routing:
 """
 
 
-def test_failed_wave_halts_the_rollout_and_rolls_back_earlier_waves(env, lab, lab_profile):
+def test_failed_wave_halts_the_rollout_and_rolls_back_every_wave(env, lab, lab_profile):
     before = {n: env.policy(n) for n in ("r1", "r2", "r3")}
     # (FRR's default delay timer, profile `production`, takes versioned edits only)
     text = WAVES.replace("requested_by: tests", "requested_by: tests\nstrategy: versioned") if lab_profile == "production" else WAVES
@@ -36,6 +37,7 @@ def test_failed_wave_halts_the_rollout_and_rolls_back_earlier_waves(env, lab, la
     phases = {h: [e["phase"] for e in d["events"]] for h, d in by.items()}
     assert phases["r2"][:3] == ["guard", "commit", "barrier"] and "rollback" in phases["r2"], "the canary went through and was undone"
     assert "rollback" in phases["r1"]
-    assert "commit" not in phases["r3"], "the rollout stopped before the last wave"
-    assert by["r3"]["status"] == "untouched" and by["r2"]["status"] == by["r1"]["status"] == "rolled back"
+    assert phases["r3"][:3] == ["guard", "commit", "barrier"], "one barrier over every wave"
+    assert "refresh" not in phases["r3"] and "rollback" in phases["r3"], "the rollout stopped before the last wave's refresh"
+    assert by["r3"]["status"] == by["r2"]["status"] == by["r1"]["status"] == "rolled back"
     assert {n: env.policy(n) for n in ("r1", "r2", "r3")} == before

@@ -94,7 +94,9 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
         affected = {n for k, n in s.objects if k == "route_map"}
         affected |= {base_name(rm.name) for rm in running.route_maps.values()
                      if {(k, base_name(n)) for k, n in rm.references()} & touched_lists}
-        for key, b in running.bindings.items():
+        # a peer-group's (or Junos group's) binding is its own, keyed by the group's name, and reaches each member
+        # without one of its own: a member is refreshed when its group's route-map changes
+        for key, b in {**running.bindings, **running.effective_bindings()}.items():
             k = (norm_addr(key[0]), key[1], key[2])
             if b.route_map and base_name(b.route_map) in affected:
                 s.refresh.add(k)
@@ -106,7 +108,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
         if (strategy or change.strategy) == "versioned":  # make-before-break re-creates users of changed lists
             s.objects |= {("route_map", n) for n in affected}
             s.bind_route_maps |= affected
-            s.bindings |= {(norm_addr(k[0]), k[1], k[2]) for k, b in running.bindings.items()
+            s.bindings |= {(norm_addr(k[0]), k[1], k[2]) for k, b in {**running.bindings, **running.effective_bindings()}.items()
                            if b.route_map and base_name(b.route_map) in affected}
     bgp = host.data.bgp
     s.asn = bgp.asn if bgp else None

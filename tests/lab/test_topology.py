@@ -92,6 +92,30 @@ def test_scale_topology_is_valid():
         generate(500)
 
 
+def test_peer_groups_carry_the_bindings_of_their_members(tmp_path):
+    """The lab's peer_groups option: members join the group, the group holds the route-maps."""
+    import yaml
+
+    from pipeline.lab.frr import render_config
+    from pipeline.lab.topology import load
+
+    doc = yaml.safe_load(TOPO.read_text())
+    doc["nodes"]["r1"]["peer_groups"] = {"PG-UP": ["r2", "r3"]}
+    doc["nodes"]["r1"]["policy"] += "".join(f"route-map RM-PG-UP{v}-{d} permit 10\n" for v in ("", "-V6") for d in ("IN", "OUT"))
+    path = tmp_path / "topology.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    text = render_config(load(path), "r1")
+    assert " neighbor PG-UP peer-group" in text and " neighbor 198.18.1.1 peer-group PG-UP" in text
+    assert "  neighbor PG-UP route-map RM-PG-UP-IN in" in text and "  neighbor PG-UP route-map RM-PG-UP-V6-OUT out" in text
+    assert "neighbor 198.18.1.1 route-map" not in text, "a member takes its group's route-maps"
+    for bad, why in (({"PG-UP": ["fw1"]}, "not a BGP peer"), ({"up": ["r2"]}, "capitals"),
+                     ({"PG-A": ["r2"], "PG-B": ["r2"]}, "peer-groups PG-A and PG-B")):
+        doc["nodes"]["r1"]["peer_groups"] = bad
+        path.write_text(yaml.safe_dump(doc))
+        with pytest.raises(Exception, match=why):
+            load(path)
+
+
 def test_profiles_set_router_options_and_the_frr_baseline_follows():
     from pipeline.lab import frr
     from pipeline.lab.topology import load

@@ -55,9 +55,12 @@ def test_cisco_ios_as2border1_by_hand():
     assert p.route_maps["as2_to_as1"].entries[0] == RouteMapEntry(
         seq=2, action="permit", match=Match(prefix_list="outbound_routes"),
         set=SetClause(med=50, community_add=("2:1",)))
-    # neighbor 10.12.11.1 inherits both route-maps from peer-group as1
-    assert p.bindings[("10.12.11.1", "ipv4", "in")].route_map == "as1_to_as2"
-    assert p.bindings[("10.12.11.1", "ipv4", "out")].route_map == "as2_to_as1"
+    # neighbor 10.12.11.1 inherits both route-maps from peer-group as1: the bindings sit on the group
+    assert p.peer_groups["as1"] == ("10.12.11.1",)
+    assert ("10.12.11.1", "ipv4", "in") not in p.bindings
+    assert p.bindings[("as1", "ipv4", "in")].route_map == "as1_to_as2"
+    assert p.binding_for("10.12.11.1", "ipv4", "in").route_map == "as1_to_as2"
+    assert p.binding_for("10.12.11.1", "ipv4", "out").route_map == "as2_to_as1"
     f = p.filters["OUTSIDE_TO_INSIDE"]
     assert [(r.action, r.sources, r.destinations) for r in f.rules] == [
         ("deny", (ipaddress.ip_network("2.0.0.0/8"),), ()),
@@ -100,9 +103,11 @@ def test_frr_comm_list_file_by_hand():
 
 def test_frr_sonic_spine_peer_groups_by_hand():
     p = parse("frr", "pybatfish__sonic_example__spine02__frr.conf")
-    # 6 members x 2 address families x 2 directions, all inherited from the two peer-groups
-    assert len(p.bindings) == 24
-    assert p.bindings[("2022:cafe:24::2", "ipv6", "in")].route_map == "LEAF_IMPORT"
+    # all inherited from the two peer-groups: 2 groups x 2 address families x 2 directions; each of the 6
+    # members takes its group's binding in its own address's family (6 x 2 directions)
+    assert len(p.bindings) == 8 and all(b.is_group for b in p.bindings.values())
+    assert len(p.effective_bindings()) == 12
+    assert p.binding_for("2022:cafe:24::2", "ipv6", "in").route_map == "LEAF_IMPORT"
     assert [e.seq for e in p.route_maps["REDISTRIBUTE_CONNECTED"].entries] == [10, 20, 90, 100]
     assert p.route_maps["FABRIC_EXPORT-COSTOUT"].entries[0].continue_ == 100  # on-match goto 100
     assert p.route_maps["FABRIC_EXPORT-COSTOUT"].entries[0].set.as_path_prepend == (64512, 64512, 64512)
@@ -110,8 +115,9 @@ def test_frr_sonic_spine_peer_groups_by_hand():
 
 def test_arista_eos_cv_pathfinder_by_hand():
     p = parse("arista_eos", "avd__cv-pathfinder__site1-wan1.cfg")
-    assert p.counts() == {"prefix_list": 3, "community_list": 0, "as_path_list": 1, "route_map": 8, "binding": 6,
+    assert p.counts() == {"prefix_list": 3, "community_list": 0, "as_path_list": 1, "route_map": 8, "binding": 4,
                           "filter": 1}
+    assert len(p.effective_bindings()) == 6  # two of them through a peer-group
     assert p.as_path_lists["ASPATH-WAN"].entries == (AsPathEntry(action="permit", regex="65000"),)
     assert p.prefix_lists["PL-LOOPBACKS-EVPN-OVERLAY"].entries == (
         PrefixListEntry(seq=10, action="permit", prefix="192.168.255.0/24", ge=32),)
@@ -122,14 +128,14 @@ def test_arista_eos_cv_pathfinder_by_hand():
                                 description="Not for PRODUCTION: This ACL is built this way because the lab has an "
                                             "out-of-band interface")
     assert acl.attachments == (Attachment(interface="Ethernet4", direction="in"),)
-    assert p.bindings[("10.0.1.8", "ipv4", "in")].route_map == "RM-BGP-UNDERLAY-PEERS-IN"
+    assert p.binding_for("10.0.1.8", "ipv4", "in").route_map == "RM-BGP-UNDERLAY-PEERS-IN"
 
 
 def test_arista_eos_show_running_config_all():
     p = parse("arista_eos", "batfish__arista_bgp_show_run_all_2.cfg")
     # `no neighbor X route-map` default lines bind nothing; the AF-level map overrides the group's
-    assert p.bindings[("192.0.2.7", "ipv4", "in")].route_map == "IPV4_IN"
-    assert p.bindings[("192.0.2.7", "ipv4", "out")].route_map == "OTHER_MAP"
+    assert p.binding_for("192.0.2.7", "ipv4", "in").route_map == "IPV4_IN"
+    assert p.binding_for("192.0.2.7", "ipv4", "out").route_map == "OTHER_MAP"
 
 
 def test_aruba_aoscx_switch_backup_by_hand():

@@ -52,10 +52,12 @@ def test_as1border1_counts_and_objects():
         RouteMapEntry(seq=20, action="permit", match=Match(prefix_list="as3_prefixes"),
                       set=SetClause(med=50, community_add=("1:2",))),
     )
-    assert p.bindings[("10.12.11.2", "ipv4", "in")].route_map == "as2_to_as1"
-    assert p.bindings[("10.12.11.2", "ipv4", "out")].route_map == "as1_to_as2"
-    assert p.bindings[("1.10.1.1", "ipv4", "out")].route_map == "as1_to_as1"  # group-level export
-    assert ("1.10.1.1", "ipv4", "in") not in p.bindings  # no import configured: nothing bound
+    # group-level import/export: bindings on the groups, which hold their neighbors (DevicePolicy.peer_groups)
+    assert p.peer_groups["as2"] == ("10.12.11.2",) and p.bindings[("as2", "ipv4", "in")].route_map == "as2_to_as1"
+    assert p.binding_for("10.12.11.2", "ipv4", "in").route_map == "as2_to_as1"
+    assert p.binding_for("10.12.11.2", "ipv4", "out").route_map == "as1_to_as2"
+    assert p.binding_for("1.10.1.1", "ipv4", "out").route_map == "as1_to_as1"  # group-level export
+    assert p.binding_for("1.10.1.1", "ipv4", "in") is None  # no import configured: nothing bound
     assert p.community_lists["as2_to_as1_community"] == CommunityList(
         name="as2_to_as1_community", kind="expanded", entries=(CommunityListEntry(action="permit", regex="2:*"),))
     assert p.prefix_lists["original_prefixes"].entries == (
@@ -271,7 +273,7 @@ def test_hierarchical_and_set_format_give_the_same_policy():
     assert h.route_maps["FROM-PEER"].entries[0] == RouteMapEntry(
         seq=10, action="permit", match=Match(prefix_list="CUSTOMERS", community_list="PEER"),
         set=SetClause(local_preference=200, as_path_prepend=(64500, 64500)))
-    assert h.bindings[("198.51.100.201", "ipv4", "in")].route_map == "FROM-PEER"
+    assert h.binding_for("198.51.100.201", "ipv4", "in").route_map == "FROM-PEER"
     assert h.skipped == ["junos: inactive, ignored: firewall family inet filter EDGE-IN term old"]
 
 
@@ -368,10 +370,12 @@ set protocols bgp group G neighbor 2001:db8::2
 """)
     assert p.bindings[("198.51.100.201", "ipv4", "in")].route_map == "NBR-IN"
     assert p.bindings[("198.51.100.202", "ipv4", "in")].route_map == "GLOBAL-IN"
-    assert p.bindings[("198.51.100.202", "ipv4", "out")].route_map == "OUT-A"
-    assert p.bindings[("2001:db8::2", "ipv6", "out")] == NeighborBinding(
-        neighbor="2001:db8::2", afi="ipv6", direction="out", route_map="OUT-A")
-    assert sum("policy chain [ OUT-A OUT-B ]" in s for s in p.skipped) == 3
+    # the group's export is a binding on the group, in each family its neighbors have
+    assert p.bindings[("G", "ipv4", "out")].route_map == "OUT-A"
+    assert p.bindings[("G", "ipv6", "out")] == NeighborBinding(neighbor="G", afi="ipv6", direction="out", route_map="OUT-A")
+    assert p.binding_for("2001:db8::2", "ipv6", "out").route_map == "OUT-A"
+    assert ("198.51.100.202", "ipv4", "out") not in p.bindings
+    assert sum("policy chain [ OUT-A OUT-B ]" in s for s in p.skipped) == 2
 
 
 def test_dual_stack_filter_and_prefix_list_sources():

@@ -114,44 +114,47 @@ def _external_lengths(ctx: Context) -> None:
     limits = ctx.guardrails.max_prefix_length_from_external
     seen: set = set()
     for bi, b in enumerate(ctx.change.routing.bindings):
-        if b.state != "present" or b.direction != "in" or b.afi not in limits or not b.route_map:
+        if b.state != "present" or b.direction != "in" or not b.route_map:
             continue
         rm = ctx.route_map(b.route_map)
         if rm is None:
             continue
-        external = [h.name for h in ctx.hosts if h.data.bgp and (n := h.data.bgp.neighbor(str(b.neighbor)))
-                    and h.data.bgp.is_external(n)]
-        if not external:
+        for afi in ("ipv4", "ipv6"):
+            external = sorted({h.name for h, n, f in ctx.binding_neighbors(b) if f == afi and h.data.bgp is not None and h.data.bgp.is_external(n)})
+            if external and afi in limits:
+                _external_length(ctx, limits, seen, bi, b, rm, afi, external)
+
+
+def _external_length(ctx: Context, limits, seen: set, bi: int, b, rm, afi: str, external: list[str]) -> None:
+    limit, maxlen = limits[afi], (32 if afi == "ipv4" else 128)
+    who = f"external neighbor {b.neighbor} ({afi}, on {', '.join(external)})"
+    ri = _rm_index(ctx, rm)
+    ctx.working_on(("routing", "bindings", bi, "route_map"), f"route-map {rm.name} against external neighbor {b.neighbor}")
+    for ei, e in enumerate(rm.entries):
+        if e.action != "permit":
             continue
-        limit, maxlen = limits[b.afi], (32 if b.afi == "ipv4" else 128)
-        who = f"external neighbor {b.neighbor} ({b.afi}, on {', '.join(external)})"
-        ri = _rm_index(ctx, rm)
-        ctx.working_on(("routing", "bindings", bi, "route_map"), f"route-map {rm.name} against external neighbor {b.neighbor}")
-        for ei, e in enumerate(rm.entries):
-            if e.action != "permit":
-                continue
-            if e.match.prefix_list is None:
-                key: tuple[object, ...] = (rm.name, e.seq, b.afi, None)
-                if key not in seen:
-                    seen.add(key)
-                    ctx.report("NC302", f"route-map {rm.name} entry {e.seq} permits routes of any length from {who}: "
-                               f"match a prefix-list that stops at /{limit}", ("routing", "route_maps", ri, "entries", ei, "seq"))
-                continue
-            pl = ctx.prefix_list(e.match.prefix_list)
-            if pl is None or pl.family != b.afi:
-                continue
-            too_long = (0, (1 << maxlen) - 1, limit + 1, maxlen)
-            for pe in _permitted_within(ctx, pl, too_long):
-                key = (rm.name, e.seq, b.afi, pl.name, pe)
-                if key in seen:
-                    continue
+        if e.match.prefix_list is None:
+            key: tuple[object, ...] = (rm.name, e.seq, afi, None)
+            if key not in seen:
                 seen.add(key)
-                entry = pl.entries[pe]
-                path = _pl_path(ctx, pl, pe, "le" if entry.le is not None else "prefix") or \
-                    ("routing", "route_maps", ri, "entries", ei, "match", "prefix_list")
-                ctx.report("NC302", f"prefix-list {pl.name} entry {entry.seq} ({entry.prefix}"
-                           f"{f' ge {entry.ge}' if entry.ge is not None else ''}{f' le {entry.le}' if entry.le is not None else ''}) "
-                           f"permits prefixes longer than /{limit} from {who} via route-map {rm.name} entry {e.seq}", path)
+                ctx.report("NC302", f"route-map {rm.name} entry {e.seq} permits routes of any length from {who}: "
+                           f"match a prefix-list that stops at /{limit}", ("routing", "route_maps", ri, "entries", ei, "seq"))
+            continue
+        pl = ctx.prefix_list(e.match.prefix_list)
+        if pl is None or pl.family != afi:
+            continue
+        too_long = (0, (1 << maxlen) - 1, limit + 1, maxlen)
+        for pe in _permitted_within(ctx, pl, too_long):
+            key = (rm.name, e.seq, afi, pl.name, pe)
+            if key in seen:
+                continue
+            seen.add(key)
+            entry = pl.entries[pe]
+            path = _pl_path(ctx, pl, pe, "le" if entry.le is not None else "prefix") or \
+                ("routing", "route_maps", ri, "entries", ei, "match", "prefix_list")
+            ctx.report("NC302", f"prefix-list {pl.name} entry {entry.seq} ({entry.prefix}"
+                       f"{f' ge {entry.ge}' if entry.ge is not None else ''}{f' le {entry.le}' if entry.le is not None else ''}) "
+                       f"permits prefixes longer than /{limit} from {who} via route-map {rm.name} entry {e.seq}", path)
 
 
 def _protected_box(pp):
@@ -191,7 +194,7 @@ def _protected_announced(ctx: Context, pp) -> None:
     why = f" ({pp.reason})" if pp.reason else ""
     done: set[str] = set()
     for b in ctx.change.routing.bindings:
-        if b.state != "present" or b.direction != "out" or b.afi != fam or not b.route_map or b.route_map in done:
+        if b.state != "present" or b.direction != "out" or b.afi not in (None, fam) or not b.route_map or b.route_map in done:
             continue
         done.add(b.route_map)
         rm = ctx.route_map(b.route_map)

@@ -52,7 +52,7 @@ def _duplicates(ctx: Context) -> None:
                 _report_dupes(ctx, seqs, ("routing", attr, i, "entries"), "seq", "NC110", f"{what} {o.name}: seq")
     seen_keys: set = set()
     for i, b in enumerate(c.routing.bindings):
-        k = b.key
+        k = b.key + ((b.scope.describe(),) if b.scope else ())
         if k in seen_keys:
             ctx.report("NC111", f"binding for neighbor {k[0]} {k[1]} {k[2]} appears more than once", ("routing", "bindings", i))
         seen_keys.add(k)
