@@ -8,7 +8,10 @@ from typing import Any
 from ..inventory import Platform
 from .commit import SessionMode
 from .observers.eos import EosObserver
-from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
+from .render.capabilities import NO_REJECT, STATELESS_REFUSALS
+from .render.context import Context
+from .render.driver import TemplateDriver
+from .render.text_filters import INTERACTIVE_CLI_TEXT
 
 
 class AristaEosDriver(TemplateDriver):

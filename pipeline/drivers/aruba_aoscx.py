@@ -11,7 +11,11 @@ from ..inventory import Platform
 from .base import Capabilities
 from .commit import AutoCheckpointMode
 from .observers.aoscx import AoscxObserver
-from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, AclLine, Context, TemplateDriver, acl_lines
+from .render.aces import AclLine, acl_lines
+from .render.capabilities import NO_REJECT, STATELESS_REFUSALS
+from .render.context import Context
+from .render.driver import TemplateDriver
+from .render.text_filters import INTERACTIVE_CLI_TEXT
 
 
 class ArubaAoscxDriver(TemplateDriver):

@@ -14,7 +14,10 @@ from ..inventory import Platform
 from .base import Capabilities
 from .commit import CommitMode, RevertTimerMode
 from .observers.ios import IosObserver
-from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
+from .render.capabilities import NO_REJECT, STATELESS_REFUSALS
+from .render.context import Context
+from .render.driver import TemplateDriver
+from .render.text_filters import INTERACTIVE_CLI_TEXT
 
 _ARCHIVE_PATH = re.compile(r"^archive\s*$\n(?:^[ \t]+.*$\n)*?^[ \t]+path\s+\S+", re.MULTILINE)
 

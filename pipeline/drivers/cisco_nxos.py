@@ -10,7 +10,10 @@ from typing import Any
 from ..inventory import Platform
 from .commit import CheckpointSessionMode
 from .observers.nxos import NxosObserver
-from .render import INTERACTIVE_CLI_TEXT, NO_REJECT, STATELESS_REFUSALS, Context, TemplateDriver
+from .render.capabilities import NO_REJECT, STATELESS_REFUSALS
+from .render.context import Context
+from .render.driver import TemplateDriver
+from .render.text_filters import INTERACTIVE_CLI_TEXT
 
 
 class CiscoNxosDriver(TemplateDriver):

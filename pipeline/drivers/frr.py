@@ -8,7 +8,9 @@ from typing import Any, Iterable
 from ..inventory import Platform
 from .base import Driver
 from .observers.frr import FrrObserver
-from .render import INTERACTIVE_CLI_TEXT, Context, TemplateDriver
+from .render.context import Context
+from .render.driver import TemplateDriver
+from .render.text_filters import INTERACTIVE_CLI_TEXT
 
 
 class FrrDriver(TemplateDriver):

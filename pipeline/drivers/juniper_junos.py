@@ -15,7 +15,10 @@ from ..model.routing import NeighborBinding, PrefixList, PrefixListEntry, RouteM
 from ..parsers import canonical as canonical_lists
 from .commit import CandidateMode
 from .observers.junos import JunosObserver
-from .render import STATELESS_REFUSALS, Context, TemplateDriver, guard_identifier
+from .render.capabilities import STATELESS_REFUSALS
+from .render.context import Context
+from .render.driver import TemplateDriver
+from .render.guards import guard_identifier
 
 FINAL_TERM = "netchange-final-reject"
 _VERSION = re.compile(r"\.nc\d+$")  # versioned names (plan/versioned.py): X.nc3 is a version of X
@@ -219,7 +222,7 @@ class JuniperJunosDriver(TemplateDriver):
 
     def modify_entry(self, kind: str, obj: Any, old: Any, new: Any, ctx: Context) -> list[str]:
         if kind == "route_map":  # `then accept` replaces `then reject`: an action change is an edit too
-            from .render import clause_diff
+            from .render.entries import clause_diff
 
             gone, come = clause_diff(old, new)
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)

@@ -20,7 +20,9 @@ from ..parsers.nftables import attachment_order
 from ..parsers.nft_words import nft_icmp_type
 from ..model import ops as O
 from .commit import FileMode
-from .render import Context, TemplateDriver, UnsupportedConstruct
+from .render import UnsupportedConstruct
+from .render.context import Context
+from .render.driver import TemplateDriver
 
 TABLE = "inet netchange"
 HOOKS = ("input", "forward", "output")

@@ -12,7 +12,8 @@ import pytest
 
 from pipeline.drivers import all_platforms, get_driver
 from pipeline.drivers.base import Driver, capability_flags
-from pipeline.drivers.render import TemplateDriver, UnsupportedConstruct
+from pipeline.drivers.render import UnsupportedConstruct
+from pipeline.drivers.render.driver import TemplateDriver
 from pipeline.inventory import Platform
 from pipeline.model import ops as O
 from pipeline.model.policy import Attachment, ConcreteFilter, DevicePolicy, Rule

@@ -17,7 +17,8 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.drivers import get_driver
-from pipeline.drivers.render import UnsupportedConstruct, junos_quote, nft_quote
+from pipeline.drivers.render import UnsupportedConstruct
+from pipeline.drivers.render.text_filters import junos_quote, nft_quote
 from pipeline.errors import InputError
 from pipeline.model.change import ChangeRequest
 from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.drivers import all_platforms, get_driver
-from pipeline.drivers.render import next_version
+from pipeline.drivers.render.driver import next_version
 from pipeline.inventory import Attachment
 from pipeline.model.policy import ConcreteFilter, DevicePolicy, Rule
 from pipeline.model.firewall import ServiceSpec

@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.drivers import all_platforms, get_driver
 from pipeline.drivers.juniper_junos import junos_length_range
-from pipeline.drivers.render import UnsupportedConstruct, expand_rule
+from pipeline.drivers.render import UnsupportedConstruct
+from pipeline.drivers.render.aces import expand_rule
 from pipeline.model.resolve import resolve
 from pipeline.project import load_change
 

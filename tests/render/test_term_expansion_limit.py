@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.drivers.render import MAX_TERM_ACES, UnsupportedConstruct
+from pipeline.drivers.render import UnsupportedConstruct
+from pipeline.drivers.render.aces import MAX_TERM_ACES
 from pipeline.model.change import ChangeRequest
 
 from .conftest import render_change

@@ -12,7 +12,7 @@ from ...model.matches import CONN_STATES, TCP_FLAGS
 from ...model.policy import Rule
 from ...model.resolve import term_rules
 from ...model.routing import PrefixList, RouteMap
-from ...drivers.render import remaining
+from ...drivers.render.aces import remaining
 from ..boxes import Box, Budget
 from ..context import Context
 from ..shadow import Item, Result, analyse
