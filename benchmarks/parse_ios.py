@@ -18,7 +18,7 @@ import time
 import tracemalloc
 
 from pipeline.parsers import cisco_ios
-from pipeline.parsers.iosstyle import parse_ace
+from pipeline.parsers.ios_aces import parse_ace
 
 
 def typical_config(target_lines: int, seed: int = 7) -> str:

@@ -1,5 +1,5 @@
 """Keywords of IOS-style ACL entries beyond addresses and ports, shared by the printers (drivers) and the
-parser (iosstyle.py): ICMP message names (IOS and EOS print and accept them; each names a type, or a type
+parser (ios_aces.py): ICMP message names (IOS and EOS print and accept them; each names a type, or a type
 and a code), TCP flag words, DSCP names, and how a TTL / hop-limit range is spelled."""
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ import re
 
 from ..model.policy import DevicePolicy
 from .focus import Focus
-from .iosstyle import Dialect, Engine, acl_header, parse_config
+from .iosstyle import Engine, parse_config
+from .ios_dialect import Dialect, acl_header
 
 DIALECT = Dialect(
     name="arista_eos",

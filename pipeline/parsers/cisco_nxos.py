@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..model.policy import DevicePolicy
 from .focus import Focus
-from .iosstyle import Dialect, Engine, acl_header, parse_config
+from .iosstyle import Engine, parse_config
+from .ios_dialect import Dialect, acl_header
 
 DIALECT = Dialect(
     name="cisco_nxos",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..model.policy import DevicePolicy
 from .focus import Focus
-from .iosstyle import Dialect, Engine, parse_config
+from .iosstyle import Engine, parse_config
+from .ios_dialect import Dialect
 
 DIALECT = Dialect(
     name="frr",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from .focus import Focus
 
 if TYPE_CHECKING:
-    from .iosstyle import Dialect
+    from .ios_dialect import Dialect
 
 
 

@@ -16,7 +16,7 @@ from pipeline.model import (AsPathEntry, AsPathList, CommunityList, CommunityLis
                             Match, NeighborBinding, PrefixList, PrefixListEntry, RouteMap, RouteMapEntry, Rule,
                             ServiceSpec, SetClause)
 from pipeline.parsers import arista_eos, aruba_aoscx, cisco_ios, cisco_nxos, frr
-from pipeline.parsers.iosstyle import canonical_bounds
+from pipeline.parsers.canonical import canonical_bounds
 
 net = ipaddress.ip_network
 
