@@ -85,7 +85,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
     for kind, obj in change.objects():
         s.objects.add((kind, base_name(str(obj.name))))
     for b in change.routing.bindings:
-        s.bindings.add((norm_addr(str(b.neighbor)), b.afi, b.direction))
+        s.bindings.add((norm_addr(str(b.neighbor)), b.afi if b.by_name else b.address_afi, b.direction))
         if b.route_map:
             s.bind_route_maps.add(base_name(str(b.route_map)))
     s.refresh = set(s.bindings)
@@ -290,6 +290,9 @@ _JUNOS_IFACE = _p(r"(?:set|delete) interfaces (?P<ifname>\S+) unit (?P<unit>\d+)
 _JUNOS_LIST_REF = _p(r"(?:set|delete) policy-options policy-statement \S+ term \S+ from "
                      r"(?:prefix-list|route-filter-list) (?P<list>\S+)")
 _JUNOS_BGP = _p(rf"(?:set|delete) protocols bgp group \S+ neighbor (?P<nbr>{ADDR}) (?P<dir>import|export)(?: (?P<rm>\S+))?")
+# A policy chain (`export [ RM-IN RM-USER ]`) keeps its order: a new version takes the old one's place.
+_JUNOS_BGP_INSERT = _p(rf"insert protocols bgp group \S+ neighbor (?P<nbr>{ADDR}) (?P<dir>import|export) (?P<rm>\S+) "
+                       r"(?:before|after) (?P<other>\S+)")
 _GENERATED_COMMUNITY = re.compile(r"(?P<rm>.+)-\d+-(?:add|set|large-add)\Z")
 
 
@@ -301,11 +304,11 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             continue
         if re.match(r"#(?: .*)?\Z", line):
             continue
-        if m := _JUNOS_BGP.match(line):
+        if m := _JUNOS_BGP.match(line) or _JUNOS_BGP_INSERT.match(line):
             direction = "in" if m.group("dir") == "import" else "out"
             if not scope.has_binding(m.group("nbr"), None, direction, m.group("rm")):
                 problems.append(("binding the change does not name", line))
-            elif line.startswith("set") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
+            elif not line.startswith("delete") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                 problems.append(("binding to a route-map the change does not bind", line))
             continue
         if m := _JUNOS_IFACE.match(line):
