@@ -24,29 +24,34 @@ def register(app: typer.Typer) -> None:
         """Bring the lab up and run the example change through validate, plan and deploy."""
         from .deploy.deployer import Deployer, Options
         from .deploy.report import to_markdown
+        from .inventory import Inventory
         from .lab import Lab
         from .plan.report import plan_document, to_text
         from .plan.planner import DevicePlan
         from .plan.run import plan_live
         from .project import Project, load_change
+        from .validate import validate_change
 
         project = Project.find(change_file.parent)
-        lab = Lab(project.root / "inventory" / "topology.yaml")
+        lab = Lab(project.root / "inventory" / "topology.yaml")  # under $NETCHANGE_LAB_PREFIX, default `nc`
         t0 = time.monotonic()
         console.rule("1. lab up")
         lab.up()
         console.print(f"lab converged in {time.monotonic() - t0:.1f} s")
+        # the lab writes the inventory of the devices it started (addresses, keys, known hosts of its prefix)
+        inventory = Inventory(lab.inventory_path)
         rc = 0
         try:
             console.rule(f"2. validate {change_file}")
             change, _ = load_change(change_file)
-            findings = _validate(change_file, project)
-            if findings is not None:
-                console.print(findings or "clean")
+            findings = validate_change(change_file, project)
+            console.print("\n".join(str(f) for f in findings) or "clean")
+            if any(f.is_error for f in findings):
+                raise typer.Exit(1)
             console.rule("3. plan against the live lab (dry run)")
             plans: list[DevicePlan] = []
             errors: list[str] = []
-            for r in plan_live(change, project.inventory, project.objects):
+            for r in plan_live(change, inventory, project.objects):
                 if isinstance(r, str):
                     errors.append(r)
                 else:
@@ -62,9 +67,9 @@ def register(app: typer.Typer) -> None:
             opts = Options(progress=lambda m: console.info(f"[cyan]›[/] {m}", highlight=False))
             cleanup = None
             if change.verify.traffic:
-                opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, project.inventory, opts.progress)
+                opts.verifier, opts.hooks, cleanup = traffic_verifier(change_file, inventory, opts.progress)
             try:
-                rep = Deployer(change_file, project, opts).run()
+                rep = Deployer(change_file, project, opts, inventory=inventory).run()
             finally:
                 if cleanup:
                     cleanup()
@@ -76,11 +81,3 @@ def register(app: typer.Typer) -> None:
                 lab.down()
         raise typer.Exit(rc)
 
-
-def _validate(path: Path, project) -> str | None:
-    try:
-        from .validate import validate_change  # provided by the validation package
-    except ImportError:
-        return None
-    found = validate_change(path, project)
-    return "\n".join(str(f) for f in found)

@@ -246,30 +246,38 @@ class CheckpointSessionMode(CommitMode):
 
 class FileMode(CommitMode):
     """nftables: the edits are one file, uploaded, checked with `nft -c -f` and loaded with `nft -f` in one
-    transaction (a bad file leaves the old ruleset intact). Nothing to hold or confirm."""
+    transaction (a bad file leaves the old ruleset intact). Nothing to hold or confirm.
+
+    The file goes into a directory `mktemp -d` makes for this push (mode 0700, a name nobody can guess): a fixed
+    name in /tmp would let two deploys to one host (or two labs on one machine) overwrite each other's ruleset,
+    and would let any local user swap the file between the check and the load."""
 
     name = "atomic_file"
     atomic = True
-    check = "nft -c -f {path} && echo NC-CHECK-OK"
-    apply = "nft -f {path} && echo NC-APPLY-OK"
-    remove = "rm -f {path}"
+    mkdir = "mktemp -d /tmp/netchange.XXXXXXXXXX"
+    load = "nft -c -f {path} && echo NC-CHECK-OK && nft -f {path} && echo NC-APPLY-OK"
+    remove = "rm -rf {dir}"
+    _made = re.compile(r"^(/tmp/netchange\.(?!X{10})[A-Za-z0-9]{10})[ \t]*$", re.M)
 
     def push(self, cli, lines, tag, hold=None):
-        path = f"/tmp/netchange-{device_name(tag, 80)}.nft"  # letters, digits, - and _ only: no quoting needed
-        cli.upload(path, "\n".join(lines) + "\n")
+        made = cli.execute(self.mkdir, checked=False)
+        m = self._made.search(made)
+        if m is None:
+            raise DeviceError(f"{cli.name}: could not make a private directory for the ruleset: {made.strip()[:300]}")
+        path = f"{m.group(1)}/{device_name(tag, 80)}.nft"  # letters, digits, ., - and _ only: no quoting needed
         try:
-            check = cli.execute(self.check.format(path=path), checked=False)
-            if "NC-CHECK-OK" not in check:
-                raise DeviceError(f"{cli.name}: nft rejected the ruleset: {check.strip()[:300]}")
-            out = cli.execute(self.apply.format(path=path), checked=False)
+            cli.upload(path, "\n".join(lines) + "\n")
+            out = cli.execute(self.load.format(path=path), checked=False)
+            if "NC-CHECK-OK" not in out:
+                raise DeviceError(f"{cli.name}: nft rejected the ruleset: {out.strip()[:300]}")
             if "NC-APPLY-OK" not in out:
                 raise DeviceError(f"{cli.name}: nft -f failed: {out.strip()[:300]}")
         finally:
             try:
-                cli.execute(self.remove.format(path=path), checked=False)
+                cli.execute(self.remove.format(dir=m.group(1)), checked=False)
             except Exception:  # a leftover temporary file must not hide the real outcome
                 pass
-        return check + out, None
+        return out, None
 
 
 MODES: dict[str, type[CommitMode]] = {m.name: m for m in (CommitMode, RevertTimerMode, SessionMode, CandidateMode,

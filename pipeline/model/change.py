@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from typing import Iterator, Literal, Union
 
 from pydantic import Field, model_validator
@@ -56,7 +57,7 @@ class Binding(Strict):
         "the neighbor's address, or a name: an inventory host or a neighbor description, resolved on each device "
         "to that device's neighbor address per address family"))
     afi: AFI | None = Field(default=None, description=(
-        "address family; omitted: ipv4 for an address, every family the named neighbor has on the device"))
+        "address family; omitted: the address's own family for an address, every family the named neighbor has on the device"))
     direction: Literal["in", "out"]
     route_map: Identifier | None = None
     state: State = "present"
@@ -75,10 +76,18 @@ class Binding(Strict):
         return isinstance(self.neighbor, str)
 
     @property
+    def address_afi(self) -> AFI:
+        """The family of a binding by address: as written, else the address's own (a binding for an IPv6
+        neighbor is for its IPv6 routes unless it says otherwise)."""
+        if self.afi:
+            return self.afi
+        return "ipv6" if isinstance(self.neighbor, ipaddress.IPv6Address) else "ipv4"
+
+    @property
     def key(self) -> tuple[str, str, str]:
-        """(neighbor as written, afi, direction): an address without afi is ipv4 (as it resolves), a name
-        without afi 'any'. Two bindings with the same key and scope collide."""
-        return (str(self.neighbor), self.afi or ("any" if self.by_name else "ipv4"), self.direction)
+        """(neighbor as written, afi, direction): an address without afi is in its own family (as it
+        resolves), a name without afi 'any'. Two bindings with the same key and scope collide."""
+        return (str(self.neighbor), "any" if self.by_name and not self.afi else self.address_afi, self.direction)
 
 
 class FirewallSection(Strict):

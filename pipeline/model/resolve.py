@@ -141,7 +141,7 @@ def host_bindings(change: ChangeRequest, host: Host, peers: Mapping[str, Host] |
             continue
         common = {"direction": b.direction, "route_map": b.route_map, "state": b.state}
         if not b.by_name:
-            out.append(NeighborBinding(neighbor=b.neighbor, afi=b.afi or "ipv4", **common))
+            out.append(NeighborBinding(neighbor=b.neighbor, afi=b.address_afi, **common))
             continue
         hits = [(n, f) for n in named_neighbors(host, str(b.neighbor), peers) for f in _families(n)
                 if b.afi is None or f == b.afi]

@@ -76,7 +76,7 @@ class Context:
                 found = named_neighbors(h, str(b.neighbor), self.inventory.hosts)
                 out += [(h, n, f) for n in found for f in (a.split("_")[0] for a in n.afis) if b.afi in (None, f)]
             elif h.data.bgp is not None and (n := h.data.bgp.neighbor(str(b.neighbor))) is not None:
-                out.append((h, n, b.afi or "ipv4"))
+                out.append((h, n, b.address_afi))
         return out
 
     # Routing objects visible to the change: its own (present ones) and the shared baseline.

@@ -124,3 +124,46 @@ def test_journal_rollback_after_a_completed_deploy_says_so_instead_of_claiming_a
     assert configs(lab) == before
     second = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert second.returncode == 3 and "nothing to undo" in second.stderr, second.stderr
+
+
+EDIT_BOUND = """
+id: {cid}
+title: Prefer r2 even more, as a new version of its bound import policy
+requested_by: tests
+strategy: versioned
+targets: {{hosts: [r1]}}
+routing:
+  prefix_lists:
+    - name: PL-R2-IN
+      afi: ipv4
+      entries: [{{seq: 10, action: permit, prefix: 203.0.113.0/24}}, {{seq: 20, action: permit, prefix: 198.18.2.0/24}}]
+  route_maps:
+    - name: RM-R2-IN
+      entries:
+        - {{seq: 10, action: permit, description: primary upstream, match: {{prefix_list: PL-R2-IN}}, set: {{local_preference: 240}}}}
+"""
+
+
+def blocks(config: str) -> list[str]:
+    """A running configuration as its `!`-separated blocks, sorted: the same configuration in another order."""
+    return sorted(b.strip() for b in config.split("\n!\n"))
+
+
+def test_undo_of_a_versioned_edit_of_a_bound_route_map_restores_every_block(env, lab, lab_profile):
+    """The versioned deploy re-created RM-R2-IN as a new version, re-pointed the binding and removed the old
+    route-map: undo brings back the route-map under its own name, bound as before, and nothing else. Each
+    block is byte-identical; only where FRR lists it differs: FRR prints route-maps in the order they were
+    created, so the re-created RM-R2-IN comes after RM-R3-V6-OUT (putting it back in place would mean
+    deleting and re-creating every route-map after it, bound ones included: not worth a window)."""
+    before, before_tables = configs(lab), tables(lab)
+    change = env.change(EDIT_BOUND.format(cid="CHG-9705"))
+    rep = env.deployer(change).run()
+    assert rep["verdict"] == "deployed", rep["summary"]
+    assert "route-map RM-R2-IN.nc" in configs(lab)["r1"]
+    undo = env.deployer(change, phase="undo").run()
+    assert undo["verdict"] == "undone", undo["summary"]
+    after = configs(lab)
+    assert {n: blocks(c) for n, c in after.items()} == {n: blocks(c) for n, c in before.items()}, \
+        "every block byte-identical to before the deploy"
+    assert after["r2"] == before["r2"] and after["r3"] == before["r3"]
+    assert settle(lab, before_tables) == before_tables

@@ -132,22 +132,33 @@ def test_nxos_checkpoint_session_confirm_and_rollback(fleet):
                                ("exec", "no checkpoint nc-CHG-1-nx1")]
 
 
-def test_nftables_file_is_checked_then_applied_then_removed(fleet):
-    path = "/tmp/netchange-CHG-1-fw1.nft"
-    fake = FakeConnection({f"nft -c -f {path} && echo NC-CHECK-OK": "NC-CHECK-OK",
-                           f"nft -f {path} && echo NC-APPLY-OK": "NC-APPLY-OK"})
+MKTEMP = "mktemp -d /tmp/netchange.XXXXXXXXXX"
+TMPDIR = "/tmp/netchange.q3ZrT8xKp1"
+LOAD = f"nft -c -f {TMPDIR}/CHG-1-fw1.nft && echo NC-CHECK-OK && nft -f {TMPDIR}/CHG-1-fw1.nft && echo NC-APPLY-OK"
+
+
+def test_nftables_file_goes_to_a_private_directory_is_checked_then_applied_then_removed(fleet):
+    fake = FakeConnection({MKTEMP: f"{TMPDIR}\n", LOAD: "NC-CHECK-OK\nNC-APPLY-OK"})
     res = session(fleet, "fw1", fake).push(["add table inet netchange"], "CHG-1-fw1", hold=300)
-    assert fake.calls == [("upload", path, "add table inet netchange\n"), ("exec", f"nft -c -f {path} && echo NC-CHECK-OK"),
-                          ("exec", f"nft -f {path} && echo NC-APPLY-OK"), ("exec", f"rm -f {path}")]
+    assert fake.calls == [("exec", MKTEMP), ("upload", f"{TMPDIR}/CHG-1-fw1.nft", "add table inet netchange\n"),
+                          ("exec", LOAD), ("exec", f"rm -rf {TMPDIR}")]
     assert res.held is None
 
 
 def test_nftables_rejected_file_is_never_applied(fleet):
-    path = "/tmp/netchange-CHG-1-fw1.nft"
-    fake = FakeConnection({f"nft -c -f {path} && echo NC-CHECK-OK": f"{path}:1:1-3: Error: syntax error"})
+    fake = FakeConnection({MKTEMP: TMPDIR, LOAD: f"{TMPDIR}/CHG-1-fw1.nft:1:1-3: Error: syntax error"})
     with pytest.raises(DeviceError, match="nft rejected the ruleset"):
         session(fleet, "fw1", fake).push(["bad"], "CHG-1-fw1")
-    assert [c[1] for c in fake.calls if c[0] == "exec"] == [f"nft -c -f {path} && echo NC-CHECK-OK", f"rm -f {path}"]
+    assert [c[1] for c in fake.calls if c[0] == "exec"] == [MKTEMP, LOAD, f"rm -rf {TMPDIR}"]
+
+
+@pytest.mark.parametrize("reply", ["mktemp: failed to create directory via template", "/tmp/netchange.XXXXXXXXXX",
+                                   "/tmp/netchange.ab; reboot", "/etc"])
+def test_nftables_without_a_private_directory_uploads_nothing(fleet, reply):
+    fake = FakeConnection({MKTEMP: reply})
+    with pytest.raises(DeviceError, match="private directory"):
+        session(fleet, "fw1", fake).push(["add table inet netchange"], "CHG-1-fw1")
+    assert fake.calls == [("exec", MKTEMP)]
 
 
 def test_every_commit_mode_is_tested_here_and_used_by_a_driver():

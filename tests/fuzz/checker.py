@@ -85,7 +85,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
     for kind, obj in change.objects():
         s.objects.add((kind, base_name(str(obj.name))))
     for b in change.routing.bindings:
-        s.bindings.add((norm_addr(str(b.neighbor)), b.afi, b.direction))
+        s.bindings.add((norm_addr(str(b.neighbor)), b.afi if b.by_name else b.address_afi, b.direction))
         if b.route_map:
             s.bind_route_maps.add(base_name(str(b.route_map)))
     s.refresh = set(s.bindings)
@@ -120,7 +120,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
         for f in running.filters.values():
             if s.has("filter", f.name):
                 s.interfaces |= {a.interface for a in f.attachments if a.interface}
-    s.device_asns = {int(a) for a in re.findall(r"(?m)^router bgp (\d+)\s*$", running_text)}
+    s.device_asns = {int(a) for a in re.findall(r"(?m)^router bgp (\d+)(?: vrf \S+)?\s*$", running_text)}
     if host.platform.value == "nftables" and running_text:
         s.nft_chains = nft_running_chains(running_text)
     s.running = running
@@ -164,6 +164,12 @@ _NEIGHBOR = _p(rf"(?P<no>no )?neighbor (?P<nbr>{ADDR}) route-map(?: (?P<rm>\S+))
 # NX-OS: per-neighbor blocks, `neighbor X` / `address-family ipv4 unicast` / `route-map NAME in`
 _NXOS_NEIGHBOR = _p(rf"neighbor (?P<nbr>{ADDR})")
 _NXOS_BIND = _p(r"(?P<no>no )?route-map (?P<rm>\S+) (?P<dir>in|out)")
+# Lines in `router bgp` that use a route-map without being a neighbor's binding (redistribution, network
+# statements, table-map, aggregate maps, conditional advertisement): a versioned change re-points them to the
+# new version where they stand, so each is legitimate only naming a route-map the change (re-)creates.
+_MAP_USE = _p(r"(?:redistribute|network|table-map|aggregate-address|neighbor)(?: \S+)*? "
+              r"(?:route-map|table-map|attribute-map|suppress-map|unsuppress-map|advertise-map|exist-map|non-exist-map) "
+              r"(?P<rm>\S+)(?: (?:exist-map|non-exist-map) \S+)?")
 _COMMENT = re.compile(r"\s*!(?: .*)?\Z")
 
 
@@ -185,7 +191,7 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
                 block = None
                 continue
-            if m := re.fullmatch(r"router bgp (\d+)", line):
+            if m := re.fullmatch(r"router bgp (\d+)(?: vrf [A-Za-z0-9_.-]+)?", line):
                 if int(m.group(1)) not in {scope.asn, *scope.device_asns}:
                     problems.append(("router bgp with an ASN that is not the host's", line))
                     block = ("bgp", None)
@@ -242,6 +248,11 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
+            elif m := _MAP_USE.match(child):
+                if name is None:
+                    problems.append(("route-map use under a foreign router bgp", line))
+                elif base_name(m.group("rm")) not in scope.bind_route_maps:
+                    problems.append(("route-map use re-pointed to a route-map the change does not re-create", line))
             else:
                 problems.append(("line in router bgp that is not a route-map binding", line))
             continue
@@ -279,6 +290,9 @@ _JUNOS_IFACE = _p(r"(?:set|delete) interfaces (?P<ifname>\S+) unit (?P<unit>\d+)
 _JUNOS_LIST_REF = _p(r"(?:set|delete) policy-options policy-statement \S+ term \S+ from "
                      r"(?:prefix-list|route-filter-list) (?P<list>\S+)")
 _JUNOS_BGP = _p(rf"(?:set|delete) protocols bgp group \S+ neighbor (?P<nbr>{ADDR}) (?P<dir>import|export)(?: (?P<rm>\S+))?")
+# A policy chain (`export [ RM-IN RM-USER ]`) keeps its order: a new version takes the old one's place.
+_JUNOS_BGP_INSERT = _p(rf"insert protocols bgp group \S+ neighbor (?P<nbr>{ADDR}) (?P<dir>import|export) (?P<rm>\S+) "
+                       r"(?:before|after) (?P<other>\S+)")
 _GENERATED_COMMUNITY = re.compile(r"(?P<rm>.+)-\d+-(?:add|set|large-add)\Z")
 
 
@@ -290,11 +304,11 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             continue
         if re.match(r"#(?: .*)?\Z", line):
             continue
-        if m := _JUNOS_BGP.match(line):
+        if m := _JUNOS_BGP.match(line) or _JUNOS_BGP_INSERT.match(line):
             direction = "in" if m.group("dir") == "import" else "out"
             if not scope.has_binding(m.group("nbr"), None, direction, m.group("rm")):
                 problems.append(("binding the change does not name", line))
-            elif line.startswith("set") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
+            elif not line.startswith("delete") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                 problems.append(("binding to a route-map the change does not bind", line))
             continue
         if m := _JUNOS_IFACE.match(line):

@@ -227,3 +227,67 @@ def test_rollback_may_rebind_the_route_map_the_device_had(fleet):
     assert check_lines("frr", rollback, scope_for(change, h, running, R1_RUNNING)) == []
     without_running = [r for r, _ in check_lines("frr", rollback, scope_for(change, h))]
     assert "binding to a route-map the change does not bind" in without_running
+
+
+R1_VRF_RUNNING = """ip prefix-list PL-A seq 10 permit 198.51.100.0/24
+route-map RM-HOST permit 10
+ match ip address prefix-list PL-A
+exit
+route-map RM-OTHER permit 10
+exit
+router bgp 660000 vrf blue
+ address-family ipv4 unicast
+  redistribute connected route-map RM-HOST
+ exit-address-family
+exit
+"""
+
+
+def test_a_versioned_plan_may_repoint_redistribution_in_a_vrf(fleet):
+    """Found by the long fuzz run: a versioned edit of a list used by a VRF's `redistribute ... route-map`
+    re-points that line to the new route-map version under `router bgp ASN vrf NAME` (the device's ASN)."""
+    h = fleet.hosts["r1"]
+    driver = get_driver(h.platform)
+    change = _change(prefix_lists=[{"name": "PL-A", "entries": [{"seq": 10, "action": "permit", "prefix": "198.51.100.0/25"}]}])
+    change = change.model_copy(update={"strategy": "versioned"})
+    plan = plan_device(h, driver, R1_VRF_RUNNING, change, ObjectStore.load(REPO / "policies" / "objects"))
+    scope = scope_for(change, h, driver.parse(R1_VRF_RUNNING), R1_VRF_RUNNING)
+    assert any("redistribute connected route-map RM-HOST" in c for c in plan.switch_commands), plan.switch_commands
+    for lines in (plan.commands, plan.switch_commands, plan.gc_commands, plan.rollback_commands):
+        assert check_lines("frr", lines, scope) == []
+    stray = ["router bgp 660000 vrf blue", " address-family ipv4 unicast", "  redistribute connected route-map RM-OTHER",
+             " exit-address-family", "exit"]
+    assert [r for r, _ in check_lines("frr", stray, scope)] == [
+        "route-map use re-pointed to a route-map the change does not re-create"]
+    assert [r for r, _ in check_lines("frr", ["router bgp 65099 vrf blue", " redistribute connected route-map RM-HOST"], scope)] == [
+        "router bgp with an ASN that is not the host's", "route-map use under a foreign router bgp"]
+
+
+JUNOS_CHAIN = """set policy-options prefix-list PL-A 203.0.113.0/24
+set policy-options policy-statement RM-IN term 10 from prefix-list PL-A
+set policy-options policy-statement RM-IN term 10 then local-preference 118
+set policy-options policy-statement RM-IN term 10 then accept
+set policy-options policy-statement RM-IN term netchange-final-reject then reject
+set policy-options policy-statement RM-USER term 10 then accept
+set protocols bgp group AS65002 neighbor 198.51.100.2 export RM-IN
+set protocols bgp group AS65002 neighbor 198.51.100.2 export RM-USER
+"""
+
+
+def test_a_versioned_plan_keeps_a_junos_policy_chain_in_order(fleet):
+    """Found by the long fuzz run: with `export [ RM-IN RM-USER ]`, the new version of RM-IN takes RM-IN's
+    place in the chain (`insert ... export RM-IN.nc1 before RM-USER`)."""
+    h = fleet.hosts["junos1"]
+    driver = get_driver(h.platform)
+    change = _change(prefix_lists=[{"name": "PL-A", "entries": [{"seq": 10, "action": "permit", "prefix": "198.51.100.0/26"}]}])
+    change = change.model_copy(update={"strategy": "versioned", "targets": change.targets.model_copy(update={"hosts": ["junos1"]})})
+    plan = plan_device(h, driver, JUNOS_CHAIN, change, ObjectStore.load(REPO / "policies" / "objects"))
+    scope = scope_for(change, h, driver.parse(JUNOS_CHAIN), JUNOS_CHAIN)
+    assert any(c.startswith("insert protocols bgp group AS65002 neighbor 198.51.100.2 export RM-IN.nc") and c.endswith("before RM-USER")
+               for c in plan.commands), plan.commands
+    for lines in (plan.commands, plan.switch_commands, plan.gc_commands, plan.rollback_commands):
+        assert check_lines("juniper_junos", lines, scope) == []
+    assert [r for r, _ in check_lines("juniper_junos", ["insert protocols bgp group AS65002 neighbor 198.51.100.2 export RM-USER before RM-IN"], scope)] == [
+        "binding to a route-map the change does not bind"]
+    assert [r for r, _ in check_lines("juniper_junos", ["insert protocols bgp group AS65002 neighbor 198.51.100.6 export RM-IN before RM-USER"], scope)] == [
+        "binding the change does not name"]

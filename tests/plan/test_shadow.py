@@ -116,3 +116,28 @@ def test_frr_phased_deploy_plans_again_after_phase_one_and_finds_its_copy(fleet,
     assert again.commands == [] and not any("nc-edit2" in ln for ln in again.switch_commands), again.switch_commands
     assert not unmet(driver.parse(after_phase1), again.expect_after_commit, driver.canonical)
     assert [ln.strip() for ln in again.switch_commands] == [ln.strip() for ln in first.switch_commands]
+
+
+CX = """route-map RM-X permit seq 10
+    match ip address prefix-list PL-B
+    set local-preference 163
+router bgp 65103
+    address-family ipv4 unicast
+        neighbor 198.51.100.2 route-map RM-X out
+    exit-address-family
+"""
+
+
+def test_an_edit_the_platform_cannot_express_on_a_bound_route_map_is_refused_by_name(fleet, store):
+    """Found by the long fuzz run: `set next_hop: peer-address` on a bound AOS-CX route-map reached the
+    in-place edit check, which printed the clause before the platform check and raised jinja2's
+    UndefinedError (`'str object' has no attribute 'version'`) instead of the refusal."""
+    import pytest
+
+    from pipeline.drivers.render import UnsupportedConstruct
+
+    chg = change({"route_maps": [{"name": "RM-X", "entries": [
+        {"seq": 10, "action": "permit", "match": {"prefix_list": "PL-B"}, "set": {"next_hop": "peer-address"}}]}]})
+    with pytest.raises(UnsupportedConstruct, match="route-map RM-X seq 10: next-hop peer-address cannot be set by an AOS-CX"):
+        plan(fleet, store, CX, chg.model_copy(update={"targets": chg.targets.model_copy(update={"hosts": ["cx1"]})}),
+             "aruba_aoscx", "cx1")

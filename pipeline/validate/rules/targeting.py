@@ -59,7 +59,7 @@ def _bindings(ctx: Context) -> None:
                 continue
             assert h.data.bgp is not None  # a speaker
             n = h.data.bgp.neighbor(str(b.neighbor))
-            afi = b.afi or "ipv4"
+            afi = b.address_afi
             if n is None:
                 ctx.report("NC140", f"host {h.name} has no BGP neighbor {b.neighbor}", base + ("neighbor",))
             elif _AFI[afi] not in n.afis:
