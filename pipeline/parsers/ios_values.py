@@ -55,10 +55,12 @@ def asn(token: str) -> int:
 
 @lru_cache(maxsize=65536)
 def _address(token: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address the model can hold; None for anything else, an IPv6 scope id (`fe80::1%eth0`) included."""
     try:
-        return ipaddress.ip_address(token)
+        a = ipaddress.ip_address(token)
     except ValueError:
         return None
+    return None if isinstance(a, ipaddress.IPv6Address) and a.scope_id is not None else a
 
 
 @lru_cache(maxsize=65536)
