@@ -7,6 +7,8 @@ process pool (parsing is CPU-bound).
 
 from __future__ import annotations
 
+import ipaddress
+
 import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -83,8 +85,16 @@ def _is_route(r: Route) -> bool:
     def opt(v: object, t: type) -> bool:
         return v is None or (isinstance(v, t) and not isinstance(v, bool))
 
-    return (isinstance(r.prefix, str) and opt(r.next_hop, str) and opt(r.local_pref, int) and opt(r.med, int)
-            and opt(r.weight, int))
+    return (isinstance(r.prefix, str) and _is_network(r.prefix) and opt(r.next_hop, str) and opt(r.local_pref, int)
+            and opt(r.med, int) and opt(r.weight, int))
+
+
+def _is_network(prefix: str) -> bool:
+    try:
+        ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def targets(change: ChangeRequest, inventory: Inventory) -> list[Host]:

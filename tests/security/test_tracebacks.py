@@ -108,6 +108,7 @@ def test_a_missing_snapshot_folder_is_named(proj, cli):
     ('{"receivedRoutes": {"203.0.113.0/24": {"path": 5, "community": {"string": 5}}}}', "receivedRoutes.203.0.113.0/24"),
     ('{"receivedRoutes": {"203.0.113.0/24": {"locPrf": "high"}}}', "receivedRoutes.203.0.113.0/24"),
     ('{"routes": {"203.0.113.0/24": {"aspath": "65003"}}}', "routes.203.0.113.0/24"),
+    ('{"receivedRoutes": {"hook": {"path": "65003"}}}', "receivedRoutes.hook"),  # long fuzz run: ValueError in impact
 ])
 def test_a_malformed_routes_file_is_an_error_naming_it(proj, cli, body, field):
     routes = proj / "snaps" / "r1.routes"
