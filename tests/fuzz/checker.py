@@ -66,6 +66,7 @@ class Scope:
     device_asns: set[int] = field(default_factory=set)
     nft_chains: dict[str, NftChain] | None = None  # running `inet netchange` chains (plans only)
     running: Any = None  # the running DevicePolicy (plans only): who uses what
+    running_lines: set[str] = field(default_factory=set)  # the running config's lines, stripped (plans only)
 
     def has(self, kind: str, name: str) -> bool:
         return (kind, base_name(name)) in self.objects
@@ -121,6 +122,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
             if s.has("filter", f.name):
                 s.interfaces |= {a.interface for a in f.attachments if a.interface}
     s.device_asns = {int(a) for a in re.findall(r"(?m)^router bgp (\d+)(?: vrf \S+)?\s*$", running_text)}
+    s.running_lines = {ln.strip() for ln in running_text.splitlines()}
     if host.platform.value == "nftables" and running_text:
         s.nft_chains = nft_running_chains(running_text)
     s.running = running
@@ -128,6 +130,16 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
 
 
 # ------------------------------------------------------------------ IOS-style CLIs (FRR, IOS, EOS, AOS-CX, NX-OS)
+OTHER_AF = "other"  # an address family netchange does not model as a unicast binding's (multicast, vpn, a VRF's)
+
+
+def _may_use(scope: Scope, route_map: str) -> bool:
+    """A line that uses a route-map without being a modelled binding (redistribution, a peer-group's binding,
+    a binding in a family netchange does not model) is re-pointed where it stands: only to (a version or the
+    edit copy of) a route-map the change edits or re-creates."""
+    return base_name(route_map) in scope.bind_route_maps or scope.has("route_map", route_map)
+
+
 
 def _p(*alternatives: str) -> re.Pattern:
     return re.compile("(?:" + "|".join(alternatives) + r")\Z")
@@ -169,7 +181,7 @@ _NXOS_BIND = _p(r"(?P<no>no )?route-map (?P<rm>\S+) (?P<dir>in|out)")
 # new version where they stand, so each is legitimate only naming a route-map the change (re-)creates.
 _MAP_USE = _p(r"(?:redistribute|network|table-map|aggregate-address|neighbor)(?: \S+)*? "
               r"(?:route-map|table-map|attribute-map|suppress-map|unsuppress-map|advertise-map|exist-map|non-exist-map) "
-              r"(?P<rm>\S+)(?: (?:exist-map|non-exist-map) \S+)?")
+              r"(?P<rm>\S+)(?: (?:exist-map|non-exist-map) \S+)?(?: in| out)?")
 _COMMENT = re.compile(r"\s*!(?: .*)?\Z")
 
 
@@ -191,12 +203,12 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
                 block = None
                 continue
-            if m := re.fullmatch(r"router bgp (\d+)(?: vrf [A-Za-z0-9_.-]+)?", line):
+            if m := re.fullmatch(r"router bgp (\d+)(?P<vrf> vrf [A-Za-z0-9_.-]+)?", line):
                 if int(m.group(1)) not in {scope.asn, *scope.device_asns}:
                     problems.append(("router bgp with an ASN that is not the host's", line))
                     block = ("bgp", None)
                 else:
-                    block = ("bgp", "")
+                    block = ("bgp", "vrf" if m.group("vrf") else "")
                 continue
             if m := re.fullmatch(r"interface (\S+)", line):
                 ok = m.group(1) in scope.interfaces
@@ -229,7 +241,14 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
             if child == "exit-address-family":
                 afi = None
             elif m := _AF.match(child):
-                afi = m.group("afi")
+                afi = m.group("afi") if name != "vrf" else OTHER_AF
+            elif child.startswith("address-family ") and child in scope.running_lines:
+                afi = OTHER_AF  # re-entering a family the device has (multicast, vpn, a VRF's): its lines are uses
+            elif (m := _MAP_USE.match(child)) and (afi == OTHER_AF or name == "vrf" or not _NEIGHBOR.match(child)):
+                if name is None:
+                    problems.append(("route-map use under a foreign router bgp", line))
+                elif not _may_use(scope, m.group("rm")):
+                    problems.append(("route-map use re-pointed to a route-map the change does not re-create", line))
             elif nxos and (m := _NXOS_NEIGHBOR.match(child)):
                 neighbor, afi = m.group("nbr"), None
             elif nxos and (m := _NXOS_BIND.match(child)):
@@ -248,11 +267,6 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
-            elif m := _MAP_USE.match(child):
-                if name is None:
-                    problems.append(("route-map use under a foreign router bgp", line))
-                elif base_name(m.group("rm")) not in scope.bind_route_maps:
-                    problems.append(("route-map use re-pointed to a route-map the change does not re-create", line))
             else:
                 problems.append(("line in router bgp that is not a route-map binding", line))
             continue

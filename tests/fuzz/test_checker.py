@@ -88,6 +88,10 @@ RM_IN = _change(route_maps=[{"name": "RM-IN", "entries": [{"seq": 10, "action": 
     ("r1", ["router bgp 65001", " address-family ipv4 unicast", "  neighbor 198.51.100.2 route-map RM-EVIL in"],
      "binding to a route-map the change does not bind"),
     ("r1", ["router bgp 65001", " neighbor 198.51.100.2 shutdown"], "line in router bgp that is not a route-map binding"),
+    ("r1", ["router bgp 65001", " address-family ipv4 multicast", "  neighbor 198.51.100.2 route-map RM-IN in"],
+     "line in router bgp that is not a route-map binding"),  # a family the device does not have
+    ("r1", ["router bgp 65001", " neighbor PG route-map RM-OTHER out"],
+     "route-map use re-pointed to a route-map the change does not re-create"),
     ("r1", ["route-map RM-IN permit 10\u2028no router bgp 65001"], "control character in a line"),
     ("ios1", ["interface Loopback0", " ip access-group RM-IN in"], "interface that is not an attachment point of the change's filters"),
     ("nx1", ["router bgp 65105", "  neighbor 198.51.100.2", "    address-family ipv4 unicast", "      route-map RM-IN in",
@@ -291,3 +295,27 @@ def test_a_versioned_plan_keeps_a_junos_policy_chain_in_order(fleet):
         "binding to a route-map the change does not bind"]
     assert [r for r, _ in check_lines("juniper_junos", ["insert protocols bgp group AS65002 neighbor 198.51.100.6 export RM-IN before RM-USER"], scope)] == [
         "binding the change does not name"]
+
+
+IOS_USES = """router bgp 65101
+ neighbor UP peer-group
+ address-family ipv4 vrf blue
+  neighbor 203.0.113.9 route-map RM-IN in
+  aggregate-address 198.18.0.0/16 summary-only attribute-map RM-IN
+ exit-address-family
+"""
+
+
+def test_uses_re_pointed_where_they_stand_pass_and_foreign_ones_do_not(fleet):
+    """Found by the long fuzz run: an in-place edit behind a copy (`RM-IN.nc-edit`) re-points every line that
+    uses the route-map where it stands — a peer-group's binding, an aggregate's attribute-map, a binding in a
+    VRF's family — and back."""
+    h = fleet.hosts["ios1"]
+    scope = scope_for(RM_IN, h, get_driver(h.platform).parse(IOS_USES), IOS_USES)
+    lines = ["router bgp 65101", " neighbor UP route-map RM-IN.nc-edit in", " address-family ipv4 vrf blue",
+             "  neighbor 203.0.113.9 route-map RM-IN.nc-edit in", "  aggregate-address 198.18.0.0/16 summary-only attribute-map RM-IN.nc-edit",
+             " exit-address-family", "exit"]
+    assert check_lines("cisco_ios", lines, scope) == []
+    foreign = ["router bgp 65101", " address-family ipv4 vrf blue", "  neighbor 203.0.113.9 route-map RM-OTHER in"]
+    assert [r for r, _ in check_lines("cisco_ios", foreign, scope)] == [
+        "route-map use re-pointed to a route-map the change does not re-create"]
