@@ -133,6 +133,16 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
 OTHER_AF = "other"  # an address family netchange does not model as a unicast binding's (multicast, vpn, a VRF's)
 
 
+def _repointed_device_line(scope: Scope, line: str) -> bool:
+    """A line of the running config re-issued where it stands with one route-map name swapped for a version or
+    edit copy of it (or back): whatever the line says, the device has it (a plan re-points every use)."""
+    tokens = line.split()
+    for i, tok in enumerate(tokens):
+        if _may_use(scope, tok) and " ".join([*tokens[:i], base_name(tok), *tokens[i + 1:]]) in scope.running_lines:
+            return True
+    return False
+
+
 def _may_use(scope: Scope, route_map: str) -> bool:
     """A line that uses a route-map without being a modelled binding (redistribution, a peer-group's binding,
     a binding in a family netchange does not model) is re-pointed where it stands: only to (a version or the
@@ -179,9 +189,10 @@ _NXOS_BIND = _p(r"(?P<no>no )?route-map (?P<rm>\S+) (?P<dir>in|out)")
 # Lines in `router bgp` that use a route-map without being a neighbor's binding (redistribution, network
 # statements, table-map, aggregate maps, conditional advertisement): a versioned change re-points them to the
 # new version where they stand, so each is legitimate only naming a route-map the change (re-)creates.
-_MAP_USE = _p(r"(?:redistribute|network|table-map|aggregate-address|neighbor)(?: \S+)*? "
+_MAP_USE = _p(r"(?:redistribute|network|table-map|aggregate-address)(?: \S+)*? "
               r"(?:route-map|table-map|attribute-map|suppress-map|unsuppress-map|advertise-map|exist-map|non-exist-map) "
-              r"(?P<rm>\S+)(?: (?:exist-map|non-exist-map) \S+)?(?: in| out)?")
+              r"(?P<rm>\S+)(?: (?:exist-map|non-exist-map) \S+)?",
+              r"neighbor \S+ route-map (?P<rm2>\S+) (?:in|out)")
 _COMMENT = re.compile(r"\s*!(?: .*)?\Z")
 
 
@@ -247,7 +258,7 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
             elif (m := _MAP_USE.match(child)) and (afi == OTHER_AF or name == "vrf" or not _NEIGHBOR.match(child)):
                 if name is None:
                     problems.append(("route-map use under a foreign router bgp", line))
-                elif not _may_use(scope, m.group("rm")):
+                elif not _may_use(scope, m.group("rm") or m.group("rm2")):
                     problems.append(("route-map use re-pointed to a route-map the change does not re-create", line))
             elif nxos and (m := _NXOS_NEIGHBOR.match(child)):
                 neighbor, afi = m.group("nbr"), None
@@ -267,6 +278,8 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
+            elif _repointed_device_line(scope, child):
+                pass
             else:
                 problems.append(("line in router bgp that is not a route-map binding", line))
             continue

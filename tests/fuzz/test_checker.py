@@ -319,3 +319,13 @@ def test_uses_re_pointed_where_they_stand_pass_and_foreign_ones_do_not(fleet):
     foreign = ["router bgp 65101", " address-family ipv4 vrf blue", "  neighbor 203.0.113.9 route-map RM-OTHER in"]
     assert [r for r, _ in check_lines("cisco_ios", foreign, scope)] == [
         "route-map use re-pointed to a route-map the change does not re-create"]
+
+
+def test_a_device_line_re_pointed_verbatim_passes_only_if_the_device_has_it(fleet):
+    h = fleet.hosts["ios1"]
+    text = IOS_USES.replace(" exit-address-family", "  neighbor 203.0.113.9 default-originate route-map RM-IN\n exit-address-family")
+    scope = scope_for(RM_IN, h, get_driver(h.platform).parse(text), text)
+    repointed = ["router bgp 65101", " address-family ipv4 vrf blue", "  neighbor 203.0.113.9 default-originate route-map RM-IN.nc-edit"]
+    assert check_lines("cisco_ios", repointed, scope) == []
+    invented = ["router bgp 65101", " address-family ipv4 vrf blue", "  neighbor 203.0.113.7 default-originate route-map RM-IN.nc-edit"]
+    assert [r for r, _ in check_lines("cisco_ios", invented, scope)] == ["line in router bgp that is not a route-map binding"]
