@@ -1,10 +1,11 @@
 """Reference safety: a plan never deletes or empties an object the device still uses.
 
-An object is *gone* when the device has it with entries (rules, for a filter) and the change removes it
-(`state: absent`) or leaves it empty; an empty prefix-list or route-map does not exist on FRR, and the
-consequences of a dangling reference are silent and platform-dependent: on IOS a route-map entry matching
-a missing prefix-list matches every route, on FRR a neighbor bound to a missing route-map is denied
-everything, and an interface whose ACL is gone passes all traffic.
+An object is *gone* when the device has it (even empty: a route-map matching an empty prefix-list denies
+every route, one matching a missing list matches every route on IOS) and the change removes it (`state:
+absent`), or when it had entries (rules, for a filter) and the change leaves it empty; an empty prefix-list
+or route-map does not exist on FRR, and the consequences of a dangling reference are silent and
+platform-dependent: on IOS a route-map entry matching a missing prefix-list matches every route, on FRR a
+neighbor bound to a missing route-map is denied everything, and an interface whose ACL is gone passes all traffic.
 
 Users of a gone object, after the change (so a change that also removes or rebinds the user is fine):
 
@@ -70,8 +71,12 @@ def gone(view: DevicePolicy, intended: DevicePolicy, touched: set[tuple[Kind, ob
         if kind == "binding":
             continue
         before, after = view.get(kind, key), intended.get(kind, key)
-        if _live(kind, before) and not _live(kind, after):
-            out[(kind, str(key))] = "removes" if after is None else "empties"
+        if before is not None and after is None:
+            # also an empty one: a route-map matching an empty prefix-list denies every route, one matching a
+            # missing list (IOS, EOS) every route
+            out[(kind, str(key))] = "removes"
+        elif _live(kind, before) and not _live(kind, after):
+            out[(kind, str(key))] = "empties"
     return out
 
 

@@ -88,6 +88,17 @@ def test_emptying_a_used_list_is_refused_like_deleting_it(fleet):
     assert "empties prefix-list PL-A" in msg
 
 
+def test_removing_an_empty_list_a_route_map_still_matches_is_refused(fleet):
+    """Found by the long fuzz run: EOS keeps `ipv6 prefix-list PL-V6` with no entries, and a bound route-map
+    matching it denies every route; deleting it made the same route-map match every route (IOS, EOS). Only
+    lists with entries counted as in use."""
+    eos = ("ipv6 prefix-list PL-V6\nroute-map RM-IN permit 10\n   match ipv6 address prefix-list PL-V6\n"
+           "router bgp 65102\n   neighbor 2001:db8:12::2 remote-as 65002\n   address-family ipv6\n"
+           "      neighbor 2001:db8:12::2 route-map RM-IN in\n")
+    msg = refused(fleet, change({"prefix_lists": [{"name": "PL-V6", **ABSENT}]}, hosts=("eos1",)), text=eos, host="eos1")
+    assert "removes prefix-list PL-V6" in msg and "route-map RM-IN entry 10" in msg
+
+
 def test_a_use_netchange_does_not_model_counts(fleet):
     # `neighbor X prefix-list P out` is not modelled; deleting P with its only modelled user is still refused.
     msg = refused(fleet, change({"prefix_lists": [{"name": "PL-B", **ABSENT}], "route_maps": [{"name": "RM-B", **ABSENT}]}))
