@@ -58,7 +58,7 @@ UNUSUAL = """r1:
   groups: [frr]
   data:
     driver: frr
-    site: 2026-12-01
+    built: 2026-12-01
     sinks: [2001:db8:1:3::/64, ::/0]
     flag: yes
     when: 12:30
