@@ -1,0 +1,97 @@
+"""Reading a command's answer at the known prompt (connect.KnownPrompt): the answer is the text between the
+command's own echo and the prompt that ends the output, however the bytes arrive."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from pipeline.connect import KnownPrompt
+from pipeline.drivers.frr import DRIVER
+
+
+class FakeChannel:
+    """What KnownPrompt needs of paramiko's Channel: a file descriptor that is readable when bytes wait."""
+
+    def __init__(self) -> None:
+        self.r, self.w = os.pipe()
+
+    def fileno(self) -> int:
+        return self.r
+
+
+class FakeNetmiko:
+    """A netmiko connection whose device answers each written command with `answer(cmd)`, in chunks
+    delivered over time; anything already in `pending` (a stale prompt) is read first."""
+
+    RETURN = "\n"
+
+    def __init__(self, answer, pending: str = "", chunk: int = 7, gap: float = 0.002) -> None:
+        self.remote_conn = FakeChannel()
+        self.answer, self.pending, self.chunk, self.gap = answer, pending, chunk, gap
+        self.buf = ""
+        self.lock = threading.Lock()
+        self.written: list[str] = []
+
+    def normalize_cmd(self, command: str) -> str:
+        return command.rstrip() + self.RETURN
+
+    def write_channel(self, data: str) -> None:
+        self.written.append(data)
+        text = self.pending + data.rstrip("\n") + "\n" + self.answer(data.strip())
+        self.pending = ""
+
+        def deliver() -> None:
+            for i in range(0, len(text), self.chunk):
+                time.sleep(self.gap)
+                with self.lock:
+                    self.buf += text[i:i + self.chunk]
+                os.write(self.remote_conn.w, b"x")
+
+        threading.Thread(target=deliver, daemon=True).start()
+
+    def read_channel(self) -> str:
+        with self.lock:
+            out, self.buf = self.buf, ""
+        try:
+            os.set_blocking(self.remote_conn.r, False)
+            os.read(self.remote_conn.r, 65536)
+        except BlockingIOError:
+            pass
+        return out
+
+    def send_command(self, *args, **kwargs):  # the fast path must not fall back to netmiko here
+        raise AssertionError("netmiko's send_command was used")
+
+
+PROMPT = DRIVER.prompt_pattern("e01")
+
+
+def test_answer_is_what_lies_between_echo_and_final_prompt():
+    body = 'Building configuration...\n\ninterface lo\n description e01# is not a prompt here\nexit\n!\nend'
+    conn = FakeNetmiko(lambda cmd: body + "\ne01# ")
+    assert KnownPrompt(conn, PROMPT).send_command("show running-config", read_timeout=5) == body
+    assert conn.written == ["show running-config\n"]
+
+
+def test_a_stale_prompt_in_the_channel_does_not_end_the_next_answer():
+    """A prompt left unread by an earlier exchange arrives first: the read waits for this command's echo,
+    so the answer is not empty (netmiko's expect_string matched the stale prompt and returned early)."""
+    conn = FakeNetmiko(lambda cmd: '{"peers": {}}\ne01# ', pending="e01# ")
+    assert KnownPrompt(conn, PROMPT).send_command("show bgp summary json", read_timeout=5) == '{"peers": {}}'
+
+
+def test_config_mode_prompt_and_empty_answer():
+    conn = FakeNetmiko(lambda cmd: "e01(config-router)# ")
+    assert KnownPrompt(conn, PROMPT).send_command("clear bgp ipv4 unicast 198.51.100.2 soft in", read_timeout=5) == ""
+
+
+def test_no_prompt_is_a_read_timeout_not_a_hang():
+    from netmiko.exceptions import ReadTimeout
+
+    conn = FakeNetmiko(lambda cmd: "half an answer")
+    with pytest.raises(ReadTimeout, match="no prompt"):
+        KnownPrompt(conn, PROMPT).send_command("show bgp summary json", read_timeout=0.3)
