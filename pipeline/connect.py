@@ -294,7 +294,7 @@ class KnownPrompt:
     `expect_string`, netmiko first sends a bare newline to learn the prompt, once per command: a round
     trip (~35-45 ms against vtysh) that the answer does not need. And netmiko's read loop sleeps 10 ms
     for the echo and then 25 ms before each look at the channel: ~36 ms a command against vtysh, which
-    answers in 1-5 ms. Here the read sleeps in `select` on the SSH channel and wakes when bytes arrive,
+    answers in 1-5 ms. Here the read waits in paramiko's `recv` on the channel and wakes when bytes arrive,
     taking the answer as complete once the command's own echo and then the prompt at the very end of the
     output have been seen (a stale prompt left in the channel cannot end the next command's read)."""
 
@@ -308,37 +308,61 @@ class KnownPrompt:
 
     def send_command(self, command_string: str, *args: Any, **kwargs: Any) -> Any:
         chan = getattr(self._conn, "remote_conn", None)
-        if not args and set(kwargs) <= {"read_timeout"} and hasattr(chan, "fileno") and command_string.strip():
+        if not args and set(kwargs) <= {"read_timeout"} and hasattr(chan, "recv") and command_string.strip():
             return self._send_and_read(command_string, float(kwargs.get("read_timeout", 10.0)), chan)
         if not args and kwargs.get("expect_string") is None:
             kwargs["expect_string"] = self._pattern
         return self._conn.send_command(command_string, *args, **kwargs)
 
     def _send_and_read(self, command: str, read_timeout: float, chan: Any) -> str:
-        import select
+        import socket
         import time
 
         from netmiko.exceptions import ReadTimeout
+
+        from .liveness import SessionLost, lost
 
         conn = self._conn
         cmd = command.strip()
         conn.write_channel(conn.normalize_cmd(command))
         deadline = time.monotonic() + read_timeout
-        out, body_at = "", -1
-        while True:
-            out += conn.read_channel()  # (liveness.watch: raises SessionLost on a dead session)
-            if body_at < 0:
-                echo = out.find(cmd)
-                nl = out.find("\n", echo + len(cmd)) if echo >= 0 else -1
-                body_at = nl + 1 if nl >= 0 else -1
-            if body_at >= 0:
-                end = self._end.search(out, body_at - 1)
-                if end is not None:
-                    return out[body_at:end.start()]
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ReadTimeout(f"{cmd!r}: no prompt matching {self._pattern!r} after {read_timeout:.0f} s")
-            select.select([chan], [], [], min(left, 0.5))
+        out, held, body_at = conn.read_channel(), "", -1  # (read_channel: what netmiko already buffered)
+        previous = chan.gettimeout()
+        try:
+            while True:
+                if body_at < 0:
+                    echo = out.find(cmd)
+                    nl = out.find("\n", echo + len(cmd)) if echo >= 0 else -1
+                    body_at = nl + 1 if nl >= 0 else -1
+                if body_at >= 0:
+                    end = self._end.search(out, body_at - 1)
+                    if end is not None:
+                        return out[body_at:end.start()]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ReadTimeout(f"{cmd!r}: no prompt matching {self._pattern!r} after {read_timeout:.0f} s")
+                # paramiko's recv waits on the channel's own condition variable: no polling, no extra fds
+                chan.settimeout(min(left, 0.5))
+                try:
+                    data = chan.recv(65536)
+                except socket.timeout:
+                    why = lost(conn)
+                    if why:
+                        raise SessionLost(f"{getattr(conn, 'host', '')}: unreachable: {why}") from None
+                    continue
+                if not data:  # closed: a killed sshd, a reset, liveness' TCP timeout
+                    why = lost(conn) or "SSH session closed by the device"
+                    raise SessionLost(f"{getattr(conn, 'host', '')}: unreachable: {why}")
+                text = held + data.decode(getattr(conn, "encoding", "utf-8"), "ignore")
+                held = "\r" if text.endswith("\r") else ""  # a CR LF split over two reads is one line end
+                text = conn.normalize_linefeeds(text[:-1] if held else text)
+                if getattr(conn, "ansi_escape_codes", False):
+                    text = conn.strip_ansi_escape_codes(text)
+                if getattr(conn, "session_log", None):
+                    conn.session_log.write(text)
+                out += text
+        finally:
+            chan.settimeout(previous)
 
 
 def _driver(host: Host):

@@ -3,7 +3,8 @@ command's own echo and the prompt that ends the output, however the bytes arrive
 
 from __future__ import annotations
 
-import os
+import queue
+import socket
 import threading
 import time
 
@@ -14,54 +15,57 @@ from pipeline.drivers.frr import DRIVER
 
 
 class FakeChannel:
-    """What KnownPrompt needs of paramiko's Channel: a file descriptor that is readable when bytes wait."""
+    """What KnownPrompt needs of paramiko's Channel: `recv` that waits up to its timeout for bytes."""
 
     def __init__(self) -> None:
-        self.r, self.w = os.pipe()
+        self.chunks: queue.Queue[bytes] = queue.Queue()
+        self.timeout: float | None = None
 
-    def fileno(self) -> int:
-        return self.r
+    def settimeout(self, t: float | None) -> None:
+        self.timeout = t
+
+    def gettimeout(self) -> float | None:
+        return self.timeout
+
+    def recv(self, n: int) -> bytes:
+        try:
+            return self.chunks.get(timeout=self.timeout)
+        except queue.Empty:
+            raise socket.timeout() from None
 
 
 class FakeNetmiko:
     """A netmiko connection whose device answers each written command with `answer(cmd)`, in chunks
-    delivered over time; anything already in `pending` (a stale prompt) is read first."""
+    delivered over time; anything in `pending` (a stale prompt) arrives first."""
 
     RETURN = "\n"
+    host = "e01"
 
     def __init__(self, answer, pending: str = "", chunk: int = 7, gap: float = 0.002) -> None:
         self.remote_conn = FakeChannel()
         self.answer, self.pending, self.chunk, self.gap = answer, pending, chunk, gap
-        self.buf = ""
-        self.lock = threading.Lock()
         self.written: list[str] = []
 
     def normalize_cmd(self, command: str) -> str:
         return command.rstrip() + self.RETURN
 
+    def normalize_linefeeds(self, text: str) -> str:
+        return text.replace("\r\n", "\n")
+
     def write_channel(self, data: str) -> None:
         self.written.append(data)
-        text = self.pending + data.rstrip("\n") + "\n" + self.answer(data.strip())
+        text = (self.pending + data.rstrip("\n") + "\r\n" + self.answer(data.strip())).encode()
         self.pending = ""
 
         def deliver() -> None:
             for i in range(0, len(text), self.chunk):
                 time.sleep(self.gap)
-                with self.lock:
-                    self.buf += text[i:i + self.chunk]
-                os.write(self.remote_conn.w, b"x")
+                self.remote_conn.chunks.put(text[i:i + self.chunk])
 
         threading.Thread(target=deliver, daemon=True).start()
 
-    def read_channel(self) -> str:
-        with self.lock:
-            out, self.buf = self.buf, ""
-        try:
-            os.set_blocking(self.remote_conn.r, False)
-            os.read(self.remote_conn.r, 65536)
-        except BlockingIOError:
-            pass
-        return out
+    def read_channel(self) -> str:  # netmiko's own buffer: empty here
+        return ""
 
     def send_command(self, *args, **kwargs):  # the fast path must not fall back to netmiko here
         raise AssertionError("netmiko's send_command was used")
@@ -71,9 +75,9 @@ PROMPT = DRIVER.prompt_pattern("e01")
 
 
 def test_answer_is_what_lies_between_echo_and_final_prompt():
-    body = 'Building configuration...\n\ninterface lo\n description e01# is not a prompt here\nexit\n!\nend'
-    conn = FakeNetmiko(lambda cmd: body + "\ne01# ")
-    assert KnownPrompt(conn, PROMPT).send_command("show running-config", read_timeout=5) == body
+    body = 'Building configuration...\r\n\r\ninterface lo\r\n description e01# is not a prompt here\r\nexit\r\n!\r\nend'
+    conn = FakeNetmiko(lambda cmd: body + "\r\ne01# ")  # CR LF split across reads is still one line end
+    assert KnownPrompt(conn, PROMPT).send_command("show running-config", read_timeout=5) == body.replace("\r\n", "\n")
     assert conn.written == ["show running-config\n"]
 
 
@@ -95,3 +99,12 @@ def test_no_prompt_is_a_read_timeout_not_a_hang():
     conn = FakeNetmiko(lambda cmd: "half an answer")
     with pytest.raises(ReadTimeout, match="no prompt"):
         KnownPrompt(conn, PROMPT).send_command("show bgp summary json", read_timeout=0.3)
+
+
+def test_a_closed_session_is_reported_as_lost_at_once():
+    from pipeline.liveness import SessionLost
+
+    conn = FakeNetmiko(lambda cmd: "")
+    conn.write_channel = lambda data: conn.remote_conn.chunks.put(b"")  # the device closed the channel
+    with pytest.raises(SessionLost, match="e01: unreachable"):
+        KnownPrompt(conn, PROMPT).send_command("show bgp summary json", read_timeout=30)
