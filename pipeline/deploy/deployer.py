@@ -262,7 +262,8 @@ class Deployer:
                              peers=self.inventory.hosts)
         if d.original is None:  # (a resumed run keeps the first attempt's pre-change state)
             d.original = running
-            self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash)
+            # (made durable once for every device when the guard phase ends, before anything is sent)
+            self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash, sync=False)
         d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
         driver = d.session.driver
         d.session.mode = driver.commit_mode_for(text)
@@ -337,7 +338,7 @@ class Deployer:
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
         d.post_policy, d.post_text = current, text
         d.event("barrier", ok=True, checked=len(self._expect(d, which)))
-        self.journal.write("barrier", d.name)
+        self.journal.write("barrier", d.name, sync=False)  # (for the record: nothing resumes from it)
 
     def _refresh(self, d: Device, direction: str = "") -> None:
         """Switch the bindings (once) and refresh the sessions of one direction ('': both)."""
@@ -538,6 +539,7 @@ class Deployer:
         self._say(f"guard: connecting to {len(self.devices)} device(s)")
         # Each device is guarded as soon as its own session is up (no need to wait for the slowest connect).
         failed = self._parallel(self._connect_and_guard, self.devices, "connect+guard")
+        self.journal.sync()  # every pre-change policy on disk before any device is changed
         if failed:
             return self._finish("refused", "; ".join(d.error or "" for d in failed))
         still = [d.name for d in self.devices if holds.get(d.name, {}).get("self_reverted") and d.plan is not None
@@ -625,7 +627,7 @@ class Deployer:
         for d in done:
             d.status = "deployed"
             if d.final_policy is not None:  # what `netchange undo` checks for drift and takes back
-                self.journal.write("applied", d.name, policy=policy_to_json(d.final_policy))
+                self.journal.write("applied", d.name, policy=policy_to_json(d.final_policy), sync=False)
         return self._finish("deployed", f"{len(done)} device(s) changed, {sum(len(d.refresh) for d in done)} session(s) refreshed")
 
     def _continue_phase(self) -> dict:
