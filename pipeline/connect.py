@@ -323,30 +323,66 @@ class KnownPrompt:
     def send_command(self, command_string: str, *args: Any, **kwargs: Any) -> Any:
         chan = getattr(self._conn, "remote_conn", None)
         if not args and set(kwargs) <= {"read_timeout"} and hasattr(chan, "recv") and command_string.strip():
-            return self._send_and_read(command_string, float(kwargs.get("read_timeout", 10.0)), chan)
+            return self._exchange(command_string, float(kwargs.get("read_timeout", 10.0)))[1]
         if not args and kwargs.get("expect_string") is None:
             kwargs["expect_string"] = self._pattern
         return self._conn.send_command(command_string, *args, **kwargs)
 
-    def _send_and_read(self, command: str, read_timeout: float, chan: Any) -> str:
+    def send_config_set(self, config_commands: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """netmiko's send_config_set (with cmd_verify: each line's echo and prompt awaited, `error_pattern`
+        raising ConfigInvalidException at the first line it matches, the session left where it failed)
+        at the known prompt: config mode is entered only if the prompt says it is not already."""
+        from netmiko.exceptions import ConfigInvalidException
+
+        chan = getattr(self._conn, "remote_conn", None)
+        if args or not set(kwargs) <= {"error_pattern", "exit_config_mode", "read_timeout"} or not hasattr(chan, "recv"):
+            return self._conn.send_config_set(config_commands, *args, **kwargs)
+        commands = [config_commands] if isinstance(config_commands, str) else list(config_commands or [])
+        if not commands:
+            return ""
+        timeout = float(kwargs.get("read_timeout") or 15.0)
+        error = kwargs.get("error_pattern") or ""
+        output = ""
+        last = self._exchange("", timeout)[0]  # netmiko's check_config_mode: a bare newline, then the prompt
+        if not _in_config_mode(last):
+            output += self._exchange("configure terminal", timeout)[0]
+        for cmd in commands:
+            last = self._exchange(cmd, timeout)[0]
+            output += last
+            bad = re.search(error, output, flags=re.M) if error else None
+            if bad:
+                raise ConfigInvalidException(f"Invalid input detected at command: {cmd}, matched error: {bad.group(0)}")
+        if kwargs.get("exit_config_mode", True) and _in_config_mode(last):
+            output += self._exchange("end", timeout)[0]
+        return output
+
+    def _exchange(self, command: str, read_timeout: float) -> tuple[str, str]:
+        """Send one line; (everything read up to and with the prompt that ends its answer, the answer alone:
+        the text between the line's own echo and that prompt). An empty line answers with the prompt."""
         conn = self._conn
         cmd = command.strip()
         conn.write_channel(conn.normalize_cmd(command))
-        body_at = -1
+        body_at = -1 if cmd else 0
 
-        def answer(out: str) -> str | None:
+        def answer(out: str) -> tuple[str, str] | None:
             nonlocal body_at
             if body_at < 0:
                 echo = out.find(cmd)
                 nl = out.find("\n", echo + len(cmd)) if echo >= 0 else -1
                 body_at = nl + 1 if nl >= 0 else -1
-            end = self._end.search(out, body_at - 1) if body_at >= 0 else None
-            return out[body_at:end.start()] if end is not None else None
+            end = self._end.search(out, max(body_at - 1, 0)) if body_at >= 0 else None
+            return (out, out[body_at:end.start()]) if end is not None else None
 
-        return read_until(conn, chan, answer, read_timeout, f"{cmd!r}: no prompt matching {self._pattern!r}")
+        return read_until(conn, self._conn.remote_conn, answer, read_timeout,
+                          f"{cmd!r}: no prompt matching {self._pattern!r}")
 
 
-def read_until(conn: Any, chan: Any, done: Callable[[str], str | None], timeout: float, what: str) -> str:
+def _in_config_mode(read: str) -> bool:
+    """Whether the prompt that ends *read* is a configuration mode's (`HOST(config...)#`)."""
+    return "(config" in read.rstrip().rpartition("\n")[2]
+
+
+def read_until(conn: Any, chan: Any, done: Callable[[str], Any], timeout: float, what: str) -> Any:
     """Read *conn*'s channel until `done(all text so far)` returns the answer (not None). Waits in paramiko's
     `recv` (the channel's own condition variable): no polling interval, no extra file descriptors. Text is
     normalised as netmiko's read_channel does (line ends, ANSI codes, session log). A closed channel is
@@ -406,7 +442,7 @@ def prepare_known_prompt(conn: Any, timeout: float) -> None:
     conn.base_prompt = prompt[:-1][:16]  # as netmiko's CiscoIosBase.set_base_prompt (IOS abbreviates it)
     known = KnownPrompt(conn, rf"{re.escape(prompt[:-1])}(?:\([\w.-]+\))?[>#]")
     for command in ("terminal width 511", "terminal length 0"):
-        known.send_command(command, read_timeout=timeout)
+        known._exchange(command, timeout)
 
 
 def _driver(host: Host):

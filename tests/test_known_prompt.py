@@ -108,3 +108,46 @@ def test_a_closed_session_is_reported_as_lost_at_once():
     conn.write_channel = lambda data: conn.remote_conn.chunks.put(b"")  # the device closed the channel
     with pytest.raises(SessionLost, match="e01: unreachable"):
         KnownPrompt(conn, PROMPT).send_command("show bgp summary json", read_timeout=30)
+
+
+class Vtysh:
+    """Answers like vtysh: the prompt follows the mode; `set bogus` is refused."""
+
+    def __init__(self, mode: str = "") -> None:
+        self.mode = mode
+
+    def __call__(self, cmd: str) -> str:
+        out = ""
+        if cmd == "configure terminal":
+            self.mode = "(config)"
+        elif cmd.startswith("route-map "):
+            self.mode = "(config-route-map)"
+        elif cmd == "end":
+            self.mode = ""
+        elif "bogus" in cmd:
+            out = f"% Unknown command: {cmd}\r\n"
+        return f"{out}e01{self.mode}# "
+
+
+def test_config_lines_enter_and_leave_config_mode_at_the_known_prompt():
+    conn = FakeNetmiko(Vtysh())
+    out = KnownPrompt(conn, PROMPT).send_config_set(["route-map RM-A permit 10", " set local-preference 250"],
+                                                   error_pattern="^%", exit_config_mode=True, read_timeout=5)
+    assert conn.written == ["\n", "configure terminal\n", "route-map RM-A permit 10\n", " set local-preference 250\n", "end\n"]
+    assert out.endswith("end\ne01# ") and "e01(config-route-map)#" in out
+
+
+def test_a_refused_line_raises_and_nothing_after_it_is_sent():
+    from netmiko.exceptions import ConfigInvalidException
+
+    conn = FakeNetmiko(Vtysh())
+    with pytest.raises(ConfigInvalidException, match="at command:  set bogus 1, matched error: %"):
+        KnownPrompt(conn, PROMPT).send_config_set(["route-map RM-A permit 10", " set bogus 1", " set local-preference 250"],
+                                                  error_pattern="^%", exit_config_mode=True, read_timeout=5)
+    assert conn.written[-1] == " set bogus 1\n"  # left in config mode, as netmiko leaves it (the caller abandons)
+
+
+def test_already_in_config_mode_is_not_entered_again():
+    conn = FakeNetmiko(Vtysh("(config)"))
+    KnownPrompt(conn, PROMPT).send_config_set(["no route-map RM-A permit 10"], error_pattern="^%", read_timeout=5)
+    assert conn.written == ["\n", "no route-map RM-A permit 10\n", "end\n"]
