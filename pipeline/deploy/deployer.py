@@ -96,6 +96,7 @@ class Device:
     unreachable: str | None = None  # the step during which its SSH session was lost
     step_error: str | None = None  # the error of its last failed step alone (`error` holds them all)
     final_policy: DevicePolicy | None = None  # as read by the post-check (and after GC)
+    _parsed: tuple[str, DevicePolicy] | None = None  # the last configuration text read and its parse
     _connection: Any = None  # the context manager behind `session`
 
     @property
@@ -288,6 +289,15 @@ class Deployer:
             if down:
                 raise Refused(f"{d.name}: {down[0].name} failed ({down[0].detail})")
 
+    @staticmethod
+    def _parse(d: Device, text: str) -> DevicePolicy:
+        """*text* parsed, once: the barrier, the refresh and the post-check often judge the same read (the
+        planner and the deploy only read a parsed policy, as the guard's plan and rollback state share one)."""
+        assert d.session is not None
+        if d._parsed is None or d._parsed[0] is not text:
+            d._parsed = (text, d.session.driver.parse(text))
+        return d._parsed[1]
+
     def _commit(self, d: Device) -> None:
         assert d.session is not None  # connected (_connect) before any step runs
         hold = self.hold if self.opts.phase == "all" else None  # a phased deploy commits for good (one job each)
@@ -331,7 +341,7 @@ class Deployer:
         """Re-read the device: every object phase 1 touched must now be exactly as planned."""
         assert d.session is not None  # connected (_connect) before any step runs
         text = d.session.fetch()
-        current = d.session.driver.parse(text)
+        current = self._parse(d, text)
         which = "expect_after_switch" if self.opts.phase == "refresh" and not d.switch_commands else "expect_after_commit"
         bad = unmet(current, self._expect(d, which), d.session.driver.canonical)
         if bad:
@@ -357,10 +367,10 @@ class Deployer:
         if d.post_policy is not None and not d.switch_commands:
             policy = d.post_policy
         elif d.post_text is not None and d.switched:  # read after the switch already (the other direction)
-            policy = d.session.driver.parse(d.post_text)
+            policy = self._parse(d, d.post_text)
         else:
             d.post_text = d.session.fetch()
-            policy = d.session.driver.parse(d.post_text)
+            policy = self._parse(d, d.post_text)
         # What each confirmation compares with, read before any refresh command: outbound, the UPDATE counter;
         # inbound, the neighbor's counters (whether an Adj-RIB-In is kept and, where it is not, how the refresh
         # is confirmed: ROUTE-REFRESH sent, the peer's EoRR received).
@@ -420,9 +430,9 @@ class Deployer:
         assert d.session is not None  # connected (_connect) before any step runs
         text, when = (d.post_text, "read after the last configuration command") if d.post_text is not None \
             else (d.session.fetch(), "read now")
-        d.final_policy = d.session.driver.parse(text)
+        d.final_policy = self._parse(d, text)
         final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None,
-                            parsed=d.session.driver.parse(text), peers=self.inventory.hosts)
+                            parsed=d.final_policy, peers=self.inventory.hosts)
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
                                            f"re-plan is empty ({when})" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
