@@ -38,16 +38,18 @@ class FastSimpleInventory(SimpleInventory):
         if self.defaults_file.exists():
             defaults = _get_defaults(load_yaml(self.defaults_file, self.encoding) or {})
         hosts = Hosts()
-        for n, h in (load_yaml(self.host_file, self.encoding) or {}).items():
+        host_data = load_yaml(self.host_file, self.encoding) or {}
+        for n, h in host_data.items():
             hosts[n] = _get_inventory_element(NornirHost, h, n, defaults)
         groups = Groups()
-        if self.group_file.exists():
-            for n, g in (load_yaml(self.group_file, self.encoding) or {}).items():
-                groups[n] = _get_inventory_element(Group, g, n, defaults)
-            for g in groups.values():
-                g.groups = ParentGroups([groups[p] for p in g.groups])
-        for h in hosts.values():
-            h.groups = ParentGroups([groups[p] for p in h.groups])
+        group_data = (load_yaml(self.group_file, self.encoding) or {}) if self.group_file.exists() else {}
+        for n, g in group_data.items():
+            groups[n] = _get_inventory_element(Group, g, n, defaults)
+        # (nornir's parents: the names as written, each resolved here; an unknown name raises KeyError as there)
+        for n, g in groups.items():
+            g.groups = ParentGroups([groups[p] for p in group_data[n].get("groups") or []])
+        for n, h in hosts.items():
+            h.groups = ParentGroups([groups[p] for p in host_data[n].get("groups") or []])
         return Inventory(hosts=hosts, groups=groups, defaults=defaults)
 
 
