@@ -233,17 +233,20 @@ def host_known_hosts(known_hosts: Path, hostname: str, port: int) -> Path:
     return path
 
 
-def _open(params: dict[str, Any], sock: Any = None, known_prompt: bool = False) -> Any:
+KNOWN_PROMPT = "netchange_known_prompt"  # a key of connect()'s params for _open, never passed to netmiko
+
+
+def _open(params: dict[str, Any], sock: Any = None) -> Any:
     """Open through nornir_netmiko's connection plugin (what `task.host.get_connection("netmiko", ...)`
     runs), so inventory connection options mean what they mean to any nornir_netmiko task. With
-    *known_prompt* (a driver that knows its CLI's prompt), netmiko connects and netchange prepares the
-    session (prepare_known_prompt) instead of netmiko's sleep-paced preparation."""
+    params[KNOWN_PROMPT] (a driver that knows its CLI's prompt), netmiko connects and netchange prepares
+    the session (prepare_known_prompt) instead of netmiko's sleep-paced preparation."""
     from nornir_netmiko.connections import Netmiko
 
-    extras = {k: v for k, v in params.items() if k != "proxy_command"}
+    extras = {k: v for k, v in params.items() if k not in ("proxy_command", KNOWN_PROMPT)}
     if sock is not None:
         extras["sock"] = sock
-    known_prompt = known_prompt and "auto_connect" not in extras and extras.get("protocol", "ssh") == "ssh"
+    known_prompt = bool(params.get(KNOWN_PROMPT)) and "auto_connect" not in extras and extras.get("protocol", "ssh") == "ssh"
     if known_prompt:
         extras["auto_connect"] = False
     plugin = Netmiko()
@@ -277,7 +280,7 @@ def connect(host: Host, conn_timeout: float | None = None) -> Iterator[Any]:
         via = f" via {params['proxy_command'].split()[-1]}"
         proxy = paramiko.ProxyCommand(params["proxy_command"])
     try:
-        conn = _open(params, proxy, known_prompt=_driver(host).prompt_pattern("x") is not None)
+        conn = _open({**params, KNOWN_PROMPT: _driver(host).prompt_pattern("x") is not None}, proxy)
     except Exception as e:
         refused = _proxy_refusal(proxy)
         if proxy is not None and refused is None:  # still running: stop it (paramiko may close it too)
