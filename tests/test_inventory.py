@@ -50,3 +50,36 @@ def test_inventory_larger_than_the_change_request_size_cap_loads(tmp_path):
                     + "  # " + "x" * 2200 + "\n" for i in range(1000))  # > 2 MB
     (tmp_path / "hosts.yaml").write_text(hosts)
     assert len(Inventory(tmp_path).hosts) == 1000
+
+
+UNUSUAL = """r1:
+  hostname: 198.18.0.11
+  platform: cisco_ios
+  groups: [frr]
+  data:
+    driver: frr
+    built: 2026-12-01
+    sinks: [2001:db8:1:3::/64, ::/0]
+    flag: yes
+    when: 12:30
+"""
+
+
+@pytest.mark.parametrize("hosts", [GOOD.replace("data:", "groups: [frr]\n  data:"), UNUSUAL],
+                         ids=["plain", "libyaml-refuses-or-differs"])
+def test_fast_inventory_reader_gives_nornirs_inventory(tmp_path, hosts):
+    """netchange reads SimpleInventory's files through libyaml only where that plainly gives ruamel's answer;
+    anything else (unquoted IPv6 in a flow list, which libyaml refuses; YAML 1.1 words and sexagesimals) goes to
+    ruamel as under nornir's own SimpleInventory: the same hosts, groups and data either way."""
+    from nornir.plugins.inventory.simple import SimpleInventory
+
+    from pipeline.inventory_yaml import FastSimpleInventory
+
+    (tmp_path / "hosts.yaml").write_text(hosts)
+    (tmp_path / "groups.yaml").write_text("frr:\n  platform: cisco_ios\n  data: {site: lab}\n")
+    (tmp_path / "defaults.yaml").write_text("username: netops\nconnection_options:\n  netmiko:\n    extras: {fast_cli: true}\n")
+    files = {k: str(tmp_path / f"{k.split('_')[0].replace('host', 'hosts').replace('group', 'groups')}.yaml")
+             for k in ("host_file", "group_file", "defaults_file")}
+    want, got = SimpleInventory(**files).load(), FastSimpleInventory(**files).load()
+    assert want.dict() == got.dict()
+    assert Inventory(tmp_path).nornir.inventory.dict() == want.dict()

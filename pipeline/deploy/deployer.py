@@ -96,6 +96,7 @@ class Device:
     unreachable: str | None = None  # the step during which its SSH session was lost
     step_error: str | None = None  # the error of its last failed step alone (`error` holds them all)
     final_policy: DevicePolicy | None = None  # as read by the post-check (and after GC)
+    _parsed: tuple[str, DevicePolicy] | None = None  # the last configuration text read and its parse
     _connection: Any = None  # the context manager behind `session`
 
     @property
@@ -262,7 +263,8 @@ class Deployer:
                              peers=self.inventory.hosts)
         if d.original is None:  # (a resumed run keeps the first attempt's pre-change state)
             d.original = running
-            self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash)
+            # (made durable once for every device when the guard phase ends, before anything is sent)
+            self.journal.write("original", d.name, policy=policy_to_json(d.original), running_hash=running_hash, sync=False)
         d.event("guard", running_hash=running_hash, planned_commands=len(d.commands))
         driver = d.session.driver
         d.session.mode = driver.commit_mode_for(text)
@@ -286,6 +288,15 @@ class Deployer:
             down = [r for r in results if not r.ok]
             if down:
                 raise Refused(f"{d.name}: {down[0].name} failed ({down[0].detail})")
+
+    @staticmethod
+    def _parse(d: Device, text: str) -> DevicePolicy:
+        """*text* parsed, once: the barrier, the refresh and the post-check often judge the same read (the
+        planner and the deploy only read a parsed policy, as the guard's plan and rollback state share one)."""
+        assert d.session is not None
+        if d._parsed is None or d._parsed[0] is not text:
+            d._parsed = (text, d.session.driver.parse(text))
+        return d._parsed[1]
 
     def _commit(self, d: Device) -> None:
         assert d.session is not None  # connected (_connect) before any step runs
@@ -330,14 +341,14 @@ class Deployer:
         """Re-read the device: every object phase 1 touched must now be exactly as planned."""
         assert d.session is not None  # connected (_connect) before any step runs
         text = d.session.fetch()
-        current = d.session.driver.parse(text)
+        current = self._parse(d, text)
         which = "expect_after_switch" if self.opts.phase == "refresh" and not d.switch_commands else "expect_after_commit"
         bad = unmet(current, self._expect(d, which), d.session.driver.canonical)
         if bad:
             raise DeviceError(f"{d.name}: barrier failed, the device does not hold the planned policy: {'; '.join(bad[:3])}")
         d.post_policy, d.post_text = current, text
         d.event("barrier", ok=True, checked=len(self._expect(d, which)))
-        self.journal.write("barrier", d.name)
+        self.journal.write("barrier", d.name, sync=False)  # (for the record: nothing resumes from it)
 
     def _refresh(self, d: Device, direction: str = "") -> None:
         """Switch the bindings (once) and refresh the sessions of one direction ('': both)."""
@@ -356,10 +367,10 @@ class Deployer:
         if d.post_policy is not None and not d.switch_commands:
             policy = d.post_policy
         elif d.post_text is not None and d.switched:  # read after the switch already (the other direction)
-            policy = d.session.driver.parse(d.post_text)
+            policy = self._parse(d, d.post_text)
         else:
             d.post_text = d.session.fetch()
-            policy = d.session.driver.parse(d.post_text)
+            policy = self._parse(d, d.post_text)
         # What each confirmation compares with, read before any refresh command: outbound, the UPDATE counter;
         # inbound, the neighbor's counters (whether an Adj-RIB-In is kept and, where it is not, how the refresh
         # is confirmed: ROUTE-REFRESH sent, the peer's EoRR received).
@@ -419,9 +430,9 @@ class Deployer:
         assert d.session is not None  # connected (_connect) before any step runs
         text, when = (d.post_text, "read after the last configuration command") if d.post_text is not None \
             else (d.session.fetch(), "read now")
-        d.final_policy = d.session.driver.parse(text)
+        d.final_policy = self._parse(d, text)
         final = plan_device(d.host, d.session.driver, text, self.change, self.store, d.plan.strategy if d.plan else None,
-                            parsed=d.session.driver.parse(text), peers=self.inventory.hosts)
+                            parsed=d.final_policy, peers=self.inventory.hosts)
         d.checks.append(checks.CheckResult("device holds the intended policy", final.empty,
                                            f"re-plan is empty ({when})" if final.empty else f"still differs: {final.ops[:3]}"))
         if not final.empty:
@@ -538,6 +549,7 @@ class Deployer:
         self._say(f"guard: connecting to {len(self.devices)} device(s)")
         # Each device is guarded as soon as its own session is up (no need to wait for the slowest connect).
         failed = self._parallel(self._connect_and_guard, self.devices, "connect+guard")
+        self.journal.sync()  # every pre-change policy on disk before any device is changed
         if failed:
             return self._finish("refused", "; ".join(d.error or "" for d in failed))
         still = [d.name for d in self.devices if holds.get(d.name, {}).get("self_reverted") and d.plan is not None
@@ -625,7 +637,7 @@ class Deployer:
         for d in done:
             d.status = "deployed"
             if d.final_policy is not None:  # what `netchange undo` checks for drift and takes back
-                self.journal.write("applied", d.name, policy=policy_to_json(d.final_policy))
+                self.journal.write("applied", d.name, policy=policy_to_json(d.final_policy), sync=False)
         return self._finish("deployed", f"{len(done)} device(s) changed, {sum(len(d.refresh) for d in done)} session(s) refreshed")
 
     def _continue_phase(self) -> dict:

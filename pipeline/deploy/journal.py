@@ -42,7 +42,10 @@ class Journal:
             j.records = read_records(j.path)
         return j
 
-    def write(self, step: str, device: str | None = None, **data) -> None:
+    def write(self, step: str, device: str | None = None, *, sync: bool = True, **data) -> None:
+        """Append a record; with *sync* (the default) it is on disk when this returns. `sync=False`: in the
+        file (a killed process loses nothing) but made durable by the next synced write or `sync()`, for
+        records nothing may wait on before then (the caller says where that point is)."""
         rec = {"t": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), "step": step}
         if device:
             rec["device"] = device
@@ -54,6 +57,16 @@ class Journal:
                 f.write(line)
             self._written += 1
             mine = self._written
+        if sync:
+            self._fsync(mine)
+
+    def sync(self) -> None:
+        """Every record written so far is on disk when this returns."""
+        with self._lock:
+            mine = self._written
+        self._fsync(mine)
+
+    def _fsync(self, mine: int) -> None:
         with self._sync:
             if self._synced >= mine:  # another writer's fsync already covered this record
                 return

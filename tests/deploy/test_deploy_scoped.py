@@ -133,6 +133,11 @@ def test_both_ends_one_barrier_then_exactly_as_planned(env, lab):
 
     def barrier(devices):
         at_barrier["devices"] = sorted(d.name for d in devices)
+        # Both commits are in: the poller reads a few more times from here, so that it has seen the tables
+        # after the commits whatever the deploy's speed (a fast deploy reached the barrier after 2 reads).
+        wanted, deadline = poll.reads + 3, time.monotonic() + 30  # (a bound for a stuck lab, not a verdict)
+        while poll.reads < wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
         at_barrier["tables"] = tables(lab)
         poll.halt()
 

@@ -64,3 +64,26 @@ def test_a_record_is_synced_before_write_returns(tmp_path, monkeypatch):
         j.write("committed", f"d{n}", refresh=[])
         assert synced and synced[-1] == os.path.getsize(j.path)  # everything written so far is synced
     assert len(synced) == 3  # alone, each write syncs itself
+
+
+def test_unsynced_records_wait_for_one_sync(tmp_path, monkeypatch):
+    """The guard's pre-change policies are written without a sync each and made durable by one sync when
+    the guard phase ends, before any device is changed: one fsync covering every record, not one each."""
+    j = Journal.open(tmp_path, "CHG-3")
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        real_fsync(fd)
+        synced.append(os.path.getsize(j.path))
+
+    monkeypatch.setattr(journal_mod.os, "fsync", fsync)
+    for n in range(5):
+        j.write("original", f"d{n}", policy={"lines": ["x"]}, sync=False)
+    assert synced == [] and len(read_records(j.path)) == 5  # in the file (a killed process loses nothing)
+    j.sync()
+    assert synced == [os.path.getsize(j.path)]
+    j.sync()  # nothing new: nothing to sync again
+    assert len(synced) == 1
+    j.write("committed", "d0", refresh=[])  # a synced write still syncs at once
+    assert synced[-1] == os.path.getsize(j.path) and len(synced) == 2
