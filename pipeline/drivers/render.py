@@ -38,6 +38,7 @@ from ..names import _check_identifier, _check_text, control_char, find_line_brea
 from ..model import ops as O
 from ..model.staging import NoRoom, staged_edit
 from ..parsers import canonical as canonical_lists
+from . import guarded
 from .base import Driver
 
 # templates/ at the top of the repository installs as the package `pipeline.templates` (see pyproject.toml):
@@ -197,7 +198,7 @@ def guard(kind: str, obj: Any) -> None:
     resolved filter (plain str fields) cannot smuggle a line break, quote or CLI keyword into a command."""
     if obj is None or isinstance(obj, str) or _GUARDED.get(id(obj)) is obj:
         return
-    if _LINE_BREAKS.search(json.dumps(obj.model_dump(mode="json"), ensure_ascii=False)):
+    if guarded.has_line_break(obj):
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: it contains a Unicode line break")
     try:
         if isinstance(obj, ConcreteFilter):
@@ -209,7 +210,7 @@ def guard(kind: str, obj: Any) -> None:
                 _check_identifier(r.name)
             ConcreteFilter.model_validate(obj.model_dump())
         else:
-            type(obj).model_validate(obj.model_dump(by_alias=True))
+            guarded.revalidate(obj)  # each entry of a list once, however many copies of the list are printed
     except (ValueError, TypeError) as e:
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: {e}") from None
     if len(_GUARDED) >= 8:
