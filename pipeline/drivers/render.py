@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -182,8 +181,6 @@ def single_lines(text: str, quoted_strings: bool = True) -> list[str]:
 
 
 # ---------------------------------------------------------------- names re-checked at the printer
-
-_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def guard_identifier(value: str, what: str) -> None:
