@@ -57,12 +57,15 @@ def register(app: typer.Typer) -> None:
             raise InputError("--workers must be at least 1", Location("--workers"))
         if snapshots is not None and not snapshots.is_dir():
             raise InputError("no such snapshot folder (make one with `netchange backup -o`)", Location(str(snapshots)))
-        change, _ = load_change(change_file)
-        project = Project.find(change_file.parent)
-        inv = Inventory(inventory) if inventory else project.inventory
-        from ..validate.gate import require_valid
+        from ..validate.gate import valid_change
 
-        require_valid(change_file, project, inv)  # what `validate` refuses is never planned
+        try:
+            project = Project.find(change_file.parent)
+            inv = Inventory(inventory) if inventory else project.inventory
+            change = valid_change(change_file, project, inv)  # what `validate` refuses is never planned
+        except NetchangeError:
+            load_change(change_file)  # a file that cannot be read or modelled is named first, as it always was
+            raise
         store = project.objects
         n = len(targets(change, inv))
         plans: list[DevicePlan] = []

@@ -14,7 +14,7 @@ from ..inventory import Host, Inventory
 from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
 from .boxes import WorkLimit
-from .findings import Finding
+from .findings import Finding, is_error
 from .guardrails import Guardrails
 
 Path_ = tuple[Any, ...]
@@ -35,6 +35,7 @@ class Context:
     at: tuple[Path_, str] = ((), "the change")
     memo: dict = field(default_factory=dict)  # per-change caches of the checks (e.g. prefix-list boxes)
     node_loader: Callable[[], Any] | None = None
+    warnings: bool = True  # False: warnings and infos are dropped unreported (the gate keeps errors only)
 
     def document(self) -> Any:
         """The ruamel document, for positions. The fast path (validate/rules/schema.py) reads a clean change
@@ -55,6 +56,8 @@ class Context:
         return Location(self.file, line, col, yamlio.field_path(path) or None)
 
     def report(self, rule: str, message: str, path: Path_ = (), related: tuple[str, ...] = ()) -> None:
+        if not self.warnings and not is_error(rule):
+            return
         self.findings.append(Finding.of(rule, message, self.loc(path), related))
 
     @cached_property

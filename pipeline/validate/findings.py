@@ -31,3 +31,7 @@ class Finding:
     def sort_key(self) -> tuple:
         loc = self.location
         return (loc.file, loc.line or 0, loc.column or 0, self.rule, self.message)
+
+
+def is_error(rule: str) -> bool:
+    return RULES[rule].severity == "error"

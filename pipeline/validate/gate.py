@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import InputError, Location
 from ..inventory import Inventory
+from ..model.change import ChangeRequest
 from ..project import Project
 from .findings import Finding
 
@@ -32,12 +33,26 @@ class ChangeInvalid(InputError):
 def require_valid(path: Path, project: Project, inventory: Inventory | None = None, *, exit_code: int = 1) -> list[Finding]:
     """Validate one change request as `netchange validate` does (same rules, same inventory); raise
     ChangeInvalid naming every error with file:line, else return the findings (warnings only)."""
+    return _checked(path, project, inventory, exit_code, warnings=True)[1]
+
+
+def valid_change(path: Path, project: Project, inventory: Inventory | None = None, *, exit_code: int = 1) -> ChangeRequest:
+    """As require_valid, and hand back the change the validator read, so the caller does not read and model
+    the file a second time (a 1 MB change: ~0.9 s). Warnings are not collected: nobody reads them here, and
+    placing one in the file means reading every line position of it (~1.2 s for 20,000 entries)."""
+    change = _checked(path, project, inventory, exit_code, warnings=False)[0]
+    assert change is not None  # a change that cannot be modelled has an error finding
+    return change
+
+
+def _checked(path: Path, project: Project, inventory: Inventory | None, exit_code: int,
+             warnings: bool) -> tuple[ChangeRequest | None, list[Finding]]:
     from .validator import Validator
 
     v = Validator(project)
     if inventory is not None:
         v.inventory = inventory  # the one the command was given (cached_property: set once, read after)
-    findings = v.validate(path)
-    if any(f.is_error for f in findings):
+    change, findings = v.check(path, warnings=warnings)
+    if change is None or any(f.is_error for f in findings):
         raise ChangeInvalid(path, findings, exit_code)
-    return findings
+    return change, findings

@@ -120,7 +120,41 @@ class Analysis:
 
 def analyse(items: Sequence[Item], default_action: str, prefix_dims: Sequence[tuple[int, int]],
             total: Budget | None = None) -> list[Result]:
-    return Analysis(items, default_action, prefix_dims, total=total).run()
+    """Items that overlap no other item are decided without the index (the usual large prefix-list: 20,000
+    disjoint prefixes); the others go through the full analysis among themselves only, which gives them the
+    same answers, since an item that overlaps nothing is never a candidate of another."""
+    alone = isolated(items)
+    if not any(alone):
+        return Analysis(items, default_action, prefix_dims, total=total).run()
+    rest = [i for i, a in enumerate(alone) if not a]
+    found: dict[int, Result] = {}
+    if rest:
+        for r in Analysis([items[i] for i in rest], default_action, prefix_dims, total=total).run():
+            found[rest[r.index]] = Result(rest[r.index], r.verdict, tuple(rest[j] for j in r.by))
+    for i, a in enumerate(alone):
+        it = items[i]
+        # nothing earlier covers it; nothing later decides what it matches, so removing it changes nothing
+        # exactly when its action is the default's (as Analysis._falls_through concludes with no candidates)
+        if a and it.boxes and not it.keep and it.action == default_action:
+            found[i] = Result(i, "fallthrough")
+    return [found[i] for i in sorted(found)]
+
+
+def isolated(items: Sequence[Item]) -> list[bool]:
+    """Per item: does no box of it overlap a box of another item? Decided on the first dimension alone (a
+    pair apart there is apart), by one sort and a sweep: O(n log n), never pairwise. Two boxes of one item
+    that overlap each other count as overlapping (the item is then analysed in full: safe, and rare)."""
+    spans = sorted((b[0], b[1], i) for i, it in enumerate(items) for b in it.boxes)
+    hit = [False] * len(items)
+    reach, owner = -1, -1  # the highest end among the spans swept so far, and its item
+    for k, (lo, hi, i) in enumerate(spans):
+        if owner >= 0 and lo <= reach:  # overlaps an earlier span (the farthest-reaching one among them)
+            hit[i] = hit[owner] = True
+        if k + 1 < len(spans) and spans[k + 1][0] <= hi:  # overlaps the next span
+            hit[i] = hit[spans[k + 1][2]] = True
+        if hi > reach:
+            reach, owner = hi, i
+    return [not h for h in hit]
 
 
 def pairwise(items: Sequence[Item]) -> list[int]:

@@ -12,6 +12,7 @@ from typing import Any
 from .. import yamlfast, yamlio
 from ..errors import InputError, Location
 from ..inventory import Inventory
+from ..model.change import ChangeRequest
 from ..model.objects import ObjectStore
 from ..project import Project
 from .boxes import WorkLimit, WorkLimitExceeded
@@ -57,15 +58,20 @@ class Validator:
             return str(path)
 
     def validate(self, path: Path | str) -> list[Finding]:
+        return self.check(path)[1]
+
+    def check(self, path: Path | str, *, warnings: bool = True) -> tuple[ChangeRequest | None, list[Finding]]:
+        """(the change as modelled, or None when the file cannot be; its findings). `warnings=False`: errors
+        only (the gate in front of plan and deploy), so a warning never pays for reading line positions."""
         path = Path(path)
         if not path.is_file() or not os.access(path, os.R_OK):
             raise InputError("no such readable file", Location(str(path)))
         file = self.display(path)
         change, node, findings = schema.load(path, file)
         if change is None:
-            return sorted(findings, key=Finding.sort_key)
+            return None, sorted(findings, key=Finding.sort_key)
         ctx = Context(change, node, file, self.store, self.inventory, self.guardrails, self.now,
-                      work=WorkLimit(self.work_limit), node_loader=lambda: _positions(path))
+                      work=WorkLimit(self.work_limit), node_loader=lambda: _positions(path), warnings=warnings)
         for name, check in CHECKS:
             try:
                 check(ctx)
@@ -79,7 +85,7 @@ class Validator:
                 break
             except Exception as e:  # a bug of ours: say so, keep the other checks' findings
                 ctx.findings.append(Finding.of("NC900", f"{name} check failed: {type(e).__name__}: {e}", Location(file)))
-        return sorted(_unique(ctx.findings), key=Finding.sort_key)
+        return change, sorted(_unique(ctx.findings), key=Finding.sort_key)
 
 
 def _positions(path: Path) -> Any:

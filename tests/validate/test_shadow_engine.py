@@ -104,3 +104,48 @@ def test_incomplete_is_reported_as_NC209(check, monkeypatch):
     monkeypatch.setattr(shadow.Analysis, "__init__", tiny)
     found = check(fw(term("a", sources=["10.0.0.0/9"]), term("b", sources=["10.0.0.0/8"])))
     assert "NC209" in ids(found)
+
+
+# The fast path (items that overlap nothing decided without the index) against the full analysis of every
+# item, on lists where many items stand alone: 6-bit addresses, mostly long prefixes, as real prefix-lists.
+W6 = 6
+
+
+@st.composite
+def sparse_boxes(draw):
+    plen = draw(st.sampled_from([0, 2, 4, 5, 6, 6, 6, 6]))
+    base = draw(st.integers(0, (1 << plen) - 1)) << (W6 - plen) if plen else 0
+    lo = draw(st.integers(plen, W6))
+    hi = draw(st.integers(lo, W6))
+    return (base, base + (1 << (W6 - plen)) - 1, lo, hi)
+
+
+sparse_items = st.lists(st.builds(lambda bs, a, k: Item(tuple(bs), a, keep=k), st.lists(sparse_boxes(), max_size=2),
+                                  st.sampled_from(["permit", "deny"]), st.booleans()), min_size=1, max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(sparse_items)
+def test_fast_path_gives_the_full_analysis_answers(items):
+    from pipeline.validate.shadow import Analysis
+
+    assert analyse(items, "deny", ((0, W6),)) == Analysis(items, "deny", ((0, W6),)).run()
+
+
+def _overlap(a, b):
+    return all(a[k] <= b[k + 1] and b[k] <= a[k + 1] for k in range(0, len(a), 2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(sparse_items)
+def test_isolated_means_no_box_overlaps_another_items_box(items):
+    from pipeline.validate.shadow import isolated
+
+    alone = isolated(items)
+    for i, it in enumerate(items):
+        touches = any(_overlap((b[0], b[1]), (c[0], c[1])) for j, other in enumerate(items) if j != i
+                      for b in it.boxes for c in other.boxes)
+        if touches:
+            assert not alone[i], (i, items)
+        elif len(it.boxes) < 2:  # two boxes of one item that overlap may count (analysed in full, safe)
+            assert alone[i], (i, items)

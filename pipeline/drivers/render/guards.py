@@ -3,18 +3,12 @@ quote or CLI keyword into a command."""
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 
 from ...model.policy import ConcreteFilter
 from ...names import _check_identifier, _check_text
-from . import UnsupportedConstruct
-
-
-
-_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+from . import UnsupportedConstruct, guarded
 
 
 def guard_identifier(value: str, what: str) -> None:
@@ -29,7 +23,7 @@ def guard(kind: str, obj: Any) -> None:
     resolved filter (plain str fields) cannot smuggle a line break, quote or CLI keyword into a command."""
     if obj is None or isinstance(obj, str) or _GUARDED.get(id(obj)) is obj:
         return
-    if _LINE_BREAKS.search(json.dumps(obj.model_dump(mode="json"), ensure_ascii=False)):
+    if guarded.has_line_break(obj):
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: it contains a Unicode line break")
     try:
         if isinstance(obj, ConcreteFilter):
@@ -41,7 +35,7 @@ def guard(kind: str, obj: Any) -> None:
                 _check_identifier(r.name)
             ConcreteFilter.model_validate(obj.model_dump())
         else:
-            type(obj).model_validate(obj.model_dump(by_alias=True))
+            guarded.revalidate(obj)  # each entry of a list once, however many copies of the list are printed
     except (ValueError, TypeError) as e:
         raise UnsupportedConstruct(f"refusing to print {kind} {getattr(obj, 'name', '')!r}: {e}") from None
     if len(_GUARDED) >= 8:

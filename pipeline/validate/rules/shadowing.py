@@ -35,7 +35,7 @@ _FRAGMENT = {"first": (1, 1), "non-first": (2, 2)}
 
 def _span(n: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
     lo = int(n.network_address)
-    return lo, lo | int(n.hostmask)
+    return lo, lo | ((1 << (n.max_prefixlen - n.prefixlen)) - 1)  # not n.hostmask: it builds an address object
 
 
 def _runs(values) -> list[tuple[int, int]]:
