@@ -607,20 +607,20 @@ def firewall_uses(tree: Node) -> list[Use]:
     """`firewall [family F] filter N term T from source-|destination-prefix-list|prefix-list X [except]`:
     firewall terms naming policy-options prefix-lists (the filters themselves read them resolved)."""
     out: list[Use] = []
-
-    def walk(node: Node, path: tuple[str, ...]) -> None:
-        for word, child in node.children.items():
-            here = path + (word,)
-            if word in _FIREWALL_LISTS and len(path) >= 1 and path[-1] == "from":
-                for name, sub in child.children.items():
-                    line = here + (name,) + tuple(sub.children)[:1]
-                    out.append(Use("prefix_list", name, (), line, len(here), who=" ".join(here[:-1])))
-            else:
-                walk(child, here)
-
     fw = tree.child("firewall")
-    if fw is not None:
-        walk(fw, ("firewall",))
+    # depth first in document order with an explicit stack, not recursion: a configuration may nest thousands
+    # of levels deep (Python's recursion limit is 1,000)
+    stack: list[tuple[str, Node, tuple[str, ...]]] = (
+        [(w, c, ("firewall",)) for w, c in reversed(fw.children.items())] if fw is not None else [])
+    while stack:
+        word, child, path = stack.pop()
+        here = path + (word,)
+        if word in _FIREWALL_LISTS and len(path) >= 1 and path[-1] == "from":
+            for name, sub in child.children.items():
+                line = here + (name,) + tuple(sub.children)[:1]
+                out.append(Use("prefix_list", name, (), line, len(here), who=" ".join(here[:-1])))
+        else:
+            stack += [(w, c, here) for w, c in reversed(child.children.items())]
     return out
 
 

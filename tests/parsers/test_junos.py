@@ -470,3 +470,17 @@ set firewall family inet filter PROTECT term bgp then accept
     assert by[("route_map", "OWN")].covers == (("198.51.100.6", "ipv4", "out"),)
     fw = by[("prefix_list", "PL-A")]
     assert fw.line[-3:] == ("source-prefix-list", "PL-A", "except") and fw.at == len(fw.line) - 2
+
+
+def test_a_firewall_hierarchy_thousands_deep_parses():
+    """Found by the long fuzz run: looking for prefix-lists named in firewall terms recursed once per level
+    and raised RecursionError on a mutated config 1,000 levels deep."""
+    from pipeline.parsers import juniper_junos
+
+    flat = "set firewall family inet filter F term t from " + " ".join(f"w{i}" for i in range(3000)) + "\n"
+    braces = "firewall {\n" + "a {\n" * 3000 + "}\n" * 3001
+    for text in (flat, braces):
+        juniper_junos.parse(text)  # no exception
+    uses = juniper_junos.parse("set firewall family inet filter F term t from source-prefix-list PL-A\n"
+                               "set firewall family inet filter F term t then accept\n").uses
+    assert [(u.kind, u.name) for u in uses] == [("prefix_list", "PL-A")]
