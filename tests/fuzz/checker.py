@@ -201,6 +201,7 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
     block: tuple[str, str | None] | None = None  # (kind, name or None when the opener was refused)
     afi: str | None = None
     neighbor: str | None = None  # NX-OS: the open `neighbor X` block under router bgp
+    vrf_indent: int | None = None  # an open `vrf X` sub-block of router bgp (EOS, AOS-CX, NX-OS): its depth
     for line in lines:
         if _CONTROL.search(line):
             problems.append(("control character in a line", line))
@@ -208,7 +209,7 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
         if _COMMENT.match(line):
             continue
         if not line[:1].isspace():  # a top-level line
-            afi = neighbor = None
+            afi = neighbor = vrf_indent = None
             if line == "exit":
                 if block is None:
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
@@ -249,13 +250,21 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
             continue
         kind, name = block
         if kind == "bgp":
+            indent = len(line) - len(line.lstrip())
+            if vrf_indent is not None and indent <= vrf_indent:
+                vrf_indent = None  # back out of the VRF's sub-block
             if child == "exit-address-family":
                 afi = None
+            elif child.startswith("vrf ") and child in scope.running_lines:
+                vrf_indent, afi = indent, OTHER_AF  # a VRF the device has: its bindings are not modelled, only uses
+            elif name is not None and _repointed_device_line(scope, child):
+                pass
             elif m := _AF.match(child):
-                afi = m.group("afi") if name != "vrf" else OTHER_AF
+                afi = m.group("afi") if name != "vrf" and vrf_indent is None else OTHER_AF
             elif child.startswith("address-family ") and child in scope.running_lines:
                 afi = OTHER_AF  # re-entering a family the device has (multicast, vpn, a VRF's): its lines are uses
-            elif (m := _MAP_USE.match(child)) and (afi == OTHER_AF or name == "vrf" or not _NEIGHBOR.match(child)):
+            elif (m := _MAP_USE.match(child)) and (afi == OTHER_AF or name == "vrf" or vrf_indent is not None
+                                                   or not _NEIGHBOR.match(child)):
                 if name is None:
                     problems.append(("route-map use under a foreign router bgp", line))
                 elif not _may_use(scope, m.group("rm") or m.group("rm2")):
@@ -278,8 +287,6 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("binding the change does not name", line))
                 elif not m.group("no") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                     problems.append(("binding to a route-map the change does not bind", line))
-            elif _repointed_device_line(scope, child):
-                pass
             else:
                 problems.append(("line in router bgp that is not a route-map binding", line))
             continue
@@ -320,6 +327,12 @@ _JUNOS_BGP = _p(rf"(?:set|delete) protocols bgp group \S+ neighbor (?P<nbr>{ADDR
 # A policy chain (`export [ RM-IN RM-USER ]`) keeps its order: a new version takes the old one's place.
 _JUNOS_BGP_INSERT = _p(rf"insert protocols bgp group \S+ neighbor (?P<nbr>{ADDR}) (?P<dir>import|export) (?P<rm>\S+) "
                        r"(?:before|after) (?P<other>\S+)")
+# A group's (or a routing instance's) import/export naming a route-map the change re-creates: re-pointed where
+# it stands, as every use is (the model binds neighbors of the master instance only).
+_JUNOS_USE = _p(r"(?:set|delete) (?:routing-instances \S+ )?protocols bgp group \S+(?: neighbor \S+)? "
+                r"(?:import|export) (?P<rm>\S+)",
+                r"insert (?:routing-instances \S+ )?protocols bgp group \S+(?: neighbor \S+)? "
+                r"(?:import|export) (?P<rm2>\S+) (?:before|after) \S+")
 _GENERATED_COMMUNITY = re.compile(r"(?P<rm>.+)-\d+-(?:add|set|large-add)\Z")
 
 
@@ -337,6 +350,8 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
                 problems.append(("binding the change does not name", line))
             elif not line.startswith("delete") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:
                 problems.append(("binding to a route-map the change does not bind", line))
+            continue
+        if (m := _JUNOS_USE.match(line)) and _may_use(scope, m.group("rm") or m.group("rm2")):
             continue
         if m := _JUNOS_IFACE.match(line):
             iface = m.group("ifname")

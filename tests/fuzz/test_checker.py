@@ -329,3 +329,30 @@ def test_a_device_line_re_pointed_verbatim_passes_only_if_the_device_has_it(flee
     assert check_lines("cisco_ios", repointed, scope) == []
     invented = ["router bgp 65101", " address-family ipv4 vrf blue", "  neighbor 203.0.113.7 default-originate route-map RM-IN.nc-edit"]
     assert [r for r, _ in check_lines("cisco_ios", invented, scope)] == ["line in router bgp that is not a route-map binding"]
+
+
+EOS_VRF = """route-map RM-IN permit 10
+router bgp 65102
+   vrf VRF10
+      neighbor 203.0.113.9 route-map RM-IN in
+      address-family ipv4
+         neighbor 203.0.113.10 route-map RM-IN out
+"""
+
+
+def test_vrf_sub_blocks_and_routing_instances_are_uses(fleet):
+    """Found by the long fuzz run: EOS/AOS-CX `vrf X` under router bgp, and a Junos routing-instance group's
+    export, re-pointed to the new version of a route-map the change re-creates."""
+    h = fleet.hosts["eos1"]
+    scope = scope_for(RM_IN, h, get_driver(h.platform).parse(EOS_VRF), EOS_VRF)
+    ok = ["router bgp 65102", "   vrf VRF10", "      neighbor 203.0.113.9 route-map RM-IN.nc1 in",
+          "      address-family ipv4", "         neighbor 203.0.113.10 route-map RM-IN.nc1 out"]
+    assert check_lines("arista_eos", ok, scope) == []
+    assert [r for r, _ in check_lines("arista_eos", ["router bgp 65102", "   vrf VRF99"], scope)] == [
+        "line in router bgp that is not a route-map binding"]
+    j = fleet.hosts["junos1"]
+    jscope = scope_for(RM_IN, j)
+    assert check_lines("juniper_junos", ["set routing-instances VR protocols bgp group G export RM-IN.nc1",
+                                         "delete routing-instances VR protocols bgp group G export RM-IN"], jscope) == []
+    assert [r for r, _ in check_lines("juniper_junos", ["set routing-instances VR protocols bgp group G export RM-OTHER"], jscope)] == [
+        "line of no object"]
