@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.drivers.render import UnsupportedConstruct, guard
+from pipeline.drivers.render import UnsupportedConstruct
+from pipeline.drivers.render.guards import guard
 from pipeline.model.routing import CommunityList, CommunityListEntry, PrefixList, PrefixListEntry
 
 
