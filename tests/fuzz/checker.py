@@ -333,6 +333,8 @@ _JUNOS_USE = _p(r"(?:set|delete) (?:routing-instances \S+ )?protocols bgp group 
                 r"(?:import|export) (?P<rm>\S+)",
                 r"insert (?:routing-instances \S+ )?protocols bgp group \S+(?: neighbor \S+)? "
                 r"(?:import|export) (?P<rm2>\S+) (?:before|after) \S+")
+_JUNOS_FW_LIST = _p(r"(?:set|delete) firewall (?:family (?:inet|inet6) )?filter \S+ term \S+ from "
+                    r"(?:source-|destination-)?prefix-list (?P<list>\S+)(?: except)?")
 _GENERATED_COMMUNITY = re.compile(r"(?P<rm>.+)-\d+-(?:add|set|large-add)\Z")
 
 
@@ -353,6 +355,8 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             continue
         if (m := _JUNOS_USE.match(line)) and _may_use(scope, m.group("rm") or m.group("rm2")):
             continue
+        if (m := _JUNOS_FW_LIST.match(line)) and scope.has("prefix_list", m.group("list")):
+            continue  # a firewall term naming a list the change re-creates follows it to the new version
         if m := _JUNOS_IFACE.match(line):
             iface = m.group("ifname")
             if iface not in scope.interfaces and f"{iface}.{m.group('unit')}" not in scope.interfaces:

@@ -356,3 +356,10 @@ def test_vrf_sub_blocks_and_routing_instances_are_uses(fleet):
                                          "delete routing-instances VR protocols bgp group G export RM-IN"], jscope) == []
     assert [r for r, _ in check_lines("juniper_junos", ["set routing-instances VR protocols bgp group G export RM-OTHER"], jscope)] == [
         "line of no object"]
+    lists = scope_for(_change(prefix_lists=[{"name": "ntp-sources", "entries": [{"seq": 10, "action": "permit",
+                                                                                 "prefix": "203.0.113.0/26"}]}]), j)
+    follow = ["set firewall family inet filter cpp term ntp from source-prefix-list ntp-sources.nc1",
+              "delete firewall family inet filter cpp term ntp from source-prefix-list ntp-sources"]
+    assert check_lines("juniper_junos", follow, lists) == []
+    assert [r for r, _ in check_lines("juniper_junos", ["set firewall family inet filter cpp term ntp from source-prefix-list other"], lists)] == [
+        "filter the change does not name"]
