@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 # Address and Network refuse IPv6 scope IDs (see pipeline/addresses.py for why).
-from ..addresses import Address, Network, refuse_scope
+from ..addresses import Address, Network, refuse_scope, strict_network
 from ..names import shown
 
 __all__ = ["AFI", "Address", "Network", "Permit", "Prefix", "PrefixOrHost", "State", "Strict", "afi_of"]
@@ -31,13 +31,14 @@ def _network(v: Any) -> Any:
         raise ValueError("expected a prefix such as 198.51.100.0/24 or 2001:db8::/32")
     refuse_scope(v)
     try:
+        return strict_network(v)
+    except ValueError:
+        pass
+    try:
         loose = ipaddress.ip_network(v, strict=False)
     except ValueError:
         raise ValueError(f"{shown(v)} is not an IPv4 or IPv6 prefix") from None
-    try:
-        return ipaddress.ip_network(v, strict=True)
-    except ValueError:
-        raise ValueError(f"host bits set in '{v}' (did you mean {loose}?)") from None
+    raise ValueError(f"host bits set in '{v}' (did you mean {loose}?)")
 
 
 def _host_or_network(v: Any) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
 
 from pydantic import ValidationError
 
+from ..addresses import strict_network
 from ..inventory import Attachment
 from ..model.base import AFI
 from .canonical import canonical_bounds
@@ -139,7 +139,7 @@ class _Builder:
             if prefix == "any":  # FRR: any = every prefix of the family
                 prefix = "0.0.0.0/0" if draft.afi == "ipv4" else "::/0"
                 bounds.setdefault("le", _MAX_LEN[draft.afi])
-            net = ipaddress.ip_network(prefix)  # strict: a prefix-list entry with host bits is a typo
+            net = strict_network(prefix)  # strict: a prefix-list entry with host bits is a typo
             if ("ipv4" if net.version == 4 else "ipv6") != draft.afi:
                 raise Unsupported(f"{prefix} does not belong in an {draft.afi} prefix-list")
             ge, le = canonical_bounds(net.prefixlen, draft.afi, bounds.get("ge"), bounds.get("le"), bounds.get("eq"))
