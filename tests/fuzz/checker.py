@@ -80,6 +80,12 @@ class Scope:
             for k, rm in self.repoint.items())
 
 
+def _asn(text: str) -> int:
+    """An ASN as asplain (`65537`) or asdot (`1.1`, RFC 5396)."""
+    high, _, low = text.rpartition(".")
+    return int(high) * 65536 + int(low) if high else int(low)
+
+
 def scope_for(change, host, running=None, running_text: str = "", strategy: str | None = None) -> Scope:
     """The change's objects and bindings on `host`, widened by what the running config makes them need."""
     s = Scope()
@@ -121,7 +127,7 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
         for f in running.filters.values():
             if s.has("filter", f.name):
                 s.interfaces |= {a.interface for a in f.attachments if a.interface}
-    s.device_asns = {int(a) for a in re.findall(r"(?m)^router bgp (\d+)(?: vrf \S+)?\s*$", running_text)}
+    s.device_asns = {_asn(a) for a in re.findall(r"(?m)^router bgp (\d+(?:\.\d+)?)(?: vrf \S+)?\s*$", running_text)}
     s.running_lines = {ln.strip() for ln in running_text.splitlines()}
     if host.platform.value == "nftables" and running_text:
         s.nft_chains = nft_running_chains(running_text)
@@ -215,8 +221,8 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
                 block = None
                 continue
-            if m := re.fullmatch(r"router bgp (\d+)(?P<vrf> vrf [A-Za-z0-9_.-]+)?", line):
-                if int(m.group(1)) not in {scope.asn, *scope.device_asns}:
+            if m := re.fullmatch(r"router bgp (\d+(?:\.\d+)?)(?P<vrf> vrf [A-Za-z0-9_.-]+)?", line):
+                if _asn(m.group(1)) not in {scope.asn, *scope.device_asns}:
                     problems.append(("router bgp with an ASN that is not the host's", line))
                     block = ("bgp", None)
                 else:

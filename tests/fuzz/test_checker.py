@@ -83,6 +83,8 @@ RM_IN = _change(route_maps=[{"name": "RM-IN", "entries": [{"seq": 10, "action": 
     ("r1", ["exit"], "top-level exit outside a block (leaves config mode)"),
     ("r1", ["router bgp 65099", " address-family ipv4 unicast", "  neighbor 198.51.100.2 route-map RM-IN in"],
      "router bgp with an ASN that is not the host's"),
+    ("r1", ["router bgp 1.1", " address-family ipv4 unicast", "  neighbor 198.51.100.2 route-map RM-IN in"],
+     "router bgp with an ASN that is not the host's"),  # asdot 1.1 = 65537
     ("r1", ["router bgp 65001", " address-family ipv4 unicast", "  neighbor 198.51.100.6 route-map RM-IN in"],
      "binding the change does not name"),
     ("r1", ["router bgp 65001", " address-family ipv4 unicast", "  neighbor 198.51.100.2 route-map RM-EVIL in"],
@@ -363,3 +365,17 @@ def test_vrf_sub_blocks_and_routing_instances_are_uses(fleet):
     assert check_lines("juniper_junos", follow, lists) == []
     assert [r for r, _ in check_lines("juniper_junos", ["set firewall family inet filter cpp term ntp from source-prefix-list other"], lists)] == [
         "filter the change does not name"]
+
+
+def test_an_asdot_router_bgp_of_the_device_is_its_own(fleet):
+    """Found by the second long fuzz run: a corpus config's `router bgp 1.1` (asdot, RFC 5396) is the device's
+    own BGP instance; uses re-pointed under it are legitimate."""
+    from .checker import _asn
+
+    assert (_asn("1.1"), _asn("65001"), _asn("0.65001")) == (65537, 65001, 65001)
+    h = fleet.hosts["r1"]
+    text = "route-map RM-IN permit 10\nrouter bgp 1.1\n address-family ipv4 unicast\n  network 203.0.113.0/24 route-map RM-IN\n"
+    scope = scope_for(RM_IN, h, get_driver(h.platform).parse(text), text)
+    lines = ["router bgp 1.1", " address-family ipv4 unicast", "  network 203.0.113.0/24 route-map RM-IN.nc-edit",
+             " exit-address-family", "exit"]
+    assert check_lines("frr", lines, scope) == []
