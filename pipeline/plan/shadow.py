@@ -68,7 +68,8 @@ def shadowed(driver: Any, host: Any, view: DevicePolicy, intended: DevicePolicy,
         bound = {b.key for b in view.bindings.values() if b.route_map == name}
         if not uses and not bound:
             continue  # nothing applies it while it is edited
-        driver.check("route_map", new, ctx)  # printing its clauses below needs what the platform can express
+        for rm in (old, new):  # printing their clauses below needs what the platform can express (a rollback's
+            driver.check("route_map", rm, ctx)  # old is the change's version, unchecked if it was not bound before)
         if driver.route_map_edit_in_place(old, new, ctx):
             continue
         uncovered = bound - {k for u in uses for k in u.covers}

@@ -141,3 +141,19 @@ def test_an_edit_the_platform_cannot_express_on_a_bound_route_map_is_refused_by_
     with pytest.raises(UnsupportedConstruct, match="route-map RM-X seq 10: next-hop peer-address cannot be set by an AOS-CX"):
         plan(fleet, store, CX, chg.model_copy(update={"targets": chg.targets.model_copy(update={"hosts": ["cx1"]})}),
              "aruba_aoscx", "cx1")
+
+
+def test_a_new_binding_to_a_route_map_the_platform_cannot_express_is_refused_not_raised(fleet, store):
+    """Second long fuzz run: the same route-map bound by the change itself (not bound before) passed the commit
+    direction and reached the rollback's in-place test, which printed the change's version unchecked."""
+    import pytest
+
+    from pipeline.drivers.render import UnsupportedConstruct
+
+    running = CX.replace("        neighbor 198.51.100.2 route-map RM-X out\n", "")
+    chg = change({"route_maps": [{"name": "RM-X", "entries": [
+        {"seq": 10, "action": "permit", "match": {"prefix_list": "PL-B"}, "set": {"next_hop": "peer-address"}}]}],
+                  "bindings": [{"neighbor": "198.51.100.2", "afi": "ipv4", "direction": "out", "route_map": "RM-X"}]})
+    with pytest.raises(UnsupportedConstruct, match="next-hop peer-address cannot be set by an AOS-CX"):
+        plan(fleet, store, running, chg.model_copy(update={"targets": chg.targets.model_copy(update={"hosts": ["cx1"]})}),
+             "aruba_aoscx", "cx1")
