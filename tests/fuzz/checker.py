@@ -221,6 +221,9 @@ def check_ios_style(lines: list[str], scope: Scope, nxos: bool = False) -> list[
                     problems.append(("top-level exit outside a block (leaves config mode)", line))
                 block = None
                 continue
+            if line.startswith("router bgp ") and line in scope.running_lines:  # the device's own, as it prints it
+                block = ("bgp", "vrf" if " vrf " in line else "")
+                continue
             if m := re.fullmatch(r"router bgp (\d+(?:\.\d+)?)(?P<vrf> vrf [A-Za-z0-9_.-]+)?", line):
                 if _asn(m.group(1)) not in {scope.asn, *scope.device_asns}:
                     problems.append(("router bgp with an ASN that is not the host's", line))

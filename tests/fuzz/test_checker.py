@@ -379,3 +379,14 @@ def test_an_asdot_router_bgp_of_the_device_is_its_own(fleet):
     lines = ["router bgp 1.1", " address-family ipv4 unicast", "  network 203.0.113.0/24 route-map RM-IN.nc-edit",
              " exit-address-family", "exit"]
     assert check_lines("frr", lines, scope) == []
+
+
+def test_the_devices_own_router_bgp_line_opens_its_instance_whatever_it_says(fleet):
+    """Second long fuzz run: a mutated `router bgp 1.2.3.4/99` the device (so the snapshot) has is re-entered
+    verbatim to re-point a binding under it; the same line not in the running config is still foreign."""
+    h = fleet.hosts["ios1"]
+    text = "route-map RM-IN permit 10\nrouter bgp 1.2.3.4/99\n address-family ipv6\n  neighbor 2001:db8:12::2 route-map RM-IN out\n"
+    lines = ["router bgp 1.2.3.4/99", " address-family ipv6", "  neighbor 2001:db8:12::2 route-map RM-IN.nc1 out",
+             " exit-address-family", "exit"]
+    assert check_lines("cisco_ios", lines, scope_for(RM_IN, h, get_driver(h.platform).parse(text), text)) == []
+    assert "top-level line of no object" in [r for r, _ in check_lines("cisco_ios", lines, scope_for(RM_IN, h))]
