@@ -357,6 +357,8 @@ def check_junos(lines: list[str], scope: Scope) -> list[tuple[str, str]]:
             continue
         if m := _JUNOS_BGP.match(line) or _JUNOS_BGP_INSERT.match(line):
             direction = "in" if m.group("dir") == "import" else "out"
+            if not _is_address(m.group("nbr")) and m.group("rm") and _may_use(scope, m.group("rm")):
+                continue  # not an address the model binds (the device's line, whatever it says): a use re-pointed
             if not scope.has_binding(m.group("nbr"), None, direction, m.group("rm")):
                 problems.append(("binding the change does not name", line))
             elif not line.startswith("delete") and m.group("rm") and base_name(m.group("rm")) not in scope.bind_route_maps:

@@ -358,6 +358,10 @@ def test_vrf_sub_blocks_and_routing_instances_are_uses(fleet):
                                          "delete routing-instances VR protocols bgp group G export RM-IN"], jscope) == []
     assert [r for r, _ in check_lines("juniper_junos", ["set routing-instances VR protocols bgp group G export RM-OTHER"], jscope)] == [
         "line of no object"]
+    # a neighbor that is no address the model binds (a mutated config's): its line is a use, re-pointed verbatim
+    assert check_lines("juniper_junos", ["set protocols bgp group G neighbor 4294967296:db8:12::2 export RM-IN.nc1"], jscope) == []
+    assert [r for r, _ in check_lines("juniper_junos", ["set protocols bgp group G neighbor 4294967296:db8:12::2 export RM-OTHER"],
+                                      jscope)] == ["binding the change does not name"]
     lists = scope_for(_change(prefix_lists=[{"name": "ntp-sources", "entries": [{"seq": 10, "action": "permit",
                                                                                  "prefix": "203.0.113.0/26"}]}]), j)
     follow = ["set firewall family inet filter cpp term ntp from source-prefix-list ntp-sources.nc1",
