@@ -323,6 +323,9 @@ class PolicyMapper:
                     fields["large_community_list" if kind.startswith("large") else "community_list"] = name
             elif key in ("as-path", "as-path-group"):
                 refs = frm.keys(key)
+                if not refs:  # `from as-path-group` naming nothing
+                    unmodelled.append(key)
+                    continue
                 if len(refs) > 1 or "as_path" in fields:
                     self.notes.append(f"{where}: several as-path matches, only {refs[0]} kept")
                 fields.setdefault("as_path", refs[0])

@@ -342,7 +342,7 @@ _JUNOS_USE = _p(r"(?:set|delete) (?:routing-instances \S+ )?protocols bgp group 
                 r"(?:import|export) (?P<rm>\S+)",
                 r"insert (?:routing-instances \S+ )?protocols bgp group \S+(?: neighbor \S+)? "
                 r"(?:import|export) (?P<rm2>\S+) (?:before|after) \S+")
-_JUNOS_FW_LIST = _p(r"(?:set|delete) firewall (?:family (?:inet|inet6) )?filter \S+ term \S+ from "
+_JUNOS_FW_LIST = _p(r"(?:set|delete) firewall (?:family (?:inet|inet6) )?filter \S+ (?:term \S+ )+from "
                     r"(?:source-|destination-)?prefix-list (?P<list>\S+)(?: except)?")
 _GENERATED_COMMUNITY = re.compile(r"(?P<rm>.+)-\d+-(?:add|set|large-add)\Z")
 

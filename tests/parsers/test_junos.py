@@ -484,3 +484,12 @@ def test_a_firewall_hierarchy_thousands_deep_parses():
     uses = juniper_junos.parse("set firewall family inet filter F term t from source-prefix-list PL-A\n"
                                "set firewall family inet filter F term t then accept\n").uses
     assert [(u.kind, u.name) for u in uses] == [("prefix_list", "PL-A")]
+
+
+def test_a_match_on_an_as_path_group_naming_nothing_is_noted_not_raised():
+    """Second long fuzz run: `from as-path-group` with no name raised IndexError out of the parser."""
+    from pipeline.parsers import juniper_junos
+
+    p = juniper_junos.parse("set policy-options policy-statement RM-OUT term 10 from as-path-group\n"
+                            "set policy-options policy-statement RM-OUT term 10 then accept\n")
+    assert any("as-path-group" in s for s in p.skipped), p.skipped
