@@ -50,9 +50,9 @@ def test_concurrent_large_records_stay_whole_and_durable(tmp_path, monkeypatch):
     assert len(calls) <= 2, f"{len(calls)} fsyncs for 20 records written at once"
 
 
-def test_a_record_is_synced_before_write_returns(tmp_path, monkeypatch):
-    j = Journal.open(tmp_path, "CHG-2")
-    synced = []
+def synced_sizes(j: Journal, monkeypatch) -> list[int]:
+    """The journal file's size at each fsync (what each sync made durable)."""
+    synced: list[int] = []
     real_fsync = os.fsync
 
     def fsync(fd):
@@ -60,6 +60,12 @@ def test_a_record_is_synced_before_write_returns(tmp_path, monkeypatch):
         synced.append(os.path.getsize(j.path))
 
     monkeypatch.setattr(journal_mod.os, "fsync", fsync)
+    return synced
+
+
+def test_a_record_is_synced_before_write_returns(tmp_path, monkeypatch):
+    j = Journal.open(tmp_path, "CHG-2")
+    synced = synced_sizes(j, monkeypatch)
     for n in range(3):
         j.write("committed", f"d{n}", refresh=[])
         assert synced and synced[-1] == os.path.getsize(j.path)  # everything written so far is synced
@@ -70,14 +76,7 @@ def test_unsynced_records_wait_for_one_sync(tmp_path, monkeypatch):
     """The guard's pre-change policies are written without a sync each and made durable by one sync when
     the guard phase ends, before any device is changed: one fsync covering every record, not one each."""
     j = Journal.open(tmp_path, "CHG-3")
-    synced = []
-    real_fsync = os.fsync
-
-    def fsync(fd):
-        real_fsync(fd)
-        synced.append(os.path.getsize(j.path))
-
-    monkeypatch.setattr(journal_mod.os, "fsync", fsync)
+    synced = synced_sizes(j, monkeypatch)
     for n in range(5):
         j.write("original", f"d{n}", policy={"lines": ["x"]}, sync=False)
     assert synced == [] and len(read_records(j.path)) == 5  # in the file (a killed process loses nothing)
