@@ -227,8 +227,6 @@ class Inventory:
                 if isinstance(self.config.options.get(k), str) and Path(self.config.options[k]).is_file()}
 
     def _init_nornir(self) -> Any:  # a Nornir object (nornir is imported when first used)
-        from nornir import InitNornir
-
         plugin = self.config.plugin
         if plugin == "SimpleInventory":  # the same files, read ~15x faster where libyaml plainly agrees
             from .inventory_yaml import register
@@ -243,8 +241,9 @@ class Inventory:
             if isinstance(f, str) and (os.path.lexists(f)):
                 safefiles.check_regular(f, safefiles.INVENTORY_MAX, within=Path(f).parent)
         try:
-            return InitNornir(runner={"plugin": "threaded", "options": {"num_workers": 20}},
-                              inventory=inventory, logging={"enabled": False})
+            return _init_nornir_without_connection_plugins(
+                runner={"plugin": "threaded", "options": {"num_workers": 20}}, inventory=inventory,
+                logging={"enabled": False})
         except Exception as e:  # nornir raises plain exceptions: find the precise problem with positions
             from nornir.core.exceptions import PluginNotRegistered
 
@@ -391,3 +390,40 @@ def _secret_keys(node: Any, role: str) -> list[tuple[str, tuple]]:
         for name, el in node.items():
             element(f"{role.split('.')[0][:-1]} {name}", el, (name,))
     return found
+
+
+def _register_connection_plugins_on_first_use() -> None:
+    """A nornir task run on `Inventory.nornir` that asks for a connection (`host.get_connection("netmiko")`,
+    as nornir_netmiko's tasks do) still finds every installed plugin: the register loads them at the first
+    lookup instead of at start-up. nornir looks connection plugins up in one place (Host.open_connection,
+    through this register's get_plugin)."""
+    from nornir.core.plugins.connections import ConnectionPluginRegister as register
+
+    if getattr(register, "_netchange_on_first_use", False):
+        return
+    lookup = register.get_plugin
+
+    def get_plugin(name: str) -> Any:
+        if name not in register.available:
+            register.auto_register()
+        return lookup(name)
+
+    register.get_plugin = get_plugin  # type: ignore[method-assign]
+    register._netchange_on_first_use = True  # type: ignore[attr-defined]
+
+
+def _init_nornir_without_connection_plugins(**kwargs: Any) -> Any:
+    """`nornir.InitNornir(**kwargs)` minus its first step, `ConnectionPluginRegister.auto_register()`: that
+    imports every installed connection plugin (nornir_netmiko: netmiko and paramiko, ~0.25 s) for commands
+    such as `plan --snapshots` that open no connection. netchange opens its sessions through
+    nornir_netmiko's plugin class itself (connect._open), not through the register."""
+    from nornir.core import Nornir
+    from nornir.core.configuration import Config
+    from nornir.core.state import GlobalState
+    from nornir.init_nornir import load_inventory, load_runner
+
+    _register_connection_plugins_on_first_use()
+    config = Config.from_dict(**kwargs)
+    config.logging.configure()
+    return Nornir(inventory=load_inventory(config), runner=load_runner(config), config=config,
+                  data=GlobalState(dry_run=False))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from pipeline.errors import InputError
@@ -83,3 +86,24 @@ def test_fast_inventory_reader_gives_nornirs_inventory(tmp_path, hosts):
     want, got = SimpleInventory(**files).load(), FastSimpleInventory(**files).load()
     assert want.dict() == got.dict()
     assert Inventory(tmp_path).nornir.inventory.dict() == want.dict()
+
+
+
+def test_connection_plugins_load_when_a_task_first_asks_for_one(tmp_path):
+    """Reading the inventory does not import every connection plugin (netmiko and paramiko: ~0.25 s of each
+    `netchange plan --snapshots`), yet a nornir task on `Inventory.nornir` still finds netmiko's where nornir
+    looks it up (Host.open_connection asks the register)."""
+    (tmp_path / "hosts.yaml").write_text(GOOD)
+    code = f"""
+import sys
+from pipeline.inventory import Inventory
+inv = Inventory({str(tmp_path)!r})
+assert inv.nornir.inventory.hosts["r1"] and inv.hosts["r1"]
+assert "netmiko" not in sys.modules, "reading the inventory imported netmiko"
+from nornir.core.plugins.connections import ConnectionPluginRegister
+from nornir_netmiko.connections import Netmiko
+assert ConnectionPluginRegister.get_plugin("netmiko") is Netmiko
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
