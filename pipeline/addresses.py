@@ -61,6 +61,8 @@ def parse_address(v: Any) -> AnyAddress:
 
 
 def _no_scope_network(v: AnyNetwork) -> AnyNetwork:
+    if type(v) is ipaddress.IPv4Network:  # the commonest case, and never scoped: every prefix of a list passes here
+        return v
     if _scope_of(v) is not None:
         raise ValueError(f"{shown(v)}: {_SCOPE}")
     return v

@@ -15,8 +15,25 @@ def expectations(policy: DevicePolicy, keys: Iterable[tuple[Kind, object]]) -> l
     for kind, key in keys:
         obj = policy.get(kind, key)
         out.append({"kind": kind, "key": list(key) if isinstance(key, tuple) else key,
-                    "obj": obj.model_dump(mode="json", by_alias=True) if obj is not None else None})
+                    "obj": _dumped(obj) if obj is not None else None})
     return out
+
+
+# Each object's JSON, once: a plan asks for it after the commit and again after the switch (mostly the same
+# instance, models are frozen), and a fleet's plans share the change's objects; a 20,000-entry list takes
+# ~0.1 s to dump. The dumps are read, never modified. Kept alive while cached, so an id is never reused.
+_DUMPED: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _dumped(obj: Any) -> dict[str, Any]:
+    hit = _DUMPED.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    dump: dict[str, Any] = obj.model_dump(mode="json", by_alias=True)
+    if len(_DUMPED) >= 64:
+        _DUMPED.clear()
+    _DUMPED[id(obj)] = (obj, dump)
+    return dump
 
 
 def unmet(policy: DevicePolicy, expected: list[dict[str, Any]], canonical: Callable[[str, Any], Any] | None = None) -> list[str]:
