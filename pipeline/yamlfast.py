@@ -46,6 +46,8 @@ def _scalar(ev: yaml.ScalarEvent) -> Any:
         return None
     if v in _BOOL:
         return _BOOL[v]
+    if v[:1].isalpha():  # most keys and words: no number, date or special value starts with a letter
+        return v
     if _DECIMAL.fullmatch(v):
         return int(v)
     if _FLOAT.fullmatch(v):
@@ -100,8 +102,9 @@ def _build(events) -> Any:
             top[keys[-1]] = value
             keys[-1] = _Unusual
 
+    scalar_event = yaml.ScalarEvent
     for ev in events:
-        if isinstance(ev, yaml.ScalarEvent):
+        if type(ev) is scalar_event:  # most events (the classes are final): one identity test, not three isinstance
             put(_scalar(ev))
         elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if ev.anchor is not None or ev.tag is not None:
