@@ -42,7 +42,9 @@ TRICKY = ["2030-06-30", "2030-12-31T23:59:59Z", "0.99", "-0.5", "2030-02-30", "2
           "2027-01-15", "2026-01-01T00:00:00Z", "2026-01-01 00:00:00", "198.18.0.0/30", "10.0.0.1", "2001:db8::/32",
           "+12", "-0", "00", "0", "1.", "1.2.3", "0b101", "1e", "12e5", "-1_2", "<<", "=", "1:2:3", "1 2",
           "0.0.0.0/0", "65535", "-5", "1__0", "0x", "2027-1-5", '"quoted"', "'single'", "", "[1, 2]", "{a: 1}",
-          "|\n  block\n", "!!str 5", "! x", "&a 1", "*a", "!!python/object:os.system x"]
+          "|\n  block\n", "!!str 5", "! x", "&a 1", "*a", "!!python/object:os.system x",
+          # a letter first (the fast path's words): none is a number, date or special value in YAML 1.2
+          "e5", "E10", "inf", "Inf", "nan", "NaN", "x1", "Z", "b101", "o17", "é1", "Ω", "nULL", "tRUE"]
 
 
 @pytest.mark.parametrize("value", TRICKY)
