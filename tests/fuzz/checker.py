@@ -66,7 +66,7 @@ class Scope:
     device_asns: set[int] = field(default_factory=set)
     nft_chains: dict[str, NftChain] | None = None  # running `inet netchange` chains (plans only)
     running: Any = None  # the running DevicePolicy (plans only): who uses what
-    running_lines: set[str] = field(default_factory=set)  # the running config's lines, stripped (plans only)
+    running_lines: set[str] = field(default_factory=set)  # the running config's lines, single-spaced (plans only)
 
     def has(self, kind: str, name: str) -> bool:
         return (kind, base_name(name)) in self.objects
@@ -128,7 +128,8 @@ def scope_for(change, host, running=None, running_text: str = "", strategy: str 
             if s.has("filter", f.name):
                 s.interfaces |= {a.interface for a in f.attachments if a.interface}
     s.device_asns = {_asn(a) for a in re.findall(r"(?m)^router bgp (\d+(?:\.\d+)?)(?: vrf \S+)?\s*$", running_text)}
-    s.running_lines = {ln.strip() for ln in running_text.splitlines()}
+    # word by word, as parsers read them and plans re-issue them (a tab between words prints as a space)
+    s.running_lines = {" ".join(ln.split()) for ln in running_text.splitlines()}
     if host.platform.value == "nftables" and running_text:
         s.nft_chains = nft_running_chains(running_text)
     s.running = running

@@ -333,6 +333,16 @@ def test_a_device_line_re_pointed_verbatim_passes_only_if_the_device_has_it(flee
     assert [r for r, _ in check_lines("cisco_ios", invented, scope)] == ["line in router bgp that is not a route-map binding"]
 
 
+def test_a_device_line_with_a_tab_between_words_is_re_pointed_single_spaced(fleet):
+    """Found by the third long fuzz run (seed 33): a mutated AOS-CX line `neighbor 2001<TAB>:db8:12::2 route-map
+    RM-IN in` (no address, so no modelled binding) re-pointed by a versioned plan word by word, with a space."""
+    h = fleet.hosts["ios1"]
+    text = IOS_USES.replace(" exit-address-family", "  neighbor 203.0.113.9\tdefault-originate route-map RM-IN\n exit-address-family")
+    scope = scope_for(RM_IN, h, get_driver(h.platform).parse(text), text)
+    repointed = ["router bgp 65101", " address-family ipv4 vrf blue", "  neighbor 203.0.113.9 default-originate route-map RM-IN.nc1"]
+    assert check_lines("cisco_ios", repointed, scope) == []
+
+
 EOS_VRF = """route-map RM-IN permit 10
 router bgp 65102
    vrf VRF10
