@@ -91,21 +91,45 @@ def _expand_lists(words: list[str]) -> Iterator[SetLine]:
 
 def hierarchical_to_set(text: str) -> tuple[list[SetLine], list[SetLine]]:
     """Curly-brace text -> (set lines, deactivated paths). Tags replace:/protect: only affect commits: dropped."""
+    lines, deactivated, _ = _hierarchical(text)
+    return lines, deactivated
+
+
+# Junos's own hierarchy is under ~20 words deep (`routing-instances X protocols bgp group G neighbor N family inet
+# unicast prefix-limit ...`). Text with unbalanced braces nests everything after them ever deeper, and every
+# statement would repeat a path hundreds of words long: plan time quadratic in the text (a mutated 58 KB config
+# took minutes in the seed-33 fuzz run). Statements below this many words of path are not read, and said so.
+MAX_PATH_WORDS = 64
+
+
+def _hierarchical(text: str) -> tuple[list[SetLine], list[SetLine], list[SetLine]]:
+    """(set lines, deactivated paths, paths whose groups were too deep to read: MAX_PATH_WORDS)."""
     lines: list[SetLine] = []
     deactivated: list[SetLine] = []
+    too_deep: list[SetLine] = []
     path: list[list[str]] = []  # one word group per open brace
     emitted_at: list[int] = []  # len(lines) when each group opened: an empty group still prints itself
     words: list[str] = []
     inactive = False
+    depth = 0  # words in path
+    skipping = 0  # braces open inside a group too deep to read
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         if tok.startswith("/*") or tok.startswith("#"):
+            continue
+        if skipping:
+            skipping += 1 if tok == "{" else -1 if tok == "}" else 0
             continue
         if tok in _TAGS and not words:
             inactive = inactive or tok == "inactive:"
             continue
         if tok == "{":
+            if depth + len(words) > MAX_PATH_WORDS:
+                too_deep.append(tuple(w for g in path for w in g) + tuple(words[:MAX_PATH_WORDS]))
+                skipping, words, inactive = 1, [], False
+                continue
             path.append(words)
+            depth += len(words)
             emitted_at.append(len(lines))
             if inactive:
                 deactivated.append(tuple(w for g in path for w in g))
@@ -125,11 +149,11 @@ def hierarchical_to_set(text: str) -> tuple[list[SetLine], list[SetLine]]:
             if path:
                 if emitted_at[-1] == len(lines):
                     lines.append(tuple(w for g in path for w in g))
-                path.pop()
+                depth -= len(path.pop())
                 emitted_at.pop()
         else:
             words.append(_unquote(tok))
-    return lines, deactivated
+    return lines, deactivated, too_deep
 
 
 def set_format_lines(text: str) -> tuple[list[SetLine], list[SetLine], list[str]]:
@@ -157,16 +181,46 @@ def set_format_lines(text: str) -> tuple[list[SetLine], list[SetLine], list[str]
 
 
 def build_tree(lines: list[SetLine], deactivated: list[SetLine]) -> Node:
+    """The statement tree of `lines`, without the lines at or below a deactivated path (a deactivated
+    statement switches off everything below it). Linear in the words of `lines`."""
     root = Node()
-    dead = set(deactivated)
+    dead = _trie(deactivated)
     for line in lines:
-        # a deactivated statement switches off everything below it
-        if dead and any(line[:n] in dead for n in range(1, len(line) + 1)):
+        if dead and _below_dead(line, dead):
             continue
         node = root
         for word in line:
-            node = node.children.setdefault(word, Node())
+            child = node.children.get(word)
+            if child is None:
+                child = node.children[word] = Node()
+            node = child
     return root
+
+
+_END = None  # a key no word is: marks where a deactivated path ends in the trie
+
+
+def _trie(paths: list[SetLine]) -> dict:
+    root: dict = {}
+    for p in paths:
+        node = root
+        for word in p:
+            node = node.setdefault(word, {})
+        node[_END] = True
+    return root
+
+
+def _below_dead(line: SetLine, dead: dict) -> bool:
+    """Is `line` at or below a path of the trie `dead`? One step per word (not one slice per prefix)."""
+    node = dead
+    for word in line:
+        nxt = node.get(word)
+        if nxt is None:
+            return False
+        if _END in nxt:
+            return True
+        node = nxt
+    return False
 
 
 _FIREWALL_FAMILIES = {"inet", "inet6"}
@@ -195,7 +249,11 @@ def parse_text(text: str) -> Parsed:
     if is_set_format(text):
         lines, deactivated, notes = set_format_lines(text)
     else:
-        lines, deactivated = hierarchical_to_set(text)
+        lines, deactivated, too_deep = _hierarchical(text)
+        for d in too_deep:
+            kind, name = owner_of_path(d) or (None, None)
+            notes.append(Skipped(f"junos: braces nested more than {MAX_PATH_WORDS} words deep (unbalanced?), not read: "
+                                 f"{' '.join(d)[:160]}", kind, name, " ".join(d)[:160]))
     for d in deactivated:
         kind, name = owner_of_path(d) or (None, None)
         notes.append(Skipped(f"junos: inactive, ignored: {' '.join(d)[:160]}", kind, name, " ".join(d)))

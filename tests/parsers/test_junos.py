@@ -493,3 +493,45 @@ def test_a_match_on_an_as_path_group_naming_nothing_is_noted_not_raised():
     p = juniper_junos.parse("set policy-options policy-statement RM-OUT term 10 from as-path-group\n"
                             "set policy-options policy-statement RM-OUT term 10 then accept\n")
     assert any("as-path-group" in s for s in p.skipped), p.skipped
+
+
+def _tree_as_before(lines, deactivated):
+    """build_tree as it was before the seed-33 fuzz run: the reference its linear version must equal."""
+    from pipeline.parsers.junos_setlines import Node
+
+    root, dead = Node(), set(deactivated)
+    for line in lines:
+        if dead and any(line[:n] in dead for n in range(1, len(line) + 1)):
+            continue
+        node = root
+        for word in line:
+            node = node.children.setdefault(word, Node())
+    return root
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.name)
+def test_statement_tree_is_the_one_the_per_prefix_check_built(path):
+    from pipeline.parsers.junos_setlines import build_tree, is_set_format, parse_text, set_format_lines
+
+    text = path.read_text().replace("\r\n", "\n")
+    lines, deactivated = set_format_lines(text)[:2] if is_set_format(text) else hierarchical_to_set(text)
+    assert build_tree(lines, deactivated) == _tree_as_before(lines, deactivated)
+    assert parse_text(text).tree == _tree_as_before(lines, deactivated)
+
+
+def test_unbalanced_braces_do_not_repeat_ever_longer_paths():
+    """Third long fuzz run (seed 33): a mutated 58 KB config whose braces no longer balanced nested every later
+    statement one group deeper; each repeated the whole path, and parsing took minutes (quadratic). Statements
+    below 64 words of path are not read, with a note on the object they sit in; the words the tree is built
+    from stay linear in the text."""
+    from pipeline.parsers.junos_setlines import MAX_PATH_WORDS, parse_text
+
+    text = ("policy-options {\n prefix-list PL-A {\n  198.51.100.0/24;\n" + "  rule r match {\n" * 400
+            + "  term t then accept;\n" * 2000)
+    lines, _ = hierarchical_to_set(text)
+    assert sum(map(len, lines)) <= (MAX_PATH_WORDS + 4) * 2000
+    assert ("policy-options", "prefix-list", "PL-A", "198.51.100.0/24") in lines
+    notes = [n for n in parse_text(text).notes if "nested more than" in n]
+    assert notes and (notes[0].kind, notes[0].name) == ("prefix_list", "PL-A")
+    p = juniper_junos.parse(text)
+    assert any("nested more than" in s and s.name == "PL-A" for s in p.skipped)
