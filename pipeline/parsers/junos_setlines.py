@@ -157,26 +157,41 @@ def _hierarchical(text: str) -> tuple[list[SetLine], list[SetLine], list[SetLine
 
 
 def set_format_lines(text: str) -> tuple[list[SetLine], list[SetLine], list[str]]:
-    """`display set` text -> (set lines, deactivated paths, notes); `delete`/`activate` are applied in order."""
-    lines: list[SetLine] = []
-    deactivated: list[SetLine] = []
+    """`display set` text -> (set lines, deactivated paths, notes); `delete`/`activate` are applied in order:
+    a delete removes the lines before it under its path, an activate the deactivations before it of its path.
+    Read from the end (what is deleted or activated later is known), so each line costs its own words, never
+    a pass over all the lines before it."""
+    ops: list[tuple[str, SetLine]] = []
     notes: list[str] = []
     for raw in text.splitlines():
         toks = [t for t in _TOKEN.findall(raw) if not (t.startswith("#") or t.startswith("/*"))]
         if not toks:
             continue
-        verb, words = toks[0], [_unquote(t) for t in toks[1:]]
-        if verb == "set":
-            lines.extend(_expand_lists(words))
-        elif verb == "deactivate":
-            deactivated.append(tuple(words))
-        elif verb == "activate":
-            deactivated = [d for d in deactivated if d != tuple(words)]
-        elif verb == "delete":
-            n = len(words)
-            lines = [ln for ln in lines if ln[:n] != tuple(words)]
+        verb, words = toks[0], tuple(_unquote(t) for t in toks[1:])
+        if verb in _SET_VERBS:
+            ops.append((verb, words))
         else:
             notes.append(f"junos: line not understood, ignored: {raw.strip()[:120]}")
+    lines: list[SetLine] = []
+    deactivated: list[SetLine] = []
+    deleted_later: dict = {}  # a trie of the paths deleted further down
+    everything_deleted_later = False  # a bare `delete`
+    activated_later: set[SetLine] = set()
+    for verb, words in reversed(ops):
+        if verb == "set":
+            if not everything_deleted_later:
+                lines.extend(reversed([ln for ln in _expand_lists(list(words)) if not _below_dead(ln, deleted_later)]))
+        elif verb == "deactivate":
+            if words not in activated_later:
+                deactivated.append(words)
+        elif verb == "activate":
+            activated_later.add(words)
+        elif words:  # delete
+            _add_path(deleted_later, words)
+        else:
+            everything_deleted_later = True
+    lines.reverse()
+    deactivated.reverse()
     return lines, deactivated, notes
 
 
@@ -203,11 +218,15 @@ _END = None  # a key no word is: marks where a deactivated path ends in the trie
 def _trie(paths: list[SetLine]) -> dict:
     root: dict = {}
     for p in paths:
-        node = root
-        for word in p:
-            node = node.setdefault(word, {})
-        node[_END] = True
+        _add_path(root, p)
     return root
+
+
+def _add_path(trie: dict, path: SetLine) -> None:
+    node = trie
+    for word in path:
+        node = node.setdefault(word, {})
+    node[_END] = True
 
 
 def _below_dead(line: SetLine, dead: dict) -> bool:

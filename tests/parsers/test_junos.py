@@ -6,6 +6,8 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.inventory import Attachment
 from pipeline.model.firewall import ServiceSpec
@@ -535,3 +537,37 @@ def test_unbalanced_braces_do_not_repeat_ever_longer_paths():
     assert notes and (notes[0].kind, notes[0].name) == ("prefix_list", "PL-A")
     p = juniper_junos.parse(text)
     assert any("nested more than" in s and s.name == "PL-A" for s in p.skipped)
+
+
+def _set_lines_as_before(text):
+    """set_format_lines before the seed-33 fuzz run (a pass over all earlier lines per delete/activate)."""
+    lines, deactivated, notes = [], [], []
+    for raw in text.splitlines():
+        toks = [t for t in _TOKEN.findall(raw) if not (t.startswith("#") or t.startswith("/*"))]
+        if not toks:
+            continue
+        verb, words = toks[0], [_unquote(t) for t in toks[1:]]
+        if verb == "set":
+            lines.extend(_expand_lists(words))
+        elif verb == "deactivate":
+            deactivated.append(tuple(words))
+        elif verb == "activate":
+            deactivated = [d for d in deactivated if d != tuple(words)]
+        elif verb == "delete":
+            n = len(words)
+            lines = [ln for ln in lines if ln[:n] != tuple(words)]
+        else:
+            notes.append(f"junos: line not understood, ignored: {raw.strip()[:120]}")
+    return lines, deactivated, notes
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["set", "delete", "deactivate", "activate", "show"]),
+                          st.lists(st.sampled_from(["a", "b", "c", "[", "]"]), max_size=4)), max_size=25))
+def test_set_lines_apply_delete_and_activate_as_they_did_line_by_line(ops):
+    """Deletes and activates are applied reading from the end (linear); the result is the one applying them
+    in order over every earlier line gave."""
+    from pipeline.parsers.junos_setlines import set_format_lines
+
+    text = "\n".join(" ".join([verb, *words]) for verb, words in ops) + "\n"
+    assert set_format_lines(text) == _set_lines_as_before(text)
