@@ -23,9 +23,13 @@ _VERB_RANK = {"Create": 0, "AddEntry": 1, "ModifyEntry": 2, "Rewrite": 2, "Repla
 
 
 def _refs(entry_or_obj: object) -> list[tuple[str, str]]:
-    # Looked up on the class: a missing attribute on a pydantic instance costs an exception per entry.
-    f = getattr(type(entry_or_obj), "references", None)
+    # Looked up once per class: a missing attribute costs an exception (in pydantic's metaclass) per entry.
+    cls = type(entry_or_obj)
+    f = _REFERENCES[cls] if cls in _REFERENCES else _REFERENCES.setdefault(cls, getattr(cls, "references", None))
     return list(f(entry_or_obj)) if f else []
+
+
+_REFERENCES: dict[type, Any] = {}
 
 
 def needs(op: Op) -> list[tuple[str, str]]:
@@ -116,17 +120,18 @@ class _Graph:
 
     def __init__(self, n: int):
         self.n = n
-        self.succ: list[set[int]] = [set() for _ in range(n)]
+        # lists, not sets: an edge given twice counts twice in indegree and is released twice, the same order
+        self.succ: list[list[int]] = [[] for _ in range(n)]
 
     def barrier(self, table: dict[Any, int], key: Any) -> int:
         if key not in table:
             table[key] = len(self.succ)
-            self.succ.append(set())
+            self.succ.append([])
         return table[key]
 
     def edge(self, a: int, b: int) -> None:
         if a != b:
-            self.succ[a].add(b)
+            self.succ[a].append(b)
 
 
 _DESTRUCTIVE = {"Unbind", "RemoveEntry", "Delete"}

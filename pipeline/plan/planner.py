@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
+from pydantic import BaseModel
+
 from ..drivers.base import Driver
 from ..errors import NetchangeError
 from ..inventory import Host
@@ -83,12 +85,26 @@ class UnmodelledConfig(NetchangeError):
                          f"objects this change rewrites (edit them by hand first, or leave those objects out):\n{lines}")
 
 
+def _name_of(x: object) -> Any:
+    """x.name, or None where x has none. A model class without a `name` is known nameless once: a missing
+    attribute on a pydantic instance raises (in its metaclass) per entry, 20,000 times for a large list."""
+    cls = type(x)
+    nameless = _NAMELESS.get(cls)
+    if nameless is None:
+        nameless = _NAMELESS[cls] = (issubclass(cls, BaseModel) and "name" not in cls.model_fields
+                                     and cls.model_config.get("extra") != "allow" and not hasattr(cls, "name"))
+    return None if nameless else getattr(x, "name", None)
+
+
+_NAMELESS: dict[type, bool] = {}
+
+
 def _rewritten(ops: list[Op], names: Names | None) -> set[tuple[str, str]]:
     """(kind, name) of every device object the ops write, delete or copy: under versioned names, the
     logical object and the version the device has now."""
     out: set[tuple[str, str]] = set()
     for op in ops:
-        found = {op.name} | {getattr(getattr(op, a, None), "name", None) for a in ("obj", "old", "new")}
+        found = {op.name} | {_name_of(getattr(op, a, None)) for a in ("obj", "old", "new")}
         for n in filter(None, found):
             out.add((op.kind, n))
             if names is not None:

@@ -65,6 +65,21 @@ def test_reference_is_removed_before_its_list_is_deleted():
     assert verbs(order(diff(old, new))) == ["RemoveEntry RM-A", "Delete PL-OLD"]
 
 
+def _rm_twice(name, seq, plist):
+    """A route-map entry naming one prefix-list twice (address and next hop): two edges between the same ops."""
+    from pipeline.model import RouteMap, RouteMapEntry
+    from pipeline.model.routing import Match
+    return RouteMap(name=name, entries=(RouteMapEntry(seq=seq, action="permit",
+                                                      match=Match(prefix_list=plist, next_hop_prefix_list=plist)),))
+
+
+def test_a_list_named_twice_by_one_entry_is_ordered_as_if_named_once():
+    old = policy(pl("PL-OLD", (5, "198.51.100.0/24")), _rm_twice("RM-A", 10, "PL-OLD"))
+    new = policy(pl("PL-NEW", (5, "203.0.113.0/24")), _rm_twice("RM-A", 10, "PL-NEW"))
+    assert verbs(order(diff(old, new))) == ["Create PL-NEW", "ModifyEntry RM-A", "Delete PL-OLD"]
+    assert verbs(order(diff(new, old))) == ["Create PL-OLD", "ModifyEntry RM-A", "Delete PL-NEW"]
+
+
 def test_plan_of_intended_against_itself_is_empty(fleet, store, example):
     for cid, host in (("CHG-1001", "fw1"), ("CHG-1002", "r1")):
         intended = apply_desired(DevicePolicy(), resolve(example(cid), store, fleet.hosts[host]))

@@ -304,3 +304,24 @@ def test_rollback_puts_back_only_what_a_plan_could_have_rewritten(fleet):
     restore(s, original, refresh=False)
     body = [c for c in s.pushed if not c.startswith("#")]
     assert "flush chain inet netchange SERVER-EDGE" in body and not any("WEB" in c for c in body), body
+
+
+def test_objects_an_op_rewrites_are_found_by_name_whatever_carries_it():
+    """_rewritten names the objects whose unmodelled lines refuse a plan: a model class without a `name` is
+    learnt nameless once (planner._name_of), anything else is still asked."""
+    from dataclasses import dataclass
+
+    from pipeline.model.routing import PrefixList, PrefixListEntry
+    from pipeline.plan.ops import ModifyEntry, ReplaceFilter
+    from pipeline.plan.planner import _rewritten
+
+    @dataclass(frozen=True)
+    class Named:
+        name: str
+
+    old = PrefixListEntry(seq=5, action="permit", prefix="198.18.0.0/24")
+    new = old.model_copy(update={"action": "deny"})
+    pl = PrefixList(name="PL-A", entries=(new,))
+    ops = [ModifyEntry("prefix_list", "PL-A", pl, old, new), ModifyEntry("prefix_list", "PL-B", pl, old, new),
+           ReplaceFilter("filter", "F-NEW", Named("F-OLD"), PrefixList.model_construct(entries=()))]
+    assert _rewritten(ops, None) == {("prefix_list", "PL-A"), ("prefix_list", "PL-B"), ("filter", "F-NEW"), ("filter", "F-OLD")}
