@@ -139,3 +139,29 @@ def test_same_match_is_equality_but_for_action_seq_and_description(old, new):
     if hasattr(new, "description"):
         update["description"] = new.description
     assert _same_match(old, new) == (old.model_copy(update=update) == new)
+
+
+V6_OLD = PrefixList(name="PL-V6", entries=(PrefixListEntry(seq=10, action="permit", prefix="2001:db8::/32", le=48),
+                                           PrefixListEntry(seq=20, action="permit", prefix="2001:db8:1::/48"),
+                                           PrefixListEntry(seq=30, action="deny", prefix="2001:db8:2::/48")))
+V6_NEW = PrefixList(name="PL-V6", entries=(PrefixListEntry(seq=10, action="permit", prefix="2001:db8::/32", ge=40, le=48),
+                                           PrefixListEntry(seq=30, action="deny", prefix="2001:db8:2::/48"),
+                                           PrefixListEntry(seq=40, action="permit", prefix="2001:db8:3::/48")))
+
+
+@pytest.mark.parametrize("platform,expected", [
+    ("cisco_ios", ["ipv6 prefix-list PL-V6 seq 5 permit 2001:db8::/32 ge 40 le 48",
+                   "ipv6 prefix-list PL-V6 seq 40 permit 2001:db8:3::/48", "no ipv6 prefix-list PL-V6 seq 20",
+                   "no ipv6 prefix-list PL-V6 seq 10", "ipv6 prefix-list PL-V6 seq 10 permit 2001:db8::/32 ge 40 le 48",
+                   "no ipv6 prefix-list PL-V6 seq 5"]),
+    ("frr", ["ipv6 prefix-list PL-V6 seq 5 permit 2001:db8::/32 ge 40 le 48", "ipv6 prefix-list PL-V6 seq 40 permit 2001:db8:3::/48",
+             "no ipv6 prefix-list PL-V6 seq 20 permit 2001:db8:1::/48",
+             "ipv6 prefix-list PL-V6 seq 10 permit 2001:db8::/32 ge 40 le 48",
+             "no ipv6 prefix-list PL-V6 seq 5 permit 2001:db8::/32 ge 40 le 48"]),
+])
+def test_a_staged_ipv6_edit_prints_these_lines(platform, expected, fleet):
+    """The lines themselves (the macros above are compared with each other): copy, add, remove, replace, drop the copy."""
+    d = get_driver(platform)
+    pol = DevicePolicy()
+    pol.put("prefix_list", "PL-V6", V6_NEW)
+    assert d.render_ops(_entry_ops("prefix_list", V6_OLD, V6_NEW), pol, fleet.hosts[PLATFORM_HOST[platform]]) == expected
