@@ -165,3 +165,28 @@ def test_a_staged_ipv6_edit_prints_these_lines(platform, expected, fleet):
     pol = DevicePolicy()
     pol.put("prefix_list", "PL-V6", V6_NEW)
     assert d.render_ops(_entry_ops("prefix_list", V6_OLD, V6_NEW), pol, fleet.hosts[PLATFORM_HOST[platform]]) == expected
+
+
+COMMITTED = [p for p in all_platforms() if not get_driver(p).live_lines and getattr(get_driver(p).macros, "prefix_list_steps", None)]
+
+
+@pytest.mark.parametrize("platform", COMMITTED)
+def test_where_a_commit_applies_the_lines_the_ops_print_one_after_the_other(platform, fleet):
+    """Inside a configure session (EOS, NX-OS) the entry ops of a list print in their order as op_lines prints
+    each, now in one steps call."""
+    d = get_driver(platform)
+    old, new = _list("prefix_list", _entries("prefix_list", 24, "old")), _list("prefix_list", _entries("prefix_list", 24, "new"))
+    h = fleet.hosts[PLATFORM_HOST[platform]]
+    pol = DevicePolicy()
+    pol.put("prefix_list", new.name, new)
+    ops = _entry_ops("prefix_list", old, new)
+    ctx = d.context(h, pol)
+    assert d.render_ops(ops, pol, h) == [line for op in ops for line in d.op_lines(op, ctx)]
+
+
+def test_eos_prints_each_entry_edit_in_the_lists_mode(fleet):
+    pol = DevicePolicy()
+    pol.put("prefix_list", "PL-V6", V6_NEW)
+    assert get_driver("arista_eos").render_ops(_entry_ops("prefix_list", V6_OLD, V6_NEW), pol, fleet.hosts[PLATFORM_HOST["arista_eos"]]) == [
+        "ipv6 prefix-list PL-V6", "   no seq 10", "ipv6 prefix-list PL-V6", "   seq 10 permit 2001:db8::/32 ge 40 le 48",
+        "ipv6 prefix-list PL-V6", "   no seq 20", "ipv6 prefix-list PL-V6", "   seq 40 permit 2001:db8:3::/48"]
