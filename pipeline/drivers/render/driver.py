@@ -191,8 +191,8 @@ class TemplateDriver(Driver):
             self.refuse(f"{kind.replace('_', '-')} {new.name}: the entry at seq {e.seq} changes, and without a free "
                         "sequence number beside it the edit cannot be made without a moment where the list matches "
                         "what neither version matches; leave gaps between sequence numbers, or use strategy: versioned")
-        # One template call prints every step (a copy's seq passed beside its entry): ~3 µs a line, where a
-        # call per line costs ~20 (benchmarks/plan_list_edit.py: IOS stages 20,000 changed entries in 80,000).
+        # One template call prints every step (a copy's seq passed beside its entry): ~4 µs a line, where an
+        # emit per line cost ~20 (benchmarks/plan_list_edit.py: IOS stages 20,000 changed entries in 80,000).
         return self.emit(f"{kind}_steps", old, new, steps, ctx)
 
     def entry_ops_in_order(self, kind: Kind, ops: list[EntryOp], old: Any, new: Any, ctx: Context) -> list[str]:
