@@ -22,7 +22,7 @@ LIVE = [(p, k) for p in all_platforms() for k in LIST_KINDS
 
 
 def _entries(kind: str, n: int, variant: str) -> list:
-    """n entries at seqs 10, 20, ... and 101, 102 (no room beside those); `variant` changes some of them."""
+    """n entries at seqs 10, 20, ... and 1001, 1002 (side by side); `variant` changes some of them."""
     seqs = [10 * (i + 1) for i in range(n)] + [1001, 1002]
     out = []
     for i, seq in enumerate(seqs):
