@@ -5,15 +5,14 @@ the planner's tests check them; it sits in `model` because drivers (below plan) 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ..errors import NetchangeError
 
 
-@dataclass(frozen=True)
-class Step:
-    """One line of a staged list edit: `add` writes `entry` at `seq`, `remove` takes the entry at `seq` away."""
+class Step(NamedTuple):
+    """One line of a staged list edit: `add` writes `entry` at `seq`, `remove` takes the entry at `seq` away.
+    A tuple (cheap to make by the ten thousand; templates may unpack it)."""
 
     verb: str  # "add" | "remove"
     seq: int
@@ -43,7 +42,8 @@ def staged_edit(old: dict[int, Any], new: dict[int, Any], in_place: Callable[[An
     and the copy goes. An entry replaced in place whose versions match the same inputs (`same_match`: only
     its action changes) needs no copy: either version at its position is as good as both. A single changed
     position needs none of that: one line, or the four with the copy."""
-    changed = sorted(s for s in old.keys() | new.keys() if old.get(s) != new.get(s))
+    positions = sorted(old.keys() | new.keys())
+    changed = [s for s in positions if old.get(s) != new.get(s)]
     if len(changed) == 1:
         s = changed[0]
         o, n = old.get(s), new.get(s)
@@ -53,27 +53,31 @@ def staged_edit(old: dict[int, Any], new: dict[int, Any], in_place: Callable[[An
             return [Step("remove", s, o)]
         if in_place(o, n):
             return [Step("add", s, n)]
-    positions = sorted(old.keys() | new.keys())
-    temps: dict[int, int] = {}
-    grow: list[Step] = []
-    direct = {s for s in changed if s in old and s in new and in_place(old[s], new[s]) and same_match(old[s], new[s])}
-    last = 0  # the highest copy placed so far: every earlier copy sits below the position now placed
+    # one pass over the changed positions, (seq, old, new, replaced in place, no copy needed) each
+    edits = []
     for s in changed:
         o, n = old.get(s), new.get(s)
+        here = o is not None and n is not None and in_place(o, n)
+        edits.append((s, o, n, here, here and same_match(o, n)))
+    temps: dict[int, int] = {}
+    grow: list[Step] = []
+    last = 0  # the highest copy placed so far: every earlier copy sits below the position now placed
+    for s, o, n, _, direct in edits:
         if o is None:
             grow.append(Step("add", s, n))
-        elif n is not None and s not in direct:
+        elif n is not None and not direct:
             last = temps[s] = _beside(s, positions, last, max_seq)
             grow.append(Step("add", last, n))
     shrink: list[Step] = []
-    for s in reversed(changed):
-        o, n = old.get(s), new.get(s)
+    for s, o, n, here, direct in reversed(edits):
         if n is None:
             shrink.append(Step("remove", s, o))
-        elif s in direct:
+        elif direct:
             shrink.append(Step("add", s, n))
         elif o is not None:
-            shrink += [Step("add", s, n)] if in_place(o, n) else [Step("remove", s, o), Step("add", s, n)]
+            if not here:
+                shrink.append(Step("remove", s, o))
+            shrink.append(Step("add", s, n))
             shrink.append(Step("remove", temps[s], n))
     return grow + shrink
 

@@ -15,7 +15,7 @@ from ...model.policy import KIND_ORDER, ConcreteFilter, DevicePolicy, Kind
 from ...model.resolve import Desired
 from ...model.routing import NeighborBinding, RouteMapEntry
 from ...model import ops as O
-from ...model.staging import NoRoom, staged_edit
+from ...model.staging import NoRoom, Step, staged_edit
 from ...parsers import canonical as canonical_lists
 from . import UnsupportedConstruct
 from ..base import Driver
@@ -182,7 +182,7 @@ class TemplateDriver(Driver):
         if not self.entry_addressable(kind):
             return self.rewrite_list(kind, old, new, ctx)
         if not self.live_lines:
-            return [line for op in ops for line in self.op_lines(op, ctx)]
+            return self.entry_ops_in_order(kind, ops, old, new, ctx)
         self.check_once(kind, new, ctx)
         try:
             steps = staged_edit({e.seq: e for e in old.entries}, {e.seq: e for e in new.entries},
@@ -191,11 +191,29 @@ class TemplateDriver(Driver):
             self.refuse(f"{kind.replace('_', '-')} {new.name}: the entry at seq {e.seq} changes, and without a free "
                         "sequence number beside it the edit cannot be made without a moment where the list matches "
                         "what neither version matches; leave gaps between sequence numbers, or use strategy: versioned")
-        out: list[str] = []
-        for st in steps:
-            ent = st.entry if st.entry.seq == st.seq else st.entry.model_copy(update={"seq": st.seq})
-            out += self.emit(f"{kind}_entry", new, ent, ctx) if st.verb == "add" else self.emit(f"no_{kind}_entry", old, ent, ctx)
-        return out
+        # One template call prints every step (a copy's seq passed beside its entry): ~4 µs a line, where an
+        # emit per line cost ~20 (benchmarks/plan_list_edit.py: IOS stages 20,000 changed entries in 80,000).
+        return self.emit(f"{kind}_steps", old, new, steps, ctx)
+
+    def entry_ops_in_order(self, kind: Kind, ops: list[EntryOp], old: Any, new: Any, ctx: Context) -> list[str]:
+        """Where a commit applies the lines at once: each op as `op_lines` prints it, one after the other, through
+        the platform's `<kind>_steps` macro in one call where it has one (NX-OS, EOS prefix-lists)."""
+        if getattr(self.macros, f"{kind}_steps", None) is None:
+            return [line for op in ops for line in self.op_lines(op, ctx)]
+        steps: list[Step] = []
+        for op in ops:
+            if isinstance(op, O.AddEntry):
+                self.check_once(kind, op.obj, ctx)
+                steps.append(Step("add", op.entry.seq, op.entry))
+            elif isinstance(op, O.RemoveEntry):
+                steps.append(Step("remove", op.entry.seq, op.entry))
+            else:  # as op_lines and modify_entry print a ModifyEntry
+                after = op.obj if _holds_at_seq(op.obj, op.old, op.new, ctx) else with_entry(op.obj, op.old, op.new)
+                self.check_once(kind, after, ctx)
+                if not (kind == "prefix_list" and self.prefix_list_seq_overwrite):
+                    steps.append(Step("remove", op.old.seq, op.old))
+                steps.append(Step("add", op.new.seq, op.new))
+        return self.emit(f"{kind}_steps", old, new, steps, ctx)
 
     def rewrite_list(self, kind: Kind, old: Any, new: Any, ctx: Context) -> list[str]:
         """A list whose entries the device keeps without sequence numbers, from `old` to `new`. Where a commit

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 
 from ...model.routing import Match, RouteMapEntry, SetClause
+from ...model.staging import Step
 from .context import Context
 
 
@@ -54,6 +55,11 @@ def numbered(entries: Iterable[Any], step: int = 5) -> list[tuple[int, Any]]:
         out.append((seq, e))
         last = seq
     return out
+
+
+def written(entries: Iterable[Any]) -> list[Step]:
+    """Each entry as the step that writes it at its own seq: a whole list prints through its list-edit macro."""
+    return [Step("add", e.seq, e) for e in entries]
 
 
 def seq_of(obj: Any, entry: Any) -> int:

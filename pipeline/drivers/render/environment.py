@@ -12,7 +12,7 @@ from ...parsers.acl_words import dscp_word, icmp_word, ttl_words
 from ...names import control_char, find_line_breaking, shown
 from . import UnsupportedConstruct
 from .capabilities import is_host, proto
-from .entries import numbered, seq_of
+from .entries import numbered, seq_of, written
 from .text_filters import device_text, junos_quote, junos_word, netmask, nft_quote, wildcard
 
 
@@ -63,7 +63,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(junos_quote=junos_quote, junos_word=junos_word, nft_quote=nft_quote, device_text=device_text, wildcard=wildcard,
                        netmask=netmask)
-    env.globals.update(seq_of=seq_of, numbered=numbered, is_host=is_host, proto=proto, icmp_word=icmp_word,
+    env.globals.update(seq_of=seq_of, numbered=numbered, written=written, is_host=is_host, proto=proto, icmp_word=icmp_word,
                        dscp_word=dscp_word, ttl_words=ttl_words)
     return env
 

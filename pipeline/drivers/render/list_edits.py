@@ -53,9 +53,16 @@ def _ace_match(pos: tuple[AclLine, ...]) -> tuple | None:
 
 
 def _same_match(old: Any, new: Any) -> bool:
-    """Two versions of one list entry that match the same routes (only the action or description differ)."""
-    return old.model_copy(update={"action": new.action, "seq": new.seq, "description": getattr(new, "description", None)}
-                          if hasattr(new, "description") else {"action": new.action, "seq": new.seq}) == new
+    """Two versions of one list entry that match the same routes (only the action or description differ).
+    Field by field, as pydantic's `==` compares (type, then fields): called once per changed entry."""
+    if type(old) is not type(new):
+        return False
+    theirs = new.__dict__
+    return all(v == theirs[k] for k, v in old.__dict__.items() if k not in _NOT_MATCHED)
+
+
+# The fields of a list entry that do not decide which routes it matches.
+_NOT_MATCHED = frozenset({"action", "seq", "description"})
 
 
 def _before_after(ops: list[EntryOp]) -> tuple[Any, Any]:
