@@ -210,9 +210,7 @@ class TemplateDriver(Driver):
             else:  # as op_lines and modify_entry print a ModifyEntry
                 after = op.obj if _holds_at_seq(op.obj, op.old, op.new, ctx) else with_entry(op.obj, op.old, op.new)
                 self.check_once(kind, after, ctx)
-                if not (kind == "prefix_list" and self.prefix_list_seq_overwrite):
-                    steps.append(Step("remove", op.old.seq, op.old))
-                steps.append(Step("add", op.new.seq, op.new))
+                steps += self.modify_steps(kind, op.old, op.new)
         return self.emit(f"{kind}_steps", old, new, steps, ctx)
 
     def rewrite_list(self, kind: Kind, old: Any, new: Any, ctx: Context) -> list[str]:
@@ -288,9 +286,15 @@ class TemplateDriver(Driver):
             return self.emit("route_map_entry_edit", obj, gone, come, ctx)
         if not self.entry_addressable(kind):
             return self.rewrite(kind, with_entry(obj, new, old), obj, ctx)
+        return [line for st in self.modify_steps(kind, old, new)
+                for line in self.emit(f"{kind}_entry" if st.verb == "add" else f"no_{kind}_entry", obj, st.entry, ctx)]
+
+    def modify_steps(self, kind: str, old: Any, new: Any) -> list[Step]:
+        """One changed entry of a list addressed by seq: written over where the platform overwrites a prefix-list
+        entry at its seq, else removed and written again."""
         if kind == "prefix_list" and self.prefix_list_seq_overwrite:
-            return self.emit("prefix_list_entry", obj, new, ctx)
-        return self.emit(f"no_{kind}_entry", obj, old, ctx) + self.emit(f"{kind}_entry", obj, new, ctx)
+            return [Step("add", new.seq, new)]
+        return [Step("remove", old.seq, old), Step("add", new.seq, new)]
 
     def clause_lines(self, e: RouteMapEntry, ctx: Context) -> list[str]:
         """An entry's clauses as the platform prints them, one line each."""
