@@ -54,9 +54,6 @@ class Driver:
     # plan's impact preview evaluates route-maps with FRR's semantics (plan/impact.py): only a platform that
     # evaluates them the same way reads its neighbors' received routes for it.
     impact_preview: ClassVar[bool] = False
-    # A prefix-list prints one line per entry (IOS family): the plan's diff may show a large list by its changed
-    # entries and their neighbours. Not Junos, where an entry with ge/le turns the list into another form.
-    prefix_list_line_per_entry: ClassVar[bool] = True
     observer_class: ClassVar[type[Observer] | None] = None
     # Regexes over device output that mean a command was refused.
     error_patterns: ClassVar[tuple[str, ...]] = (r"^%.*",)

@@ -172,7 +172,6 @@ class JuniperJunosDriver(TemplateDriver):
                                  "fragment header)" for k in ("first", "non-first")},
     }
     unbind_needs_name = False
-    prefix_list_line_per_entry = False  # a ge/le anywhere makes it a route-filter-list
 
     def template_vars(self) -> dict[str, Any]:
         return {**super().template_vars(), "junos_terms": junos_terms, "junos_plain": junos_plain,

@@ -161,44 +161,13 @@ def _undo_versioned(commit_ops: list[Op]) -> list[Op]:
     return order(undo)
 
 
-def _section_text(driver: Driver, policy: DevicePolicy, keys: list[tuple[Kind, object]], host: Host,
-                  shown: dict[tuple[Kind, object], Any] | None = None) -> str:
-    shown = shown or {}
-    objs = [(k, key, shown.get((k, key), policy.get(k, key))) for k, key in keys]
+def _section_text(driver: Driver, policy: DevicePolicy, keys: list[tuple[Kind, object]], host: Host) -> str:
+    """The touched objects as the device prints them, whole: a unified diff of two texts numbers its hunks by
+    their lines (a diff of a large list drawn from its changed entries alone merged distant hunks into one and
+    numbered them wrongly; printing a whole 20,000-entry list is one macro call, ~0.1 s)."""
+    objs = [(k, key, policy.get(k, key)) for k, key in keys]
     desired = [Desired(k, key, obj) for k, key, obj in objs if obj is not None]
     return driver.render(desired, host, known=policy) if desired else ""
-
-
-DIFF_CONTEXT = 3  # difflib.unified_diff's default
-
-
-def _shown_lists(driver: Driver, view: DevicePolicy, intended: DevicePolicy,
-                 keys: list[tuple[Kind, object]]) -> tuple[dict[tuple[Kind, object], Any], dict[tuple[Kind, object], Any]]:
-    """Large prefix-lists as the plan's diff needs them: the changed entries and DIFF_CONTEXT neighbours on each
-    side, which is all a unified diff shows of a list printed one line per entry (rendering 20,000 unchanged
-    entries twice cost a fifth of a plan). Unchanged entries are never shown as changed: both sides keep the
-    same neighbours."""
-    before: dict[tuple[Kind, object], Any] = {}
-    after: dict[tuple[Kind, object], Any] = {}
-    if not driver.prefix_list_line_per_entry:
-        return before, after
-    for k, key in keys:
-        if k != "prefix_list":
-            continue
-        old, new = view.prefix_lists.get(str(key)), intended.prefix_lists.get(str(key))
-        if old is None or new is None or len(old.entries) + len(new.entries) < 100:
-            continue
-        olds, news = {e.seq: e for e in old.entries}, {e.seq: e for e in new.entries}
-        seqs = sorted(olds.keys() | news.keys())
-        keep: set[int] = set()
-        for i, seq in enumerate(seqs):
-            if olds.get(seq) != news.get(seq):
-                keep.update(seqs[max(0, i - DIFF_CONTEXT):i + DIFF_CONTEXT + 1])
-        if not keep or len(keep) == len(seqs):
-            continue  # nothing but the list's own lines changed, or every entry did: show it whole
-        before[(k, key)] = old.model_copy(update={"entries": tuple(e for e in old.entries if e.seq in keep)})
-        after[(k, key)] = new.model_copy(update={"entries": tuple(e for e in new.entries if e.seq in keep)})
-    return before, after
 
 
 def focus_for(desired: list[Desired]) -> Focus:
@@ -285,9 +254,8 @@ def plan_device(host: Host, driver: Driver, running_text: str, change: ChangeReq
         else:  # said in the plan, never an empty preview that reads as "no impact"
             plan.impact.append(unavailable(t.neighbor, t.afi, "in", _no_routes_why(driver, host, received)).as_dict())
     keys = sorted(touched, key=str)
-    shown_before, shown_after = _shown_lists(driver, view, intended, keys)
-    before = _section_text(driver, view, keys, host, shown_before)
-    after = _section_text(driver, intended, keys, host, shown_after)
+    before = _section_text(driver, view, keys, host)
+    after = _section_text(driver, intended, keys, host)
     plan.diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
                                              f"{host.name} running", f"{host.name} intended"))
     return plan
